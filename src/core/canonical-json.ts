@@ -1,0 +1,36 @@
+import { createHash } from 'node:crypto';
+
+/**
+ * Canonical JSON: object keys sorted by UTF-16 code unit order, no whitespace, arrays in order,
+ * numbers as JSON.stringify writes them. Used for every hash, so that reordering keys in a YAML
+ * file never changes a stage key. `undefined` object members are dropped (as JSON.stringify does);
+ * non-finite numbers, functions, symbols and bigints are rejected rather than silently mangled.
+ */
+export function canonicalJson(value: unknown): string {
+  return write(value, '$');
+}
+
+function write(value: unknown, path: string): string {
+  if (value === null) return 'null';
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return JSON.stringify(value);
+    case 'number':
+      if (!Number.isFinite(value)) throw new TypeError(`canonicalJson: non-finite number at ${path}`);
+      return JSON.stringify(value);
+    case 'object': {
+      if (Array.isArray(value)) return `[${value.map((v, i) => write(v === undefined ? null : v, `${path}[${i}]`)).join(',')}]`;
+      const obj = value as Record<string, unknown>;
+      const keys = Object.keys(obj).filter((k) => obj[k] !== undefined).sort();
+      return `{${keys.map((k) => `${JSON.stringify(k)}:${write(obj[k], `${path}.${k}`)}`).join(',')}}`;
+    }
+    default:
+      throw new TypeError(`canonicalJson: cannot encode ${typeof value} at ${path}`);
+  }
+}
+
+/** sha256 hex of the canonical JSON of `value`. */
+export function hashJson(value: unknown): string {
+  return createHash('sha256').update(canonicalJson(value)).digest('hex');
+}

@@ -1,0 +1,15 @@
+/**
+ * The built-in stages. Each `stages/<type>/index.ts` default-exports a StageDefinition and is
+ * cheap to import (see src/engine/contract.ts). Add one line per stage, keep them sorted.
+ */
+import type { StageDefinition } from '../src/engine/contract.js';
+import { StageRegistry } from '../src/engine/registry.js';
+
+export const builtinStages: StageDefinition[] = [
+];
+
+export function builtinRegistry(): StageRegistry {
+  const registry = new StageRegistry();
+  for (const stage of builtinStages) registry.register(stage);
+  return registry;
+}
