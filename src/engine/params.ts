@@ -1,0 +1,44 @@
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { StageDefinition } from './contract.js';
+
+/**
+ * Validation of a stage's `with:` block against its params schema: ajv with defaults filled in,
+ * unknown keys rejected (typos), types not coerced. One compiled validator per stage type.
+ */
+const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, coerceTypes: false });
+const compiled = new WeakMap<object, ValidateFunction>();
+
+export interface ParamIssue {
+  /** JSON pointer inside `with:`, e.g. `/split/train`. Empty for the whole block. */
+  pointer: string;
+  message: string;
+}
+
+export type ParamsResult<P> = { ok: true; params: P } | { ok: false; issues: ParamIssue[] };
+
+/** Returns a deep copy of `raw` with defaults filled, or the list of problems. */
+export function validateStageParams<P>(definition: StageDefinition<P>, raw: unknown): ParamsResult<P> {
+  let validate = compiled.get(definition.paramsSchema);
+  if (!validate) {
+    validate = ajv.compile(definition.paramsSchema);
+    compiled.set(definition.paramsSchema, validate);
+  }
+  const params = structuredClone(raw ?? {});
+  if (validate(params)) return { ok: true, params: params as P };
+  return { ok: false, issues: (validate.errors ?? []).map(describeAjvError) };
+}
+
+/** A one-line, user-facing description of an ajv error, with the offending key for typos. */
+export function describeAjvError(err: ErrorObject): ParamIssue {
+  const params = err.params as Record<string, unknown>;
+  switch (err.keyword) {
+    case 'additionalProperties':
+      return { pointer: `${err.instancePath}/${String(params.additionalProperty)}`, message: `unknown field "${String(params.additionalProperty)}"` };
+    case 'required':
+      return { pointer: err.instancePath, message: `missing required field "${String(params.missingProperty)}"` };
+    case 'enum':
+      return { pointer: err.instancePath, message: `must be one of ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}` };
+    default:
+      return { pointer: err.instancePath, message: err.message ?? err.keyword };
+  }
+}
