@@ -1,0 +1,170 @@
+import { DataError } from '../core/errors.js';
+
+/**
+ * A llama-family decoder's shape, parsed from a Hugging Face `config.json`. Covers `llama`,
+ * `mistral` (same graph; sliding window ignored at our lengths) and `qwen2` (adds q/k/v biases).
+ * Names are camelCase versions of the HF keys.
+ */
+export type Architecture = 'llama' | 'mistral' | 'qwen2';
+
+export interface LlamaConfig {
+  architecture: Architecture;
+  vocabSize: number;
+  hiddenSize: number; // C
+  intermediateSize: number; // MLP width
+  numHiddenLayers: number; // L
+  numAttentionHeads: number; // H (query heads)
+  numKeyValueHeads: number; // KVH (GQA groups); H % KVH === 0
+  headDim: number; // D = hiddenSize / H unless config says otherwise
+  rmsNormEps: number;
+  ropeTheta: number;
+  maxPositionEmbeddings: number;
+  tieWordEmbeddings: boolean;
+  /** q/k/v projections carry biases (qwen2). */
+  attentionBias: boolean;
+  bosTokenId?: number;
+  eosTokenId: number[]; // HF allows a number or a list
+  padTokenId?: number;
+  torchDtype: string;
+}
+
+const MODEL_TYPES: Record<string, Architecture> = { llama: 'llama', mistral: 'mistral', qwen2: 'qwen2' };
+
+/** Parses and checks a config.json object; `file` names it in errors. */
+export function parseModelConfig(json: unknown, file: string): LlamaConfig {
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+    throw new DataError('bad-config', `${file}: config.json must be a JSON object`, { location: { file } });
+  }
+  const c = json as Record<string, unknown>;
+  const modelType = c.model_type;
+  if (typeof modelType !== 'string') throw missing(file, 'model_type');
+  const architecture = MODEL_TYPES[modelType];
+  if (!architecture) {
+    throw new DataError(
+      'unsupported-architecture',
+      `${file}: model_type "${modelType}" is not supported (supported: ${Object.keys(MODEL_TYPES).join(', ')})`,
+      { location: { file } },
+    );
+  }
+  const int = (key: string, fallback?: number): number => {
+    const v = c[key] ?? fallback;
+    if (v === undefined) throw missing(file, key);
+    if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) {
+      throw new DataError('bad-config', `${file}: "${key}" must be a positive integer, got ${JSON.stringify(v)}`, { location: { file } });
+    }
+    return v;
+  };
+  const num = (key: string, fallback?: number): number => {
+    const v = c[key] ?? fallback;
+    if (v === undefined) throw missing(file, key);
+    if (typeof v !== 'number' || !(v > 0)) {
+      throw new DataError('bad-config', `${file}: "${key}" must be a positive number, got ${JSON.stringify(v)}`, { location: { file } });
+    }
+    return v;
+  };
+  const hiddenSize = int('hidden_size');
+  const numAttentionHeads = int('num_attention_heads');
+  const numKeyValueHeads = int('num_key_value_heads', numAttentionHeads);
+  if (numAttentionHeads % numKeyValueHeads !== 0) {
+    throw new DataError('bad-config', `${file}: num_attention_heads (${numAttentionHeads}) must be a multiple of num_key_value_heads (${numKeyValueHeads})`, { location: { file } });
+  }
+  const headDim = int('head_dim', hiddenSize % numAttentionHeads === 0 ? hiddenSize / numAttentionHeads : undefined);
+  if (headDim % 2 !== 0) throw new DataError('bad-config', `${file}: head_dim ${headDim} must be even for RoPE`, { location: { file } });
+  const eos = c.eos_token_id;
+  const eosTokenId = eos === undefined || eos === null ? [] : Array.isArray(eos) ? eos.map(Number) : [Number(eos)];
+  const optionalId = (key: string): number | undefined => (typeof c[key] === 'number' ? (c[key] as number) : undefined);
+  return {
+    architecture,
+    vocabSize: int('vocab_size'),
+    hiddenSize,
+    intermediateSize: int('intermediate_size'),
+    numHiddenLayers: int('num_hidden_layers'),
+    numAttentionHeads,
+    numKeyValueHeads,
+    headDim,
+    rmsNormEps: num('rms_norm_eps', 1e-6),
+    ropeTheta: num('rope_theta', 10000),
+    maxPositionEmbeddings: int('max_position_embeddings', 2048),
+    tieWordEmbeddings: c.tie_word_embeddings === true,
+    attentionBias: architecture === 'qwen2' ? true : c.attention_bias === true,
+    bosTokenId: optionalId('bos_token_id'),
+    eosTokenId,
+    padTokenId: optionalId('pad_token_id'),
+    torchDtype: typeof c.torch_dtype === 'string' ? c.torch_dtype : 'float32',
+  };
+}
+
+/** The config.json a Hugging Face loader expects for this shape. */
+export function toHfConfigJson(cfg: LlamaConfig): Record<string, unknown> {
+  const archClass = { llama: 'LlamaForCausalLM', mistral: 'MistralForCausalLM', qwen2: 'Qwen2ForCausalLM' }[cfg.architecture];
+  return {
+    architectures: [archClass],
+    model_type: cfg.architecture,
+    vocab_size: cfg.vocabSize,
+    hidden_size: cfg.hiddenSize,
+    intermediate_size: cfg.intermediateSize,
+    num_hidden_layers: cfg.numHiddenLayers,
+    num_attention_heads: cfg.numAttentionHeads,
+    num_key_value_heads: cfg.numKeyValueHeads,
+    head_dim: cfg.headDim,
+    hidden_act: 'silu',
+    rms_norm_eps: cfg.rmsNormEps,
+    rope_theta: cfg.ropeTheta,
+    max_position_embeddings: cfg.maxPositionEmbeddings,
+    tie_word_embeddings: cfg.tieWordEmbeddings,
+    ...(cfg.architecture === 'qwen2' ? {} : { attention_bias: cfg.attentionBias }),
+    bos_token_id: cfg.bosTokenId,
+    eos_token_id: cfg.eosTokenId.length === 1 ? cfg.eosTokenId[0] : cfg.eosTokenId,
+    pad_token_id: cfg.padTokenId,
+    torch_dtype: cfg.torchDtype,
+    use_cache: true,
+  };
+}
+
+/** The names of the linear projections in one decoder layer, in HF order (also the LoRA targets). */
+export const LINEAR_MODULES = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] as const;
+export type LinearModule = (typeof LINEAR_MODULES)[number];
+
+/** [out, in] of a layer's linear module (HF stores weights as [out, in]). */
+export function linearShape(cfg: LlamaConfig, module: LinearModule): [number, number] {
+  const C = cfg.hiddenSize, D = cfg.headDim, H = cfg.numAttentionHeads, KVH = cfg.numKeyValueHeads, F = cfg.intermediateSize;
+  switch (module) {
+    case 'q_proj': return [H * D, C];
+    case 'k_proj': return [KVH * D, C];
+    case 'v_proj': return [KVH * D, C];
+    case 'o_proj': return [C, H * D];
+    case 'gate_proj': return [F, C];
+    case 'up_proj': return [F, C];
+    case 'down_proj': return [C, F];
+  }
+}
+
+/** Every weight tensor a checkpoint of this shape must hold, with its shape (HF names). */
+export function expectedWeights(cfg: LlamaConfig): Map<string, number[]> {
+  const w = new Map<string, number[]>();
+  const C = cfg.hiddenSize;
+  w.set('model.embed_tokens.weight', [cfg.vocabSize, C]);
+  for (let l = 0; l < cfg.numHiddenLayers; l++) {
+    const p = `model.layers.${l}`;
+    w.set(`${p}.input_layernorm.weight`, [C]);
+    w.set(`${p}.post_attention_layernorm.weight`, [C]);
+    for (const m of LINEAR_MODULES) {
+      const path = linearPath(l, m);
+      w.set(`${path}.weight`, linearShape(cfg, m));
+      if (cfg.attentionBias && (m === 'q_proj' || m === 'k_proj' || m === 'v_proj')) w.set(`${path}.bias`, [linearShape(cfg, m)[0]]);
+    }
+  }
+  w.set('model.norm.weight', [C]);
+  if (!cfg.tieWordEmbeddings) w.set('lm_head.weight', [cfg.vocabSize, C]);
+  return w;
+}
+
+/** HF module path of a layer's linear module, e.g. `model.layers.3.mlp.up_proj`. */
+export function linearPath(layer: number, module: LinearModule): string {
+  const group = module === 'gate_proj' || module === 'up_proj' || module === 'down_proj' ? 'mlp' : 'self_attn';
+  return `model.layers.${layer}.${group}.${module}`;
+}
+
+function missing(file: string, key: string): DataError {
+  return new DataError('bad-config', `${file}: missing required key "${key}"`, { location: { file } });
+}
