@@ -1,0 +1,111 @@
+import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import onnxProto from 'onnx-proto';
+import { fsyncDir } from '../../core/atomic.js';
+import type { GraphBuilder, InitializerEntry } from './builder.js';
+import { ELEM_CODE } from './dtype.js';
+
+const { onnx } = onnxProto;
+
+/** protobuf messages are limited to 2 GiB; stay clear of it. */
+const INLINE_LIMIT = 1_900_000_000;
+
+/** Alignment of each tensor inside an external data file (lets ORT mmap big tensors). */
+const EXTERNAL_ALIGN = 4096;
+
+export interface SaveOptions {
+  /**
+   * Put initializers in an external data file `<fileName>_data` (the name transformers.js looks
+   * for): `true`, `false`, or `'auto'` (default: only when the inline model would pass ~1.9 GB).
+   */
+  externalData?: boolean | 'auto';
+  /** Initializers smaller than this stay inline even with external data. Default 1024 bytes. */
+  externalThreshold?: number;
+}
+
+export interface SavedModel {
+  modelPath: string;
+  dataPath?: string;
+  /** Total bytes written (model + data). */
+  bytes: number;
+}
+
+/** The model as one self-contained protobuf (all initializers inline). Throws over ~1.9 GB. */
+export function toBytes(graph: GraphBuilder): Uint8Array {
+  const total = graph.initializers.reduce((s, t) => s + t.bytes.byteLength, 0);
+  if (total > INLINE_LIMIT) {
+    throw new RangeError(`ONNX graph "${graph.name}": ${total} bytes of weights exceed the 2 GB protobuf limit; save() it with external data`);
+  }
+  const inits = graph.initializers.map(inlineTensor);
+  return onnx.ModelProto.encode(onnx.ModelProto.create(graph.toModelProto(inits))).finish();
+}
+
+/**
+ * Writes `<dir>/<fileName>` (and `<dir>/<fileName>_data` with external data), each through a
+ * temp file + fsync + rename so that a reader never sees half a model.
+ */
+export function saveModel(graph: GraphBuilder, dir: string, fileName: string, options: SaveOptions = {}): SavedModel {
+  mkdirSync(dir, { recursive: true });
+  const total = graph.initializers.reduce((s, t) => s + t.bytes.byteLength, 0);
+  const mode = options.externalData ?? 'auto';
+  const external = mode === true || (mode === 'auto' && total > INLINE_LIMIT);
+  const modelPath = join(dir, fileName);
+  if (!external) {
+    const bytes = toBytes(graph);
+    writeAtomically(modelPath, [bytes]);
+    return { modelPath, bytes: bytes.byteLength };
+  }
+  const threshold = options.externalThreshold ?? 1024;
+  const dataName = `${fileName}_data`;
+  const dataPath = join(dir, dataName);
+  const chunks: Uint8Array[] = [];
+  let offset = 0;
+  const inits = graph.initializers.map((t) => {
+    if (t.bytes.byteLength < threshold) return inlineTensor(t);
+    const pad = (EXTERNAL_ALIGN - (offset % EXTERNAL_ALIGN)) % EXTERNAL_ALIGN;
+    if (pad > 0) chunks.push(new Uint8Array(pad));
+    offset += pad;
+    chunks.push(t.bytes);
+    const proto: onnxProto.onnx.ITensorProto = {
+      name: t.name,
+      dataType: ELEM_CODE[t.elemType],
+      dims: t.dims,
+      dataLocation: onnx.TensorProto.DataLocation.EXTERNAL,
+      externalData: [
+        { key: 'location', value: dataName },
+        { key: 'offset', value: String(offset) },
+        { key: 'length', value: String(t.bytes.byteLength) },
+      ],
+    };
+    offset += t.bytes.byteLength;
+    return proto;
+  });
+  writeAtomically(dataPath, chunks);
+  const modelBytes = onnx.ModelProto.encode(onnx.ModelProto.create(graph.toModelProto(inits))).finish();
+  writeAtomically(modelPath, [modelBytes]);
+  return { modelPath, dataPath, bytes: modelBytes.byteLength + offset };
+}
+
+function inlineTensor(t: InitializerEntry): onnxProto.onnx.ITensorProto {
+  return { name: t.name, dataType: ELEM_CODE[t.elemType], dims: t.dims, rawData: t.bytes };
+}
+
+function writeAtomically(path: string, chunks: Uint8Array[]): void {
+  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  const fd = openSync(tmp, 'w');
+  try {
+    for (const chunk of chunks) {
+      let off = 0;
+      while (off < chunk.byteLength) off += writeSync(fd, chunk, off, chunk.byteLength - off);
+    }
+    fsyncSync(fd);
+  } catch (err) {
+    closeSync(fd);
+    rmSync(tmp, { force: true });
+    throw err;
+  }
+  closeSync(fd);
+  renameSync(tmp, path);
+  fsyncDir(join(path, '..'));
+}

@@ -1,0 +1,67 @@
+/**
+ * onnxruntime-node sessions with the project's settings. onnxruntime-node is loaded lazily
+ * (`loadOrt()`), so importing this module costs nothing until a session is made.
+ *
+ * Determinism: with a fixed intra-op thread count and sequential execution the CPU kernels give
+ * the same results run to run on the same machine; a different thread count may change float
+ * reductions in the last bits (recorded in provenance by the stages).
+ */
+import type * as Ort from 'onnxruntime-node';
+import type { HostTensor } from '../tensor.js';
+import { ELEM_OF_DTYPE } from './dtype.js';
+
+export type OrtModule = typeof Ort;
+export type InferenceSession = Ort.InferenceSession;
+export type OrtTensor = Ort.Tensor;
+
+let ortPromise: Promise<OrtModule> | undefined;
+
+/** The onnxruntime-node module, imported on first use. */
+export function loadOrt(): Promise<OrtModule> {
+  ortPromise ??= import('onnxruntime-node').then((m) => ((m as unknown as { default?: OrtModule }).default ?? m) as OrtModule);
+  return ortPromise;
+}
+
+export interface SessionSettings {
+  /** Intra-op threads (ctx.threads). */
+  threads: number;
+  /** Graph optimizations; default 'all'. */
+  optimization?: 'disabled' | 'basic' | 'extended' | 'all';
+}
+
+export function sessionOptions(settings: SessionSettings): Ort.InferenceSession.SessionOptions {
+  return {
+    intraOpNumThreads: Math.max(1, Math.floor(settings.threads)),
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+    graphOptimizationLevel: settings.optimization ?? 'all',
+    enableCpuMemArena: true,
+    logSeverityLevel: 3,
+  };
+}
+
+/** A session from model bytes or a path (a path is needed when the model has external data). */
+export async function createSession(model: Uint8Array | string, settings: SessionSettings): Promise<InferenceSession> {
+  const ort = await loadOrt();
+  const opts = sessionOptions(settings);
+  return typeof model === 'string' ? ort.InferenceSession.create(model, opts) : ort.InferenceSession.create(model, opts);
+}
+
+/** An ORT tensor viewing a host tensor's data (F16/BF16 not supported here). */
+export function toOrtTensor(ort: OrtModule, t: HostTensor): OrtTensor {
+  const type = ELEM_OF_DTYPE[t.dtype];
+  if (type === 'float16' || type === 'bfloat16') throw new TypeError(`toOrtTensor: ${type} inputs are not supported`);
+  return new ort.Tensor(type as 'float32', t.data as Float32Array, t.shape);
+}
+
+/** A float32 ORT tensor. */
+export function f32Tensor(ort: OrtModule, data: Float32Array, dims: number[]): OrtTensor {
+  return new ort.Tensor('float32', data, dims);
+}
+
+/** An int64 ORT tensor from plain numbers. */
+export function i64Tensor(ort: OrtModule, values: ArrayLike<number>, dims: number[]): OrtTensor {
+  const data = new BigInt64Array(values.length);
+  for (let i = 0; i < values.length; i++) data[i] = BigInt(values[i]!);
+  return new ort.Tensor('int64', data, dims);
+}
