@@ -1,0 +1,22 @@
+/** The engine's store: hashing, stage keys, the artifact cache, locks, lock files, history, gc. */
+export { ENGINE_KEY_VERSION, stageKey, type StageKeyInputs } from './key.js';
+export {
+  compareUtf8,
+  depName,
+  digestDeps,
+  digestFile,
+  digestTree,
+  EMPTY_TREE_DIGEST,
+  treeDigestOf,
+  UnsupportedFileError,
+  type TreeDigest,
+  type TreeFile,
+} from './digest.js';
+export { environmentInfo, type EnvironmentInfo } from './environment.js';
+export { checkStageRecord, type StageRecord, type StageRecordDraft } from './record.js';
+export { ArtifactStore, CacheCorruptError, treeBytes, verifyEntry, type CacheEntry, type Staging } from './artifact-store.js';
+export { acquireKeyLock, LockBusyError, type KeyLock, type LockHolder } from './key-lock.js';
+export { lockFilePath, readPipelineLock, writePipelineLock, type LockedStage, type PipelineLock } from './pipeline-lock.js';
+export { explainStale } from './stale.js';
+export { historyDirName, listRunRecords, writeRunRecord, type RunRecord, type StageOutcome } from './history.js';
+export { collectReferencedKeys, garbageCollect, type GcResult } from './gc.js';

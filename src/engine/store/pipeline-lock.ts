@@ -1,0 +1,147 @@
+/**
+ * `<pipeline>.lock.yaml`, beside the pipeline file (like dvc.lock): per stage, its key, params,
+ * inputs, deps and output digest. Commit it; `polypersona verify` re-runs every stage and
+ * compares output digests with it. Written deterministically (stages in pipeline order, fields in
+ * a fixed order, params/inputs/deps keys sorted) so that an unchanged run rewrites the same bytes
+ * and a diff shows exactly what changed.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { isMap, LineCounter, parseDocument, stringify, type Document } from 'yaml';
+import { writeFileAtomic } from '../../core/atomic.js';
+import { UserError } from '../../core/errors.js';
+
+export interface LockedStage {
+  type: string;
+  version: number;
+  key: string;
+  params: unknown;
+  /** Upstream stage id -> output digest. */
+  inputs: Record<string, string>;
+  /** Dep path -> content digest. */
+  deps: Record<string, string>;
+  outputs: { digest: string; files: number; bytes: number };
+}
+
+export interface PipelineLock {
+  version: 1;
+  pipeline: string;
+  stages: Record<string, LockedStage>;
+}
+
+/** dir/NAME.yaml -> dir/NAME.lock.yaml (NAME.yml -> NAME.lock.yml; anything else gets .lock.yaml appended). */
+export function lockFilePath(pipelineFile: string): string {
+  const name = basename(pipelineFile);
+  const m = /^(.*)\.(ya?ml)$/.exec(name);
+  return join(dirname(pipelineFile), m ? `${m[1]}.lock.${m[2]}` : `${name}.lock.yaml`);
+}
+
+/** The lock file at `path`; undefined when there is none. Malformed: UserError naming file:line. */
+export function readPipelineLock(path: string): PipelineLock | undefined {
+  if (!existsSync(path)) return undefined;
+  const text = readFileSync(path, 'utf8');
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false });
+  const first = doc.errors[0];
+  if (first) {
+    const pos = first.linePos?.[0];
+    throw lockError(path, pos?.line, pos?.col, `not valid YAML: ${first.message.split('\n')[0]}`);
+  }
+  const at = (fieldPath: Array<string | number>, message: string): UserError => {
+    // The deepest node that exists along the path gives the line.
+    for (let n = fieldPath.length; n >= 0; n--) {
+      const node = n === 0 ? doc.contents : doc.getIn(fieldPath.slice(0, n), true);
+      const range = (node as { range?: [number, number, number] } | null | undefined)?.range;
+      if (range) {
+        const pos = lineCounter.linePos(range[0]);
+        return lockError(path, pos.line, pos.col, message);
+      }
+    }
+    return lockError(path, undefined, undefined, message);
+  };
+  return checkLock(doc, at);
+}
+
+function lockError(path: string, line: number | undefined, col: number | undefined, message: string): UserError {
+  const where = line === undefined ? path : `${path}:${line}${col === undefined ? '' : `:${col}`}`;
+  return new UserError('bad-lock-file', `${where}: ${message} (the lock file is written by \`polypersona run\`; delete it to start afresh)`, {
+    location: { file: path, line, column: col },
+  });
+}
+
+type At = (path: Array<string | number>, message: string) => UserError;
+
+function checkLock(doc: Document, at: At): PipelineLock {
+  if (!isMap(doc.contents)) throw at([], 'expected a mapping with version, pipeline and stages');
+  const raw = doc.toJS() as Record<string, unknown>;
+  if (raw.version !== 1) throw at(['version'], `version must be 1, got ${JSON.stringify(raw.version)}`);
+  if (typeof raw.pipeline !== 'string') throw at(['pipeline'], 'pipeline must be a string (the pipeline name)');
+  if (!isPlainObject(raw.stages)) throw at(['stages'], 'stages must be a mapping of stage id to locked stage');
+  const stages: Record<string, LockedStage> = {};
+  for (const [id, value] of Object.entries(raw.stages)) stages[id] = checkStage(id, value, at);
+  return { version: 1, pipeline: raw.pipeline, stages };
+}
+
+function checkStage(id: string, value: unknown, at: At): LockedStage {
+  const p = (field?: string): Array<string | number> => (field ? ['stages', id, field] : ['stages', id]);
+  if (!isPlainObject(value)) throw at(p(), `stage ${id}: expected a mapping`);
+  const s = value;
+  if (typeof s.type !== 'string') throw at(p('type'), `stage ${id}: type must be a string`);
+  if (!Number.isInteger(s.version)) throw at(p('version'), `stage ${id}: version must be an integer`);
+  if (typeof s.key !== 'string' || !/^[0-9a-f]{64}$/.test(s.key)) throw at(p('key'), `stage ${id}: key must be 64 hex characters`);
+  if (!('params' in s)) throw at(p(), `stage ${id}: params is missing`);
+  for (const field of ['inputs', 'deps'] as const) {
+    const m = s[field];
+    if (!isPlainObject(m) || !Object.values(m).every((v) => typeof v === 'string')) {
+      throw at(p(field), `stage ${id}: ${field} must map names to digest strings`);
+    }
+  }
+  const o = s.outputs;
+  if (!isPlainObject(o) || typeof o.digest !== 'string' || !Number.isInteger(o.files) || !Number.isInteger(o.bytes)) {
+    throw at(p('outputs'), `stage ${id}: outputs must hold digest (string), files and bytes (integers)`);
+  }
+  return {
+    type: s.type,
+    version: s.version as number,
+    key: s.key,
+    params: s.params,
+    inputs: s.inputs as Record<string, string>,
+    deps: s.deps as Record<string, string>,
+    outputs: { digest: o.digest, files: o.files as number, bytes: o.bytes as number },
+  };
+}
+
+/** Writes the lock file atomically; the same lock always gives the same bytes. */
+export function writePipelineLock(path: string, lock: PipelineLock): void {
+  const stages: Record<string, unknown> = {};
+  for (const [id, s] of Object.entries(lock.stages)) {
+    stages[id] = {
+      type: s.type,
+      version: s.version,
+      key: s.key,
+      params: sortKeysDeep(s.params),
+      inputs: sortKeysDeep(s.inputs),
+      deps: sortKeysDeep(s.deps),
+      outputs: { digest: s.outputs.digest, files: s.outputs.files, bytes: s.outputs.bytes },
+    };
+  }
+  const header =
+    `# polypersona lock file for pipeline "${lock.pipeline}": per stage, its key, params, inputs, deps and output digest.\n` +
+    '# Written by `polypersona run`; commit it. `polypersona verify` re-runs every stage and compares output digests.\n';
+  const body = stringify({ version: 1, pipeline: lock.pipeline, stages }, { lineWidth: 0, aliasDuplicateObjects: false });
+  writeFileAtomic(path, header + body);
+}
+
+function sortKeysDeep(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeysDeep);
+  if (isPlainObject(value)) {
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(value).sort()) if (value[k] !== undefined) out[k] = sortKeysDeep(value[k]);
+    return out;
+  }
+  return value;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}

@@ -1,0 +1,50 @@
+/** `stage.json`: the provenance record stored beside every cache entry's `out/`. */
+import type { TreeDigest } from './digest.js';
+import type { EnvironmentInfo } from './environment.js';
+
+export interface StageRecord {
+  key: string;
+  stageId: string;
+  /** Pipeline name. */
+  pipeline: string;
+  type: string;
+  version: number;
+  params: unknown;
+  /** Upstream stage id -> output digest. */
+  inputs: Record<string, string>;
+  /** Dep path -> content digest. */
+  deps: Record<string, string>;
+  /** Tree digest of `out/`. */
+  outputDigest: string;
+  files: TreeDigest['files'];
+  seed: number;
+  threads: number;
+  /** ISO 8601 timestamps. */
+  startedAt: string;
+  finishedAt: string;
+  durationMs: number;
+  environment: EnvironmentInfo;
+  /** Fields the stage added with ctx.recordProvenance. */
+  provenance: Record<string, unknown>;
+}
+
+/** What a caller passes to publish(); the store adds the output digest and file list. */
+export type StageRecordDraft = Omit<StageRecord, 'outputDigest' | 'files'>;
+
+/** Throws a TypeError naming the first missing or mistyped field; returns the value typed. */
+export function checkStageRecord(value: unknown): StageRecord {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new TypeError('not an object');
+  const r = value as Record<string, unknown>;
+  const want: Array<[string, string]> = [
+    ['key', 'string'], ['stageId', 'string'], ['pipeline', 'string'], ['type', 'string'], ['version', 'number'],
+    ['inputs', 'object'], ['deps', 'object'], ['outputDigest', 'string'], ['files', 'object'],
+    ['seed', 'number'], ['threads', 'number'], ['startedAt', 'string'], ['finishedAt', 'string'],
+    ['durationMs', 'number'], ['environment', 'object'], ['provenance', 'object'],
+  ];
+  for (const [field, type] of want) {
+    if (typeof r[field] !== type || r[field] === null) throw new TypeError(`field "${field}" is missing or not a ${type}`);
+  }
+  if (!Array.isArray(r.files)) throw new TypeError('field "files" is not an array');
+  if (!('params' in r)) throw new TypeError('field "params" is missing');
+  return r as unknown as StageRecord;
+}
