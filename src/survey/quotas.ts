@@ -44,7 +44,7 @@ export function integerMatrix(rowSums: readonly number[], colSums: readonly numb
       throw new UserError('quotas', `domain "${names.rows[r]}" needs ${rowSums[r]} records but has no items of a requested type`);
     }
   }
-  const m = allowed.map((row) => row.map((a) => (a ? 1 : 0)));
+  const m: number[][] = allowed.map((row) => row.map((a) => (a ? 1 : 0)));
   for (let iter = 0; iter < 500; iter++) {
     for (let r = 0; r < R; r++) {
       const s = m[r]!.reduce((a, b) => a + b, 0);
