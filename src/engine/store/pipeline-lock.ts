@@ -44,8 +44,8 @@ export function readPipelineLock(path: string): PipelineLock | undefined {
   const doc = parseDocument(text, { lineCounter, prettyErrors: false });
   const first = doc.errors[0];
   if (first) {
-    const pos = first.linePos?.[0];
-    throw lockError(path, pos?.line, pos?.col, `not valid YAML: ${first.message.split('\n')[0]}`);
+    const pos = lineCounter.linePos(first.pos[0]);
+    throw lockError(path, pos.line, pos.col, `not valid YAML: ${first.message.split('\n')[0]}`);
   }
   const at = (fieldPath: Array<string | number>, message: string): UserError => {
     // The deepest node that exists along the path gives the line.

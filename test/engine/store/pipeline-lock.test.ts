@@ -1,0 +1,122 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { UserError } from '../../../src/core/errors.js';
+import { lockFilePath, readPipelineLock, writePipelineLock, type PipelineLock } from '../../../src/engine/store/index.js';
+
+let dir: string;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'pp-lockfile-'));
+});
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+const h = (c: string): string => c.repeat(64);
+
+function sample(): PipelineLock {
+  return {
+    version: 1,
+    pipeline: 'smoke',
+    stages: {
+      personas: {
+        type: 'sample-personas',
+        version: 1,
+        key: h('a'),
+        params: { seed: 7, count: 40, nested: { z: 1, a: [3, { y: 'yes', b: null }] }, lr: 2.0e-4, label: '0123' },
+        inputs: {},
+        deps: { 'question-bank': h('d') },
+        outputs: { digest: h('e'), files: 2, bytes: 1234 },
+      },
+      'adapter[model=phi-2]': {
+        type: 'lora-train',
+        version: 3,
+        key: h('b'),
+        params: null,
+        inputs: { personas: h('e'), chatml: h('f') },
+        deps: {},
+        outputs: { digest: h('0'), files: 0, bytes: 0 },
+      },
+    },
+  };
+}
+
+describe('lockFilePath', () => {
+  it('sits beside the pipeline', () => {
+    expect(lockFilePath('/p/pipelines/smoke.yaml')).toBe('/p/pipelines/smoke.lock.yaml');
+    expect(lockFilePath('pipelines/paper.yml')).toBe('pipelines/paper.lock.yml');
+    expect(lockFilePath('/p/pipeline')).toBe('/p/pipeline.lock.yaml');
+  });
+});
+
+describe('pipeline lock file', () => {
+  it('round-trips, keeping stage order and values', () => {
+    const path = join(dir, 'smoke.lock.yaml');
+    writePipelineLock(path, sample());
+    const back = readPipelineLock(path);
+    expect(back).toEqual(sample());
+    expect(Object.keys(back!.stages)).toEqual(['personas', 'adapter[model=phi-2]']);
+  });
+
+  it('is deterministic: same lock (any key order) -> same bytes, with a header comment', () => {
+    const a = join(dir, 'a.lock.yaml');
+    const b = join(dir, 'b.lock.yaml');
+    writePipelineLock(a, sample());
+    const shuffled = sample();
+    const p = shuffled.stages.personas!;
+    shuffled.stages.personas = { ...p, params: { label: '0123', lr: 2.0e-4, nested: { a: [3, { b: null, y: 'yes' }], z: 1 }, count: 40, seed: 7 } };
+    writePipelineLock(b, shuffled);
+    const text = readFileSync(a, 'utf8');
+    expect(readFileSync(b, 'utf8')).toBe(text);
+    expect(text.startsWith('# polypersona lock file for pipeline "smoke"')).toBe(true);
+    // params keys sorted inside; fields in a fixed order
+    expect(text.indexOf('count: 40')).toBeLessThan(text.indexOf('seed: 7'));
+    expect(text.indexOf('type: sample-personas')).toBeLessThan(text.indexOf(`key: ${h('a')}`));
+    // a digit-only string stays a string
+    expect(text).toMatch(/label: "0123"|label: '0123'/);
+  });
+
+  it('returns undefined when there is no lock file', () => {
+    expect(readPipelineLock(join(dir, 'none.lock.yaml'))).toBeUndefined();
+  });
+
+  it('names file:line for malformed YAML', () => {
+    const path = join(dir, 'bad.lock.yaml');
+    writeFileSync(path, 'version: 1\npipeline: smoke\nstages:\n  a: [1,\n  b: 2\n');
+    const err = (() => {
+      try {
+        readPipelineLock(path);
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(err).toBeInstanceOf(UserError);
+    expect((err as UserError).code).toBe('bad-lock-file');
+    expect((err as Error).message).toMatch(new RegExp(`${path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:5:\\d+: not valid YAML`));
+    expect((err as UserError).location?.line).toBe(5);
+  });
+
+  it('names the line of a wrong field', () => {
+    const path = join(dir, 'smoke.lock.yaml');
+    writePipelineLock(path, sample());
+    const lines = readFileSync(path, 'utf8').split('\n');
+    const keyLine = lines.findIndex((l) => l.includes(`key: ${h('b')}`));
+    lines[keyLine] = lines[keyLine]!.replace(h('b'), 'not-a-key');
+    writeFileSync(path, lines.join('\n'));
+    expect(() => readPipelineLock(path)).toThrow(new RegExp(`:${keyLine + 1}:\\d+: stage adapter\\[model=phi-2\\]: key must be 64 hex`));
+  });
+
+  it('rejects a wrong version, a missing stages map and bad outputs', () => {
+    const path = join(dir, 'x.lock.yaml');
+    writeFileSync(path, 'version: 2\npipeline: smoke\nstages: {}\n');
+    expect(() => readPipelineLock(path)).toThrow(/x\.lock\.yaml:1:\d+: version must be 1/);
+    writeFileSync(path, 'version: 1\npipeline: smoke\n');
+    expect(() => readPipelineLock(path)).toThrow(/stages must be a mapping/);
+    writeFileSync(path, '- just\n- a list\n');
+    expect(() => readPipelineLock(path)).toThrow(/:1:1: expected a mapping/);
+    writeFileSync(
+      path,
+      `version: 1\npipeline: smoke\nstages:\n  s:\n    type: t\n    version: 1\n    key: ${h('a')}\n    params: {}\n    inputs: {}\n    deps: {}\n    outputs:\n      digest: ${h('b')}\n      files: many\n      bytes: 1\n`,
+    );
+    expect(() => readPipelineLock(path)).toThrow(/:12:\d+: stage s: outputs must hold/);
+  });
+});
