@@ -4,8 +4,10 @@
  */
 import type { StageDefinition } from '../src/engine/contract.js';
 import { StageRegistry } from '../src/engine/registry.js';
+import command from './command/index.js';
 
 export const builtinStages: StageDefinition[] = [
+  command,
 ];
 
 export function builtinRegistry(): StageRegistry {

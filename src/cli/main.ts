@@ -1,0 +1,84 @@
+#!/usr/bin/env node
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { UserError } from '../core/errors.js';
+import { EXIT, formatError, type Command } from './command.js';
+import type { CliIO } from './io.js';
+
+/** Commands are loaded lazily so that `status` or a cached `run` never pays for model libraries. */
+const COMMANDS: Record<string, () => Promise<{ default: Command }>> = {
+  run: () => import('./commands/run.js'),
+  status: () => import('./commands/status.js'),
+  dag: () => import('./commands/dag.js'),
+  show: () => import('./commands/show.js'),
+  watch: () => import('./commands/watch.js'),
+  verify: () => import('./commands/verify.js'),
+  gc: () => import('./commands/gc.js'),
+  stages: () => import('./commands/stages.js'),
+};
+
+export async function main(argv: string[], io: CliIO): Promise<number> {
+  const [name, ...rest] = argv;
+  const verbose = rest.includes('--verbose');
+  try {
+    if (!name || name === '--help' || name === '-h' || name === 'help') {
+      io.stdout.write(await overview());
+      return name ? EXIT.ok : EXIT.usage;
+    }
+    if (name === '--version') {
+      io.stdout.write(`${await packageVersion()}\n`);
+      return EXIT.ok;
+    }
+    const load = COMMANDS[name];
+    if (!load) throw new UserError('usage', `unknown command "${name}"; commands: ${Object.keys(COMMANDS).join(', ')}`);
+    const command = (await load()).default;
+    if (rest.includes('--help') || rest.includes('-h')) {
+      io.stdout.write(`${command.usage.trim()}\n`);
+      return EXIT.ok;
+    }
+    return await command.run(rest, io);
+  } catch (err) {
+    io.stderr.write(`${formatError(err, verbose)}\n`);
+    if (err instanceof UserError) return EXIT.usage;
+    if (io.signal.aborted) return EXIT.cancelled;
+    return EXIT.failed;
+  }
+}
+
+async function overview(): Promise<string> {
+  const lines = ['polypersona — reproducible PolyPersona pipelines', '', 'usage: polypersona COMMAND [options]', '', 'commands:'];
+  for (const [name, load] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(10)} ${(await load()).default.summary}`);
+  lines.push('', 'Run `polypersona COMMAND --help` for a command\'s options. Exit codes: 0 ok, 1 failed, 2 usage/validation error, 130 cancelled.', '');
+  return lines.join('\n');
+}
+
+async function packageVersion(): Promise<string> {
+  const { readFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { packageRoot } = await import('../core/paths.js');
+  return (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
+}
+
+function isMain(): boolean {
+  if (!process.argv[1]) return false;
+  try {
+    return realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isMain()) {
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    interrupts++;
+    if (interrupts > 1) process.exit(EXIT.cancelled);
+    controller.abort(new UserError('cancelled', `cancelled by ${signal}`));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const io: CliIO = { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd(), signal: controller.signal };
+  const code = await main(process.argv.slice(2), io);
+  process.exitCode = code;
+}

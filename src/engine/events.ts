@@ -1,0 +1,22 @@
+/**
+ * What a run reports while it goes: one stream of typed events. Reporters (listr2 for humans,
+ * plain lines for CI, JSON lines for tools) are in src/cli/reporters and only consume this.
+ */
+export type StageOutcome = 'cached' | 'ran' | 'failed' | 'skipped' | 'cancelled';
+
+export type RunEvent =
+  | { type: 'run-start'; runId: string; pipeline: string; stages: Array<{ id: string; type: string }>; dryRun: boolean }
+  | { type: 'stage-queued'; id: string }
+  | { type: 'stage-start'; id: string; key: string; reasons: string[] }
+  | { type: 'stage-cached'; id: string; key: string; digest: string }
+  | { type: 'stage-would-run'; id: string; reasons: string[] }
+  | { type: 'stage-waiting-lock'; id: string; holder: string }
+  | { type: 'stage-progress'; id: string; done: number; total?: number; note?: string }
+  | { type: 'stage-log'; id: string; level: 'info' | 'warn' | 'debug'; message: string }
+  | { type: 'stage-done'; id: string; key: string; digest: string; durationMs: number }
+  | { type: 'stage-failed'; id: string; code: string; message: string; durationMs: number }
+  | { type: 'stage-skipped'; id: string; reason: string }
+  | { type: 'stage-cancelled'; id: string }
+  | { type: 'run-end'; runId: string; status: 'ok' | 'failed' | 'cancelled'; counts: Record<StageOutcome, number>; durationMs: number };
+
+export type RunEventListener = (event: RunEvent) => void;

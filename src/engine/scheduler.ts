@@ -1,0 +1,361 @@
+import { randomBytes } from 'node:crypto';
+import { cpus } from 'node:os';
+import type { ArtifactRef } from './contract.js';
+import type { RunEvent, RunEventListener, StageOutcome } from './events.js';
+import { LocalExecutor, type Executor, type StageJob } from './executor.js';
+import { StageGate } from './gate.js';
+import { keyOf, stageKeyInputs, stageSeed } from './keys.js';
+import { resolveRuntimeExpressions, type LoadedPipeline, type PlannedStage } from './pipeline/index.js';
+import type { StageRegistry } from './registry.js';
+import {
+  acquireKeyLock,
+  environmentInfo,
+  explainStale,
+  lockFilePath,
+  readPipelineLock,
+  writePipelineLock,
+  writeRunRecord,
+  type ArtifactStore,
+  type CacheEntry,
+  type LockedStage,
+  type PipelineLock,
+  type RunRecord,
+  type StageKeyInputs,
+} from './store/index.js';
+import { PolypersonaError } from '../core/errors.js';
+import { selectStages } from './selection.js';
+import { isDeepStrictEqual } from 'node:util';
+
+export interface RunOptions {
+  /** `--stage`: ids to run (a matrix stage's base id selects all its expansions). Default: all. */
+  stages?: string[];
+  /** Ignore the cache for the selected stages. */
+  force?: boolean;
+  /** Also rerun everything downstream of the selected stages. */
+  downstream?: boolean;
+  /** Report what would run; run nothing. */
+  dryRun?: boolean;
+  /** Stages at once (exclusive stages always run alone). Default 1. */
+  jobs?: number;
+  /** After a failure, keep running stages that do not depend on it. */
+  keepGoing?: boolean;
+  /** Wait for another process writing the same key (default) or fail at once (`--no-wait`). */
+  wait?: boolean;
+  /** Intra-op threads for exclusive stages (others get cores / jobs). Default: all cores. */
+  threads?: number;
+  /** Recompute the digest of every cache hit (slow; the reviewer's paranoid mode). */
+  verifyCache?: boolean;
+  signal?: AbortSignal;
+  onEvent?: RunEventListener;
+  executor?: Executor;
+  /** Update `<pipeline>.lock.yaml` (default true). */
+  writeLock?: boolean;
+  /** Write a run record under runs/history (default true). */
+  writeHistory?: boolean;
+  argv?: string[];
+}
+
+export interface StageResult {
+  id: string;
+  type: string;
+  outcome: StageOutcome;
+  key?: string;
+  digest?: string;
+  durationMs: number;
+  error?: { code: string; message: string; cause?: unknown };
+  entry?: CacheEntry;
+}
+
+export interface RunSummary {
+  runId: string;
+  status: 'ok' | 'failed' | 'cancelled';
+  results: Map<string, StageResult>;
+  lockFile?: string;
+  historyFile?: string;
+  durationMs: number;
+}
+
+/** Marks a stage that cannot give an artifact (failed, skipped, cancelled or dry-run pending). */
+const NO_ARTIFACT = Symbol('no-artifact');
+type Produced = ArtifactRef | typeof NO_ARTIFACT;
+
+/**
+ * Runs what is stale in a pipeline: every selected stage (and what it needs) in dependency
+ * order, each either found in the cache by its key or executed and published atomically.
+ */
+export async function runPipeline(
+  pipeline: LoadedPipeline,
+  store: ArtifactStore,
+  registry: StageRegistry,
+  options: RunOptions = {},
+): Promise<RunSummary> {
+  const started = Date.now();
+  const runId = `${new Date(started).toISOString().replace(/[:.]/g, '-')}-${randomBytes(3).toString('hex')}`;
+  const emit = (event: RunEvent): void => options.onEvent?.(event);
+  const { targets, forced } = selectStages(pipeline, options);
+  const jobs = options.jobs ?? 1;
+  const gate = new StageGate(jobs);
+  const executor = options.executor ?? new LocalExecutor(registry);
+  const totalThreads = options.threads ?? Math.max(1, cpus().length);
+  const previousLock = readPipelineLock(lockFilePath(pipeline.file));
+  const results = new Map<string, StageResult>();
+  const keyInputsById = new Map<string, StageKeyInputs>();
+  const memo = new Map<string, Promise<Produced>>();
+  // Stops new stages after a failure (unless keepGoing) or on the caller's signal.
+  const halt = new AbortController();
+  const onOuterAbort = (): void => halt.abort(options.signal?.reason);
+  options.signal?.addEventListener('abort', onOuterAbort, { once: true });
+  if (options.signal?.aborted) onOuterAbort();
+  const cancelled = (): boolean => options.signal?.aborted === true;
+
+  emit({ type: 'run-start', runId, pipeline: pipeline.name, stages: targets.map((id) => ({ id, type: pipeline.stages.get(id)!.type })), dryRun: options.dryRun === true });
+
+  const finish = (result: StageResult): void => {
+    results.set(result.id, result);
+  };
+
+  const process = (id: string): Promise<Produced> => {
+    let p = memo.get(id);
+    if (!p) {
+      p = processStage(id);
+      memo.set(id, p);
+    }
+    return p;
+  };
+
+  const processStage = async (id: string): Promise<Produced> => {
+    const stage = pipeline.stages.get(id)!;
+    const upstream = await Promise.all(stage.needs.map(process));
+    const missing = stage.needs.filter((_, i) => upstream[i] === NO_ARTIFACT);
+    if (missing.length > 0) {
+      const reason = options.dryRun ? `waits for ${missing.join(', ')}` : `upstream ${missing.join(', ')} did not complete`;
+      if (options.dryRun) emit({ type: 'stage-would-run', id, reasons: [reason] });
+      else emit({ type: 'stage-skipped', id, reason });
+      finish({ id, type: stage.type, outcome: 'skipped', durationMs: 0 });
+      return NO_ARTIFACT;
+    }
+    const inputs = upstream as ArtifactRef[];
+    const inputDigests: Record<string, string> = {};
+    for (const ref of inputs) inputDigests[ref.stageId] = ref.digest;
+    const keyInputs = await stageKeyInputs(stage, inputDigests, pipeline.dir, pipeline.seed);
+    const key = keyOf(keyInputs);
+    keyInputsById.set(id, keyInputs);
+    const toRef = (entry: CacheEntry): ArtifactRef => ({
+      stageId: id,
+      type: stage.type,
+      kind: stage.definition.produces,
+      dir: entry.outDir,
+      digest: entry.record.outputDigest,
+      key,
+      upstream: inputs,
+    });
+    const isForced = forced.has(id);
+    if (!isForced) {
+      const entry = await store.lookup(key, { verify: options.verifyCache });
+      if (entry) {
+        emit({ type: 'stage-cached', id, key, digest: entry.record.outputDigest });
+        finish({ id, type: stage.type, outcome: 'cached', key, digest: entry.record.outputDigest, durationMs: 0, entry });
+        return toRef(entry);
+      }
+    }
+    const reasons = isForced ? ['forced'] : explainStale(previousLock?.stages[id], keyInputs);
+    if (options.dryRun) {
+      emit({ type: 'stage-would-run', id, reasons });
+      finish({ id, type: stage.type, outcome: 'skipped', key, durationMs: 0 });
+      return NO_ARTIFACT;
+    }
+    if (halt.signal.aborted) {
+      const outcome: StageOutcome = cancelled() ? 'cancelled' : 'skipped';
+      if (outcome === 'cancelled') emit({ type: 'stage-cancelled', id });
+      else emit({ type: 'stage-skipped', id, reason: 'an earlier stage failed (use --keep-going to run independent stages)' });
+      finish({ id, type: stage.type, outcome, key, durationMs: 0 });
+      return NO_ARTIFACT;
+    }
+    emit({ type: 'stage-queued', id });
+    return gate.run(stage.definition.exclusive === true, async () => {
+      if (halt.signal.aborted) {
+        const outcome: StageOutcome = cancelled() ? 'cancelled' : 'skipped';
+        if (outcome === 'cancelled') emit({ type: 'stage-cancelled', id });
+        else emit({ type: 'stage-skipped', id, reason: 'an earlier stage failed (use --keep-going to run independent stages)' });
+        finish({ id, type: stage.type, outcome, key, durationMs: 0 });
+        return NO_ARTIFACT;
+      }
+      const t0 = Date.now();
+      try {
+        const entry = await executeStage(stage, key, inputs, reasons, isForced);
+        if (entry.cachedByOther) {
+          emit({ type: 'stage-cached', id, key, digest: entry.entry.record.outputDigest });
+          finish({ id, type: stage.type, outcome: 'cached', key, digest: entry.entry.record.outputDigest, durationMs: 0, entry: entry.entry });
+        } else {
+          const durationMs = Date.now() - t0;
+          emit({ type: 'stage-done', id, key, digest: entry.entry.record.outputDigest, durationMs });
+          finish({ id, type: stage.type, outcome: 'ran', key, digest: entry.entry.record.outputDigest, durationMs, entry: entry.entry });
+        }
+        return toRef(entry.entry);
+      } catch (err) {
+        const durationMs = Date.now() - t0;
+        if (cancelled()) {
+          emit({ type: 'stage-cancelled', id });
+          finish({ id, type: stage.type, outcome: 'cancelled', key, durationMs });
+          return NO_ARTIFACT;
+        }
+        const error = describeFailure(err, id);
+        emit({ type: 'stage-failed', id, code: error.code, message: error.message, durationMs });
+        finish({ id, type: stage.type, outcome: 'failed', key, durationMs, error });
+        if (!options.keepGoing) halt.abort(new Error('stage failed'));
+        return NO_ARTIFACT;
+      }
+    });
+  };
+
+  const executeStage = async (
+    stage: PlannedStage,
+    key: string,
+    inputs: ArtifactRef[],
+    reasons: string[],
+    isForced: boolean,
+  ): Promise<{ entry: CacheEntry; cachedByOther: boolean }> => {
+    const lock = await acquireKeyLock(store, key, {
+      wait: options.wait !== false,
+      signal: options.signal,
+      onWait: (holder) => emit({ type: 'stage-waiting-lock', id: stage.id, holder: `pid ${holder.pid} on ${holder.hostname}` }),
+    });
+    try {
+      // Another process may have published this key while we waited for the lock.
+      const existing = await store.lookup(key);
+      if (existing && !isForced) return { entry: existing, cachedByOther: true };
+      const staging = await store.stage(key);
+      const startedAt = new Date();
+      emit({ type: 'stage-start', id: stage.id, key, reasons });
+      const stageDirs: Record<string, string> = {};
+      for (const ref of inputs) stageDirs[ref.stageId] = ref.dir;
+      const job: StageJob = {
+        stageId: stage.id,
+        type: stage.type,
+        params: resolveRuntimeExpressions(stage.params, { outputsDir: staging.outDir, stageDirs }) as Record<string, unknown>,
+        inputs,
+        outDir: staging.outDir,
+        workDir: store.workDir(key),
+        pipelineDir: pipeline.dir,
+        seed: stageSeed(pipeline.seed, key),
+        threads: stage.definition.exclusive ? totalThreads : Math.max(1, Math.floor(totalThreads / jobs)),
+      };
+      let provenance: Record<string, unknown>;
+      try {
+        ({ provenance } = await executor.execute(
+          job,
+          {
+            progress: (done, total, note) => emit({ type: 'stage-progress', id: stage.id, done, total, note }),
+            log: (level, message) => emit({ type: 'stage-log', id: stage.id, level, message }),
+          },
+          halt.signal,
+        ));
+      } catch (err) {
+        await staging.discard();
+        throw err;
+      }
+      if (existing) await store.remove(key);
+      const finishedAt = new Date();
+      const keyInputs = keyInputsById.get(stage.id)!;
+      const entry = await store.publish(staging, {
+        key,
+        stageId: stage.id,
+        pipeline: pipeline.name,
+        type: stage.type,
+        version: stage.definition.version,
+        params: keyInputs.params,
+        inputs: keyInputs.inputs,
+        deps: keyInputs.deps,
+        seed: job.seed,
+        threads: job.threads,
+        startedAt: startedAt.toISOString(),
+        finishedAt: finishedAt.toISOString(),
+        durationMs: finishedAt.getTime() - startedAt.getTime(),
+        environment: environmentInfo(),
+        provenance: { ...provenance, executor: executor.name },
+      });
+      await store.clearWork(key);
+      return { entry, cachedByOther: false };
+    } finally {
+      await lock.release();
+    }
+  };
+
+  await Promise.all(targets.map(process));
+  options.signal?.removeEventListener('abort', onOuterAbort);
+
+  const counts: Record<StageOutcome, number> = { cached: 0, ran: 0, failed: 0, skipped: 0, cancelled: 0 };
+  for (const r of results.values()) counts[r.outcome]++;
+  const status: RunSummary['status'] = cancelled() ? 'cancelled' : counts.failed > 0 ? 'failed' : 'ok';
+  const summary: RunSummary = { runId, status, results, durationMs: Date.now() - started };
+  if (!options.dryRun) {
+    if (options.writeLock !== false) summary.lockFile = updateLockFile(pipeline, previousLock, results, keyInputsById);
+    if (options.writeHistory !== false) {
+      const record: RunRecord = {
+        id: runId,
+        pipeline: pipeline.name,
+        file: pipeline.file,
+        startedAt: new Date(started).toISOString(),
+        finishedAt: new Date().toISOString(),
+        status,
+        argv: options.argv ?? [],
+        stages: targets.map((id) => {
+          const r = results.get(id);
+          return {
+            id,
+            type: pipeline.stages.get(id)!.type,
+            key: r?.key ?? '',
+            outcome: r?.outcome ?? 'skipped',
+            durationMs: r?.durationMs ?? 0,
+            ...(r?.digest ? { outputDigest: r.digest } : {}),
+            ...(r?.error ? { error: r.error.message } : {}),
+          };
+        }),
+      };
+      summary.historyFile = writeRunRecord(store.runsDir, record);
+    }
+  }
+  emit({ type: 'run-end', runId, status, counts, durationMs: summary.durationMs });
+  return summary;
+}
+
+/** Records every stage that has an artifact now; keeps earlier entries of stages not touched. */
+function updateLockFile(
+  pipeline: LoadedPipeline,
+  previous: PipelineLock | undefined,
+  results: Map<string, StageResult>,
+  keyInputsById: Map<string, StageKeyInputs>,
+): string | undefined {
+  const path = lockFilePath(pipeline.file);
+  const stages: Record<string, LockedStage> = {};
+  for (const [id, stage] of pipeline.stages) {
+    const r = results.get(id);
+    const keyInputs = keyInputsById.get(id);
+    if (r?.entry && keyInputs && (r.outcome === 'ran' || r.outcome === 'cached')) {
+      const files = r.entry.record.files;
+      stages[id] = {
+        type: stage.type,
+        version: stage.definition.version,
+        key: r.entry.key,
+        params: keyInputs.params,
+        inputs: keyInputs.inputs,
+        deps: keyInputs.deps,
+        outputs: { digest: r.entry.record.outputDigest, files: files.length, bytes: files.reduce((s, f) => s + f.size, 0) },
+      };
+    } else if (previous?.stages[id]) {
+      stages[id] = previous.stages[id]!;
+    }
+  }
+  if (Object.keys(stages).length === 0) return undefined;
+  const lock: PipelineLock = { version: 1, pipeline: pipeline.name, stages };
+  // Rewrite only on change: the lock file sits beside the pipeline, where editors and watchers look.
+  if (!previous || !isDeepStrictEqual(previous, lock)) writePipelineLock(path, lock);
+  return path;
+}
+
+function describeFailure(err: unknown, stageId: string): { code: string; message: string; cause?: unknown } {
+  if (err instanceof PolypersonaError) return { code: err.code, message: err.message, cause: err };
+  if (err instanceof Error) return { code: 'stage-threw', message: `stage "${stageId}" threw: ${err.message}`, cause: err };
+  return { code: 'stage-threw', message: `stage "${stageId}" threw: ${String(err)}`, cause: err };
+}
+

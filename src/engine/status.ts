@@ -1,0 +1,41 @@
+import type { LoadedPipeline } from './pipeline/index.js';
+import { keyOf, stageKeyInputs } from './keys.js';
+import { explainStale, lockFilePath, readPipelineLock, type ArtifactStore, type CacheEntry } from './store/index.js';
+
+export interface StageStatus {
+  id: string;
+  type: string;
+  /** cached: an entry exists for the current key; stale: it must run; blocked: an upstream is stale, so its key is not known yet. */
+  state: 'cached' | 'stale' | 'blocked';
+  key?: string;
+  digest?: string;
+  /** Why it is stale or blocked: which param, input or dep changed (against the lock file). */
+  reasons: string[];
+  entry?: CacheEntry;
+}
+
+/** Per stage, whether a run would use the cache, and why not. Reads only; runs nothing. */
+export async function pipelineStatus(pipeline: LoadedPipeline, store: ArtifactStore): Promise<StageStatus[]> {
+  const lock = readPipelineLock(lockFilePath(pipeline.file));
+  const byId = new Map<string, StageStatus>();
+  for (const [id, stage] of pipeline.stages) {
+    const notReady = stage.needs.filter((n) => byId.get(n)?.state !== 'cached');
+    if (notReady.length > 0) {
+      byId.set(id, { id, type: stage.type, state: 'blocked', reasons: notReady.map((n) => `upstream ${n} is ${byId.get(n)?.state === 'blocked' ? 'blocked' : 'stale'}`) });
+      continue;
+    }
+    const digests: Record<string, string> = {};
+    for (const n of stage.needs) digests[n] = byId.get(n)!.digest!;
+    const keyInputs = await stageKeyInputs(stage, digests, pipeline.dir, pipeline.seed);
+    const key = keyOf(keyInputs);
+    const entry = await store.lookup(key);
+    if (entry) {
+      byId.set(id, { id, type: stage.type, state: 'cached', key, digest: entry.record.outputDigest, reasons: [], entry });
+    } else {
+      const reasons = explainStale(lock?.stages[id], keyInputs);
+      if (lock?.stages[id]?.key === key) reasons.push('cache entry missing (removed by gc, or never built on this machine)');
+      byId.set(id, { id, type: stage.type, state: 'stale', key, reasons });
+    }
+  }
+  return [...byId.values()];
+}

@@ -1,0 +1,157 @@
+import { describe, expect, it } from 'vitest';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { StageDefinition } from '../../src/engine/contract.js';
+import { StageRegistry } from '../../src/engine/registry.js';
+import { parsePipeline } from '../../src/engine/pipeline/index.js';
+import { runPipeline } from '../../src/engine/scheduler.js';
+import { ArtifactStore } from '../../src/engine/store/index.js';
+import type { RunEvent } from '../../src/engine/events.js';
+
+/** Stages made for these tests: they count their runs and can block, throw or record overlap. */
+function testRegistry() {
+  const runs: string[] = [];
+  let active = 0;
+  let maxActive = 0;
+  const gates = new Map<string, Promise<void>>();
+  const schema = (props: Record<string, unknown> = {}) => ({ type: 'object', additionalProperties: false, properties: { text: { type: 'string', default: '' }, wait: { type: 'string', default: '' }, ...props } });
+  const emit: StageDefinition<{ text: string; wait: string }> = {
+    type: 'emit',
+    version: 1,
+    description: 'writes text',
+    produces: 'files',
+    paramsSchema: schema(),
+    async run(ctx) {
+      runs.push(ctx.stageId);
+      active++;
+      maxActive = Math.max(maxActive, active);
+      try {
+        if (ctx.params.wait) await gates.get(ctx.params.wait);
+        const upstream = Object.values(ctx.inputs).map((r) => readFileSync(join(r.dir, 'value.txt'), 'utf8'));
+        writeFileSync(join(ctx.outDir, 'value.txt'), [...upstream, ctx.params.text].join('+'));
+        ctx.progress(1, 1);
+      } finally {
+        active--;
+      }
+    },
+  };
+  const heavy: StageDefinition = { ...emit, type: 'heavy', exclusive: true } as StageDefinition;
+  const boom: StageDefinition = {
+    type: 'boom',
+    version: 1,
+    description: 'throws',
+    produces: 'files',
+    paramsSchema: schema(),
+    async run() {
+      throw new TypeError('cannot read properties of undefined');
+    },
+  };
+  const sleeper: StageDefinition = {
+    type: 'sleeper',
+    version: 1,
+    description: 'waits for abort',
+    produces: 'files',
+    paramsSchema: schema(),
+    async run(ctx) {
+      runs.push(ctx.stageId);
+      await new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason)));
+    },
+  };
+  const registry = new StageRegistry().register(emit).register(heavy).register(boom).register(sleeper);
+  return { registry, runs, gates, get maxActive() { return maxActive; } };
+}
+
+function setup(yaml: string) {
+  const dir = mkdtempSync(join(tmpdir(), 'pp-sched-'));
+  const file = join(dir, 'p.yaml');
+  writeFileSync(file, yaml);
+  const t = testRegistry();
+  const pipeline = parsePipeline(yaml, file, t.registry);
+  const store = new ArtifactStore(join(dir, 'runs'));
+  return { ...t, pipeline, store, dir };
+}
+
+describe('runPipeline', () => {
+  it('passes upstream outputs to dependents and caches by key', async () => {
+    const s = setup('version: 1\nname: t\nstages:\n  a: { uses: emit, with: { text: A } }\n  b: { uses: emit, needs: [a], with: { text: B } }\n');
+    const first = await runPipeline(s.pipeline, s.store, s.registry);
+    expect(first.status).toBe('ok');
+    expect(readFileSync(join(first.results.get('b')!.entry!.outDir, 'value.txt'), 'utf8')).toBe('A+B');
+    const second = await runPipeline(s.pipeline, s.store, s.registry);
+    expect([...second.results.values()].map((r) => r.outcome)).toEqual(['cached', 'cached']);
+    expect(s.runs).toEqual(['a', 'b']);
+  });
+
+  it('a stage that throws fails the run with its message, and its dependents are skipped', async () => {
+    const s = setup('version: 1\nname: t\nstages:\n  x: { uses: boom }\n  y: { uses: emit, needs: [x] }\n');
+    const events: RunEvent[] = [];
+    const res = await runPipeline(s.pipeline, s.store, s.registry, { onEvent: (e) => events.push(e) });
+    expect(res.status).toBe('failed');
+    expect(res.results.get('x')!.error!.message).toBe('stage "x" threw: cannot read properties of undefined');
+    expect(res.results.get('y')!.outcome).toBe('skipped');
+    expect(await s.store.list()).toHaveLength(0);
+  });
+
+  it('exclusive stages run alone even with --jobs', async () => {
+    const s = setup('version: 1\nname: t\nstages:\n  a: { uses: heavy, with: { text: A } }\n  b: { uses: emit, with: { text: B } }\n  c: { uses: emit, with: { text: C } }\n');
+    let release!: () => void;
+    s.gates.set('g', new Promise((r) => (release = r)));
+    setTimeout(() => release(), 50);
+    await runPipeline(s.pipeline, s.store, s.registry, { jobs: 3 });
+    expect(s.runs).toHaveLength(3);
+    // b and c may overlap each other, never a.
+    expect(s.maxActive).toBeLessThanOrEqual(2);
+  });
+
+  it('cancellation aborts running stages, publishes nothing, and reports cancelled', async () => {
+    const s = setup('version: 1\nname: t\nstages:\n  z: { uses: sleeper }\n  after: { uses: emit, needs: [z] }\n');
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(new Error('user pressed Ctrl-C')), 50);
+    const res = await runPipeline(s.pipeline, s.store, s.registry, { signal: controller.signal });
+    expect(res.status).toBe('cancelled');
+    expect(res.results.get('z')!.outcome).toBe('cancelled');
+    expect(await s.store.list()).toHaveLength(0);
+    // The next run starts the interrupted stage again.
+    expect(s.runs).toEqual(['z']);
+  });
+
+  it('a second concurrent run waits for the writer of the same key, then uses its entry', async () => {
+    const s = setup('version: 1\nname: t\nstages:\n  a: { uses: emit, with: { text: A, wait: g } }\n');
+    let release!: () => void;
+    s.gates.set('g', new Promise((r) => (release = r)));
+    const waits: RunEvent[] = [];
+    const one = runPipeline(s.pipeline, s.store, s.registry);
+    await new Promise((r) => setTimeout(r, 50));
+    const two = runPipeline(s.pipeline, s.store, s.registry, { onEvent: (e) => e.type === 'stage-waiting-lock' && waits.push(e) });
+    await new Promise((r) => setTimeout(r, 200));
+    release();
+    const [r1, r2] = await Promise.all([one, two]);
+    expect(r1.results.get('a')!.outcome).toBe('ran');
+    expect(r2.results.get('a')!.outcome).toBe('cached');
+    expect(waits).toHaveLength(1);
+    expect(s.runs).toEqual(['a']);
+  });
+
+  it('with wait: false a held key fails at once with a clear message', async () => {
+    const s = setup('version: 1\nname: t\nstages:\n  a: { uses: emit, with: { text: A, wait: g } }\n');
+    let release!: () => void;
+    s.gates.set('g', new Promise((r) => (release = r)));
+    const one = runPipeline(s.pipeline, s.store, s.registry);
+    await new Promise((r) => setTimeout(r, 50));
+    const two = await runPipeline(s.pipeline, s.store, s.registry, { wait: false });
+    release();
+    await one;
+    expect(two.status).toBe('failed');
+    expect(two.results.get('a')!.error!.code).toBe('locked');
+  });
+
+  it('a new pipeline seed changes every key', async () => {
+    const s = setup('version: 1\nname: t\nparams: { seed: 1 }\nstages:\n  a: { uses: emit, with: { text: A } }\n');
+    const r1 = await runPipeline(s.pipeline, s.store, s.registry);
+    const p2 = parsePipeline('version: 1\nname: t\nparams: { seed: 2 }\nstages:\n  a: { uses: emit, with: { text: A } }\n', s.pipeline.file, s.registry);
+    const r2 = await runPipeline(p2, s.store, s.registry);
+    expect(r2.results.get('a')!.outcome).toBe('ran');
+    expect(r2.results.get('a')!.key).not.toBe(r1.results.get('a')!.key);
+  });
+});
