@@ -1,4 +1,4 @@
-import { closest } from '../registry.js';
+import { suggest } from './suggest.js';
 
 /**
  * The `${{ ... }}` expression language: four forms, no operators.
@@ -35,7 +35,7 @@ export function parseExpression(inner: string): Expression | string {
   if (text === 'outputs.dir') return { kind: 'own-output' };
   const root = /^[A-Za-z_][A-Za-z0-9_]*/.exec(text)?.[0];
   if (root === undefined || !ROOTS.includes(root)) {
-    const near = root === undefined ? undefined : closest(root, ROOTS);
+    const near = root === undefined ? undefined : suggest(root, ROOTS);
     return `unknown expression "${text}"${near ? ` (did you mean ${near}?)` : ''}; expressions are ${FORMS}`;
   }
   const expected: Record<string, string> = {

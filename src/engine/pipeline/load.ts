@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { basename, dirname, extname, resolve } from 'node:path';
 import { UserError } from '../../core/errors.js';
-import { closest, type StageRegistry } from '../registry.js';
+import type { StageRegistry } from '../registry.js';
+import { suggest } from './suggest.js';
 import { checkConsumes } from './consumes.js';
 import { findCycles, reachable, topologicalOrder } from './graph.js';
 import { IssueList } from './issues.js';
@@ -142,7 +143,7 @@ class Pipeline implements LoadedPipeline {
 
   private unknown(name: string): UserError {
     const ids = [...new Set([...this.stages.values()].flatMap((s) => [s.baseId, s.id]))];
-    const near = closest(name, ids);
+    const near = suggest(name, ids);
     return new UserError(
       'unknown-stage',
       `${this.file}: no stage "${name}"${near ? ` (did you mean ${near}?)` : ''}; stages: ${[...this.stages.keys()].join(', ')}`,

@@ -2,7 +2,8 @@ import { isAbsolute, resolve } from 'node:path';
 import { UserError } from '../../core/errors.js';
 import type { StageDefinition } from '../contract.js';
 import { validateStageParams } from '../params.js';
-import { closest, type StageRegistry } from '../registry.js';
+import type { StageRegistry } from '../registry.js';
+import { suggest } from './suggest.js';
 import type { IssueList } from './issues.js';
 import { expandedId, expandMatrix, pairExpansions, type MatrixSpec, type Scalar } from './matrix.js';
 import type { ExpressionResolver, ResolveScope } from './resolve.js';
@@ -146,7 +147,9 @@ export function planExpansion(declared: DeclaredStage, combo: MatrixCombo | unde
   }
   const description = typeof raw.description === 'string' ? (ctx.resolver.resolve(raw.description, [...at, 'description'], scope) as string) : undefined;
 
-  const validated = validateStageParams<Record<string, unknown>>(definition, rawParams);
+  // An unresolved expression would only add a confusing type error on top of its own.
+  const validated: ReturnType<typeof validateStageParams<Record<string, unknown>>> =
+    ctx.issues.size > errorsBefore ? { ok: false, issues: [] } : validateStageParams<Record<string, unknown>>(definition, rawParams);
   let params: Record<string, unknown> = rawParams;
   if (validated.ok) params = validated.params;
   else {
@@ -159,7 +162,7 @@ export function planExpansion(declared: DeclaredStage, combo: MatrixCombo | unde
       } else {
         const value = valueAt(rawParams, segs);
         const got = issue.message.startsWith('must ') && value !== undefined ? ` (got ${describeValue(value)})` : '';
-        ctx.issues.add(path, issue.message + got);
+        ctx.issues.add(path, issue.message + got, { key: path.length === 2 });
       }
     }
   }
@@ -176,6 +179,7 @@ export function planExpansion(declared: DeclaredStage, combo: MatrixCombo | unde
   const explicit = raw.needs === undefined ? [] : Array.isArray(raw.needs) ? raw.needs : [raw.needs];
   explicit.forEach((name, i) => {
     const path = Array.isArray(raw.needs) ? [...at, 'needs', i] : [...at, 'needs'];
+    if (String(name).includes('${{')) return; // reported by checkExpressionPlacement
     const target = lookupStage(String(name), combo, all);
     if ('error' in target) ctx.issues.add(path, target.error);
     else if (target.ids.length === 0) ctx.issues.add(path, `${String(name)} has no expansion with this stage's matrix values`);
@@ -220,7 +224,7 @@ function lookupStage(name: string, combo: MatrixCombo | undefined, all: Readonly
   const bracket = name.indexOf('[');
   const expanded = bracket > 0 ? all.get(name.slice(0, bracket)) : undefined;
   if (expanded?.combos?.some((c) => expandedId(expanded.id, c) === name)) return { ids: [name] };
-  const near = closest(name, [...all.keys()]);
+  const near = suggest(name, [...all.keys()]);
   return { error: `unknown stage "${name}"${near ? ` (did you mean ${near}?)` : ''}` };
 }
 

@@ -1,4 +1,4 @@
-import { closest } from '../registry.js';
+import { suggest } from './suggest.js';
 import { interpolate, isRuntime, parseExpression, runtimeText, type Expression } from './expressions.js';
 import type { IssueList } from './issues.js';
 import { formatPath, pathKey, type ExpressionString, type PathSeg, type PipelineSource } from './source.js';
@@ -124,7 +124,7 @@ export class ExpressionResolver {
           }
           const map = current as Record<string, unknown>;
           if (!Object.prototype.hasOwnProperty.call(map, name)) {
-            const near = closest(name, Object.keys(map));
+            const near = suggest(name, Object.keys(map));
             fail(`unknown param "${[...expr.path.slice(0, i), name].join('.')}"${near ? ` (did you mean ${near}?)` : ''}; ${where} defines ${Object.keys(map).sort().join(', ') || 'nothing'}`);
             return undefined;
           }
@@ -139,7 +139,7 @@ export class ExpressionResolver {
         }
         if (!(expr.axis in scope.combo)) {
           const axes = Object.keys(scope.combo);
-          const near = closest(expr.axis, axes);
+          const near = suggest(expr.axis, axes);
           fail(`unknown matrix axis "${expr.axis}"${near ? ` (did you mean ${near}?)` : ''}; axes: ${axes.sort().join(', ')}`);
           return undefined;
         }

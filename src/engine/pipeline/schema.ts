@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { packageRoot } from '../../core/paths.js';
-import { closest } from '../registry.js';
+import { suggest } from './suggest.js';
 import type { IssueList } from './issues.js';
 import type { PathSeg } from './source.js';
 
@@ -58,7 +58,7 @@ function describePipelineError(err: ErrorObject, path: PathSeg[]): { path: PathS
       }
       return { path, message: `must be ${JSON.stringify(params.allowedValue)}` };
     case 'type':
-      return { path, message: `must be ${String(params.type).replace(',', ' or ')} (got ${describeValue(err.data)})` };
+      return { path, message: `must be ${String(params.type).split(',').join(' or ')} (got ${describeValue(err.data)})` };
     case 'minProperties':
       return { path, message: 'must not be empty' };
     case 'minItems':
@@ -72,7 +72,7 @@ function describePipelineError(err: ErrorObject, path: PathSeg[]): { path: PathS
 
 /** `unknown field (did you mean learning_rate?)`, or the known fields when none is close. */
 export function unknownField(field: string, known: readonly string[]): string {
-  const near = closest(field, known);
+  const near = suggest(field, known);
   if (near) return `unknown field (did you mean ${near}?)`;
   return known.length > 0 ? `unknown field; known fields: ${[...known].sort().join(', ')}` : 'unknown field';
 }

@@ -1,4 +1,4 @@
-import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
+import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
 import type { SourceLocation } from '../../core/errors.js';
 import { PipelineError, type PipelineIssue } from './types.js';
 
@@ -80,7 +80,7 @@ export class PipelineSource {
           const offset = err.pos[0];
           const message =
             err.code === 'DUPLICATE_KEY'
-              ? `duplicate key "${restore(masked.slice(err.pos[0], err.pos[1]), expressions)}"${this.isStageKey(offset) ? ' (stage ids must be unique)' : ''}`
+              ? `duplicate key "${restore(this.keyAt(offset) ?? masked.slice(err.pos[0], err.pos[1]), expressions)}"${this.isStageKey(offset) ? ' (stage ids must be unique)' : ''}`
               : `invalid YAML: ${err.message}`;
           return { location: this.position(offset), path: '', message };
         }),
@@ -105,6 +105,7 @@ export class PipelineSource {
   locate(path: readonly PathSeg[], options: { key?: boolean } = {}): SourceLocation {
     let node: unknown = this.doc.contents;
     let keyNode: unknown;
+    let found = 0;
     for (const seg of path) {
       node = this.deref(node);
       let next: unknown;
@@ -121,8 +122,9 @@ export class PipelineSource {
       if (next === undefined) break;
       node = next;
       keyNode = nextKey;
+      found++;
     }
-    const target = options.key && keyNode ? keyNode : node;
+    const target = (options.key || found < path.length) && keyNode ? keyNode : node;
     const range = (target as Node | null)?.range ?? (keyNode as Node | undefined)?.range;
     return this.position(range ? range[0] : 0);
   }
@@ -132,6 +134,21 @@ export class PipelineSource {
     if (!isMap(root)) return false;
     const stages = root.items.find((p) => isScalar(p.key) && p.key.value === 'stages');
     return isMap(stages?.value) && stages.value.items.some((p) => isScalar(p.key) && p.key.range?.[0] === offset);
+  }
+
+  /** The text of the map key that starts at `offset`, if any. */
+  private keyAt(offset: number): string | undefined {
+    let text: string | undefined;
+    visit(this.doc, {
+      Pair: (_key, pair) => {
+        if (isScalar(pair.key) && pair.key.range?.[0] === offset) {
+          text = String(pair.key.value);
+          return visit.BREAK;
+        }
+        return undefined;
+      },
+    });
+    return text;
   }
 
   private deref(node: unknown): unknown {
