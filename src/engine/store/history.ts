@@ -60,7 +60,8 @@ export function listRunRecords(runsDir: string, pipeline?: string): RunRecord[] 
       if (pipeline === undefined || record.pipeline === pipeline) records.push(record);
     }
   }
-  return records.sort((a, b) => (a.startedAt < b.startedAt ? 1 : a.startedAt > b.startedAt ? -1 : a.id < b.id ? 1 : -1));
+  const desc = (a: string, b: string): number => (a < b ? 1 : a > b ? -1 : 0);
+  return records.sort((a, b) => desc(a.startedAt, b.startedAt) || desc(a.id, b.id));
 }
 
 function readRunRecord(path: string): RunRecord {
