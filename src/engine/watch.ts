@@ -48,7 +48,7 @@ export async function watchPipeline(options: WatchOptions): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   let current: { controller: AbortController; done: Promise<void> } | undefined;
   let changed = new Set<string>();
-  const watcher: FSWatcher = watch([], { ignoreInitial: true, awaitWriteFinish: false, persistent: true });
+  let watcher: FSWatcher | undefined;
 
   const load = (): LoadedPipeline | undefined => {
     try {
@@ -65,13 +65,12 @@ export async function watchPipeline(options: WatchOptions): Promise<void> {
     else for (const p of watched) next.add(p); // keep the last good deps while the file is broken
     const added = [...next].filter((p) => !watched.has(p));
     const removed = [...watched].filter((p) => !next.has(p));
-    if (added.length) watcher.add(added);
-    if (removed.length) watcher.unwatch(removed);
+    if (added.length) watcher?.add(added);
+    if (removed.length) watcher?.unwatch(removed);
     watched = next;
   };
 
-  const startRun = (): void => {
-    const pipeline = load();
+  const startRun = (pipeline = load()): void => {
     updateWatched(pipeline);
     if (!pipeline) return;
     const controller = new AbortController();
@@ -106,14 +105,18 @@ export async function watchPipeline(options: WatchOptions): Promise<void> {
     }, debounceMs);
   };
 
-  watcher.on('all', (_event, path) => {
+  // chokidar needs its first paths up front to report 'ready'.
+  const initial = load();
+  updateWatched(initial);
+  const active = watch([...watched], { ignoreInitial: true, persistent: true });
+  watcher = active;
+  active.on('all', (_event, path) => {
     changed.add(path);
     schedule();
   });
-
-  await new Promise<void>((ready) => watcher.once('ready', () => ready()));
-  startRun();
+  await new Promise<void>((ready) => active.once('ready', () => ready()));
   options.onEvent({ type: 'watch-ready', paths: [...watched] });
+  if (initial) startRun(initial);
 
   await new Promise<void>((stop) => {
     if (options.signal.aborted) return stop();
@@ -124,5 +127,5 @@ export async function watchPipeline(options: WatchOptions): Promise<void> {
     current.controller.abort(options.signal.reason);
     await current.done;
   }
-  await watcher.close();
+  await active.close();
 }
