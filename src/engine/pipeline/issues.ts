@@ -12,15 +12,18 @@ export class IssueList {
 
   constructor(private readonly source: PipelineSource) {}
 
-  get size(): number {
-    return this.issues.length;
+  /** Issues added so far, repeats included: compare before/after to learn whether a step found any. */
+  get reported(): number {
+    return this.count;
   }
+  private count = 0;
 
   /**
    * Adds an issue at `path`. `key` points at the map key naming the path (unknown fields);
    * `offset` pins an exact text offset (an expression inside a string).
    */
   add(path: readonly PathSeg[], message: string, options: { key?: boolean; offset?: number } = {}): void {
+    this.count++;
     const location: SourceLocation =
       options.offset !== undefined ? this.source.position(options.offset) : this.source.locate(path, { key: options.key });
     const issue = { location, path: formatPath(path), message };

@@ -115,7 +115,7 @@ export function planExpansion(declared: DeclaredStage, combo: MatrixCombo | unde
   const definition = declared.definition!;
   const id = expandedId(baseId, combo);
   const at = ['stages', baseId];
-  const errorsBefore = ctx.issues.size;
+  const errorsBefore = ctx.issues.reported;
   const scope: ResolveScope = {
     params: ctx.params,
     combo,
@@ -149,7 +149,7 @@ export function planExpansion(declared: DeclaredStage, combo: MatrixCombo | unde
 
   // An unresolved expression would only add a confusing type error on top of its own.
   const validated: ReturnType<typeof validateStageParams<Record<string, unknown>>> =
-    ctx.issues.size > errorsBefore ? { ok: false, issues: [] } : validateStageParams<Record<string, unknown>>(definition, rawParams);
+    ctx.issues.reported > errorsBefore ? { ok: false, issues: [] } : validateStageParams<Record<string, unknown>>(definition, rawParams);
   let params: Record<string, unknown> = rawParams;
   if (validated.ok) params = validated.params;
   else {
@@ -199,7 +199,7 @@ export function planExpansion(declared: DeclaredStage, combo: MatrixCombo | unde
     }
   }
 
-  if (ctx.issues.size > errorsBefore) return undefined;
+  if (ctx.issues.reported > errorsBefore) return undefined;
   return {
     id,
     baseId,
