@@ -20,7 +20,7 @@ export interface QuotaPlan {
   domainWeights: Record<string, number>;
   /** Relative weights per question type. */
   typeWeights: Record<QuestionType, number>;
-  /** Share of personas answering in one domain only; the rest answer in two. */
+  /** Share of personas answering in one domain only; the rest answer in two (more when few personas must cover many domains). */
   singleDomainShare: number;
 }
 
@@ -61,38 +61,43 @@ export function assignPersonas(personaIds: readonly string[], bank: QuestionBank
   const allowed = domains.map((d) => QUESTION_TYPES.map((t) => bank.items.some((q) => q.domain === d && q.type === t)));
   const matrix = integerMatrix(domainCounts, typeCounts, allowed, { rows: domains, cols: QUESTION_TYPES });
 
-  // Step 3: which personas answer in one domain, which in two, and where.
+  // Step 3: which personas answer in one domain, which in several, and where.
   const activeDomains = domains.filter((_, i) => domainCounts[i]! > 0);
-  let n1 = Math.round(plan.singleDomainShare * N);
-  if (activeDomains.length < 2) n1 = N;
+  const nActive = activeDomains.length;
+  const n1 = nActive < 2 ? N : Math.round(plan.singleDomainShare * N);
   const n2 = N - n1;
-  if (n1 + 2 * n2 > T) throw new UserError('quotas', `records (${T}) too few: ${n2} two-domain personas need two records each (at least ${n1 + 2 * n2} records)`);
-  const order = prng.fork('persona-roles').shuffle([...personaIds]);
-  const singles = order.slice(0, n1), multis = order.slice(n1);
-  // Every domain with records needs at least one persona slot; the rest follow the domain sizes.
-  // singles_d = LR(slots_d, n1) never exceeds slots_d (its exact share is below it), so the
-  // remaining slots_d - singles_d are the domain's half slots.
-  const slotsTotal = n1 + 2 * n2;
+  // Persona-domain slots: one per single persona, two (or more, when few personas must cover many
+  // domains) per multi-domain persona; every domain with records gets at least one.
+  const slotsTotal = Math.max(n1 + 2 * n2, nActive);
+  if (slotsTotal > T) throw new UserError('quotas', `records (${T}) too few for ${N} personas over ${nActive} domains: need at least ${slotsTotal}`);
+  if (n2 === 0 && n1 < nActive) throw new UserError('quotas', `${N} single-domain personas cannot cover ${nActive} domains; lower single_domain_share or add personas`);
   const active = domainCounts.map((c) => (c > 0 ? 1 : 0));
-  const nActive = active.reduce<number>((a, b) => a + b, 0);
-  if (slotsTotal < nActive) throw new UserError('quotas', `${N} personas cannot cover ${nActive} domains (${slotsTotal} persona-domain slots); add personas or lower the domain count`);
   const extraSlots = largestRemainder(domainCounts, slotsTotal - nActive);
   const slots = active.map((a, d) => a + extraSlots[d]!);
+  // singles_d = LR(slots_d, n1) never exceeds slots_d (its exact share is below it).
   const singleSlots = largestRemainder(slots, n1);
-  const halfSlots = slots.map((s, d) => s - singleSlots[d]!);
+  const multiSlots = slots.map((s, d) => s - singleSlots[d]!);
+  // A domain may hold at most n2 multi slots (one per multi-domain persona): trade the excess for
+  // single slots of other domains.
+  for (let d = 0; d < domains.length; d++) {
+    while (multiSlots[d]! > n2) {
+      const e = multiSlots.findIndex((m, i) => i !== d && singleSlots[i]! > 0 && m < n2);
+      if (e < 0) throw new UserError('quotas', `domain "${domains[d]}" is too large a share for ${n2} multi-domain personas; set single_domain_share to 1 or add personas`);
+      multiSlots[d]!--; singleSlots[d]!++;
+      multiSlots[e]!++; singleSlots[e]!--;
+    }
+  }
+  const order = prng.fork('persona-roles').shuffle([...personaIds]);
+  const singles = order.slice(0, n1), multis = order.slice(n1);
   const cells = domains.map(() => [] as Array<{ persona: string; weight: number }>);
   let k = 0;
   singleSlots.forEach((c, d) => { for (let j = 0; j < c; j++) cells[d]!.push({ persona: singles[k++]!, weight: 1 }); });
-  // Half slots in domain order; pairing slot j with slot j + n2 gives two distinct domains
-  // whenever no domain holds more than n2 half slots.
-  const halfList: number[] = [];
-  halfSlots.forEach((c, d) => { for (let j = 0; j < c; j++) halfList.push(d); });
-  for (let j = 0; j < n2; j++) {
-    const a = halfList[j]!, b = halfList[j + n2]!;
-    if (a === b) throw new UserError('quotas', `domain "${domains[a]}" is over half of all records; two-domain personas cannot be placed (set single_domain_share to 1)`);
-    cells[a]!.push({ persona: multis[j]!, weight: 0.5 });
-    cells[b]!.push({ persona: multis[j]!, weight: 0.5 });
-  }
+  // Multi slots listed in domain order and dealt round-robin: slot i goes to multi persona i mod n2.
+  // A domain's slots are consecutive and at most n2, so no persona gets a domain twice.
+  const multiList: number[] = [];
+  multiSlots.forEach((c, d) => { for (let j = 0; j < c; j++) multiList.push(d); });
+  const domainsPerMulti = multis.map((_, j) => Math.floor((multiList.length - 1 - j) / Math.max(1, n2)) + 1);
+  multiList.forEach((d, i) => cells[d]!.push({ persona: multis[i % n2]!, weight: 1 / domainsPerMulti[i % n2]! }));
 
   // Steps 4–5.
   const used = new Map<string, number>();

@@ -83,6 +83,15 @@ describe('assignPersonas with the paper quotas', () => {
     expect(r.multiDomainPersonas).toBe(0);
   });
 
+  it('lets a few personas cover many domains, keeping the single-domain count', () => {
+    const r = assignPersonas(ids(3), bank, paperPlan(9), 2);
+    expect(r.assignments).toHaveLength(9);
+    expect(new Set(r.assignments.map((a) => a.domain)).size).toBe(9);
+    expect(r.singleDomainPersonas).toBe(2);
+    const perPersona = tally(r.assignments.map((a) => a.persona_id));
+    expect(Object.keys(perPersona)).toHaveLength(3);
+  });
+
   it('rejects impossible plans with a clear message', () => {
     expect(() => assignPersonas(ids(10), bank, paperPlan(5), 1)).toThrow(/at least the number of personas/);
     expect(() => assignPersonas(ids(3), bank, { ...paperPlan(10), domainWeights: { astrology: 1 } }, 1)).toThrow(/no such domain/);
