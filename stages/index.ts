@@ -6,11 +6,13 @@ import type { StageDefinition } from '../src/engine/contract.js';
 import { StageRegistry } from '../src/engine/registry.js';
 import command from './command/index.js';
 import initModel from './init-model/index.js';
+import quantize from './quantize/index.js';
 import samplePersonas from './sample-personas/index.js';
 
 export const builtinStages: StageDefinition[] = [
   command,
   initModel,
+  quantize,
   samplePersonas,
 ];
 

@@ -24,9 +24,10 @@ export class DecoderRunner {
   private past: OrtTensor[] | undefined;
   private constructor(private readonly ort: OrtModule, readonly session: InferenceSession, readonly cfg: LlamaConfig) {}
 
-  static async create(cfg: LlamaConfig, model: Uint8Array | string, threads: number): Promise<DecoderRunner> {
+  static async create(cfg: LlamaConfig, model: Uint8Array | string | InferenceSession, threads: number): Promise<DecoderRunner> {
     const ort = await loadOrt();
-    return new DecoderRunner(ort, await createSession(model, { threads }), cfg);
+    const session = typeof model === 'string' || model instanceof Uint8Array ? await createSession(model, { threads }) : model;
+    return new DecoderRunner(ort, session, cfg);
   }
 
   /** Forget the cache (start a new batch). */

@@ -9,6 +9,7 @@
 import type * as Ort from 'onnxruntime-node';
 import type { HostTensor } from '../tensor.js';
 import { ELEM_OF_DTYPE } from './dtype.js';
+import type { GraphBuilder } from './builder.js';
 
 export type OrtModule = typeof Ort;
 export type InferenceSession = Ort.InferenceSession;
@@ -64,4 +65,16 @@ export function i64Tensor(ort: OrtModule, values: ArrayLike<number>, dims: numbe
   const data = new BigInt64Array(values.length);
   for (let i = 0; i < values.length; i++) data[i] = BigInt(values[i]!);
   return new ort.Tensor('int64', data, dims);
+}
+
+/**
+ * A session for an in-memory graph: from bytes when it fits in one protobuf, else saved with
+ * external data under `scratchDir` and loaded from there.
+ */
+export async function sessionFromGraph(graph: GraphBuilder, settings: SessionSettings, scratchDir?: string): Promise<InferenceSession> {
+  const total = graph.initializers.reduce((s, t) => s + t.bytes.byteLength, 0);
+  if (total < 1_900_000_000) return createSession(graph.toBytes(), settings);
+  if (!scratchDir) throw new RangeError(`graph "${graph.name}" is over 2 GB: a scratch directory is needed to load it with external data`);
+  const saved = graph.save(scratchDir, `${graph.name}.onnx`, { externalData: true });
+  return createSession(saved.modelPath, settings);
 }

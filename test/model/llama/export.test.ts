@@ -50,7 +50,7 @@ describe('ONNX model dir export', () => {
     env.useFSCache = false;
     const tokenizer = await AutoTokenizer.from_pretrained(out, { local_files_only: true });
     const model = await AutoModelForCausalLM.from_pretrained(out, { local_files_only: true });
-    const inputs = tokenizer('hello', { return_tensors: 'pt' });
+    const inputs = tokenizer('hello');
     const generated = (await model.generate({ ...inputs, max_new_tokens: 4, do_sample: false })) as { dims: number[] };
     expect(generated.dims[1]).toBeGreaterThan(inputs.input_ids.dims[1]);
     await model.dispose();
