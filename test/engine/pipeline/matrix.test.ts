@@ -29,7 +29,7 @@ describe('expandMatrix', () => {
   it('drops excluded partial combos and appends included ones once', () => {
     const combos = expandMatrix({
       axes: { model: ['a', 'b'], lr: [1, 2] },
-      exclude: [{ model: 'b', lr: 2 }, { model: 'zzz' }].slice(0, 1),
+      exclude: [{ model: 'b', lr: 2 }],
       include: [{ model: 'c', lr: 1 }, { model: 'a', lr: 1 }],
     });
     expect(combos).toEqual([{ lr: 1, model: 'a' }, { lr: 1, model: 'b' }, { lr: 2, model: 'a' }, { lr: 1, model: 'c' }]);
