@@ -1,0 +1,61 @@
+/**
+ * Next-token choice from one row of logits, with Hugging Face's meanings:
+ * greedy (do_sample false or temperature 0) or sampling from softmax(logits / temperature)
+ * restricted to the top_k most likely tokens (0 = no limit) and then to the smallest set whose
+ * probability reaches top_p (1 = no limit). Random draws come from a seeded Prng only.
+ */
+import type { Prng } from '../../core/prng.js';
+
+export interface SamplingOptions {
+  doSample: boolean;
+  temperature: number;
+  topK: number;
+  topP: number;
+}
+
+export const GREEDY: SamplingOptions = { doSample: false, temperature: 1, topK: 0, topP: 1 };
+
+export function checkSampling(o: SamplingOptions): void {
+  if (!(o.temperature >= 0) || !Number.isFinite(o.temperature)) throw new RangeError(`temperature must be ≥ 0, got ${o.temperature}`);
+  if (!(o.topP > 0 && o.topP <= 1)) throw new RangeError(`top_p must be in (0, 1], got ${o.topP}`);
+  if (!Number.isInteger(o.topK) || o.topK < 0) throw new RangeError(`top_k must be a non-negative integer, got ${o.topK}`);
+}
+
+/** Index of the largest logit (lowest index on ties). */
+export function argmax(logits: ArrayLike<number>): number {
+  let best = 0;
+  for (let i = 1; i < logits.length; i++) if (logits[i]! > logits[best]!) best = i;
+  return best;
+}
+
+/** Chooses the next token id from `logits` [V]. */
+export function sampleToken(logits: ArrayLike<number>, options: SamplingOptions, prng: Prng): number {
+  if (!options.doSample || options.temperature === 0) return argmax(logits);
+  const V = logits.length;
+  // Candidates sorted by logit, descending; ties by id so the order is deterministic.
+  const order = Array.from({ length: V }, (_, i) => i).sort((a, b) => logits[b]! - logits[a]! || a - b);
+  const k = options.topK > 0 ? Math.min(options.topK, V) : V;
+  const max = logits[order[0]!]!;
+  const probs = new Float64Array(k);
+  let sum = 0;
+  for (let i = 0; i < k; i++) sum += probs[i] = Math.exp((logits[order[i]!]! - max) / options.temperature);
+  let keep = k;
+  if (options.topP < 1) {
+    let cum = 0;
+    for (let i = 0; i < k; i++) {
+      cum += probs[i]! / sum;
+      if (cum >= options.topP) {
+        keep = i + 1;
+        break;
+      }
+    }
+  }
+  let total = 0;
+  for (let i = 0; i < keep; i++) total += probs[i]!;
+  let r = prng.next() * total;
+  for (let i = 0; i < keep; i++) {
+    r -= probs[i]!;
+    if (r < 0) return order[i]!;
+  }
+  return order[keep - 1]!;
+}
