@@ -1,4 +1,4 @@
-import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
+import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node, type Pair, type YAMLMap } from 'yaml';
 import type { SourceLocation } from '../../core/errors.js';
 import { PipelineError, type PipelineIssue } from './types.js';
 
@@ -65,6 +65,7 @@ export class PipelineSource {
   readonly unterminated: Array<{ path: PathSeg[]; offset: number }> = [];
   private readonly lineCounter = new LineCounter();
   private readonly doc: Document;
+  private readonly pairIndex = new WeakMap<YAMLMap, Map<string, Pair>>();
 
   /** Throws a PipelineError with every YAML syntax error (duplicate keys included). */
   constructor(
@@ -111,7 +112,7 @@ export class PipelineSource {
       let next: unknown;
       let nextKey: unknown;
       if (isMap(node)) {
-        const pair = node.items.find((p) => isScalar(p.key) && String(restore(String(p.key.value), this.expressions)) === String(seg));
+        const pair = this.pairsOf(node).get(String(seg));
         if (pair) {
           nextKey = pair.key;
           next = pair.value ?? pair.key;
@@ -134,6 +135,17 @@ export class PipelineSource {
     if (!isMap(root)) return false;
     const stages = root.items.find((p) => isScalar(p.key) && p.key.value === 'stages');
     return isMap(stages?.value) && stages.value.items.some((p) => isScalar(p.key) && p.key.range?.[0] === offset);
+  }
+
+  /** A map's pairs by key text; built once per map, so locating 1,000 stages stays linear. */
+  private pairsOf(map: YAMLMap): Map<string, Pair> {
+    let pairs = this.pairIndex.get(map);
+    if (!pairs) {
+      pairs = new Map();
+      for (const p of map.items) if (isScalar(p.key) && !pairs.has(keyText(p.key.value, this.expressions))) pairs.set(keyText(p.key.value, this.expressions), p);
+      this.pairIndex.set(map, pairs);
+    }
+    return pairs;
   }
 
   /** The text of the map key that starts at `offset`, if any. */
@@ -163,7 +175,7 @@ export class PipelineSource {
       for (const pair of node.items) {
         if (!isPair(pair)) continue;
         const keyValue = isScalar(pair.key) ? pair.key.value : pair.key;
-        const key = restore(String(keyValue ?? ''), this.expressions);
+        const key = keyText(keyValue, this.expressions);
         out[key] = this.toJs(pair.value, [...path, key]);
       }
       return out;
@@ -188,6 +200,11 @@ export class PipelineSource {
   }
 }
 
+function keyText(value: unknown, expressions: readonly SourceExpression[]): string {
+  return restore(String(value ?? ''), expressions);
+}
+
 function restore(masked: string, expressions: readonly SourceExpression[]): string {
+  if (!masked.includes('\uE000')) return masked;
   return masked.replace(PLACEHOLDER, (_whole, tag: string) => expressions[parseInt(tag, 36)]?.text ?? _whole);
 }
