@@ -8,12 +8,14 @@ import command from './command/index.js';
 import initModel from './init-model/index.js';
 import quantize from './quantize/index.js';
 import samplePersonas from './sample-personas/index.js';
+import synthesizeResponses from './synthesize-responses/index.js';
 
 export const builtinStages: StageDefinition[] = [
   command,
   initModel,
   quantize,
   samplePersonas,
+  synthesizeResponses,
 ];
 
 export function builtinRegistry(): StageRegistry {

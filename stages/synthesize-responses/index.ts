@@ -1,0 +1,36 @@
+import type { StageDefinition } from '../../src/engine/contract.js';
+import { readJsonAsset } from '../../src/core/paths.js';
+
+export interface SynthesizeResponsesParams {
+  teacher: {
+    kind: 'template' | 'openai';
+    base_url: string | null;
+    model: string | null;
+    api_key_env: string | null;
+    concurrency: number;
+    max_retries: number;
+    timeout_ms: number;
+    backoff_ms: number;
+    max_backoff_ms: number;
+    temperature: number;
+    max_tokens: number;
+  };
+  seed: number | null;
+  system_prompt: string | null;
+  max_failure_share: number;
+}
+
+const stage: StageDefinition<SynthesizeResponsesParams> = {
+  type: 'synthesize-responses',
+  version: 1,
+  description: 'Reference answers for each persona-question assignment, from a teacher (offline template, or an OpenAI-compatible server)',
+  produces: 'responses',
+  consumes: { personas: { kinds: ['personas'] } },
+  paramsSchema: readJsonAsset(import.meta.url, 'params.schema.json'),
+  async run(ctx) {
+    const { runSynthesizeResponses } = await import('./run.js');
+    await runSynthesizeResponses(ctx);
+  },
+};
+
+export default stage;
