@@ -1,0 +1,118 @@
+import { createHash } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/**
+ * A local stand-in for the Hugging Face hub, speaking the parts of its HTTP API the client uses:
+ * `/api/models/<repo>/revision/<rev>?blobs=true`, `/<repo>/resolve/<sha>/<path>` (regular files
+ * served directly with a git-sha1 ETag; LFS files as a 302 to a CDN path with X-Linked-Etag =
+ * sha256 and X-Linked-Size), byte ranges, bearer tokens for private repos, and — for tests of
+ * resume — transfers that are cut after half the bytes.
+ */
+export interface FakeRepo {
+  sha: string;
+  files: Record<string, Buffer>;
+  /** Paths stored in LFS (sha256 etag, served through the CDN redirect). */
+  lfs?: string[];
+  /** Requires `Authorization: Bearer <token>`. */
+  token?: string;
+  /** Serve this content instead of the real one for these paths (a corrupt mirror). */
+  corrupt?: Record<string, Buffer>;
+}
+
+export interface FakeHub {
+  endpoint: string;
+  requests: Array<{ method: string; url: string; range?: string; auth?: string }>;
+  /** Bytes of file bodies sent, by repo path. */
+  bytesSent: Map<string, number>;
+  /** Paths whose next full-body transfer is cut after half the bytes (consumed when used). */
+  cutNext: Set<string>;
+  close(): Promise<void>;
+}
+
+export const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+export const gitSha1 = (b: Buffer) => createHash('sha1').update(`blob ${b.length}\0`).update(b).digest('hex');
+
+export async function startFakeHub(repos: Record<string, FakeRepo>): Promise<FakeHub> {
+  const requests: FakeHub['requests'] = [];
+  const bytesSent = new Map<string, number>();
+  const cutNext = new Set<string>();
+  const byLfsSha = new Map<string, { repo: string; path: string }>();
+  for (const [id, r] of Object.entries(repos)) for (const p of r.lfs ?? []) byLfsSha.set(sha256(r.files[p]!), { repo: id, path: p });
+
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const url = new URL(req.url!, 'http://x');
+    requests.push({ method: req.method!, url: url.pathname + url.search, range: req.headers.range, auth: req.headers.authorization });
+    const deny = (repo: FakeRepo) => repo.token !== undefined && req.headers.authorization !== `Bearer ${repo.token}`;
+    let m = /^\/api\/models\/([^/]+\/[^/]+)\/revision\/([^/]+)$/.exec(url.pathname);
+    if (m) {
+      const repo = repos[m[1]!];
+      if (!repo) return send(res, 404, { 'x-error-code': 'RepoNotFound' }, '{"error":"Repository not found"}');
+      if (deny(repo)) return send(res, 401, {}, '{"error":"Invalid credentials in Authorization header"}');
+      const rev = decodeURIComponent(m[2]!);
+      if (rev !== 'main' && rev !== repo.sha) return send(res, 404, { 'x-error-code': 'RevisionNotFound' }, '{"error":"Invalid rev id"}');
+      const siblings = Object.entries(repo.files).map(([rfilename, b]) => ({
+        rfilename, size: b.length, blobId: gitSha1(b), ...(repo.lfs?.includes(rfilename) ? { lfs: { sha256: sha256(b), size: b.length, pointerSize: 130 } } : {}),
+      }));
+      return send(res, 200, { 'content-type': 'application/json' }, JSON.stringify({ id: m[1], sha: repo.sha, siblings }));
+    }
+    m = /^\/([^/]+\/[^/]+)\/resolve\/([0-9a-f]{40})\/(.+)$/.exec(url.pathname);
+    if (m) {
+      const repo = repos[m[1]!];
+      const path = m[3]!.split('/').map(decodeURIComponent).join('/');
+      if (!repo) return send(res, 404, { 'x-error-code': 'RepoNotFound' }, '');
+      if (deny(repo)) return send(res, 401, {}, '');
+      const body = repo.files[path];
+      if (m[2] !== repo.sha || !body) return send(res, 404, { 'x-error-code': 'EntryNotFound' }, '');
+      if (repo.lfs?.includes(path)) {
+        return send(res, 302, { location: `/cdn/${sha256(body)}`, 'x-linked-etag': `"${sha256(body)}"`, 'x-linked-size': String(body.length), 'x-repo-commit': repo.sha }, '');
+      }
+      return serveBody(req, res, repo.corrupt?.[path] ?? body, path, { etag: `"${gitSha1(body)}"`, 'x-repo-commit': repo.sha });
+    }
+    m = /^\/cdn\/([0-9a-f]{64})$/.exec(url.pathname);
+    if (m && byLfsSha.has(m[1]!)) {
+      const { repo, path } = byLfsSha.get(m[1]!)!;
+      return serveBody(req, res, repos[repo]!.corrupt?.[path] ?? repos[repo]!.files[path]!, path, { etag: `"${m[1]}"` });
+    }
+    send(res, 404, {}, 'no route');
+  });
+
+  function serveBody(req: IncomingMessage, res: ServerResponse, body: Buffer, path: string, headers: Record<string, string>): void {
+    let start = 0;
+    const range = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
+    if (range) {
+      start = Number(range[1]);
+      if (start >= body.length) return send(res, 416, { 'content-range': `bytes */${body.length}` }, '');
+    }
+    const part = body.subarray(start);
+    res.writeHead(range ? 206 : 200, {
+      ...headers, 'accept-ranges': 'bytes', 'content-length': String(part.length),
+      ...(range ? { 'content-range': `bytes ${start}-${body.length - 1}/${body.length}` } : {}),
+    });
+    if (req.method === 'HEAD') return void res.end();
+    if (cutNext.has(path) && part.length > 1) {
+      cutNext.delete(path);
+      const half = part.subarray(0, Math.floor(part.length / 2));
+      bytesSent.set(path, (bytesSent.get(path) ?? 0) + half.length);
+      res.write(half, () => setTimeout(() => res.socket?.destroy(), 20));
+      return;
+    }
+    bytesSent.set(path, (bytesSent.get(path) ?? 0) + part.length);
+    res.end(part);
+  }
+
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    requests,
+    bytesSent,
+    cutNext,
+    close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+  };
+}
+
+function send(res: ServerResponse, status: number, headers: Record<string, string>, body: string): void {
+  res.writeHead(status, { 'content-length': String(Buffer.byteLength(body)), ...headers });
+  res.end(body);
+}
