@@ -1,0 +1,113 @@
+import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { StageContext } from '../../src/engine/contract.js';
+import { writeFileAtomic } from '../../src/core/atomic.js';
+import { StageFailure } from '../../src/core/errors.js';
+import { readChatmlSplit, promptMessages } from '../../src/model/generate/records.js';
+import { TextGenerator } from '../../src/model/generate/generator.js';
+import type { GenerateParams } from './index.js';
+
+export interface PredictionRecord {
+  id: string;
+  domain: string | null;
+  question_type: string | null;
+  reference: string | null;
+  prediction: string;
+  prompt_tokens: number;
+  completion_tokens: number;
+  finish_reason: 'stop' | 'length';
+}
+
+/**
+ * Answers every record of the split. Finished batches are appended to a partial file in the
+ * work dir, so a killed run resumes at the next batch with the same batches (and, since each
+ * record samples from its own seeded stream, the same text).
+ */
+export async function runGenerate(ctx: StageContext<GenerateParams>): Promise<void> {
+  const p = ctx.params;
+  const data = ctx.input('chatml');
+  const model = ctx.input('model', { transitive: true });
+  const adapter = ctx.optionalInput('adapter');
+  let records = readChatmlSplit(join(data.dir, `${p.split}.jsonl`));
+  if (p.limit !== null) records = records.slice(0, p.limit);
+
+  const generator = await TextGenerator.load(model.dir, { threads: ctx.threads, adapterDir: adapter?.dir, scratchDir: ctx.workDir });
+  try {
+    const prompts = records.map((r) => generator.encodeChat(promptMessages(r)));
+    const maxPos = generator.cfg.maxPositionEmbeddings;
+    const tooLong = records.filter((_, i) => prompts[i]!.length >= maxPos).map((r) => r.id);
+    if (tooLong.length > 0) {
+      throw new StageFailure('prompt-too-long', `${join(data.dir, `${p.split}.jsonl`)}: ${tooLong.length} prompt(s) do not fit the model's ${maxPos} positions: ${tooLong.slice(0, 10).join(', ')}`);
+    }
+
+    const partialPath = join(ctx.workDir, 'predictions.partial.jsonl');
+    const done: PredictionRecord[] = existsSync(partialPath)
+      ? readFileSync(partialPath, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as PredictionRecord)
+      : [];
+    // Only whole batches are ever appended; anything else means the partial file is not ours.
+    const resumable = done.length % p.batch_size === 0 && done.every((d, i) => d.id === records[i]?.id);
+    const start = resumable ? done.length : 0;
+    if (!resumable) writeFileAtomic(partialPath, '');
+    if (start > 0) ctx.log.info(`resuming after ${start} of ${records.length} records`);
+
+    const seed = p.seed ?? ctx.seed;
+    const started = performance.now();
+    let newTokens = 0, promptTokens = 0;
+    for (let b = start; b < records.length; b += p.batch_size) {
+      ctx.signal.throwIfAborted();
+      const batch = records.slice(b, b + p.batch_size);
+      const results = await generator.generate(
+        batch.map((r, i) => ({ ids: prompts[b + i]!, label: r.id })),
+        { doSample: p.do_sample, temperature: p.temperature, topP: p.top_p, topK: p.top_k, maxNewTokens: p.max_new_tokens, seed, batchSize: p.batch_size, signal: ctx.signal },
+      );
+      const lines = batch.map((r, i): PredictionRecord => {
+        const res = results[i]!;
+        newTokens += res.completionTokens;
+        promptTokens += res.promptTokens;
+        return { id: r.id, domain: r.domain, question_type: r.questionType, reference: r.reference, prediction: res.text, prompt_tokens: res.promptTokens, completion_tokens: res.completionTokens, finish_reason: res.finishReason };
+      });
+      appendFileSync(partialPath, lines.map((l) => `${JSON.stringify(l)}\n`).join(''));
+      ctx.progress(Math.min(b + p.batch_size, records.length), records.length, 'records');
+    }
+    const seconds = (performance.now() - started) / 1000;
+
+    const all = readFileSync(partialPath, 'utf8');
+    writeFileAtomic(join(ctx.outDir, 'predictions.jsonl'), all);
+    const finished = all.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as PredictionRecord);
+    // Deterministic figures only: the published outputs are content-hashed.
+    const stats = {
+      records: records.length,
+      prompt_tokens: finished.reduce((s, r) => s + r.prompt_tokens, 0),
+      completion_tokens: finished.reduce((s, r) => s + r.completion_tokens, 0),
+      finish_reasons: { stop: finished.filter((r) => r.finish_reason === 'stop').length, length: finished.filter((r) => r.finish_reason === 'length').length },
+      sampling: { do_sample: p.do_sample, temperature: p.temperature, top_p: p.top_p, top_k: p.top_k, max_new_tokens: p.max_new_tokens, seed },
+      batch_size: p.batch_size,
+      threads: ctx.threads,
+      graph: generator.info.graph,
+      quantization: generator.info.quantization ?? null,
+      adapter: generator.info.adapter ? { r: generator.info.adapter.r, lora_alpha: generator.info.adapter.loraAlpha, modules: generator.info.adapter.modules } : null,
+    };
+    writeFileAtomic(join(ctx.outDir, 'generation-stats.json'), `${JSON.stringify(stats, null, 2)}\n`);
+    // Timings vary run to run: they go to provenance (stage.json), not the hashed outputs.
+    const throughput = {
+      generated_records: records.length - start,
+      prompt_tokens: promptTokens,
+      completion_tokens: newTokens,
+      seconds,
+      completion_tokens_per_second: seconds > 0 ? newTokens / seconds : 0,
+    };
+    ctx.recordProvenance({
+      generate: {
+        ...stats,
+        throughput,
+        model: model.dir,
+        adapter_dir: adapter?.dir ?? null,
+        seed,
+        note: 'Text is byte-identical for the same inputs, seed, batch_size and thread count; onnxruntime float reductions may differ with another thread count or batch size, which can flip a near-tied token.',
+      },
+    });
+    ctx.log.info(`generated ${newTokens} tokens for ${records.length - start} records in ${seconds.toFixed(1)} s (${throughput.completion_tokens_per_second.toFixed(1)} tokens/s)`);
+  } finally {
+    await generator.release();
+  }
+}
