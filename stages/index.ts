@@ -5,6 +5,7 @@
 import type { StageDefinition } from '../src/engine/contract.js';
 import { StageRegistry } from '../src/engine/registry.js';
 import command from './command/index.js';
+import fetchModel from './fetch-model/index.js';
 import generate from './generate/index.js';
 import initModel from './init-model/index.js';
 import quantize from './quantize/index.js';
@@ -13,6 +14,7 @@ import synthesizeResponses from './synthesize-responses/index.js';
 
 export const builtinStages: StageDefinition[] = [
   command,
+  fetchModel,
   generate,
   initModel,
   quantize,
