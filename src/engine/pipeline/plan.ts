@@ -123,7 +123,7 @@ export function planExpansion(declared: DeclaredStage, combo: MatrixCombo | unde
     stageOutput: (ref) => {
       const target = lookupStage(ref, combo, all);
       if ('error' in target) return target;
-      if (target.ids.length === 0) return { error: `${ref} has no expansion with this stage's matrix values` };
+      if (target.ids.length === 0) return { error: noPairMessage(ref, combo) };
       if (target.ids.includes(id)) return { error: 'a stage cannot read its own output through stages.ID; use ${{ outputs.dir }}' };
       if (target.ids.length > 1) {
         return { error: `stage ${ref} is a matrix stage: give this stage the same matrix axes to pair with it, or name one expansion (stages.${target.ids[0]}.outputs.dir)` };
@@ -182,7 +182,7 @@ export function planExpansion(declared: DeclaredStage, combo: MatrixCombo | unde
     if (String(name).includes('${{')) return; // reported by checkExpressionPlacement
     const target = lookupStage(String(name), combo, all);
     if ('error' in target) ctx.issues.add(path, target.error);
-    else if (target.ids.length === 0) ctx.issues.add(path, `${String(name)} has no expansion with this stage's matrix values`);
+    else if (target.ids.length === 0) ctx.issues.add(path, noPairMessage(String(name), combo));
     else for (const need of target.ids) if (!needs.includes(need)) needs.push(need);
   });
   for (const need of scope.implied) if (!needs.includes(need)) needs.push(need);
@@ -226,6 +226,14 @@ function lookupStage(name: string, combo: MatrixCombo | undefined, all: Readonly
   if (expanded?.combos?.some((c) => expandedId(expanded.id, c) === name)) return { ids: [name] };
   const near = suggest(name, [...all.keys()]);
   return { error: `unknown stage "${name}"${near ? ` (did you mean ${near}?)` : ''}` };
+}
+
+function noPairMessage(name: string, combo: MatrixCombo | undefined): string {
+  const values = Object.entries(combo ?? {})
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([k, v]) => `${k}=${String(v)}`)
+    .join(', ');
+  return `matrix stage ${name} has no expansion for this stage's values (${values}); pairing needs equal values on its axes`;
 }
 
 function valueAt(root: unknown, segs: readonly PathSeg[]): unknown {

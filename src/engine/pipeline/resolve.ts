@@ -42,6 +42,12 @@ export function checkExpressionPlacement(source: PipelineSource, issues: IssueLi
       }
     }
   }
+  for (const k of source.keyExpressions) {
+    for (const index of k.expressions) {
+      bad.add(index);
+      issues.add(k.path, `expressions are not allowed in keys (${source.expressions[index]!.text})`, { offset: source.expressions[index]!.offset });
+    }
+  }
   for (const u of source.unterminated) issues.add(u.path, 'unterminated expression: "${{" without "}}" on the same line', { offset: u.offset });
   return bad;
 }

@@ -61,6 +61,8 @@ export class PipelineSource {
   readonly value: unknown;
   readonly expressions: SourceExpression[];
   readonly expressionStrings: ExpressionString[] = [];
+  /** Expressions written inside map keys (never allowed): the map's path and the key text. */
+  readonly keyExpressions: Array<{ path: PathSeg[]; expressions: number[] }> = [];
   /** Offsets of `${{` without a closing `}}` on the same line, inside string values. */
   readonly unterminated: Array<{ path: PathSeg[]; offset: number }> = [];
   private readonly lineCounter = new LineCounter();
@@ -79,10 +81,13 @@ export class PipelineSource {
       throw new PipelineError(
         this.doc.errors.map((err): PipelineIssue => {
           const offset = err.pos[0];
-          const message =
-            err.code === 'DUPLICATE_KEY'
-              ? `duplicate key "${restore(this.keyAt(offset) ?? masked.slice(err.pos[0], err.pos[1]), expressions)}"${this.isStageKey(offset) ? ' (stage ids must be unique)' : ''}`
-              : `invalid YAML: ${err.message}`;
+          let message = `invalid YAML: ${err.message}`;
+          if (err.code === 'DUPLICATE_KEY') {
+            const key = restore(this.keyAt(offset) ?? masked.slice(err.pos[0], err.pos[1]), expressions);
+            message = `duplicate key "${key}"${this.isStageKey(offset) ? ' (stage ids must be unique)' : ''}`;
+          } else if (err.code === 'MULTIPLE_DOCS') {
+            message = 'invalid YAML: the file holds several documents (a "---" line); a pipeline is one document';
+          }
           return { location: this.position(offset), path: '', message };
         }),
       );
@@ -176,6 +181,9 @@ export class PipelineSource {
         if (!isPair(pair)) continue;
         const keyValue = isScalar(pair.key) ? pair.key.value : pair.key;
         const key = keyText(keyValue, this.expressions);
+        if (typeof keyValue === 'string' && keyValue.includes('\uE000')) {
+          this.keyExpressions.push({ path: [...path, key], expressions: [...keyValue.matchAll(PLACEHOLDER)].map((m) => parseInt(m[1]!, 36)) });
+        }
         out[key] = this.toJs(pair.value, [...path, key]);
       }
       return out;

@@ -262,6 +262,45 @@ describe('pipeline errors name file, line, column and field', () => {
     ]);
   });
 
+  it('structural edge cases: an empty stage, no stages, a list, several documents, tabs', () => {
+    expect(errorsOf(lines('version: 1', 'stages:', '  a:'))).toEqual(['p.yaml:3:5: stages.a: must be object (got nothing)']);
+    expect(errorsOf(lines('version: 1', 'stages: {}'))).toEqual(['p.yaml:2:9: stages: must not be empty']);
+    expect(errorsOf(lines('- a', '- b'))).toEqual(['p.yaml:1:1: must be object (got a list)']);
+    expect(errorsOf(lines('version: 1', 'stages:', '  a: { uses: init-model }', '---', 'x: 1'))).toEqual([
+      'p.yaml:4:1: invalid YAML: the file holds several documents (a "---" line); a pipeline is one document',
+    ]);
+    expect(errorsOf('\tversion: 1\n')).toEqual(['p.yaml:1:1: invalid YAML: Tabs are not allowed as indentation']);
+  });
+
+  it('needs listing a stage twice, and a stage reading its own output by id', () => {
+    expect(errorsOf(lines('version: 1', 'stages:', '  a: { uses: init-model }', '  b: { uses: quantize, needs: [a, a] }'))).toEqual([
+      'p.yaml:4:31: stages.b.needs: lists the same stage twice',
+    ]);
+    expect(errorsOf(lines('version: 1', 'stages:', '  a: { run: "echo ${{ stages.a.outputs.dir }}" }'))).toEqual([
+      'p.yaml:3:19: stages.a.run: a stage cannot read its own output through stages.ID; use ${{ outputs.dir }}',
+    ]);
+  });
+
+  it('an expression in a map key', () => {
+    expect(errorsOf(lines('version: 1', 'params: { q: 1 }', 'stages:', '  a: { run: "x", env: { "${{ params.q }}": 1 } }'))).toEqual([
+      'p.yaml:4:26: stages.a.env.${{ params.q }}: expressions are not allowed in keys (${{ params.q }})',
+    ]);
+  });
+
+  it('a matrix reference with no expansion to pair with', () => {
+    const text = lines(
+      'version: 1',
+      'stages:',
+      '  a: { uses: init-model, matrix: { preset: [tiny] }, with: { preset: ${{ matrix.preset }} } }',
+      '  b: { run: "ls ${{ stages.a.outputs.dir }}", matrix: { preset: [small] } }',
+      '  c: { run: "true", needs: a, matrix: { preset: [small] } }',
+    );
+    expect(errorsOf(text)).toEqual([
+      "p.yaml:4:17: stages.b.run: matrix stage a has no expansion for this stage's values (preset=small); pairing needs equal values on its axes",
+      "p.yaml:5:28: stages.c.needs: matrix stage a has no expansion for this stage's values (preset=small); pairing needs equal values on its axes",
+    ]);
+  });
+
   it('reports every problem at once, in file order', () => {
     const text = lines('version: 3', 'stages:', '  a: { uses: nope }', '  b: { uses: init-model, with: { sede: 1 } }', '  c: { run: "true", needs: zz }');
     expect(errorsOf(text)).toEqual([
@@ -282,5 +321,26 @@ describe('pipeline errors name file, line, column and field', () => {
       return;
     }
     throw new Error('expected a PipelineError');
+  });
+});
+
+describe('a pipeline file saved half-written', () => {
+  it('every prefix of the DESIGN example loads or fails with a PipelineError, never anything else', async () => {
+    const { designExample } = await import('./fixtures.js');
+    const registry = testRegistry();
+    let failures = 0;
+    for (let end = 0; end <= designExample.length; end++) {
+      try {
+        parsePipeline(designExample.slice(0, end), FILE, registry);
+      } catch (err) {
+        if (!(err instanceof PipelineError)) throw new Error(`prefix of ${end} chars threw ${String(err)}`);
+        for (const issue of err.issues) {
+          expect(issue.location.line).toBeGreaterThanOrEqual(1);
+          expect(issue.location.column).toBeGreaterThanOrEqual(1);
+        }
+        failures++;
+      }
+    }
+    expect(failures).toBeGreaterThan(0);
   });
 });
