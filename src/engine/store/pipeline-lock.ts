@@ -10,6 +10,7 @@ import { basename, dirname, join } from 'node:path';
 import { isMap, LineCounter, parseDocument, stringify, type Document } from 'yaml';
 import { writeFileAtomic } from '../../core/atomic.js';
 import { UserError } from '../../core/errors.js';
+import type { CacheEntry } from './artifact-store.js';
 
 export interface LockedStage {
   type: string;
@@ -108,6 +109,20 @@ function checkStage(id: string, value: unknown, at: At): LockedStage {
     inputs: s.inputs as Record<string, string>,
     deps: s.deps as Record<string, string>,
     outputs: { digest: o.digest, files: o.files as number, bytes: o.bytes as number },
+  };
+}
+
+/** The lock file entry of a published cache entry (file count and bytes from its stage.json). */
+export function lockedStageOf(entry: CacheEntry): LockedStage {
+  const r = entry.record;
+  return {
+    type: r.type,
+    version: r.version,
+    key: r.key,
+    params: r.params,
+    inputs: r.inputs,
+    deps: r.deps,
+    outputs: { digest: r.outputDigest, files: r.files.length, bytes: r.files.reduce((sum, f) => sum + f.size, 0) },
   };
 }
 

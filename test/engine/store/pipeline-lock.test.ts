@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { UserError } from '../../../src/core/errors.js';
-import { lockFilePath, readPipelineLock, writePipelineLock, type PipelineLock } from '../../../src/engine/store/index.js';
+import { ArtifactStore, lockedStageOf, lockFilePath, readPipelineLock, writePipelineLock, type PipelineLock } from '../../../src/engine/store/index.js';
+import { draftFor, keyFor } from './fixtures.js';
 
 let dir: string;
 beforeEach(() => {
@@ -118,5 +119,25 @@ describe('pipeline lock file', () => {
       `version: 1\npipeline: smoke\nstages:\n  s:\n    type: t\n    version: 1\n    key: ${h('a')}\n    params: {}\n    inputs: {}\n    deps: {}\n    outputs:\n      digest: ${h('b')}\n      files: many\n      bytes: 1\n`,
     );
     expect(() => readPipelineLock(path)).toThrow(/:12:\d+: stage s: outputs must hold/);
+  });
+});
+
+describe('lockedStageOf', () => {
+  it('takes key, params, inputs, deps and output digest, file count and bytes from a cache entry', async () => {
+    const store = new ArtifactStore(join(dir, 'runs'));
+    const key = keyFor(1);
+    const staging = await store.stage(key);
+    writeFileSync(join(staging.outDir, 'a.txt'), 'abc');
+    writeFileSync(join(staging.outDir, 'b.txt'), 'de');
+    const entry = await store.publish(staging, draftFor(key, { inputs: { up: h('1') }, deps: { 'x.py': h('2') }, params: { n: 1 } }));
+    expect(lockedStageOf(entry)).toEqual({
+      type: 'test',
+      version: 1,
+      key,
+      params: { n: 1 },
+      inputs: { up: h('1') },
+      deps: { 'x.py': h('2') },
+      outputs: { digest: entry.record.outputDigest, files: 2, bytes: 5 },
+    });
   });
 });
