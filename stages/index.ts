@@ -9,6 +9,7 @@ import fetchModel from './fetch-model/index.js';
 import generate from './generate/index.js';
 import initModel from './init-model/index.js';
 import quantize from './quantize/index.js';
+import importDataset from './import-dataset/index.js';
 import samplePersonas from './sample-personas/index.js';
 import synthesizeResponses from './synthesize-responses/index.js';
 
@@ -18,6 +19,7 @@ export const builtinStages: StageDefinition[] = [
   generate,
   initModel,
   quantize,
+  importDataset,
   samplePersonas,
   synthesizeResponses,
 ];
