@@ -72,7 +72,7 @@ describe('import-dataset stage', () => {
     expect(records).toHaveLength(41);
     // directory files are read in name order: set_test.json, then set_train.json
     expect(records[0].meta).toMatchObject({ split: 'test', source_file: 'set_test.json', source_line: 1 });
-    expect(records.at(-1).meta.split).toBe('train');
+    expect(records.at(-1)!.meta.split).toBe('train');
     const rejected = r.jsonl('rejected.jsonl');
     expect(rejected).toEqual([
       { id: 'finance-101', file: 'set_test.json', line: 2, reason: expect.stringMatching(/unknown question type/) },
