@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { digestTree } from '../src/engine/store/index.js';
+import { pipelineBench } from './_pipeline.js';
 
 export interface HashingBenchOptions {
   /** Approximate tree size in MiB (default 1024). */
@@ -137,16 +138,28 @@ function checkAgreement(ours: Awaited<ReturnType<typeof digestTree>>, sha256sumO
   if (theirs.size !== ours.files.length) throw new Error(`file count mismatch: digestTree ${ours.files.length}, sha256sum ${theirs.size}`);
 }
 
-function parseArgs(args: string[]): HashingBenchOptions {
-  const opts: HashingBenchOptions = {};
+interface EngineBenchArgs {
+  hashing: HashingBenchOptions;
+  stages: number;
+  only?: 'pipeline' | 'hashing';
+}
+
+function parseArgs(args: string[]): EngineBenchArgs {
+  const opts: EngineBenchArgs = { hashing: {}, stages: 1000 };
   for (const a of args) {
-    const m = /^--mb=(\d+)$/.exec(a);
-    if (m) opts.totalMiB = Number(m[1]);
-    else throw new Error(`bench engine: unknown argument ${a} (known: --mb=N)`);
+    const mb = /^--mb=(\d+)$/.exec(a);
+    const stages = /^--stages=(\d+)$/.exec(a);
+    if (mb) opts.hashing.totalMiB = Number(mb[1]);
+    else if (stages) opts.stages = Number(stages[1]);
+    else if (a === '--only=pipeline' || a === '--only=hashing') opts.only = a.slice(7) as EngineBenchArgs['only'];
+    else throw new Error(`bench engine: unknown argument ${a} (known: --mb=N, --stages=N, --only=pipeline|hashing)`);
   }
   return opts;
 }
 
+/** `npm run bench -- engine`: the 1,000-stage no-op re-run and status, then hashing vs sha256sum. */
 export default async function engineBench(args: string[]): Promise<void> {
-  await hashingBench(parseArgs(args));
+  const opts = parseArgs(args);
+  if (opts.only !== 'hashing') await pipelineBench(opts.stages);
+  if (opts.only !== 'pipeline') await hashingBench(opts.hashing);
 }

@@ -1,7 +1,7 @@
 import type { PlannedStage } from './pipeline/index.js';
 import { digestDeps, stageKey, type StageKeyInputs } from './store/index.js';
 import { deriveSeed } from '../core/prng.js';
-import { relative, sep, isAbsolute } from 'node:path';
+import { relative, resolve, sep, isAbsolute } from 'node:path';
 
 /**
  * What a stage's key is made of, given its upstream output digests. The pipeline seed joins the
@@ -13,8 +13,9 @@ export async function stageKeyInputs(
   inputDigests: Record<string, string>,
   pipelineDir: string,
   pipelineSeed: number,
+  depDigests: DepDigests = new DepDigests(),
 ): Promise<StageKeyInputs> {
-  const deps = await digestDeps(stage.fileDeps, pipelineDir);
+  const deps = await depDigests.of(stage.fileDeps, pipelineDir);
   return {
     type: stage.type,
     version: stage.definition.version,
@@ -22,6 +23,28 @@ export async function stageKeyInputs(
     inputs: inputDigests,
     deps,
   };
+}
+
+/**
+ * Dep digests memoised for one run or one status call: many stages often share a dep (a question
+ * bank, a script), and each file is hashed once. Edits made during a run are seen by the next one.
+ */
+export class DepDigests {
+  private readonly memo = new Map<string, Promise<Record<string, string>>>();
+
+  async of(paths: readonly string[], baseDir: string): Promise<Record<string, string>> {
+    const out: Record<string, string> = {};
+    for (const path of paths) {
+      const abs = resolve(baseDir, path);
+      let digest = this.memo.get(abs);
+      if (!digest) {
+        digest = digestDeps([abs], baseDir);
+        this.memo.set(abs, digest);
+      }
+      Object.assign(out, await digest);
+    }
+    return out;
+  }
 }
 
 export function keyOf(inputs: StageKeyInputs): string {

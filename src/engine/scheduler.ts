@@ -4,7 +4,7 @@ import type { ArtifactRef } from './contract.js';
 import type { RunEvent, RunEventListener, StageOutcome } from './events.js';
 import { LocalExecutor, type Executor, type StageJob } from './executor.js';
 import { StageGate } from './gate.js';
-import { keyOf, stageKeyInputs, stageSeed } from './keys.js';
+import { DepDigests, keyOf, stageKeyInputs, stageSeed } from './keys.js';
 import { resolveRuntimeExpressions, type LoadedPipeline, type PlannedStage } from './pipeline/index.js';
 import type { StageRegistry } from './registry.js';
 import {
@@ -22,7 +22,7 @@ import {
   type RunRecord,
   type StageKeyInputs,
 } from './store/index.js';
-import { PolypersonaError } from '../core/errors.js';
+import { PolypersonaError, StageFailure } from '../core/errors.js';
 import { selectStages } from './selection.js';
 import { isDeepStrictEqual } from 'node:util';
 
@@ -101,6 +101,7 @@ export async function runPipeline(
   const results = new Map<string, StageResult>();
   const keyInputsById = new Map<string, StageKeyInputs>();
   const memo = new Map<string, Promise<Produced>>();
+  const depDigests = new DepDigests();
   // Stops new stages after a failure (unless keepGoing) or on the caller's signal.
   const halt = new AbortController();
   const onOuterAbort = (): void => halt.abort(options.signal?.reason);
@@ -108,6 +109,7 @@ export async function runPipeline(
   if (options.signal?.aborted) onOuterAbort();
   const cancelled = (): boolean => options.signal?.aborted === true;
 
+  if (!options.dryRun) await store.sweepStaging();
   emit({ type: 'run-start', runId, pipeline: pipeline.name, stages: targets.map((id) => ({ id, type: pipeline.stages.get(id)!.type })), dryRun: options.dryRun === true });
 
   const finish = (result: StageResult): void => {
@@ -137,7 +139,7 @@ export async function runPipeline(
     const inputs = upstream as ArtifactRef[];
     const inputDigests: Record<string, string> = {};
     for (const ref of inputs) inputDigests[ref.stageId] = ref.digest;
-    const keyInputs = await stageKeyInputs(stage, inputDigests, pipeline.dir, pipeline.seed);
+    const keyInputs = await stageKeyInputs(stage, inputDigests, pipeline.dir, pipeline.seed, depDigests);
     const key = keyOf(keyInputs);
     keyInputsById.set(id, keyInputs);
     const toRef = (entry: CacheEntry): ArtifactRef => ({
@@ -257,23 +259,31 @@ export async function runPipeline(
       if (existing) await store.remove(key);
       const finishedAt = new Date();
       const keyInputs = keyInputsById.get(stage.id)!;
-      const entry = await store.publish(staging, {
-        key,
-        stageId: stage.id,
-        pipeline: pipeline.name,
-        type: stage.type,
-        version: stage.definition.version,
-        params: keyInputs.params,
-        inputs: keyInputs.inputs,
-        deps: keyInputs.deps,
-        seed: job.seed,
-        threads: job.threads,
-        startedAt: startedAt.toISOString(),
-        finishedAt: finishedAt.toISOString(),
-        durationMs: finishedAt.getTime() - startedAt.getTime(),
-        environment: environmentInfo(),
-        provenance: { ...provenance, executor: executor.name },
-      });
+      let entry: CacheEntry;
+      try {
+        entry = await store.publish(staging, {
+          key,
+          stageId: stage.id,
+          pipeline: pipeline.name,
+          type: stage.type,
+          version: stage.definition.version,
+          params: keyInputs.params,
+          inputs: keyInputs.inputs,
+          deps: keyInputs.deps,
+          seed: job.seed,
+          threads: job.threads,
+          startedAt: startedAt.toISOString(),
+          finishedAt: finishedAt.toISOString(),
+          durationMs: finishedAt.getTime() - startedAt.getTime(),
+          environment: environmentInfo(),
+          provenance: { ...provenance, executor: executor.name },
+        });
+      } catch (err) {
+        await staging.discard();
+        // What the stage wrote cannot be published (a symlink, a special file): the stage failed.
+        if (err instanceof PolypersonaError) throw new StageFailure(err.code, `stage "${stage.id}": ${err.message}`, { cause: err });
+        throw err;
+      }
       await store.clearWork(key);
       return { entry, cachedByOther: false };
     } finally {

@@ -1,5 +1,5 @@
 import type { LoadedPipeline } from './pipeline/index.js';
-import { keyOf, stageKeyInputs } from './keys.js';
+import { DepDigests, keyOf, stageKeyInputs } from './keys.js';
 import { explainStale, lockFilePath, readPipelineLock, type ArtifactStore, type CacheEntry } from './store/index.js';
 
 export interface StageStatus {
@@ -18,6 +18,7 @@ export interface StageStatus {
 export async function pipelineStatus(pipeline: LoadedPipeline, store: ArtifactStore): Promise<StageStatus[]> {
   const lock = readPipelineLock(lockFilePath(pipeline.file));
   const byId = new Map<string, StageStatus>();
+  const depDigests = new DepDigests();
   for (const [id, stage] of pipeline.stages) {
     const notReady = stage.needs.filter((n) => byId.get(n)?.state !== 'cached');
     if (notReady.length > 0) {
@@ -26,7 +27,7 @@ export async function pipelineStatus(pipeline: LoadedPipeline, store: ArtifactSt
     }
     const digests: Record<string, string> = {};
     for (const n of stage.needs) digests[n] = byId.get(n)!.digest!;
-    const keyInputs = await stageKeyInputs(stage, digests, pipeline.dir, pipeline.seed);
+    const keyInputs = await stageKeyInputs(stage, digests, pipeline.dir, pipeline.seed, depDigests);
     const key = keyOf(keyInputs);
     const entry = await store.lookup(key);
     if (entry) {
