@@ -106,6 +106,11 @@ function declareMatrix(raw: Record<string, unknown>, at: PathSeg[], ctx: PlanCon
     ctx.issues.add(at, combos);
     return undefined;
   }
+  const odd = combos.flatMap((c) => Object.values(c)).find((v) => /[,[\]]/.test(String(v)));
+  if (odd !== undefined) {
+    ctx.issues.add([...at, 'include'], `matrix value "${String(odd)}" contains ",", "[" or "]", which would make expanded ids ambiguous`);
+    return undefined;
+  }
   return combos;
 }
 

@@ -192,6 +192,9 @@ describe('matrix references and errors', () => {
     expect(errorsOf(lines('version: 1', 'stages:', '  a:', '    uses: init-model', '    matrix: { x: [a], exclude: [{ y: 1 }] }'))).toEqual([
       'm.yaml:5:13: stages.a.matrix: exclude names unknown axis "y" (axes: x)',
     ]);
+    expect(errorsOf(lines('version: 1', 'stages:', '  a:', '    uses: init-model', '    matrix: { x: [a], include: [{ x: "b]" }] }'))).toEqual([
+      'm.yaml:5:32: stages.a.matrix.include: matrix value "b]" contains ",", "[" or "]", which would make expanded ids ambiguous',
+    ]);
     expect(errorsOf(lines('version: 1', 'stages:', '  a:', '    uses: init-model', '    matrix: { x: [] }'))).toEqual([
       'm.yaml:5:18: stages.a.matrix.x: must list at least one value',
     ]);
