@@ -4,7 +4,7 @@ import { DataError, UserError } from '../core/errors.js';
 import { writeFileAtomic } from '../core/atomic.js';
 import { expectedWeights, parseModelConfig, toHfConfigJson, type LlamaConfig } from './config.js';
 import { torchOfDtype } from './dtype-convert.js';
-import { locateSafetensors, openSafetensors, writeSafetensorsDir, INDEX_FILE, SINGLE_FILE, type LocatedTensor, type SafetensorsFile } from './safetensors/index.js';
+import { locateSafetensors, openSafetensors, writeSafetensorsDir, INDEX_FILE, SINGLE_FILE, type LazyTensor, type LocatedTensor, type SafetensorsFile, type TensorSource } from './safetensors/index.js';
 import type { HostTensor } from './tensor.js';
 import { writeTokenizerFiles } from './tokenizer/files.js';
 
@@ -120,13 +120,13 @@ export interface WriteModelOptions {
 
 /**
  * Writes a complete model dir. `weights` must hold exactly expectedWeights(cfg) (any mix of float
- * dtypes; config.json's torch_dtype is the embedding's). `tokenizerFiles` maps file names to contents.
+ * dtypes; config.json's torch_dtype is the embedding's), in memory or lazy (made while writing). `tokenizerFiles` maps file names to contents.
  * Returns the file names written.
  */
 export function writeModelDir(
   dir: string,
   cfg: LlamaConfig,
-  weights: Map<string, HostTensor>,
+  weights: TensorSource,
   tokenizerFiles: Record<string, string>,
   options: WriteModelOptions = {},
 ): string[] {
@@ -137,7 +137,7 @@ export function writeModelDir(
     if (!sameShape(t.shape, shape)) throw new UserError('weight-shape', `writeModelDir: weight "${name}" has shape [${t.shape.join(', ')}], config implies [${shape.join(', ')}]`);
   }
   for (const name of weights.keys()) if (!expected.has(name)) throw new UserError('extra-weight', `writeModelDir: weight "${name}" is not part of this config`);
-  const ordered = new Map([...expected.keys()].map((n) => [n, weights.get(n)!]));
+  const ordered = new Map<string, HostTensor | LazyTensor>([...expected.keys()].map((n) => [n, weights.get(n)!]));
   const torchDtype = torchOfDtype(weights.get('model.embed_tokens.weight')!.dtype);
   const configJson = toHfConfigJson({ ...cfg, torchDtype });
   writeFileAtomic(join(dir, CONFIG_FILE), `${JSON.stringify(configJson, null, 2)}\n`);

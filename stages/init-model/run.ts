@@ -6,7 +6,7 @@ import { writeFileAtomic } from '../../src/core/atomic.js';
 import type { StageContext } from '../../src/engine/contract.js';
 import { parseModelConfig, toHfConfigJson, type LlamaConfig } from '../../src/model/config.js';
 import { dtypeOfTorch } from '../../src/model/dtype-convert.js';
-import { initLlamaWeights } from '../../src/model/init/index.js';
+import { initLlamaWeights, lazyLlamaWeights } from '../../src/model/init/index.js';
 import { CONFIG_FILE, writeModelDir } from '../../src/model/model-dir.js';
 import { parameterCount, presetConfig } from '../../src/model/presets.js';
 import { byteLevelTokenizerFiles, byteLevelVocabSize, trainByteLevelBpe, BYTE_LEVEL_BASE_VOCAB } from '../../src/model/tokenizer/index.js';
@@ -29,15 +29,18 @@ export async function runInitModel(ctx: StageContext<InitModelParams>): Promise<
   ctx.log.info(`init-model: ${p.preset} ${cfg.architecture}, ${parameterCount(cfg)} parameters, tokenizer ${tokenizerSize} tokens (${merges.length} merges), seed ${seed}`);
   checkAborted(ctx);
 
-  const weights = initLlamaWeights(cfg, seed, { dtype: dtypeOfTorch(p.torch_dtype), initializerRange: p.initializer_range });
+  const initOptions = { dtype: dtypeOfTorch(p.torch_dtype), initializerRange: p.initializer_range };
+  // The ONNX exporter needs every weight in memory; without it, weights are drawn while writing
+  // (one tensor in memory at a time), which keeps the 1.1B shape at a few hundred MB of RSS.
+  const weights = p.export_onnx ? initLlamaWeights(cfg, seed, initOptions) : undefined;
   ctx.progress(1, 3, 'weights drawn');
   checkAborted(ctx);
-  const files = writeModelDir(ctx.outDir, cfg, weights, byteLevelTokenizerFiles(tokenizerSpec));
+  const files = writeModelDir(ctx.outDir, cfg, weights ?? lazyLlamaWeights(cfg, seed, initOptions), byteLevelTokenizerFiles(tokenizerSpec));
   ctx.progress(2, 3, 'model dir written');
   checkAborted(ctx);
 
   let onnx: string | undefined;
-  if (p.export_onnx) {
+  if (weights) {
     const { exportLlamaOnnx } = await import('../../src/model/llama/export.js');
     const exported = exportLlamaOnnx({ cfg, weights }, ctx.outDir);
     onnx = exported.file;

@@ -2,6 +2,7 @@ import { deriveSeed, Prng } from '../../core/prng.js';
 import { expectedWeights, type LlamaConfig } from '../config.js';
 import { fromFloat32 } from '../dtype-convert.js';
 import type { HostTensor } from '../tensor.js';
+import type { LazyTensor } from '../safetensors/write.js';
 
 /**
  * Seeded random weights for a llama-family shape, as HF's `_init_weights` does for a fresh
@@ -22,6 +23,17 @@ export interface InitOptions {
 export function initLlamaWeights(cfg: LlamaConfig, seed: number, options: InitOptions = {}): Map<string, HostTensor> {
   const out = new Map<string, HostTensor>();
   for (const [name, shape] of expectedWeights(cfg)) out.set(name, initLlamaWeight(name, shape, seed, options));
+  return out;
+}
+
+/**
+ * The same weights, each made only when loaded: writeModelDir then holds one tensor at a time
+ * (the 1.1B shape in float32 is 4.4 GB). Values equal initLlamaWeights' exactly.
+ */
+export function lazyLlamaWeights(cfg: LlamaConfig, seed: number, options: InitOptions = {}): Map<string, LazyTensor> {
+  const out = new Map<string, LazyTensor>();
+  const dtype = options.dtype ?? 'F32';
+  for (const [name, shape] of expectedWeights(cfg)) out.set(name, { dtype, shape, load: () => initLlamaWeight(name, shape, seed, options) });
   return out;
 }
 

@@ -5,7 +5,7 @@ import { writeFileAtomic } from '../../core/atomic.js';
 import type { HostTensor } from '../tensor.js';
 import type { TensorEntry } from './header.js';
 import { openSafetensors, readSafetensors, readSafetensorsHeader } from './read.js';
-import { safetensorsFileSize, writeSafetensors } from './write.js';
+import { safetensorsFileSize, tensorBytes, writeSafetensors, type LazyTensor, type TensorSource } from './write.js';
 
 /**
  * Hugging Face checkpoints in a directory: either one `model.safetensors`, or shards
@@ -30,24 +30,25 @@ export interface LocatedTensor {
  */
 export function writeSafetensorsDir(
   dir: string,
-  tensors: Map<string, HostTensor>,
+  tensors: TensorSource,
   options: { maxShardBytes?: number; metadata?: Record<string, string> } = {},
 ): string[] {
   const maxShard = options.maxShardBytes ?? DEFAULT_MAX_SHARD_BYTES;
   const metadata = { format: 'pt', ...options.metadata };
-  const groups: Array<Map<string, HostTensor>> = [];
-  let current = new Map<string, HostTensor>();
+  const groups: Array<Map<string, HostTensor | LazyTensor>> = [];
+  let current = new Map<string, HostTensor | LazyTensor>();
   let currentBytes = 0;
   let totalBytes = 0;
   for (const [name, t] of tensors) {
-    if (current.size > 0 && currentBytes + t.data.byteLength > maxShard) {
+    const bytes = tensorBytes(t);
+    if (current.size > 0 && currentBytes + bytes > maxShard) {
       groups.push(current);
       current = new Map();
       currentBytes = 0;
     }
     current.set(name, t);
-    currentBytes += t.data.byteLength;
-    totalBytes += t.data.byteLength;
+    currentBytes += bytes;
+    totalBytes += bytes;
   }
   groups.push(current);
   if (groups.length === 1) {
@@ -137,7 +138,7 @@ export function readIndex(indexPath: string): Map<string, string> {
 }
 
 /** Bytes the directory writer would use for these tensors in one file (header included). */
-export function checkpointBytes(tensors: Map<string, HostTensor>): number {
+export function checkpointBytes(tensors: TensorSource): number {
   return safetensorsFileSize(tensors, { format: 'pt' });
 }
 

@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { Prng } from '../../../src/core/prng.js';
 import { expectedWeights, parseModelConfig, toHfConfigJson } from '../../../src/model/config.js';
-import { fillNormal, initLlamaWeight, initLlamaWeights } from '../../../src/model/init/index.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fillNormal, initLlamaWeight, initLlamaWeights, lazyLlamaWeights } from '../../../src/model/init/index.js';
+import { writeModelDir } from '../../../src/model/model-dir.js';
+import { byteLevelTokenizerFiles } from '../../../src/model/tokenizer/index.js';
+import { tempDir } from '../../helpers/stage-context.js';
 import { parameterCount, presetConfig } from '../../../src/model/presets.js';
 import { numel, toFloat32 } from '../../../src/model/tensor.js';
 
@@ -80,6 +85,27 @@ describe('initLlamaWeights', () => {
     const back = toFloat32(h);
     const orig = f.data as Float32Array;
     for (let i = 0; i < orig.length; i++) expect(Math.abs(back[i]! - orig[i]!)).toBeLessThanOrEqual(Math.abs(orig[i]!) * 2 ** -8);
+  });
+});
+
+describe('lazyLlamaWeights', () => {
+  it('writes the same bytes as the in-memory weights, sharded or not, loading each tensor once', () => {
+    const cfg = { ...presetConfig('tiny'), hiddenSize: 32, intermediateSize: 40, headDim: 8 };
+    for (const maxShardBytes of [undefined, 30_000]) {
+      const eager = tempDir();
+      const lazy = tempDir();
+      const files = writeModelDir(eager, cfg, initLlamaWeights(cfg, 9, { dtype: 'BF16' }), byteLevelTokenizerFiles({}), { maxShardBytes });
+      const loads = new Map<string, number>();
+      const source = lazyLlamaWeights(cfg, 9, { dtype: 'BF16' });
+      for (const [name, t] of source) {
+        const load = t.load;
+        t.load = () => { loads.set(name, (loads.get(name) ?? 0) + 1); return load(); };
+      }
+      expect(writeModelDir(lazy, cfg, source, byteLevelTokenizerFiles({}), { maxShardBytes })).toEqual(files);
+      for (const f of files) expect(readFileSync(join(lazy, f)).equals(readFileSync(join(eager, f))), f).toBe(true);
+      expect([...loads.values()].every((n) => n === 1)).toBe(true);
+      expect(loads.size).toBe(source.size);
+    }
   });
 });
 
