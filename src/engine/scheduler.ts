@@ -18,6 +18,7 @@ import {
   type ArtifactStore,
   type CacheEntry,
   type LockedStage,
+  type LockReadOptions,
   type PipelineLock,
   type RunRecord,
   type StageKeyInputs,
@@ -25,6 +26,7 @@ import {
 import { PolypersonaError, StageFailure } from '../core/errors.js';
 import { selectStages } from './selection.js';
 import { isDeepStrictEqual } from 'node:util';
+import { join } from 'node:path';
 
 export interface RunOptions {
   /** `--stage`: ids to run (a matrix stage's base id selects all its expansions). Default: all. */
@@ -97,7 +99,8 @@ export async function runPipeline(
   const gate = new StageGate(jobs);
   const executor = options.executor ?? new LocalExecutor(registry);
   const totalThreads = options.threads ?? Math.max(1, cpus().length);
-  const previousLock = readPipelineLock(lockFilePath(pipeline.file));
+  const lockOptions = { parsedCacheDir: join(store.runsDir, 'index', 'locks') };
+  const previousLock = readPipelineLock(lockFilePath(pipeline.file), lockOptions);
   const results = new Map<string, StageResult>();
   const keyInputsById = new Map<string, StageKeyInputs>();
   const memo = new Map<string, Promise<Produced>>();
@@ -299,7 +302,7 @@ export async function runPipeline(
   const status: RunSummary['status'] = cancelled() ? 'cancelled' : counts.failed > 0 ? 'failed' : 'ok';
   const summary: RunSummary = { runId, status, results, durationMs: Date.now() - started };
   if (!options.dryRun) {
-    if (options.writeLock !== false) summary.lockFile = updateLockFile(pipeline, previousLock, results, keyInputsById);
+    if (options.writeLock !== false) summary.lockFile = updateLockFile(pipeline, previousLock, results, keyInputsById, lockOptions);
     if (options.writeHistory !== false) {
       const record: RunRecord = {
         id: runId,
@@ -335,6 +338,7 @@ function updateLockFile(
   previous: PipelineLock | undefined,
   results: Map<string, StageResult>,
   keyInputsById: Map<string, StageKeyInputs>,
+  lockOptions: LockReadOptions,
 ): string | undefined {
   const path = lockFilePath(pipeline.file);
   const stages: Record<string, LockedStage> = {};
@@ -359,7 +363,7 @@ function updateLockFile(
   if (Object.keys(stages).length === 0) return undefined;
   const lock: PipelineLock = { version: 1, pipeline: pipeline.name, stages };
   // Rewrite only on change: the lock file sits beside the pipeline, where editors and watchers look.
-  if (!previous || !isDeepStrictEqual(previous, lock)) writePipelineLock(path, lock);
+  if (!previous || !isDeepStrictEqual(previous, lock)) writePipelineLock(path, lock, lockOptions);
   return path;
 }
 

@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import type { LoadedPipeline } from './pipeline/index.js';
 import { DepDigests, keyOf, stageKeyInputs } from './keys.js';
 import { explainStale, lockFilePath, readPipelineLock, type ArtifactStore, type CacheEntry } from './store/index.js';
@@ -16,7 +17,7 @@ export interface StageStatus {
 
 /** Per stage, whether a run would use the cache, and why not. Reads only; runs nothing. */
 export async function pipelineStatus(pipeline: LoadedPipeline, store: ArtifactStore): Promise<StageStatus[]> {
-  const lock = readPipelineLock(lockFilePath(pipeline.file));
+  const lock = readPipelineLock(lockFilePath(pipeline.file), { parsedCacheDir: join(store.runsDir, 'index', 'locks') });
   const byId = new Map<string, StageStatus>();
   const depDigests = new DepDigests();
   for (const [id, stage] of pipeline.stages) {

@@ -16,7 +16,15 @@ export { environmentInfo, type EnvironmentInfo } from './environment.js';
 export { checkStageRecord, type StageRecord, type StageRecordDraft } from './record.js';
 export { ArtifactStore, CacheCorruptError, treeBytes, verifyEntry, type CacheEntry, type Staging } from './artifact-store.js';
 export { acquireKeyLock, LockBusyError, type KeyLock, type LockHolder } from './key-lock.js';
-export { lockedStageOf, lockFilePath, readPipelineLock, writePipelineLock, type LockedStage, type PipelineLock } from './pipeline-lock.js';
+export {
+  lockedStageOf,
+  lockFilePath,
+  readPipelineLock,
+  writePipelineLock,
+  type LockReadOptions,
+  type LockedStage,
+  type PipelineLock,
+} from './pipeline-lock.js';
 export { explainStale } from './stale.js';
 export { historyDirName, listRunRecords, writeRunRecord, type RunRecord, type StageOutcome } from './history.js';
 export { collectReferencedKeys, garbageCollect, type GcResult } from './gc.js';

@@ -141,3 +141,29 @@ describe('lockedStageOf', () => {
     });
   });
 });
+
+describe('parsed lock cache', () => {
+  it('reads a byte-identical lock file from its parsed copy, and re-parses an edited one', async () => {
+    const { mkdtempSync, writeFileSync, readdirSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { readPipelineLock, writePipelineLock } = await import('../../../src/engine/store/index.js');
+    const dir = mkdtempSync(join(tmpdir(), 'pp-lockcache-'));
+    const cacheDir = join(dir, 'index');
+    const file = join(dir, 'p.lock.yaml');
+    const lock = {
+      version: 1 as const,
+      pipeline: 'p',
+      stages: { a: { type: 't', version: 1, key: 'a'.repeat(64), params: { $seed: 1, x: [1, 'two'] }, inputs: {}, deps: {}, outputs: { digest: 'd'.repeat(64), files: 1, bytes: 3 } } },
+    };
+    writePipelineLock(file, lock, { parsedCacheDir: cacheDir });
+    expect(readdirSync(cacheDir)).toHaveLength(1);
+    expect(readPipelineLock(file, { parsedCacheDir: cacheDir })).toEqual(readPipelineLock(file));
+    // An edit by hand is a new text: parsed (and checked) again, never served from the old copy.
+    const { readFileSync } = await import('node:fs');
+    writeFileSync(file, readFileSync(file, 'utf8').replace('bytes: 3', 'bytes: 4'));
+    expect(readPipelineLock(file, { parsedCacheDir: cacheDir })!.stages.a!.outputs.bytes).toBe(4);
+    writeFileSync(file, readFileSync(file, 'utf8').replace('version: 1\npipeline', 'version: 2\npipeline'));
+    expect(() => readPipelineLock(file, { parsedCacheDir: cacheDir })).toThrow(/version must be 1/);
+  });
+});
