@@ -4,6 +4,7 @@
  */
 import type { StageDefinition } from '../src/engine/contract.js';
 import { StageRegistry } from '../src/engine/registry.js';
+import buildChatml from './build-chatml/index.js';
 import command from './command/index.js';
 import fetchModel from './fetch-model/index.js';
 import generate from './generate/index.js';
@@ -14,6 +15,7 @@ import samplePersonas from './sample-personas/index.js';
 import synthesizeResponses from './synthesize-responses/index.js';
 
 export const builtinStages: StageDefinition[] = [
+  buildChatml,
   command,
   fetchModel,
   generate,
