@@ -10,6 +10,7 @@ export async function runFetchModel(ctx: StageContext<FetchModelParams>): Promis
   const p = ctx.params;
   const settings = hubSettings(process.env);
   ctx.log.info(`fetch-model: ${p.repo_id}@${p.revision} from ${settings.offline ? `the cache (HF_HUB_OFFLINE) at ${settings.cacheDir}` : settings.endpoint}`);
+  let reported = -Infinity;
   const snapshot = await snapshotDownload({
     repo: p.repo_id,
     revision: p.revision,
@@ -17,7 +18,13 @@ export async function runFetchModel(ctx: StageContext<FetchModelParams>): Promis
     ignorePatterns: p.ignore_patterns,
     settings,
     signal: ctx.signal,
-    onProgress: (done, total) => ctx.progress(done, total, 'bytes'),
+    onProgress: (done, total) => {
+      // Chunks arrive every 64 KiB: report every 8 MiB and at the end, not per chunk.
+      if (done - reported >= 8 * 2 ** 20 || done === total) {
+        reported = done;
+        ctx.progress(done, total, 'bytes');
+      }
+    },
   });
   // A copy, not links into the cache: the published artifact must not change if the cache is pruned.
   for (const f of snapshot.files) {

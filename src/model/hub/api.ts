@@ -85,6 +85,28 @@ export async function hubFetch(url: string, init: RequestInit): Promise<Response
   }
 }
 
+/**
+ * Follows redirects by hand so the bearer token goes only to the hub's own origin: LFS files
+ * redirect to a CDN with a signed URL, which refuses (or would leak) an Authorization header.
+ */
+export async function hubFetchFollow(url: string, init: RequestInit & { headers: Record<string, string> }, maxRedirects = 5): Promise<Response> {
+  let current = url;
+  let headers = init.headers;
+  const origin = new URL(url).origin;
+  for (let hop = 0; ; hop++) {
+    const response = await hubFetch(current, { ...init, headers, redirect: 'manual' });
+    const location = response.headers.get('location');
+    if (response.status < 300 || response.status >= 400 || !location) return response;
+    if (hop >= maxRedirects) throw new StageFailure('hub-http', `${url}: more than ${maxRedirects} redirects`);
+    await response.body?.cancel();
+    current = new URL(location, current).toString();
+    if (new URL(current).origin !== origin) {
+      const { authorization: _dropped, ...rest } = headers;
+      headers = rest;
+    }
+  }
+}
+
 /** A clear error for a failed hub request: 401/403 → token advice, 404 → what was not found. */
 export async function hubHttpError(response: Response, url: string, settings: HubSettings, what: string): Promise<Error> {
   const code = response.headers.get('x-error-code');

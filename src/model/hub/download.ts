@@ -6,7 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { DataError, StageFailure } from '../../core/errors.js';
 import { fsyncDir } from '../../core/atomic.js';
-import { authHeaders, hubFetch, hubHttpError, type RepoFile } from './api.js';
+import { authHeaders, hubFetch, hubFetchFollow, hubHttpError, type RepoFile } from './api.js';
 import { repoFolderName, type HubSettings, type RepoType } from './settings.js';
 
 /**
@@ -92,7 +92,7 @@ async function headInfo(url: string, req: FileDownloadRequest): Promise<{ etag?:
   let response = await hubFetch(url, { method: 'HEAD', headers: authHeaders(req.settings), redirect: 'manual', signal: req.signal });
   let etag = response.headers.get('x-linked-etag') ?? response.headers.get('etag');
   if (response.status >= 300 && response.status < 400 && !etag) {
-    response = await hubFetch(url, { method: 'HEAD', headers: authHeaders(req.settings), redirect: 'follow', signal: req.signal });
+    response = await hubFetchFollow(url, { method: 'HEAD', headers: authHeaders(req.settings), signal: req.signal });
     etag = response.headers.get('etag');
   }
   if (response.status >= 400) throw await hubHttpError(response, url, req.settings, `file "${req.file.path}" of ${req.repo}@${req.sha}`);
@@ -113,8 +113,8 @@ async function fetchWithResume(url: string, partial: string, expectedSize: numbe
       have = 0;
     }
     if (expectedSize !== undefined && have === expectedSize) return received;
-    const headers = { ...authHeaders(req.settings), ...(have > 0 ? { range: `bytes=${have}-` } : {}) };
-    const response = await hubFetch(url, { headers, redirect: 'follow', signal: req.signal });
+    const headers: Record<string, string> = { ...authHeaders(req.settings), ...(have > 0 ? { range: `bytes=${have}-` } : {}) };
+    const response = await hubFetchFollow(url, { headers, signal: req.signal });
     if (response.status === 416 && have > 0) {
       truncateSync(partial, 0); // the prefix is not a prefix of this file
       continue;

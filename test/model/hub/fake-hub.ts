@@ -5,8 +5,9 @@ import type { AddressInfo } from 'node:net';
 /**
  * A local stand-in for the Hugging Face hub, speaking the parts of its HTTP API the client uses:
  * `/api/models/<repo>/revision/<rev>?blobs=true`, `/<repo>/resolve/<sha>/<path>` (regular files
- * served directly with a git-sha1 ETag; LFS files as a 302 to a CDN path with X-Linked-Etag =
- * sha256 and X-Linked-Size), byte ranges, bearer tokens for private repos, and — for tests of
+ * served directly with a git-sha1 ETag; LFS files as a 302 to a CDN — a second server, another
+ * origin, which like S3 refuses requests that carry an Authorization header — with X-Linked-Etag
+ * = sha256 and X-Linked-Size), byte ranges, bearer tokens for private repos, and — for tests of
  * resume — transfers that are cut after half the bytes.
  */
 export interface FakeRepo {
@@ -40,9 +41,11 @@ export async function startFakeHub(repos: Record<string, FakeRepo>): Promise<Fak
   const byLfsSha = new Map<string, { repo: string; path: string }>();
   for (const [id, r] of Object.entries(repos)) for (const p of r.lfs ?? []) byLfsSha.set(sha256(r.files[p]!), { repo: id, path: p });
 
+  let cdnEndpoint = '';
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url!, 'http://x');
     requests.push({ method: req.method!, url: url.pathname + url.search, range: req.headers.range, auth: req.headers.authorization });
+    if (url.pathname.startsWith('/cdn/')) return send(res, 404, {}, 'the CDN is elsewhere');
     const deny = (repo: FakeRepo) => repo.token !== undefined && req.headers.authorization !== `Bearer ${repo.token}`;
     let m = /^\/api\/models\/([^/]+\/[^/]+)\/revision\/([^/]+)$/.exec(url.pathname);
     if (m) {
@@ -65,11 +68,18 @@ export async function startFakeHub(repos: Record<string, FakeRepo>): Promise<Fak
       const body = repo.files[path];
       if (m[2] !== repo.sha || !body) return send(res, 404, { 'x-error-code': 'EntryNotFound' }, '');
       if (repo.lfs?.includes(path)) {
-        return send(res, 302, { location: `/cdn/${sha256(body)}`, 'x-linked-etag': `"${sha256(body)}"`, 'x-linked-size': String(body.length), 'x-repo-commit': repo.sha }, '');
+        return send(res, 302, { location: `${cdnEndpoint}/cdn/${sha256(body)}`, 'x-linked-etag': `"${sha256(body)}"`, 'x-linked-size': String(body.length), 'x-repo-commit': repo.sha }, '');
       }
       return serveBody(req, res, repo.corrupt?.[path] ?? body, path, { etag: `"${gitSha1(body)}"`, 'x-repo-commit': repo.sha });
     }
-    m = /^\/cdn\/([0-9a-f]{64})$/.exec(url.pathname);
+    send(res, 404, {}, 'no route');
+  });
+
+  const cdn = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const url = new URL(req.url!, 'http://x');
+    requests.push({ method: req.method!, url: url.pathname + url.search, range: req.headers.range, auth: req.headers.authorization });
+    if (req.headers.authorization) return send(res, 400, {}, 'Only one auth mechanism allowed');
+    const m = /^\/cdn\/([0-9a-f]{64})$/.exec(url.pathname);
     if (m && byLfsSha.has(m[1]!)) {
       const { repo, path } = byLfsSha.get(m[1]!)!;
       return serveBody(req, res, repos[repo]!.corrupt?.[path] ?? repos[repo]!.files[path]!, path, { etag: `"${m[1]}"` });
@@ -102,13 +112,16 @@ export async function startFakeHub(repos: Record<string, FakeRepo>): Promise<Fak
   }
 
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => cdn.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
+  cdnEndpoint = `http://127.0.0.1:${(cdn.address() as AddressInfo).port}`;
+  const closeServer = (s: typeof server) => new Promise<void>((resolve) => { s.closeAllConnections(); s.close(() => resolve()); });
   return {
     endpoint: `http://127.0.0.1:${port}`,
     requests,
     bytesSent,
     cutNext,
-    close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    close: async () => { await closeServer(server); await closeServer(cdn); },
   };
 }
 

@@ -25,7 +25,7 @@ describe('hub snapshot download against a local hub', () => {
   beforeAll(async () => {
     hub = await startFakeHub({
       'org/tiny': { sha: SHA, files, lfs: ['model.safetensors', 'onnx/model.onnx'] },
-      'org/private': { sha: PRIVATE_SHA, files: { 'config.json': files['config.json'] }, token: 'hf_secret' },
+      'org/private': { sha: PRIVATE_SHA, files: { 'config.json': files['config.json'], 'model.safetensors': weights }, lfs: ['model.safetensors'], token: 'hf_secret' },
       'org/corrupt': { sha: SHA, files: { 'model.safetensors': otherWeights }, lfs: ['model.safetensors'], corrupt: { 'model.safetensors': Buffer.alloc(weights.length, 1) } },
     });
   });
@@ -88,13 +88,17 @@ describe('hub snapshot download against a local hub', () => {
     expect(existsSync(join(s.cacheDir, 'models--org--corrupt', 'blobs', `${sha256(otherWeights)}.incomplete`))).toBe(false);
   });
 
-  it('asks for HF_TOKEN on a 401 and sends it as a bearer token', async () => {
+  it('asks for HF_TOKEN on a 401, sends it to the hub as a bearer token and never to the CDN', async () => {
     const err = await snapshotDownload({ repo: 'org/private', settings: settings() }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UserError);
     expect((err as Error).message).toMatch(/org\/private.*HTTP 401.*set HF_TOKEN/);
     const snap = await snapshotDownload({ repo: 'org/private', settings: settings({ token: 'hf_secret' }) });
     expect(snap.sha).toBe(PRIVATE_SHA);
-    expect(hub.requests.filter((r) => r.url.startsWith('/org/private/resolve/')).every((r) => r.auth === 'Bearer hf_secret')).toBe(true);
+    expect(snap.files.map((f) => f.sha256)).toEqual([sha256(files['config.json']), sha256(weights)]);
+    const resolves = hub.requests.filter((r) => r.url.startsWith('/org/private/resolve/'));
+    expect(resolves.length).toBeGreaterThan(0);
+    expect(resolves.every((r) => r.auth === 'Bearer hf_secret')).toBe(true);
+    expect(hub.requests.filter((r) => r.url.startsWith('/cdn/')).every((r) => r.auth === undefined)).toBe(true);
   });
 
   it('names a missing repo, revision and an empty selection clearly', async () => {
