@@ -15,6 +15,9 @@ const COMMANDS: Record<string, () => Promise<{ default: Command }>> = {
   verify: () => import('./commands/verify.js'),
   gc: () => import('./commands/gc.js'),
   stages: () => import('./commands/stages.js'),
+  model: () => import('./commands/model.js'),
+  generate: () => import('./commands/generate.js'),
+  serve: () => import('./commands/serve.js'),
 };
 
 export async function main(argv: string[], io: CliIO): Promise<number> {

@@ -17,6 +17,8 @@ export interface CliResult {
  */
 export class CliRig {
   readonly dir: string;
+  /** What the command running now has printed so far (for long-running commands such as serve). */
+  lastStdout = '';
   constructor() {
     this.dir = mkdtempSync(join(tmpdir(), 'pp-cli-'));
     mkdirSync(join(this.dir, 'counters'));
@@ -51,6 +53,7 @@ export class CliRig {
   async run(argv: string[], options: { signal?: AbortSignal; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
     let stdout = '';
     let stderr = '';
+    this.lastStdout = '';
     const sink = (append: (s: string) => void): Writable =>
       new Writable({
         write(chunk, _enc, done) {
@@ -59,7 +62,7 @@ export class CliRig {
         },
       });
     const io: CliIO = {
-      stdout: Object.assign(sink((s) => (stdout += s)), { isTTY: false }),
+      stdout: Object.assign(sink((s) => { stdout += s; this.lastStdout = stdout; }), { isTTY: false }),
       stderr: sink((s) => (stderr += s)),
       env: { ...process.env, CI: '1', ...options.env },
       cwd: this.dir,
