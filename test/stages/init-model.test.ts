@@ -37,6 +37,26 @@ describe('init-model stage', () => {
     expect(existsSync(join(c.outDir, 'onnx'))).toBe(false);
   });
 
+  it('the dir runs in transformers.js: tokenizer, chat template and greedy generation', async () => {
+    const run = makeStageContext(initModel, { preset: 'tiny' }, { seed: 3 });
+    await initModel.run(run.ctx);
+    const { AutoModelForCausalLM, env } = await import('@huggingface/transformers');
+    env.allowRemoteModels = false;
+    env.useFSCache = false;
+    const tok = await loadTokenizer(run.outDir);
+    const model = await AutoModelForCausalLM.from_pretrained(run.outDir, { dtype: 'fp32' });
+    const prompt = tok.apply_chat_template([{ role: 'user', content: 'Hello' }], { tokenize: false, add_generation_prompt: true }) as string;
+    const inputs = tok(prompt);
+    const out = (await model.generate({ ...inputs, max_new_tokens: 6, do_sample: false })) as { dims: number[]; tolist(): bigint[][] };
+    const promptLength = (inputs.input_ids as { dims: number[] }).dims[1]!;
+    expect(out.dims[1]).toBeGreaterThan(promptLength);
+    expect(out.dims[1]).toBeLessThanOrEqual(promptLength + 6);
+    const ids = out.tolist()[0]!.map(Number);
+    expect(ids.slice(0, promptLength)).toEqual(tok.encode(prompt));
+    expect(ids.every((id) => id >= 0 && id < presetConfig('tiny').vocabSize)).toBe(true);
+    await model.dispose();
+  });
+
   it('custom qwen2 shape in bfloat16', async () => {
     const run = makeStageContext(initModel, {
       preset: 'custom', model_type: 'qwen2', hidden_size: 48, intermediate_size: 96, num_hidden_layers: 1,
