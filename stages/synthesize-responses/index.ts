@@ -3,7 +3,7 @@ import { readJsonAsset } from '../../src/core/paths.js';
 
 export interface SynthesizeResponsesParams {
   teacher: {
-    kind: 'template' | 'openai';
+    kind: 'template' | 'openai' | 'model';
     base_url: string | null;
     model: string | null;
     api_key_env: string | null;
@@ -14,6 +14,8 @@ export interface SynthesizeResponsesParams {
     max_backoff_ms: number;
     temperature: number;
     max_tokens: number;
+    top_p: number;
+    batch_size: number;
   };
   seed: number | null;
   system_prompt: string | null;
@@ -23,9 +25,14 @@ export interface SynthesizeResponsesParams {
 const stage: StageDefinition<SynthesizeResponsesParams> = {
   type: 'synthesize-responses',
   version: 1,
-  description: 'Reference answers for each persona-question assignment, from a teacher (offline template, or an OpenAI-compatible server)',
+  description: 'Reference answers for each persona-question assignment, from a teacher (offline template, an OpenAI-compatible server, or a model input)',
   produces: 'responses',
-  consumes: { personas: { kinds: ['personas'] } },
+  consumes: {
+    personas: { kinds: ['personas'] },
+    // teacher kind "model" only: the model to answer with (transitive: the base behind an adapter).
+    model: { kinds: ['model'], optional: true, transitive: true },
+    adapter: { kinds: ['adapter'], optional: true },
+  },
   paramsSchema: readJsonAsset(import.meta.url, 'params.schema.json'),
   async run(ctx) {
     const { runSynthesizeResponses } = await import('./run.js');

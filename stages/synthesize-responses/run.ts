@@ -75,6 +75,26 @@ export async function runSynthesizeResponses(ctx: StageContext<SynthesizeRespons
       ctx.recordProvenance({ teacher_requests: { requests: run.stats.requests, cache_hits: run.stats.cacheHits, retries: run.stats.retries } });
       break;
     }
+    case 'model': {
+      const model = ctx.optionalInput('model', { transitive: true });
+      if (!model) throw new UserError('invalid-params', 'synthesize-responses: teacher kind "model" needs a model stage in `needs:`');
+      const adapter = ctx.optionalInput('adapter');
+      const { askModelTeacher } = await import('../../src/survey/teachers/model.js');
+      const system = p.system_prompt ?? DEFAULT_SYSTEM_PROMPT;
+      const run = await askModelTeacher(
+        base.map((r) => ({ id: r.id, messages: promptMessages(r, system) })),
+        { modelDir: model.dir, adapterDir: adapter?.dir, threads: ctx.threads, scratchDir: ctx.workDir, temperature: p.teacher.temperature, topP: p.teacher.top_p, maxNewTokens: p.teacher.max_tokens, batchSize: p.teacher.batch_size, seed, signal: ctx.signal },
+        (done) => ctx.progress(done, total),
+      );
+      const name = `model:${model.stageId}${adapter ? `+${adapter.stageId}` : ''}`;
+      for (const r of base) {
+        const content = run.answers.get(r.id);
+        if (content !== undefined) records.push({ ...r, reference: content, meta: { ...r.meta, teacher: name } });
+      }
+      failures.push(...run.failures);
+      Object.assign(teacherStats, { model: name, model_digest: model.digest, ...(adapter ? { adapter_digest: adapter.digest } : {}) });
+      break;
+    }
     default: {
       const never: never = p.teacher.kind;
       throw new UserError('invalid-params', `unknown teacher ${String(never)}`);
