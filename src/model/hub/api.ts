@@ -41,7 +41,7 @@ export async function fetchRepoRevision(repo: string, revision: string, settings
   checkRepoId(repo);
   const repoType = options.repoType ?? 'model';
   const url = `${settings.endpoint}/api/${repoType}s/${repo}/revision/${encodeURIComponent(revision)}?blobs=true`;
-  const response = await hubFetch(url, { headers: authHeaders(settings), signal: options.signal });
+  const response = await hubFetchFollow(url, { headers: authHeaders(settings), signal: options.signal });
   if (!response.ok) throw await hubHttpError(response, url, settings, `${repoType} repo "${repo}" at revision "${revision}"`);
   let json: unknown;
   try {

@@ -29,13 +29,13 @@ export function readSafetensorsHeader(path: string): SafetensorsHeader {
   }
 }
 
-/** Reads every tensor of a file. */
-export function readSafetensors(path: string): SafetensorsContents {
+/** Reads every tensor of a file (one read up to `wholeFileLimit` bytes, else tensor by tensor). */
+export function readSafetensors(path: string, options: { wholeFileLimit?: number } = {}): SafetensorsContents {
   const fd = openOrThrow(path);
   let size: number;
   try {
     size = fstatSync(fd).size;
-    if (size > WHOLE_FILE_LIMIT) {
+    if (size > (options.wholeFileLimit ?? WHOLE_FILE_LIMIT)) {
       const header = readHeaderFd(fd, path);
       const tensors = new Map<string, HostTensor>();
       for (const entry of header.tensors) tensors.set(entry.name, readEntryFd(fd, header, entry, path));

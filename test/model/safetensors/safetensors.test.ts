@@ -69,6 +69,15 @@ describe('safetensors write/read', () => {
     expect(back.metadata).toEqual({ format: 'pt', note: 'hé' });
   });
 
+  it('reads large files tensor by tensor with the same result', () => {
+    const path = join(tempDir(), 'big.safetensors');
+    writeSafetensors(path, sample(), { format: 'pt' });
+    const back = readSafetensors(path, { wholeFileLimit: 0 });
+    expectSame(sample(), back.tensors);
+    expect(back.metadata).toEqual({ format: 'pt' });
+    expect(new Set([...back.tensors.values()].map((t) => t.data.buffer)).size).toBe(sample().size); // one buffer per tensor
+  });
+
   it('writes the exact bytes of the format (sorted keys, space padding to 8)', () => {
     const dir = tempDir();
     const path = join(dir, 'b.safetensors');
@@ -166,6 +175,7 @@ describe('safetensors hostile and broken files', () => {
       const path = join(dir, `cut${cut}.safetensors`);
       writeFileSync(path, bytes.subarray(0, cut));
       expectDataError(() => readSafetensors(path), path);
+      expectDataError(() => readSafetensors(path, { wholeFileLimit: 0 }), path);
     }
   });
 
