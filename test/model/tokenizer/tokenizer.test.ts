@@ -3,6 +3,8 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataError } from '../../../src/core/errors.js';
 import {
+  GPT2_SPLIT,
+  toByteLevel,
   BYTE_LEVEL_SPECIAL_IDS,
   BYTE_TOKEN_OFFSET,
   byteLevelTokenizerFiles,
@@ -27,7 +29,36 @@ const HARD_TEXTS = [
   'e\u0301 (combining) and \u{1F1FA}\u{1F1F8} flags',
 ];
 
+/** The textbook algorithm, recounting every pair each round: the reference for the incremental trainer. */
+function referenceBpe(texts: string[], numMerges: number): Array<[string, string]> {
+  const counts = new Map<string, number>();
+  for (const text of texts) for (const m of text.matchAll(GPT2_SPLIT)) counts.set(toByteLevel(m[0]), (counts.get(toByteLevel(m[0])) ?? 0) + 1);
+  let words = [...counts].map(([w, c]) => ({ tokens: Array.from(w), count: c }));
+  const merges: Array<[string, string]> = [];
+  for (let m = 0; m < numMerges; m++) {
+    const pairs = new Map<string, number>();
+    for (const { tokens, count } of words) for (let i = 0; i + 1 < tokens.length; i++) pairs.set(`${tokens[i]}\u0000${tokens[i + 1]}`, (pairs.get(`${tokens[i]}\u0000${tokens[i + 1]}`) ?? 0) + count);
+    const ranked = [...pairs].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+    if (ranked.length === 0 || ranked[0]![1] < 2) break;
+    const [l, r] = ranked[0]![0].split('\u0000') as [string, string];
+    merges.push([l, r]);
+    words = words.map(({ tokens, count }) => {
+      const out: string[] = [];
+      for (let i = 0; i < tokens.length; i++) {
+        if (tokens[i] === l && tokens[i + 1] === r) { out.push(l + r); i++; } else out.push(tokens[i]!);
+      }
+      return { tokens: out, count };
+    });
+  }
+  return merges;
+}
+
 describe('trainByteLevelBpe', () => {
+  it('matches the textbook (recount-everything) BPE on a varied corpus', () => {
+    const texts = [...CORPUS, ...HARD_TEXTS, 'aaaa aaa aa a abab ababab abcabc abc abc bca', 'the the then there their theirs'];
+    expect(trainByteLevelBpe(texts, 120)).toEqual(referenceBpe(texts, 120));
+  });
+
   it('learns the merges a hand run of BPE gives (ties by spelling, min frequency 2)', () => {
     expect(trainByteLevelBpe(['low lower lowest'], 100)).toEqual([['l', 'o'], ['lo', 'w'], ['low', 'e'], ['Ġ', 'lowe']]);
   });
