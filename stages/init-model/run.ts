@@ -6,7 +6,8 @@ import { writeFileAtomic } from '../../src/core/atomic.js';
 import type { StageContext } from '../../src/engine/contract.js';
 import { parseModelConfig, toHfConfigJson, type LlamaConfig } from '../../src/model/config.js';
 import { dtypeOfTorch } from '../../src/model/dtype-convert.js';
-import { initLlamaWeights, lazyLlamaWeights } from '../../src/model/init/index.js';
+import { lazyLlamaWeights } from '../../src/model/init/index.js';
+import type { HostTensor } from '../../src/model/tensor.js';
 import { CONFIG_FILE, writeModelDir } from '../../src/model/model-dir.js';
 import { parameterCount, presetConfig } from '../../src/model/presets.js';
 import { byteLevelTokenizerFiles, byteLevelVocabSize, trainByteLevelBpe, BYTE_LEVEL_BASE_VOCAB } from '../../src/model/tokenizer/index.js';
@@ -29,19 +30,30 @@ export async function runInitModel(ctx: StageContext<InitModelParams>): Promise<
   ctx.log.info(`init-model: ${p.preset} ${cfg.architecture}, ${parameterCount(cfg)} parameters, tokenizer ${tokenizerSize} tokens (${merges.length} merges), seed ${seed}`);
   checkAborted(ctx);
 
-  const initOptions = { dtype: dtypeOfTorch(p.torch_dtype), initializerRange: p.initializer_range };
-  // The ONNX exporter needs every weight in memory; without it, weights are drawn while writing
-  // (one tensor in memory at a time), which keeps the 1.1B shape at a few hundred MB of RSS.
-  const weights = p.export_onnx ? initLlamaWeights(cfg, seed, initOptions) : undefined;
-  ctx.progress(1, 3, 'weights drawn');
-  checkAborted(ctx);
-  const files = writeModelDir(ctx.outDir, cfg, weights ?? lazyLlamaWeights(cfg, seed, initOptions), byteLevelTokenizerFiles(tokenizerSpec));
-  ctx.progress(2, 3, 'model dir written');
+  // Weights are drawn while the writer reaches them (one tensor in memory at a time: the 1.1B
+  // shape stays at a few hundred MB of RSS), with progress and cancellation per tensor. The ONNX
+  // exporter needs them all, so with export_onnx they are also kept.
+  const lazy = lazyLlamaWeights(cfg, seed, { dtype: dtypeOfTorch(p.torch_dtype), initializerRange: p.initializer_range });
+  const total = lazy.size + (p.export_onnx ? 1 : 0);
+  const kept = p.export_onnx ? new Map<string, HostTensor>() : undefined;
+  let drawn = 0;
+  for (const [name, tensor] of lazy) {
+    const load = tensor.load;
+    tensor.load = () => {
+      checkAborted(ctx);
+      const t = load();
+      kept?.set(name, t);
+      ctx.progress(++drawn, total, 'tensors');
+      return t;
+    };
+  }
+  const files = writeModelDir(ctx.outDir, cfg, lazy, byteLevelTokenizerFiles(tokenizerSpec));
   checkAborted(ctx);
 
   let onnx: string | undefined;
-  if (weights) {
+  if (kept) {
     const { exportLlamaOnnx } = await import('../../src/model/llama/export.js');
+    const weights = new Map([...lazy.keys()].map((name) => [name, kept.get(name)!]));
     const exported = exportLlamaOnnx({ cfg, weights }, ctx.outDir);
     onnx = exported.file;
     // As writeOnnxModelDir does: tell transformers.js which graph to load.
@@ -50,7 +62,7 @@ export async function runInitModel(ctx: StageContext<InitModelParams>): Promise<
     configJson['transformers.js_config'] = { dtype: exported.dtype, ...(exported.externalData ? { use_external_data_format: true } : {}) };
     writeFileAtomic(configPath, `${JSON.stringify(configJson, null, 2)}\n`);
   }
-  ctx.progress(3, 3, 'done');
+  ctx.progress(total, total, 'done');
   ctx.recordProvenance({
     preset: p.preset,
     architecture: cfg.architecture,

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { UserError } from '../../src/core/errors.js';
 import initModel from '../../stages/init-model/index.js';
 import { loadModelDir } from '../../src/model/model-dir.js';
+import { expectedWeights } from '../../src/model/config.js';
 import { parameterCount, presetConfig } from '../../src/model/presets.js';
 import { loadTokenizer } from '../../src/model/tokenizer/index.js';
 import { listFiles } from '../../src/model/model-dir.js';
@@ -23,7 +24,9 @@ describe('init-model stage', () => {
     const tok = await loadTokenizer(a.outDir);
     expect(tok.decode(tok.encode('Hi 😀'))).toBe('Hi 😀');
     expect(a.provenance).toMatchObject({ preset: 'tiny', parameters: parameterCount(presetConfig('tiny')), weightSeed: 42 });
-    expect(a.progress.at(-1)).toEqual([3, 3, 'done']);
+    const steps = expectedWeights(presetConfig('tiny')).size + 1; // every tensor, then the ONNX export
+    expect(a.progress.at(-1)).toEqual([steps, steps, 'done']);
+    expect(a.progress.map(([done]) => done)).toEqual([...Array.from({ length: steps - 1 }, (_, i) => i + 1), steps]);
 
     const b = makeStageContext(initModel, { preset: 'tiny' }, { seed: 42 });
     await initModel.run(b.ctx);
@@ -81,6 +84,19 @@ describe('init-model stage', () => {
     expect(tok.encode(text).length).toBeLessThan(Buffer.byteLength(text) / 2);
     expect(tok.decode(tok.encode(text))).toBe(text);
     expect(run.provenance.tokenizer).toEqual({ kind: 'byte-level', size: 300, merges: 41, trainedOn: 'chatml' });
+  });
+
+  it('stops between tensors when the run is cancelled, leaving no partial weight file', async () => {
+    const controller = new AbortController();
+    const run = makeStageContext(initModel, { preset: 'tiny', export_onnx: false }, { signal: controller.signal });
+    const report = run.ctx.progress;
+    run.ctx.progress = (done, total, note) => {
+      report(done, total, note);
+      if (done === 3) controller.abort(new Error('cancelled by test'));
+    };
+    await expect(initModel.run(run.ctx)).rejects.toThrow('cancelled by test');
+    expect(run.progress.at(-1)![0]).toBe(3);
+    expect(listFiles(run.outDir).filter((f) => f.includes('safetensors'))).toEqual([]);
   });
 
   it('refuses bad params with clear errors', async () => {
