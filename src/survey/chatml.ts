@@ -51,9 +51,10 @@ export function findChatTemplate(modelDir: string): string | undefined {
 
 /**
  * The model tokenizer's native template through @huggingface/transformers (loaded from the
- * local dir only; remote loading is switched off for the duration and restored after).
+ * local dir only; remote loading is switched off for the duration and restored after). The
+ * template is passed explicitly, so one from chat_template.jinja works too.
  */
-export async function nativeRenderer(modelDir: string): Promise<ChatRenderer> {
+export async function nativeRenderer(modelDir: string, chatTemplate: string): Promise<ChatRenderer> {
   const { AutoTokenizer, env } = await import('@huggingface/transformers');
   const saved = { allowRemoteModels: env.allowRemoteModels, allowLocalModels: env.allowLocalModels, localModelPath: env.localModelPath };
   let tokenizer: Awaited<ReturnType<typeof AutoTokenizer.from_pretrained>>;
@@ -70,7 +71,7 @@ export async function nativeRenderer(modelDir: string): Promise<ChatRenderer> {
   return {
     kind: 'native',
     render(messages) {
-      const out = tokenizer.apply_chat_template(messages as unknown as Parameters<typeof tokenizer.apply_chat_template>[0], { tokenize: false });
+      const out = tokenizer.apply_chat_template(messages as unknown as Parameters<typeof tokenizer.apply_chat_template>[0], { tokenize: false, chat_template: chatTemplate });
       if (typeof out !== 'string') throw new DataError('tokenizer', `chat template of ${modelDir} did not render to a string`);
       return out;
     },

@@ -41,7 +41,7 @@ export async function runBuildChatml(ctx: StageContext<BuildChatmlParams>): Prom
   if (p.chat_template !== 'chatml') {
     const template = model ? findChatTemplate(model.dir) : undefined;
     if (template) {
-      renderer = await nativeRenderer(model!.dir);
+      renderer = await nativeRenderer(model!.dir, template);
       templateSource = `native:${model!.stageId}`;
     } else if (p.chat_template === 'native') {
       throw new UserError('build-chatml', model ? `build-chatml: chat_template "native" but ${model.dir} has no chat_template in tokenizer_config.json` : 'build-chatml: chat_template "native" needs a model input (needs: [<a model stage>])');
