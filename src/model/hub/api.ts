@@ -32,7 +32,8 @@ export function checkRepoId(repo: string): void {
 }
 
 export function authHeaders(settings: HubSettings): Record<string, string> {
-  const h: Record<string, string> = { 'user-agent': 'polypersona (hub download)' };
+  // identity: sizes and byte ranges must refer to the stored bytes, not a gzip of them.
+  const h: Record<string, string> = { 'user-agent': 'polypersona (hub download)', 'accept-encoding': 'identity' };
   if (settings.token) h.authorization = `Bearer ${settings.token}`;
   return h;
 }
@@ -123,6 +124,9 @@ export async function hubHttpError(response: Response, url: string, settings: Hu
   if (code === 'RepoNotFound' || code === 'RevisionNotFound' || code === 'EntryNotFound') {
     const which = { RepoNotFound: 'repository not found (check the id, or set HF_TOKEN if it is private)', RevisionNotFound: 'revision not found', EntryNotFound: 'file not found' }[code];
     return new UserError('hub-not-found', `${what}: ${which} (HTTP ${response.status} from ${url})${suffix}`);
+  }
+  if (code === 'GatedRepo') {
+    return new UserError('hub-auth', `${what}: the model is gated — accept its terms on the model page, then set HF_TOKEN to a token of that account (HTTP ${response.status} from ${url})${suffix}`);
   }
   if (response.status === 401 || response.status === 403) {
     const hint = settings.token ? 'the token in HF_TOKEN has no access to it (gated: accept its terms on the hub)' : 'it is private or gated: set HF_TOKEN';

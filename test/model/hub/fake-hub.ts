@@ -17,6 +17,8 @@ export interface FakeRepo {
   lfs?: string[];
   /** Requires `Authorization: Bearer <token>`. */
   token?: string;
+  /** Without the token, answer as a gated repo does (403, X-Error-Code: GatedRepo) instead of 401. */
+  gated?: boolean;
   /** Serve this content instead of the real one for these paths (a corrupt mirror). */
   corrupt?: Record<string, Buffer>;
 }
@@ -51,6 +53,7 @@ export async function startFakeHub(repos: Record<string, FakeRepo>): Promise<Fak
     if (m) {
       const repo = repos[m[1]!];
       if (!repo) return send(res, 404, { 'x-error-code': 'RepoNotFound' }, '{"error":"Repository not found"}');
+      if (deny(repo) && repo.gated) return send(res, 403, { 'x-error-code': 'GatedRepo' }, '{"error":"Access to model is restricted"}');
       if (deny(repo)) return send(res, 401, {}, '{"error":"Invalid credentials in Authorization header"}');
       const rev = decodeURIComponent(m[2]!);
       if (rev !== 'main' && rev !== repo.sha) return send(res, 404, { 'x-error-code': 'RevisionNotFound' }, '{"error":"Invalid rev id"}');

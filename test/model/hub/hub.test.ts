@@ -26,6 +26,7 @@ describe('hub snapshot download against a local hub', () => {
     hub = await startFakeHub({
       'org/tiny': { sha: SHA, files, lfs: ['model.safetensors', 'onnx/model.onnx'] },
       'org/private': { sha: PRIVATE_SHA, files: { 'config.json': files['config.json'], 'model.safetensors': weights }, lfs: ['model.safetensors'], token: 'hf_secret' },
+      'org/gated': { sha: PRIVATE_SHA, files: { 'config.json': files['config.json'] }, token: 'hf_granted', gated: true },
       'org/corrupt': { sha: SHA, files: { 'model.safetensors': otherWeights }, lfs: ['model.safetensors'], corrupt: { 'model.safetensors': Buffer.alloc(weights.length, 1) } },
     });
   });
@@ -99,6 +100,11 @@ describe('hub snapshot download against a local hub', () => {
     expect(resolves.length).toBeGreaterThan(0);
     expect(resolves.every((r) => r.auth === 'Bearer hf_secret')).toBe(true);
     expect(hub.requests.filter((r) => r.url.startsWith('/cdn/')).every((r) => r.auth === undefined)).toBe(true);
+  });
+
+  it('explains a gated repo', async () => {
+    await expect(snapshotDownload({ repo: 'org/gated', settings: settings() })).rejects.toThrow(/model repo "org\/gated" at revision "main": the model is gated — accept its terms/);
+    expect((await snapshotDownload({ repo: 'org/gated', settings: settings({ token: 'hf_granted' }) })).files).toHaveLength(1);
   });
 
   it('names a missing repo, revision and an empty selection clearly', async () => {
