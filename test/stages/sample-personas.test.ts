@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { readFileSync, writeFileSync, mkdirSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync, mkdirSync, readdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
@@ -148,7 +148,8 @@ describe('sample-personas (personahub)', () => {
     const requests: Array<{ url: string; auth: string | undefined }> = [];
     server = createServer((req, res) => {
       requests.push({ url: req.url!, auth: req.headers.authorization });
-      if (req.url === '/datasets/proj-persona/PersonaHub/resolve/main/persona.jsonl') {
+      const m = /^\/datasets\/proj-persona\/PersonaHub\/resolve\/(main|v3|c{40})\/persona\.jsonl$/.exec(req.url!);
+      if (m) {
         res.writeHead(200, { 'content-type': 'application/jsonl', 'x-repo-commit': 'a'.repeat(40) });
         res.end(personaLines);
       } else {
@@ -173,7 +174,12 @@ describe('sample-personas (personahub)', () => {
     expect(requests).toHaveLength(1); // served from the cache
     expect(b.read('personas.jsonl')).toBe(a.read('personas.jsonl'));
     await expect(run({ source: 'personahub', count: 8, records: 20, hub: { revision: 'v2' } })).rejects.toThrow(/HTTP 404 \(check repo, revision and file\)/);
-    await expect(run({ source: 'personahub', count: 8, records: 20, hub: { revision: 'v3', sha256: 'b'.repeat(64) } })).rejects.toThrow(/HTTP 404/);
+    await expect(run({ source: 'personahub', count: 8, records: 20, hub: { revision: 'v3', sha256: 'b'.repeat(64) } })).rejects.toThrow(/sha256 [0-9a-f]{64} does not match the pinned sha256 b{64}/);
+    expect(existsSync(join(home, 'polypersona', 'datasets--proj-persona--PersonaHub', 'v3'))).toBe(true);
+    expect(readdirSync(join(home, 'polypersona', 'datasets--proj-persona--PersonaHub', 'v3'))).toEqual([]); // nothing half-written
+    const pinned = await run({ source: 'personahub', count: 8, records: 20, hub: { revision: 'c'.repeat(40), sha256: sha } });
+    expect(pinned.provenance.personas).toMatchObject({ hub: { pinned: true, from_cache: false } });
+    expect(pinned.logs.some((l) => /is a branch/.test(l))).toBe(false);
     server.close();
     server = undefined;
     await expect(run({ source: 'personahub', count: 8, records: 20, hub: { revision: 'v4' } })).rejects.toThrow(/cannot reach http:\/\/127\.0\.0\.1/);
