@@ -130,3 +130,14 @@ export function datasetReportMarkdown(s: DatasetSummary, extra: { title?: string
   for (const l of s.lengths) lines.push(`| ${label(l.domain)} | ${l.min} | ${fmt(l.q1)} | ${fmt(l.median)} | ${fmt(l.q3)} | ${l.max} | ${l.mean.toFixed(1)} |`);
   return lines.join('\n') + '\n';
 }
+
+/** Every file of the report, by name: dataset-report.md and the three SVG charts. */
+export function datasetReportFiles(records: readonly DatasetRecord[], extra: { title?: string; splits?: Record<string, number> } = {}): Map<string, string> {
+  const summary = summarizeDataset(records);
+  return new Map([
+    ['dataset-report.md', datasetReportMarkdown(summary, extra)],
+    ['fig1-domains.svg', domainChart(summary)],
+    ['fig2-question-types.svg', typeChart(summary)],
+    ['fig5-answer-length.svg', lengthChart(summary)],
+  ]);
+}

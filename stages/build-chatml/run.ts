@@ -7,7 +7,7 @@ import { readJsonl, toJsonl } from '../../src/survey/jsonl.js';
 import { DEFAULT_SYSTEM_PROMPT, type ChatMessage, type DatasetRecord } from '../../src/survey/record.js';
 import { chatMlRenderer, findChatTemplate, nativeRenderer, recordMessages, type ChatRenderer } from '../../src/survey/chatml.js';
 import { SPLITS, stratifiedSplit, type SplitName } from '../../src/survey/split.js';
-import { datasetReportMarkdown, domainChart, lengthChart, summarizeDataset, typeChart } from '../../src/survey/report.js';
+import { datasetReportFiles } from '../../src/survey/report.js';
 import type { BuildChatmlParams } from './index.js';
 
 /** One line of train/val/test.jsonl. Field names are read by lora-train and generate: keep them. */
@@ -89,11 +89,8 @@ export async function runBuildChatml(ctx: StageContext<BuildChatmlParams>): Prom
   writeFileSync(join(ctx.outDir, 'stats.json'), canonicalJson(stats) + '\n');
 
   if (p.report) {
-    const summary = summarizeDataset(records);
-    writeFileSync(join(ctx.outDir, 'dataset-report.md'), datasetReportMarkdown(summary, { splits: Object.fromEntries(SPLITS.map((s) => [s, splits[s].length])) }));
-    writeFileSync(join(ctx.outDir, 'fig1-domains.svg'), domainChart(summary));
-    writeFileSync(join(ctx.outDir, 'fig2-question-types.svg'), typeChart(summary));
-    writeFileSync(join(ctx.outDir, 'fig5-answer-length.svg'), lengthChart(summary));
+    const files = datasetReportFiles(records, { splits: Object.fromEntries(SPLITS.map((s) => [s, splits[s].length])) });
+    for (const [name, content] of files) writeFileSync(join(ctx.outDir, name), content);
   }
   ctx.recordProvenance({ chat_template: templateSource, ...(model ? { tokenizer_model: { stage: model.stageId, digest: model.digest } } : {}) });
   ctx.progress(records.length, records.length);

@@ -14,7 +14,7 @@ import { resolveUserPath, type SamplePersonasParams } from './index.js';
 
 /**
  * Writes into ctx.outDir:
- *   personas.jsonl     one PersonaCard per line (schemas/persona.schema.json), in id order of use
+ *   personas.jsonl     one PersonaCard per line (schemas/persona.schema.json), in source order
  *   assignments.jsonl  {id, persona_id, domain, question_id, question_type} per record
  *   questions.jsonl    the question bank items (so downstream stages need no bank of their own)
  *   quotas.json        the plan and the achieved counts (domain, type, domain × type, persona reuse)
