@@ -164,6 +164,7 @@ export async function runPipeline(
       }
     }
     const reasons = isForced ? ['forced'] : explainStale(previousLock?.stages[id], keyInputs);
+    if (reasons.length === 0) reasons.push('no cache entry for this key (removed by gc, or built on another machine)');
     if (options.dryRun) {
       emit({ type: 'stage-would-run', id, reasons });
       finish({ id, type: stage.type, outcome: 'skipped', key, durationMs: 0 });
