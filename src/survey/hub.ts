@@ -16,7 +16,8 @@ import { fsyncDir } from '../core/atomic.js';
  * under `$HF_HOME/polypersona` (default ~/.cache/huggingface/polypersona), written to a temp file
  * and renamed, so an interrupted download never looks complete. A 40-hex revision is a pinned
  * commit and its cache entry is immutable; a branch name is resolved by the hub at download time
- * and the commit it pointed to (header x-repo-commit) is returned for provenance.
+ * and the commit it pointed to (header x-repo-commit) is returned for provenance. With
+ * HF_HUB_OFFLINE=1 only the cache is used.
  */
 export interface HubFileRequest {
   repo: string;
@@ -56,6 +57,9 @@ export async function fetchHubDatasetFile(req: HubFileRequest): Promise<HubFile>
     const sha256 = sha256File(path);
     checkDigest(req, sha256, path);
     return { path, sha256, url, fromCache: true, pinned };
+  }
+  if (env.HF_HUB_OFFLINE && !['', '0', 'false'].includes(env.HF_HUB_OFFLINE.toLowerCase())) {
+    throw new UserError('hub-offline', `HF_HUB_OFFLINE is set and ${req.repo}@${req.revision}/${req.file} is not in the cache (${path})`);
   }
   const headers: Record<string, string> = { 'user-agent': 'polypersona' };
   if (env.HF_TOKEN) headers.authorization = `Bearer ${env.HF_TOKEN}`;

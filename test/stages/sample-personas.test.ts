@@ -125,7 +125,7 @@ describe('sample-personas (file)', () => {
 describe('sample-personas (personahub)', () => {
   const personaLines = Array.from({ length: 30 }, (_, i) => JSON.stringify({ persona: `Persona number ${i}: a ${i % 2 ? 'retired farmer' : 'data analyst'} who cares about the climate.` })).join('\n') + '\n';
   let server: Server | undefined;
-  const saved = { HF_ENDPOINT: process.env.HF_ENDPOINT, HF_HOME: process.env.HF_HOME, HF_TOKEN: process.env.HF_TOKEN };
+  const saved = { HF_ENDPOINT: process.env.HF_ENDPOINT, HF_HOME: process.env.HF_HOME, HF_TOKEN: process.env.HF_TOKEN, HF_HUB_OFFLINE: process.env.HF_HUB_OFFLINE };
   afterEach(async () => {
     for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k]; else process.env[k] = v;
     await new Promise<void>((res) => (server ? server.close(() => res()) : res()));
@@ -170,8 +170,11 @@ describe('sample-personas (personahub)', () => {
     expect(a.logs.some((l) => /is a branch, not a commit/.test(l))).toBe(true);
     const cached = readdirSync(join(home, 'polypersona', 'datasets--proj-persona--PersonaHub', 'main'));
     expect(cached).toEqual(['persona.jsonl']); // no temp files left behind
+    process.env.HF_HUB_OFFLINE = '1';
     const b = await run({ source: 'personahub', count: 8, records: 20 });
     expect(requests).toHaveLength(1); // served from the cache
+    await expect(run({ source: 'personahub', count: 8, records: 20, hub: { revision: 'v9' } })).rejects.toThrow(/HF_HUB_OFFLINE is set and proj-persona\/PersonaHub@v9\/persona\.jsonl is not in the cache/);
+    delete process.env.HF_HUB_OFFLINE;
     expect(b.read('personas.jsonl')).toBe(a.read('personas.jsonl'));
     await expect(run({ source: 'personahub', count: 8, records: 20, hub: { revision: 'v2' } })).rejects.toThrow(/HTTP 404 \(check repo, revision and file\)/);
     await expect(run({ source: 'personahub', count: 8, records: 20, hub: { revision: 'v3', sha256: 'b'.repeat(64) } })).rejects.toThrow(/sha256 [0-9a-f]{64} does not match the pinned sha256 b{64}/);
