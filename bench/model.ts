@@ -1,9 +1,9 @@
 /**
- * `npm run bench -- model [--skip-1b] [--prompt N] [--steps N] [--threads N]`
+ * `npm run bench -- model [--skip-1b | --only-1b] [--only fp32,sym] [--prompt N] [--steps N] [--threads N]`
  *
  * Prefill and decode tokens/s and peak RSS of the llama decoder graph for the `tiny` preset and
  * the TinyLlama-1.1B shape (seeded random weights), float32 and int4 (MatMulNBits, block 32,
- * accuracy_level 0 and 4), next to ceilings measured in the same run:
+ * asymmetric with accuracy_level 0 and 4, symmetric with 4), next to ceilings measured in the same run:
  *   - ORT MatMul GFLOP/s (float32 [512, 2048] × [2048, 2048]) — the compute ceiling of prefill;
  *   - memory bandwidth: memcpy (STREAM "copy" convention: read + written bytes / s) and an ORT
  *     ReduceSum over 512 MB (read bytes / s). Decode reads every weight once per token, so
@@ -39,7 +39,9 @@ export default async function bench(args: string[]): Promise<void> {
   const threads = flag(args, '--threads', 2);
   const prompt = flag(args, '--prompt', 64);
   const steps = flag(args, '--steps', 16);
-  const presets = args.includes('--skip-1b') ? ['tiny'] : ['tiny', 'tinyllama-1.1b'];
+  const presets = args.includes('--skip-1b') ? ['tiny'] : args.includes('--only-1b') ? ['tinyllama-1.1b'] : ['tiny', 'tinyllama-1.1b'];
+  // --only fp32,sym: variants whose name contains one of the words
+  const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
 
   const ceilings = (await ceilingsMain(threads)) as { memcpyGBs: number; reduceSumGBs: number; matmulGflops: number };
   console.log(`threads ${threads}; prompt ${prompt} tokens; ${steps} decode steps (batch 1)`);
@@ -50,7 +52,7 @@ export default async function bench(args: string[]): Promise<void> {
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { recursive: true });
     const started = performance.now();
-    const prepared = child(['prepare', preset, dir]) as { params: number; flopsPerToken: number; variants: Variant[] };
+    const prepared = child(['prepare', preset, dir, ...(only ? [only] : [])]) as { params: number; flopsPerToken: number; variants: Variant[] };
     console.log(`\n${preset}: ${(prepared.params / 1e6).toFixed(1)} M parameters; prepared (init + export) in ${((performance.now() - started) / 1000).toFixed(1)} s`);
     console.log('variant            | onnx MB | weight MB/token | prefill tok/s | decode tok/s | decode GB/s | % of BW bound | prefill GFLOP/s | peak RSS MB | load s');
     for (const v of prepared.variants) {
@@ -139,13 +141,19 @@ async function childMain(args: string[]): Promise<void> {
     // Bytes read per decoded token: every linear weight, the LM head, one embedding row.
     const headBytes = V * C * 4 + C * 4;
     const variants: Variant[] = [];
-    buildLlamaGraph(cfg, weights).save(dir, 'fp32.onnx', { externalData: 'auto' });
-    variants.push({ name: 'fp32', file: 'fp32.onnx', weightBytes: linearParams * 4 + headBytes });
-    for (const level of [0, 4]) {
-      const file = `int4-acc${level}.onnx`;
-      buildLlamaGraph(cfg, weights, { quantization: { bits: 4, blockSize: 32, symmetric: false, accuracyLevel: level } }).save(dir, file, { externalData: 'auto' });
-      // codes 0.5 B + scale 4 B and zero point 0.5 B per 32 weights
-      variants.push({ name: `int4 b32 acc${level}`, file, weightBytes: linearParams * (0.5 + 4.5 / 32) + headBytes });
+    const only = args[3] ? args[3].split(',') : [];
+    const wanted = (name: string) => only.length === 0 || only.some((o) => name.includes(o));
+    if (wanted('fp32')) {
+      buildLlamaGraph(cfg, weights).save(dir, 'fp32.onnx', { externalData: 'auto' });
+      variants.push({ name: 'fp32', file: 'fp32.onnx', weightBytes: linearParams * 4 + headBytes });
+    }
+    for (const [symmetric, level] of [[false, 0], [false, 4], [true, 4]] as const) {
+      const name = `int4 b32 ${symmetric ? 'sym' : 'asym'} acc${level}`;
+      if (!wanted(name)) continue;
+      const file = `${name.replaceAll(' ', '-')}.onnx`;
+      buildLlamaGraph(cfg, weights, { quantization: { bits: 4, blockSize: 32, symmetric, accuracyLevel: level } }).save(dir, file, { externalData: 'auto' });
+      // codes 0.5 B + a 4 B scale (and a 0.5 B zero point) per 32 weights
+      variants.push({ name, file, weightBytes: linearParams * (0.5 + (symmetric ? 4 : 4.5) / 32) + headBytes });
     }
     const flopsPerToken = 2 * (linearParams + V * C);
     console.log(JSON.stringify({ params: parameterCount(cfg), flopsPerToken, variants }));
