@@ -1,6 +1,6 @@
 import { UserError } from '../core/errors.js';
 import { Prng } from '../core/prng.js';
-import { largestRemainder } from './quotas.js';
+import { integerMatrix, largestRemainder } from './quotas.js';
 
 export const SPLITS = ['train', 'val', 'test'] as const;
 export type SplitName = (typeof SPLITS)[number];
@@ -14,9 +14,13 @@ export interface SplitItem {
 }
 
 /**
- * Stratified split: per stratum (sorted), the items are shuffled with a substream named by the
- * stratum and cut into train/val/test by largest-remainder counts of the ratios, so every
- * domain × question-type cell keeps the 80/10/10 proportions (up to one item per cell).
+ * Stratified split: the split sizes are the largest-remainder counts of the ratios over all items
+ * (exact 80/10/10 overall), and each domain × question-type cell gets counts with those column sums
+ * and its own size as row sum, as close to proportional as integers allow (integerMatrix). Rounding
+ * each cell on its own would not do: with ~3 items per cell (small runs) every cell rounds its odd
+ * item into train and val/test end up nearly empty. Cells are visited in a seeded order, so which
+ * cells give their odd item to val or test is random, not alphabetical; within a cell, items are
+ * shuffled with a substream named by the cell.
  *
  * Persona-disjoint: whole groups go to one split. Groups are shuffled, then placed largest first
  * into the split furthest below its record target (relative deficit), ties broken by the group's
@@ -30,12 +34,18 @@ export function stratifiedSplit(items: readonly SplitItem[], ratios: Record<Spli
   const strata = new Map<string, SplitItem[]>();
   for (const it of items) (strata.get(it.stratum) ?? strata.set(it.stratum, []).get(it.stratum)!).push(it);
   if (!personaDisjoint) {
-    for (const key of [...strata.keys()].sort()) {
+    const keys = prng.fork('strata').shuffle([...strata.keys()].sort());
+    const cells = integerMatrix(
+      keys.map((k) => strata.get(k)!.length),
+      largestRemainder(weights, items.length),
+      keys.map(() => weights.map((w) => w > 0)),
+      { rows: keys, cols: [...SPLITS] },
+    );
+    keys.forEach((key, r) => {
       const members = prng.fork(`stratum\u0000${key}`).shuffle([...strata.get(key)!]);
-      const counts = largestRemainder(weights, members.length);
       let k = 0;
-      SPLITS.forEach((s, i) => { for (let j = 0; j < counts[i]!; j++) out.set(members[k++]!.id, s); });
-    }
+      SPLITS.forEach((s, i) => { for (let j = 0; j < cells[r]![i]!; j++) out.set(members[k++]!.id, s); });
+    });
     return out;
   }
   const total = weights.reduce((a, b) => a + b, 0);
