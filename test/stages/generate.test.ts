@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import stage from '../../stages/generate/index.js';
+import initModel from '../../stages/init-model/index.js';
+import quantize from '../../stages/quantize/index.js';
 import { artifact, makeStageContext, tempDir } from '../helpers/stage-context.js';
 import { tinyModelDir } from '../model/llama/model-dir-fixture.js';
 import { Prng } from '../../src/core/prng.js';
@@ -105,6 +107,19 @@ describe('generate stage', () => {
     const empty = tempDir();
     mkdirSync(join(empty, 'm'));
     await expect(runStage(params, [artifact('model', join(empty, 'm')), artifact('chatml', data)])).rejects.toThrow(/config\.json/);
+  });
+
+  it('runs the smoke chain init-model → quantize → generate', async () => {
+    const base = makeStageContext(initModel, { preset: 'tiny', seed: 7 });
+    await initModel.run(base.ctx);
+    const baseRef = artifact('model', base.outDir, 'base');
+    const q = makeStageContext(quantize, { bits: 4, block_size: 32 }, { inputs: [baseRef] });
+    await quantize.run(q.ctx);
+    const quantRef = artifact('model', q.outDir, 'quantized', [baseRef]);
+    const run = await runStage({ ...params, limit: 3 }, [quantRef, artifact('chatml', data)]);
+    const preds = readFileSync(join(run.outDir, 'predictions.jsonl'), 'utf8').trim().split('\n');
+    expect(preds).toHaveLength(3);
+    expect(run.provenance.generate).toMatchObject({ graph: 'onnx/model_q4.onnx', quantization: { bits: 4, blockSize: 32 } });
   });
 
   it('rejects bad params', () => {

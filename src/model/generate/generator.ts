@@ -13,7 +13,7 @@ import { Prng } from '../../core/prng.js';
 import { DataError } from '../../core/errors.js';
 import type { LlamaConfig } from '../config.js';
 import { buildLlamaGraph } from '../llama/graph.js';
-import { onnxFileFor, readQuantizationConfig, type QuantizationSettings } from '../llama/export.js';
+import { checkGraphSupport, onnxFileFor, readQuantizationConfig, type QuantizationSettings } from '../llama/export.js';
 import { DecoderRunner } from '../llama/runner.js';
 import { CONFIG_FILE, inspectModelDir, loadModelDir } from '../model-dir.js';
 import { sessionFromGraph } from '../onnx/session.js';
@@ -83,6 +83,7 @@ export class TextGenerator {
   static async load(modelDir: string, options: LoadGeneratorOptions): Promise<TextGenerator> {
     const inspected = inspectModelDir(modelDir);
     const cfg = inspected.config;
+    checkGraphSupport(inspected.configJson, join(inspected.dir, CONFIG_FILE));
     const quantization = readQuantizationConfig(inspected.configJson, join(inspected.dir, CONFIG_FILE));
     const tokenizer = await loadTokenizer(inspected.dir);
     const onnxFile = onnxFileFor(quantization).file;

@@ -58,7 +58,26 @@ export function exportLlamaOnnx(source: string | { cfg: LlamaConfig; weights: Ma
 
 function fromDir(dir: string): { cfg: LlamaConfig; weights: Map<string, HostTensor> } {
   const m = loadModelDir(dir, { requireTokenizer: false });
+  checkGraphSupport(m.configJson, join(m.dir, CONFIG_FILE));
   return { cfg: m.config, weights: m.weights };
+}
+
+/**
+ * config.json features the graph does not implement, refused rather than silently ignored:
+ * RoPE scaling (llama 3 / YaRN / linear) and activations other than SiLU.
+ */
+export function checkGraphSupport(configJson: Record<string, unknown>, file: string): void {
+  const scaling = configJson.rope_scaling as Record<string, unknown> | null | undefined;
+  if (scaling !== undefined && scaling !== null) {
+    const kind = scaling.rope_type ?? scaling.type;
+    if (kind !== 'default') {
+      throw new DataError('unsupported-config', `${file}: rope_scaling ${JSON.stringify(kind ?? scaling)} is not supported by the ONNX graph (plain RoPE only)`, { location: { file } });
+    }
+  }
+  const act = configJson.hidden_act;
+  if (act !== undefined && act !== 'silu' && act !== 'swish') {
+    throw new DataError('unsupported-config', `${file}: hidden_act "${String(act)}" is not supported (SiLU only)`, { location: { file } });
+  }
 }
 
 /** config.json's `quantization_config` for our MatMulNBits scheme. */
@@ -92,6 +111,7 @@ export function readQuantizationConfig(configJson: Record<string, unknown>, file
  */
 export function writeOnnxModelDir(sourceDir: string, outDir: string, options: ExportOptions = {}): ExportedOnnx & { files: string[] } {
   const model = loadModelDir(sourceDir);
+  checkGraphSupport(model.configJson, join(model.dir, CONFIG_FILE));
   mkdirSync(outDir, { recursive: true });
   const copied: string[] = [];
   for (const f of model.files) {

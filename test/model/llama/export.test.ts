@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeOnnxModelDir, exportLlamaOnnx, readQuantizationConfig } from '../../../src/model/llama/export.js';
+import { checkGraphSupport, writeOnnxModelDir, exportLlamaOnnx, readQuantizationConfig } from '../../../src/model/llama/export.js';
 import { loadModelDir } from '../../../src/model/model-dir.js';
 import { referenceLogits } from '../../../src/model/reference/llama.js';
 import { tempDir } from '../../helpers/stage-context.js';
@@ -67,5 +67,15 @@ describe('ONNX model dir export', () => {
   it('rejects an unknown quantization method in config.json, naming the file', () => {
     expect(() => readQuantizationConfig({ quantization_config: { quant_method: 'gptq' } }, '/m/config.json')).toThrow(/\/m\/config.json.*gptq/);
     expect(() => readQuantizationConfig({ quantization_config: { quant_method: 'onnx_matmul_nbits', bits: 3, block_size: 32 } }, '/m/config.json')).toThrow(/4 or 8/);
+  });
+
+  it('refuses config features the graph does not implement, naming the file', () => {
+    expect(() => checkGraphSupport({ rope_scaling: { rope_type: 'llama3', factor: 8 } }, '/m/config.json')).toThrow(/\/m\/config.json: rope_scaling "llama3"/);
+    expect(() => checkGraphSupport({ hidden_act: 'gelu' }, '/m/config.json')).toThrow(/hidden_act "gelu"/);
+    expect(() => checkGraphSupport({ rope_scaling: null, hidden_act: 'silu' }, '/m/config.json')).not.toThrow();
+    const { dir } = tinyModelDir();
+    const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...config, rope_scaling: { type: 'linear', factor: 2 } }));
+    expect(() => writeOnnxModelDir(dir, tempDir())).toThrow(/rope_scaling "linear"/);
   });
 });
