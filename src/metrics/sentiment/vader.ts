@@ -1,0 +1,292 @@
+/**
+ * VADER sentiment (Hutto & Gilbert, 2014), a line-by-line port of the rules of Python
+ * `vaderSentiment` 3.3.2's `SentimentIntensityAnalyzer.polarity_scores` (negation, "no",
+ * boosters, ALL-CAPS emphasis, "but", "least", special idioms, ! and ? emphasis,
+ * normalisation x / sqrt(x² + 15), rounding to 4 places). Two differences, stated in
+ * docs/metrics.md: emoji are not translated to their descriptions (no emoji lexicon here), and
+ * the word lexicon is the 2018 copy (see LEXICON-NOTICE.md).
+ *
+ * The npm port `vader-sentiment` follows an older Python release (JS `split(/\s/)`, no "no"
+ * rule, the old punctuation stripping), so it is not used.
+ */
+import { readFileSync } from 'node:fs';
+import { assetPath } from '../../core/paths.js';
+import { pySplit } from '../python-text.js';
+
+const B_INCR = 0.293;
+const B_DECR = -0.293;
+const C_INCR = 0.733;
+const N_SCALAR = -0.74;
+
+const NEGATE = new Set([
+  'aint', 'arent', 'cannot', 'cant', 'couldnt', 'darent', 'didnt', 'doesnt',
+  "ain't", "aren't", "can't", "couldn't", "daren't", "didn't", "doesn't",
+  'dont', 'hadnt', 'hasnt', 'havent', 'isnt', 'mightnt', 'mustnt', 'neither',
+  "don't", "hadn't", "hasn't", "haven't", "isn't", "mightn't", "mustn't",
+  'neednt', "needn't", 'never', 'none', 'nope', 'nor', 'not', 'nothing', 'nowhere',
+  'oughtnt', 'shant', 'shouldnt', 'uhuh', 'wasnt', 'werent',
+  "oughtn't", "shan't", "shouldn't", 'uh-uh', "wasn't", "weren't",
+  'without', 'wont', 'wouldnt', "won't", "wouldn't", 'rarely', 'seldom', 'despite',
+]);
+
+const INCR_WORDS = [
+  'absolutely', 'amazingly', 'awfully', 'completely', 'considerable', 'considerably', 'decidedly', 'deeply',
+  'effing', 'enormous', 'enormously', 'entirely', 'especially', 'exceptional', 'exceptionally', 'extreme',
+  'extremely', 'fabulously', 'flipping', 'flippin', 'frackin', 'fracking', 'fricking', 'frickin', 'frigging',
+  'friggin', 'fully', 'fuckin', 'fucking', 'fuggin', 'fugging', 'greatly', 'hella', 'highly', 'hugely',
+  'incredible', 'incredibly', 'intensely', 'major', 'majorly', 'more', 'most', 'particularly', 'purely',
+  'quite', 'really', 'remarkably', 'so', 'substantially', 'thoroughly', 'total', 'totally', 'tremendous',
+  'tremendously', 'uber', 'unbelievably', 'unusually', 'utter', 'utterly', 'very',
+];
+const DECR_WORDS = [
+  'almost', 'barely', 'hardly', 'just enough', 'kind of', 'kinda', 'kindof', 'kind-of', 'less', 'little',
+  'marginal', 'marginally', 'occasional', 'occasionally', 'partly', 'scarce', 'scarcely', 'slight',
+  'slightly', 'somewhat', 'sort of', 'sorta', 'sortof', 'sort-of',
+];
+const BOOSTER = new Map<string, number>([...INCR_WORDS.map((w) => [w, B_INCR] as const), ...DECR_WORDS.map((w) => [w, B_DECR] as const)]);
+
+const SPECIAL_CASES = new Map<string, number>([
+  ['the shit', 3], ['the bomb', 3], ['bad ass', 1.5], ['badass', 1.5], ['bus stop', 0.0],
+  ['yeah right', -2], ['kiss of death', -1.5], ['to die for', 3], ['beating heart', 3.1], ['broken heart', -2.9],
+]);
+
+// Python string.punctuation
+const PUNCTUATION = new Set('!"#$%&\'()*+,-./:;<=>?@[\\]^_`{|}~');
+
+let lexicon: Map<string, number> | undefined;
+
+/** The word → valence table, loaded once from vader_lexicon.tsv beside this module. */
+export function vaderLexicon(): Map<string, number> {
+  if (lexicon) return lexicon;
+  const table = new Map<string, number>();
+  const text = readFileSync(assetPath(import.meta.url, 'vader_lexicon.tsv'), 'utf8');
+  for (const line of text.split('\n')) {
+    if (!line) continue;
+    const [word, measure] = line.trim().split('\t');
+    table.set(word!, Number(measure));
+  }
+  return (lexicon = table);
+}
+
+/** Python str.isupper(): at least one cased character and no lowercase or titlecase one. */
+export function pyIsUpper(word: string): boolean {
+  return /[\p{Lu}\p{Ll}\p{Lt}]/u.test(word) && !/[\p{Ll}\p{Lt}]/u.test(word);
+}
+
+/**
+ * Python round(x, ndigits): the nearest decimal of the exact binary value, exact ties to even.
+ * toFixed already rounds the exact value; it differs from Python only on exact ties, which
+ * the exact decimal expansion (toFixed(100), exact for the magnitudes scored here) reveals.
+ */
+export function pyRound(x: number, ndigits: number): number {
+  const exact = Math.abs(x).toFixed(100);
+  const dot = exact.indexOf('.');
+  const tail = exact.slice(dot + 1 + ndigits);
+  if (/^50*$/.test(tail)) {
+    const kept = exact.slice(0, dot + 1 + ndigits);
+    const lastDigit = Number(kept[kept.length - 1]);
+    const down = Number(kept);
+    const result = lastDigit % 2 === 0 ? down : Number((down + Math.pow(10, -ndigits)).toFixed(ndigits));
+    return x < 0 ? -result : result;
+  }
+  return Number(x.toFixed(ndigits));
+}
+
+function stripPunctuation(token: string): string {
+  let start = 0;
+  let end = token.length;
+  while (start < end && PUNCTUATION.has(token[start]!)) start++;
+  while (end > start && PUNCTUATION.has(token[end - 1]!)) end--;
+  return token.slice(start, end);
+}
+
+/** SentiText._words_and_emoticons: whitespace tokens, edge punctuation stripped unless that leaves <= 2 chars. */
+export function wordsAndEmoticons(text: string): string[] {
+  return pySplit(text).map((token) => {
+    const stripped = stripPunctuation(token);
+    return stripped.length <= 2 ? token : stripped;
+  });
+}
+
+function negated(word: string): boolean {
+  const w = word.toLowerCase();
+  return NEGATE.has(w) || w.includes("n't");
+}
+
+function allcapDifferential(words: readonly string[]): boolean {
+  let allcap = 0;
+  for (const w of words) if (pyIsUpper(w)) allcap++;
+  const diff = words.length - allcap;
+  return diff > 0 && diff < words.length;
+}
+
+function scalarIncDec(word: string, valence: number, isCapDiff: boolean): number {
+  const booster = BOOSTER.get(word.toLowerCase());
+  if (booster === undefined) return 0;
+  let scalar = booster;
+  if (valence < 0) scalar *= -1;
+  if (pyIsUpper(word) && isCapDiff) scalar += valence > 0 ? C_INCR : -C_INCR;
+  return scalar;
+}
+
+function negationCheck(valence: number, lower: readonly string[], startI: number, i: number): number {
+  if (startI === 0) {
+    if (negated(lower[i - 1]!)) valence *= N_SCALAR;
+  }
+  if (startI === 1) {
+    if (lower[i - 2] === 'never' && (lower[i - 1] === 'so' || lower[i - 1] === 'this')) valence *= 1.25;
+    else if (lower[i - 2] === 'without' && lower[i - 1] === 'doubt') valence = valence + 0;
+    else if (negated(lower[i - 2]!)) valence *= N_SCALAR;
+  }
+  if (startI === 2) {
+    // Python precedence: (never and (so|this)) or (so|this at i-1)
+    if ((lower[i - 3] === 'never' && (lower[i - 2] === 'so' || lower[i - 2] === 'this')) || lower[i - 1] === 'so' || lower[i - 1] === 'this') valence *= 1.25;
+    else if (lower[i - 3] === 'without' && (lower[i - 2] === 'doubt' || lower[i - 1] === 'doubt')) valence = valence + 0;
+    else if (negated(lower[i - 3]!)) valence *= N_SCALAR;
+  }
+  return valence;
+}
+
+function specialIdiomsCheck(valence: number, lower: readonly string[], i: number): number {
+  const onezero = `${lower[i - 1]} ${lower[i]}`;
+  const twoonezero = `${lower[i - 2]} ${lower[i - 1]} ${lower[i]}`;
+  const twoone = `${lower[i - 2]} ${lower[i - 1]}`;
+  const threetwoone = `${lower[i - 3]} ${lower[i - 2]} ${lower[i - 1]}`;
+  const threetwo = `${lower[i - 3]} ${lower[i - 2]}`;
+  for (const seq of [onezero, twoonezero, twoone, threetwoone, threetwo]) {
+    const v = SPECIAL_CASES.get(seq);
+    if (v !== undefined) {
+      valence = v;
+      break;
+    }
+  }
+  if (lower.length - 1 > i) {
+    const v = SPECIAL_CASES.get(`${lower[i]} ${lower[i + 1]}`);
+    if (v !== undefined) valence = v;
+  }
+  if (lower.length - 1 > i + 1) {
+    const v = SPECIAL_CASES.get(`${lower[i]} ${lower[i + 1]} ${lower[i + 2]}`);
+    if (v !== undefined) valence = v;
+  }
+  for (const ngram of [threetwoone, threetwo, twoone]) {
+    const b = BOOSTER.get(ngram);
+    if (b !== undefined) valence = valence + b;
+  }
+  return valence;
+}
+
+function leastCheck(valence: number, lower: readonly string[], lex: Map<string, number>, i: number): number {
+  if (i > 1 && !lex.has(lower[i - 1]!) && lower[i - 1] === 'least') {
+    if (lower[i - 2] !== 'at' && lower[i - 2] !== 'very') valence *= N_SCALAR;
+  } else if (i > 0 && !lex.has(lower[i - 1]!) && lower[i - 1] === 'least') {
+    valence *= N_SCALAR;
+  }
+  return valence;
+}
+
+function sentimentValence(words: readonly string[], lower: readonly string[], isCapDiff: boolean, lex: Map<string, number>, i: number): number {
+  const item = words[i]!;
+  const itemLower = lower[i]!;
+  const base = lex.get(itemLower);
+  if (base === undefined) return 0;
+  let valence = base;
+  if (itemLower === 'no' && i !== words.length - 1 && lex.has(lower[i + 1]!)) valence = 0.0;
+  if ((i > 0 && lower[i - 1] === 'no') || (i > 1 && lower[i - 2] === 'no') || (i > 2 && lower[i - 3] === 'no' && (lower[i - 1] === 'or' || lower[i - 1] === 'nor'))) {
+    valence = base * N_SCALAR;
+  }
+  if (pyIsUpper(item) && isCapDiff) valence += valence > 0 ? C_INCR : -C_INCR;
+  for (let startI = 0; startI < 3; startI++) {
+    if (i > startI && !lex.has(lower[i - (startI + 1)]!)) {
+      let s = scalarIncDec(words[i - (startI + 1)]!, valence, isCapDiff);
+      if (startI === 1 && s !== 0) s = s * 0.95;
+      if (startI === 2 && s !== 0) s = s * 0.9;
+      valence = valence + s;
+      valence = negationCheck(valence, lower, startI, i);
+      if (startI === 2) valence = specialIdiomsCheck(valence, lower, i);
+    }
+  }
+  return leastCheck(valence, lower, lex, i);
+}
+
+/** _but_check, including Python's `sentiments.index(value)` lookup of the FIRST equal value. */
+function butCheck(lower: readonly string[], sentiments: number[]): number[] {
+  const bi = lower.indexOf('but');
+  if (bi === -1) return sentiments;
+  for (let k = 0; k < sentiments.length; k++) {
+    const sentiment = sentiments[k]!;
+    const si = sentiments.indexOf(sentiment);
+    if (si < bi) sentiments[si] = sentiment * 0.5;
+    else if (si > bi) sentiments[si] = sentiment * 1.5;
+  }
+  return sentiments;
+}
+
+function punctuationEmphasis(text: string): number {
+  let ep = 0;
+  let qm = 0;
+  for (const ch of text) {
+    if (ch === '!') ep++;
+    else if (ch === '?') qm++;
+  }
+  const epAmplifier = Math.min(ep, 4) * 0.292;
+  const qmAmplifier = qm > 1 ? (qm <= 3 ? qm * 0.18 : 0.96) : 0;
+  return epAmplifier + qmAmplifier;
+}
+
+function normalize(score: number, alpha = 15): number {
+  const norm = score / Math.sqrt(score * score + alpha);
+  return norm < -1 ? -1 : norm > 1 ? 1 : norm;
+}
+
+export interface PolarityScores {
+  neg: number;
+  neu: number;
+  pos: number;
+  compound: number;
+}
+
+/** vaderSentiment 3.3.2 SentimentIntensityAnalyzer().polarity_scores(text). */
+export function polarityScores(rawText: string): PolarityScores {
+  const lex = vaderLexicon();
+  const text = rawText.replace(/^[\t\n\v\f\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+|[\t\n\v\f\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+$/g, '');
+  const words = wordsAndEmoticons(text);
+  const lower = words.map((w) => w.toLowerCase());
+  const isCapDiff = allcapDifferential(words);
+  let sentiments: number[] = [];
+  for (let i = 0; i < words.length; i++) {
+    if (BOOSTER.has(lower[i]!)) {
+      sentiments.push(0);
+      continue;
+    }
+    if (i < words.length - 1 && lower[i] === 'kind' && lower[i + 1] === 'of') {
+      sentiments.push(0);
+      continue;
+    }
+    sentiments.push(sentimentValence(words, lower, isCapDiff, lex, i));
+  }
+  sentiments = butCheck(lower, sentiments);
+  if (sentiments.length === 0) return { neg: 0, neu: 0, pos: 0, compound: 0 };
+  let sum = 0;
+  for (const s of sentiments) sum += s;
+  const amplifier = punctuationEmphasis(text);
+  if (sum > 0) sum += amplifier;
+  else if (sum < 0) sum -= amplifier;
+  const compound = normalize(sum);
+  let posSum = 0;
+  let negSum = 0;
+  let neuCount = 0;
+  for (const s of sentiments) {
+    if (s > 0) posSum += s + 1;
+    if (s < 0) negSum += s - 1;
+    if (s === 0) neuCount += 1;
+  }
+  if (posSum > Math.abs(negSum)) posSum += amplifier;
+  else if (posSum < Math.abs(negSum)) negSum -= amplifier;
+  const total = posSum + Math.abs(negSum) + neuCount;
+  return {
+    neg: pyRound(Math.abs(negSum / total), 3),
+    neu: pyRound(Math.abs(neuCount / total), 3),
+    pos: pyRound(Math.abs(posSum / total), 3),
+    compound: pyRound(compound, 4),
+  };
+}
