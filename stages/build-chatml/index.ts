@@ -13,7 +13,7 @@ export interface BuildChatmlParams {
 
 const stage: StageDefinition<BuildChatmlParams> = {
   type: 'build-chatml',
-  version: 1,
+  version: 2, // 2: exact overall split sizes (controlled rounding across cells)
   description: 'ChatML training data: system/user/assistant triplets rendered with the model chat template, stratified train/val/test splits and a dataset report',
   produces: 'chatml',
   consumes: {
