@@ -6,6 +6,9 @@
  * the same results run to run on the same machine; a different thread count may change float
  * reductions in the last bits (recorded in provenance by the stages).
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type * as Ort from 'onnxruntime-node';
 import type { HostTensor } from '../tensor.js';
 import { ELEM_OF_DTYPE } from './dtype.js';
@@ -71,10 +74,15 @@ export function i64Tensor(ort: OrtModule, values: ArrayLike<number>, dims: numbe
  * A session for an in-memory graph: from bytes when it fits in one protobuf, else saved with
  * external data under `scratchDir` and loaded from there.
  */
-export async function sessionFromGraph(graph: GraphBuilder, settings: SessionSettings, scratchDir?: string): Promise<InferenceSession> {
+export async function sessionFromGraph(graph: GraphBuilder, settings: SessionSettings, scratchDir?: string, inlineLimit = 1_900_000_000): Promise<InferenceSession> {
   const total = graph.initializers.reduce((s, t) => s + t.bytes.byteLength, 0);
-  if (total < 1_900_000_000) return createSession(graph.toBytes(), settings);
-  if (!scratchDir) throw new RangeError(`graph "${graph.name}" is over 2 GB: a scratch directory is needed to load it with external data`);
-  const saved = graph.save(scratchDir, `${graph.name}.onnx`, { externalData: true });
-  return createSession(saved.modelPath, settings);
+  if (total < inlineLimit) return createSession(graph.toBytes(), settings);
+  // Without a scratch dir: a temp dir, removed once onnxruntime has read (or mapped) the files.
+  const dir = scratchDir ?? mkdtempSync(join(tmpdir(), 'pp-onnx-'));
+  try {
+    const saved = graph.save(dir, `${graph.name}.onnx`, { externalData: true });
+    return await createSession(saved.modelPath, settings);
+  } finally {
+    if (!scratchDir) rmSync(dir, { recursive: true, force: true });
+  }
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { GraphBuilder, attr } from '../../../src/model/onnx/index.js';
-import { createSession, f32Tensor, i64Tensor, loadOrt } from '../../../src/model/onnx/session.js';
+import { createSession, f32Tensor, i64Tensor, loadOrt, sessionFromGraph } from '../../../src/model/onnx/session.js';
 import { f32 } from '../../../src/model/tensor.js';
 import { Prng } from '../../../src/core/prng.js';
 import { tempDir } from '../../helpers/stage-context.js';
@@ -113,6 +113,18 @@ describe('GraphBuilder', () => {
     const a = g.save(dir, 'a.onnx', { externalData: false });
     const b = g.save(dir, 'b.onnx', { externalData: false });
     expect(Buffer.compare(readFileSync(a.modelPath), readFileSync(b.modelPath))).toBe(0);
+  });
+
+  it('sessionFromGraph loads a graph over the inline limit through external data in a temp dir', async () => {
+    const wData = randn(new Prng(5), 256 * 8);
+    const g = new GraphBuilder('big');
+    const x = g.input('x', 'float32', [1, 256]);
+    g.output(g.matMul(x, g.initializer('w', f32([256, 8], wData))), 'y');
+    const session = await sessionFromGraph(g, { threads: 1 }, undefined, 1);
+    const ort = await loadOrt();
+    const xData = randn(new Prng(6), 256);
+    const out = await session.run({ x: f32Tensor(ort, xData, [1, 256]) });
+    expect(maxAbsDiff(out.y!.data as Float32Array, matmulRef(xData, wData, 1, 256, 8))).toBeLessThan(1e-4);
   });
 
   it('rejects duplicate value names and unknown domains', () => {
