@@ -28,17 +28,34 @@ export function argmax(logits: ArrayLike<number>): number {
   return best;
 }
 
+/**
+ * Tokens whose logit is this many temperature units below the best have probability < e^-30
+ * (≈ 1e-13) of the best: they are left out of top-k / top-p candidate lists, so only a short
+ * list is sorted instead of the whole vocabulary.
+ */
+const NEGLIGIBLE = 30;
+
 /** Chooses the next token id from `logits` [V]. */
 export function sampleToken(logits: ArrayLike<number>, options: SamplingOptions, prng: Prng): number {
   if (!options.doSample || options.temperature === 0) return argmax(logits);
-  const V = logits.length;
+  const V = logits.length, T = options.temperature;
+  let max = -Infinity;
+  for (let i = 0; i < V; i++) if (logits[i]! > max) max = logits[i]!;
+  if (options.topK === 0 && options.topP >= 1) {
+    // Plain temperature sampling: no ordering needed, draw over ids in index order.
+    const probs = new Float64Array(V);
+    let total = 0;
+    for (let i = 0; i < V; i++) total += probs[i] = Math.exp((logits[i]! - max) / T);
+    return drawIndex(probs, V, total, prng);
+  }
   // Candidates sorted by logit, descending; ties by id so the order is deterministic.
-  const order = Array.from({ length: V }, (_, i) => i).sort((a, b) => logits[b]! - logits[a]! || a - b);
-  const k = options.topK > 0 ? Math.min(options.topK, V) : V;
-  const max = logits[order[0]!]!;
+  const order: number[] = [];
+  for (let i = 0; i < V; i++) if ((logits[i]! - max) / T > -NEGLIGIBLE) order.push(i);
+  order.sort((a, b) => logits[b]! - logits[a]! || a - b);
+  const k = options.topK > 0 ? Math.min(options.topK, order.length) : order.length;
   const probs = new Float64Array(k);
   let sum = 0;
-  for (let i = 0; i < k; i++) sum += probs[i] = Math.exp((logits[order[i]!]! - max) / options.temperature);
+  for (let i = 0; i < k; i++) sum += probs[i] = Math.exp((logits[order[i]!]! - max) / T);
   let keep = k;
   if (options.topP < 1) {
     let cum = 0;
@@ -52,10 +69,15 @@ export function sampleToken(logits: ArrayLike<number>, options: SamplingOptions,
   }
   let total = 0;
   for (let i = 0; i < keep; i++) total += probs[i]!;
+  return order[drawIndex(probs, keep, total, prng)]!;
+}
+
+/** Index i < n drawn with probability weights[i] / total. */
+function drawIndex(weights: Float64Array, n: number, total: number, prng: Prng): number {
   let r = prng.next() * total;
-  for (let i = 0; i < keep; i++) {
-    r -= probs[i]!;
-    if (r < 0) return order[i]!;
+  for (let i = 0; i < n; i++) {
+    r -= weights[i]!;
+    if (r < 0) return i;
   }
-  return order[keep - 1]!;
+  return n - 1;
 }
