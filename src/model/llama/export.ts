@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '../../core/atomic.js';
 import { DataError } from '../../core/errors.js';
 import type { LlamaConfig } from '../config.js';
-import { CONFIG_FILE, loadModelDir } from '../model-dir.js';
+import { CONFIG_FILE, loadModelDir, type LoadedModelDir } from '../model-dir.js';
 import type { SaveOptions } from '../onnx/serialize.js';
 import type { NBitsOptions } from '../quantize/nbits.js';
 import { checkNBitsOptions } from '../quantize/nbits.js';
@@ -103,14 +103,15 @@ export function readQuantizationConfig(configJson: Record<string, unknown>, file
 }
 
 /**
- * Copies a model dir's Hugging Face files into `outDir`, exports the ONNX graph next to them
+ * Copies a model dir's Hugging Face files (a path, or a dir already loaded — the 1.1B weights
+ * are not read twice) into `outDir`, exports the ONNX graph next to them
  * and rewrites config.json with `transformers.js_config` (and `quantization_config` when
  * quantized), so the result is again a model dir — loadable by our code and by transformers.js.
  * The safetensors keep the full-precision weights; `quantization_config` says how the graph
  * (and any consumer that wants the same numbers, e.g. QLoRA) quantizes them.
  */
-export function writeOnnxModelDir(sourceDir: string, outDir: string, options: ExportOptions = {}): ExportedOnnx & { files: string[] } {
-  const model = loadModelDir(sourceDir);
+export function writeOnnxModelDir(source: string | LoadedModelDir, outDir: string, options: ExportOptions = {}): ExportedOnnx & { files: string[] } {
+  const model = typeof source === 'string' ? loadModelDir(source) : source;
   checkGraphSupport(model.configJson, join(model.dir, CONFIG_FILE));
   mkdirSync(outDir, { recursive: true });
   const copied: string[] = [];

@@ -51,9 +51,9 @@ export interface QuantizeReport {
 }
 
 export async function quantizeModelDir(sourceDir: string, outDir: string, quantization: QuantizationSettings, options: QuantizeOptions): Promise<QuantizeReport> {
-  const exported = writeOnnxModelDir(sourceDir, outDir, { quantization });
-  const onnxBytes = statSync(join(outDir, exported.file)).size + (exported.externalData ? statSync(join(outDir, `${exported.file}_data`)).size : 0);
   const model = loadModelDir(sourceDir);
+  const exported = writeOnnxModelDir(model, outDir, { quantization });
+  const onnxBytes = statSync(join(outDir, exported.file)).size + (exported.externalData ? statSync(join(outDir, `${exported.file}_data`)).size : 0);
   const cfg = model.config;
   let quantizedParameters = 0, totalParameters = 0;
   for (const [name, t] of model.weights) {
