@@ -12,6 +12,7 @@ import initModel from './init-model/index.js';
 import quantize from './quantize/index.js';
 import importDataset from './import-dataset/index.js';
 import samplePersonas from './sample-personas/index.js';
+import score from './score/index.js';
 import synthesizeResponses from './synthesize-responses/index.js';
 
 export const builtinStages: StageDefinition[] = [
@@ -23,6 +24,7 @@ export const builtinStages: StageDefinition[] = [
   quantize,
   importDataset,
   samplePersonas,
+  score,
   synthesizeResponses,
 ];
 
