@@ -10,6 +10,7 @@ import fetchModel from './fetch-model/index.js';
 import generate from './generate/index.js';
 import initModel from './init-model/index.js';
 import quantize from './quantize/index.js';
+import report from './report/index.js';
 import importDataset from './import-dataset/index.js';
 import samplePersonas from './sample-personas/index.js';
 import score from './score/index.js';
@@ -22,6 +23,7 @@ export const builtinStages: StageDefinition[] = [
   generate,
   initModel,
   quantize,
+  report,
   importDataset,
   samplePersonas,
   score,
