@@ -9,6 +9,8 @@ import command from './command/index.js';
 import fetchModel from './fetch-model/index.js';
 import generate from './generate/index.js';
 import initModel from './init-model/index.js';
+import loraTrain from './lora-train/index.js';
+import mergeAdapter from './merge-adapter/index.js';
 import quantize from './quantize/index.js';
 import report from './report/index.js';
 import importDataset from './import-dataset/index.js';
@@ -22,6 +24,8 @@ export const builtinStages: StageDefinition[] = [
   fetchModel,
   generate,
   initModel,
+  loraTrain,
+  mergeAdapter,
   quantize,
   report,
   importDataset,

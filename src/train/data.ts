@@ -1,0 +1,136 @@
+/**
+ * Training examples from a chatml split: JSONL records with `messages` (HF chat format, last
+ * message the assistant's answer). Each record becomes token ids and shifted labels:
+ * labels[t] = ids[t + 1], −100 where no loss is taken — the prompt (system + user turns and the
+ * assistant header) under `loss_on: assistant`, only the first token under `loss_on: all` — and
+ * on padding. Batches are right-padded to their longest example.
+ */
+import { readFileSync, existsSync } from 'node:fs';
+import { DataError, UserError } from '../core/errors.js';
+import type { TokenBatch } from './session.js';
+
+export type LossOn = 'assistant' | 'all';
+
+export interface ChatMessage {
+  role: string;
+  content: string;
+}
+
+export interface ChatRecord {
+  id: string;
+  messages: ChatMessage[];
+}
+
+export interface Example {
+  id: string;
+  ids: number[];
+  /** Shifted targets, same length as ids; −100 = ignored. */
+  labels: number[];
+  /** Labelled positions. */
+  tokens: number;
+}
+
+/** The subset of a transformers.js tokenizer this module uses. */
+export interface ChatTokenizer {
+  apply_chat_template(messages: ChatMessage[], options: { tokenize: true; add_generation_prompt?: boolean; return_tensor: false }): unknown;
+}
+
+/** Reads a chatml JSONL split; every bad line is reported with its line number and field. */
+export function readChatSplit(file: string): ChatRecord[] {
+  if (!existsSync(file)) throw new DataError('missing-split', `${file}: split file not found`, { location: { file } });
+  const records: ChatRecord[] = [];
+  const lines = readFileSync(file, 'utf8').split('\n');
+  lines.forEach((line, i) => {
+    if (line.trim() === '') return;
+    const where = { location: { file, line: i + 1 } };
+    let rec: Record<string, unknown>;
+    try {
+      rec = JSON.parse(line) as Record<string, unknown>;
+    } catch (err) {
+      throw new DataError('bad-jsonl', `${file}:${i + 1}: not valid JSON (${(err as Error).message})`, where);
+    }
+    const id = typeof rec.id === 'string' || typeof rec.id === 'number' ? String(rec.id) : `line-${i + 1}`;
+    const messages = rec.messages;
+    if (!Array.isArray(messages) || messages.length < 2) throw new DataError('bad-record', `${file}:${i + 1}: record "${id}": field "messages" must be a list of at least 2 chat messages`, where);
+    messages.forEach((m, j) => {
+      const msg = m as Record<string, unknown>;
+      if (typeof msg !== 'object' || msg === null || typeof msg.role !== 'string' || typeof msg.content !== 'string') {
+        throw new DataError('bad-record', `${file}:${i + 1}: record "${id}": messages[${j}] needs string "role" and "content"`, where);
+      }
+    });
+    if ((messages[messages.length - 1] as ChatMessage).role !== 'assistant') {
+      throw new DataError('bad-record', `${file}:${i + 1}: record "${id}": the last message must be the assistant's answer (role "assistant")`, where);
+    }
+    records.push({ id, messages: messages as ChatMessage[] });
+  });
+  return records;
+}
+
+function tokenIds(out: unknown): number[] {
+  const ids = (out as { input_ids?: unknown }).input_ids ?? out;
+  if (!Array.isArray(ids)) throw new Error('tokenizer: apply_chat_template returned no token ids');
+  return (ids as Array<number | bigint>).map(Number);
+}
+
+export interface EncodeResult {
+  examples: Example[];
+  /** Records left out because nothing of the answer fits in max_seq_length. */
+  skipped: string[];
+  /** Records cut at max_seq_length. */
+  truncated: string[];
+}
+
+/** Tokenizes records with the model's chat template. */
+export function encodeRecords(tokenizer: ChatTokenizer, records: ChatRecord[], lossOn: LossOn, maxSeqLength: number): EncodeResult {
+  const result: EncodeResult = { examples: [], skipped: [], truncated: [] };
+  for (const rec of records) {
+    let ids = tokenIds(tokenizer.apply_chat_template(rec.messages, { tokenize: true, return_tensor: false }));
+    let promptLen = 1;
+    if (lossOn === 'assistant') {
+      const prompt = tokenIds(tokenizer.apply_chat_template(rec.messages.slice(0, -1), { tokenize: true, add_generation_prompt: true, return_tensor: false }));
+      if (prompt.some((t, i) => ids[i] !== t)) {
+        throw new DataError('bad-record', `record "${rec.id}": the tokenized prompt is not a prefix of the tokenized conversation; the chat template cannot separate the answer (use loss_on: all)`);
+      }
+      promptLen = prompt.length;
+    }
+    if (ids.length > maxSeqLength) {
+      ids = ids.slice(0, maxSeqLength);
+      result.truncated.push(rec.id);
+    }
+    const labels = ids.map((_, t) => (t + 1 < ids.length && t + 1 >= promptLen ? ids[t + 1]! : -100));
+    const tokens = labels.filter((l) => l !== -100).length;
+    if (tokens === 0) {
+      result.skipped.push(rec.id);
+      continue;
+    }
+    result.examples.push({ id: rec.id, ids, labels, tokens });
+  }
+  return result;
+}
+
+/** Right-pads examples to the longest one. */
+export function makeBatch(examples: Example[], padTokenId: number): TokenBatch {
+  const B = examples.length;
+  const T = Math.max(...examples.map((e) => e.ids.length));
+  const inputIds = new BigInt64Array(B * T).fill(BigInt(padTokenId));
+  const attentionMask = new BigInt64Array(B * T);
+  const labels = new BigInt64Array(B * T).fill(-100n);
+  let tokens = 0;
+  examples.forEach((e, b) => {
+    for (let t = 0; t < e.ids.length; t++) {
+      inputIds[b * T + t] = BigInt(e.ids[t]!);
+      attentionMask[b * T + t] = 1n;
+      labels[b * T + t] = BigInt(e.labels[t]!);
+    }
+    tokens += e.tokens;
+  });
+  return { B, T, inputIds, attentionMask, labels, tokens };
+}
+
+/** Throws the clear error for a split with nothing to train on. */
+export function requireExamples(split: string, file: string, enc: EncodeResult, records: number): void {
+  if (records === 0) throw new UserError('empty-split', `${file}: the ${split} split is empty; lora-train needs at least one record`, { location: { file } });
+  if (enc.examples.length === 0) {
+    throw new UserError('empty-split', `${file}: none of the ${records} ${split} records has an answer token within max_seq_length (skipped: ${enc.skipped.slice(0, 5).join(', ')}${enc.skipped.length > 5 ? ', …' : ''})`, { location: { file } });
+  }
+}

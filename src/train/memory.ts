@@ -1,0 +1,37 @@
+/**
+ * Up-front memory estimate of a training run (the paper's "resource-adaptive configuration"):
+ * weights as the graph holds them, the activations the backward keeps per token and layer, the
+ * loss tensors, and ORT's working space; and, when a step would not fit, the largest
+ * configuration that does. Measured against the benchmark (docs/training.md): the estimate is
+ * for the session's peak RSS.
+ */
+import { LINEAR_MODULES, linearShape, type LlamaConfig } from '../model/config.js';
+
+export interface MemoryEstimate {
+  weightBytes: number;
+  activationBytes: number;
+  lossBytes: number;
+  totalBytes: number;
+}
+
+export function estimateTrainingMemory(cfg: LlamaConfig, opts: { batchSize: number; seqLength: number; quantizedBits?: number; blockSize?: number; r: number; dropout: boolean }): MemoryEstimate {
+  const C = cfg.hiddenSize, F = cfg.intermediateSize, H = cfg.numAttentionHeads, KVH = cfg.numKeyValueHeads, D = cfg.headDim, L = cfg.numHiddenLayers;
+  const N = opts.batchSize * opts.seqLength;
+  let linear = 0, inSum = 0;
+  for (const m of LINEAR_MODULES) {
+    const [o, i] = linearShape(cfg, m);
+    linear += o * i;
+    inSum += i;
+  }
+  const linearBytes = opts.quantizedBits ? linear * (opts.quantizedBits / 8 + 4 / (opts.blockSize ?? 32)) * L : linear * 4 * L;
+  const embedBytes = cfg.vocabSize * C * 4 * (cfg.tieWordEmbeddings ? 1 : 2);
+  // Kept for the backward, per token per layer (float32): RMSNorm in/out ×2, q/k/v, attention
+  // output, attention probabilities (H·T), gate/up/act, LoRA bottlenecks; + dropout masks (bytes).
+  const perTokenLayer = 4 * (4 * C + H * D + 2 * KVH * D + H * D + H * opts.seqLength + 3 * F + LINEAR_MODULES.length * opts.r) + (opts.dropout ? 2 * inSum : 0);
+  const activationBytes = perTokenLayer * N * L;
+  const lossBytes = 4 * 4 * N * cfg.vocabSize; // logits, log-probs, one-hot, dlogits
+  // One layer's dequantized weights and backward temporaries, and the ORT arena's slack (×1.25).
+  const working = (opts.quantizedBits ? linear * 4 : 0) + 4 * 4 * N * Math.max(F, C);
+  const totalBytes = Math.round(1.25 * (linearBytes + embedBytes + activationBytes + lossBytes + working));
+  return { weightBytes: Math.round(linearBytes + embedBytes), activationBytes, lossBytes, totalBytes };
+}

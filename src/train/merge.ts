@@ -1,0 +1,47 @@
+/**
+ * Merges a PEFT LoRA adapter into its base: W' = W + scaling · B · A for every adapted module
+ * (scaling = lora_alpha / r), computed in float64 and stored in the base's float dtype as float32.
+ * A quantized base (quantize stage) is merged on its float weights; the result is a float model dir.
+ */
+import { readFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { PeftAdapter } from '../model/generate/adapter.js';
+import { loadModelDir, writeModelDir } from '../model/model-dir.js';
+import { toFloat32, type HostTensor } from '../model/tensor.js';
+
+/** W [out, in] + s · B [out, r] · A [r, in], as a new float32 tensor. */
+export function mergedWeight(W: HostTensor, A: HostTensor, B: HostTensor, scaling: number): HostTensor {
+  const [out, inDim] = W.shape as [number, number];
+  const r = A.shape[0]!;
+  const w = toFloat32(W), a = toFloat32(A), b = toFloat32(B);
+  const merged = new Float32Array(out * inDim);
+  const row = new Float64Array(inDim);
+  for (let o = 0; o < out; o++) {
+    row.fill(0);
+    for (let k = 0; k < r; k++) {
+      const bk = b[o * r + k]!;
+      if (bk === 0) continue;
+      for (let i = 0; i < inDim; i++) row[i] += bk * a[k * inDim + i]!;
+    }
+    for (let i = 0; i < inDim; i++) merged[o * inDim + i] = w[o * inDim + i]! + scaling * row[i]!;
+  }
+  return { dtype: 'F32', shape: [out, inDim], data: merged };
+}
+
+/** Writes the merged model dir; returns the names of the merged tensors. */
+export function mergeAdapterIntoModelDir(baseDir: string, adapter: PeftAdapter, outDir: string): string[] {
+  const model = loadModelDir(baseDir);
+  const weights = new Map(model.weights);
+  const merged: string[] = [];
+  for (const [path, branch] of adapter.branches) {
+    const name = `${path}.weight`;
+    weights.set(name, mergedWeight(weights.get(name)!, branch.A, branch.B, branch.scaling));
+    merged.push(name);
+  }
+  const tokenizerFiles: Record<string, string> = {};
+  for (const f of ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json']) {
+    if (existsSync(join(model.dir, f))) tokenizerFiles[f] = readFileSync(join(model.dir, f), 'utf8');
+  }
+  writeModelDir(outDir, model.config, weights, tokenizerFiles);
+  return merged;
+}

@@ -1,0 +1,78 @@
+/**
+ * AdamW (decoupled weight decay, as torch.optim.AdamW), learning-rate schedules (as transformers'
+ * get_*_schedule_with_warmup) and global-norm gradient clipping (as torch's clip_grad_norm_).
+ * Parameters are float32 (what the graph consumes); the update runs in float64 per element and
+ * rounds back, so results are the same on every machine.
+ */
+export interface AdamWConfig {
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+}
+
+/** First and second moments of one parameter tensor. */
+export interface AdamWMoments {
+  m: Float32Array;
+  v: Float32Array;
+}
+
+export function adamWMoments(size: number): AdamWMoments {
+  return { m: new Float32Array(size), v: new Float32Array(size) };
+}
+
+/**
+ * One AdamW update of `param` in place; `t` is the 1-based update count, `lr` this step's rate.
+ * p ← p − lr·wd·p; m ← β₁m + (1−β₁)g; v ← β₂v + (1−β₂)g²; p ← p − lr·m̂ / (√v̂ + ε).
+ */
+export function adamWUpdate(param: Float32Array, grad: Float32Array, state: AdamWMoments, t: number, lr: number, cfg: AdamWConfig): void {
+  const { beta1, beta2, eps, weightDecay } = cfg;
+  const bc1 = 1 - beta1 ** t;
+  const bc2 = 1 - beta2 ** t;
+  const decay = 1 - lr * weightDecay;
+  const { m, v } = state;
+  for (let i = 0; i < param.length; i++) {
+    const g = grad[i]!;
+    const mi = (m[i] = beta1 * m[i]! + (1 - beta1) * g);
+    const vi = (v[i] = beta2 * v[i]! + (1 - beta2) * g * g);
+    param[i] = param[i]! * decay - (lr * (mi / bc1)) / (Math.sqrt(vi / bc2) + eps);
+  }
+}
+
+/** √Σ g² over every tensor (float64 accumulation). */
+export function globalNorm(grads: Float32Array[]): number {
+  let ss = 0;
+  for (const g of grads) for (let i = 0; i < g.length; i++) ss += g[i]! * g[i]!;
+  return Math.sqrt(ss);
+}
+
+/** Scales gradients so their global norm is at most maxNorm (coefficient maxNorm / (norm + 1e-6), capped at 1). */
+export function clipGradients(grads: Float32Array[], norm: number, maxNorm: number): void {
+  if (!(maxNorm > 0)) return;
+  const coef = maxNorm / (norm + 1e-6);
+  if (coef >= 1) return;
+  for (const g of grads) for (let i = 0; i < g.length; i++) g[i] = g[i]! * coef;
+}
+
+export type SchedulerType = 'cosine' | 'linear' | 'constant' | 'constant_with_warmup';
+
+/** Number of warmup steps for a ratio (transformers: ceil(ratio · total)). */
+export function warmupSteps(total: number, ratio: number): number {
+  return Math.ceil(total * ratio);
+}
+
+/** Learning rate of the optimizer step `step` (0-based) of `total`. */
+export function learningRate(type: SchedulerType, base: number, step: number, total: number, warmup: number): number {
+  if (type === 'constant') return base;
+  if (step < warmup) return (base * step) / Math.max(1, warmup);
+  const progress = (step - warmup) / Math.max(1, total - warmup);
+  switch (type) {
+    case 'constant_with_warmup':
+      return base;
+    case 'linear':
+      return base * Math.max(0, 1 - progress);
+    case 'cosine':
+      return base * Math.max(0, 0.5 * (1 + Math.cos(Math.PI * progress)));
+  }
+}

@@ -1,0 +1,208 @@
+/**
+ * The training loop: micro-batches through the training graph, gradient accumulation over
+ * `gradient_accumulation_steps` micro-batches (gradients and loss normalised by the labelled
+ * tokens of the whole optimizer step), global-norm clipping, AdamW with a warmup + decay
+ * schedule, evaluation on the val split, best-by-val-loss tracking and checkpoints.
+ *
+ * Data order: the micro-batches of all epochs form one stream; epoch e visits the train examples
+ * in the order of a shuffle seeded by (seed, e), and optimizer step k consumes stream entries
+ * [k·accum, (k+1)·accum). Together with dropout masks seeded by (seed, step, micro-batch) this
+ * makes a run a pure function of its inputs and lets a checkpoint store just the step.
+ */
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { StageFailure } from '../core/errors.js';
+import { Prng, deriveSeed } from '../core/prng.js';
+import type { LoraConfig, LoraSite, LoraTensors } from './lora.js';
+import { loadCheckpoint, saveCheckpoint, type LogEntry, type TrainerState } from './checkpoint.js';
+import { makeBatch, type Example } from './data.js';
+import { dropoutMasks } from './dropout.js';
+import { buildTrainingGraph, type BaseModel } from './graph.js';
+import { adamWMoments, adamWUpdate, clipGradients, globalNorm, learningRate, warmupSteps, type AdamWConfig, type SchedulerType } from './optimizer.js';
+import { TrainingSession, type TokenBatch } from './session.js';
+
+export interface TrainingHyperParams {
+  learningRate: number;
+  weightDecay: number;
+  adamBeta1: number;
+  adamBeta2: number;
+  adamEpsilon: number;
+  scheduler: SchedulerType;
+  warmupRatio: number;
+  epochs: number;
+  batchSize: number;
+  gradientAccumulation: number;
+  maxGradNorm: number;
+  /** > 0 overrides epochs. */
+  maxSteps: number;
+  /** 0 = evaluate only at the end. */
+  evalSteps: number;
+  /** 0 = no intermediate checkpoints. */
+  saveSteps: number;
+  loggingSteps: number;
+  seed: number;
+}
+
+export interface TrainerInput {
+  base: BaseModel;
+  lora: LoraConfig;
+  sites: LoraSite[];
+  /** Starting LoRA tensors (fresh PEFT init or an init_adapter); modified in place. */
+  params: LoraTensors[];
+  train: Example[];
+  val: Example[];
+  padTokenId: number;
+  hp: TrainingHyperParams;
+  threads: number;
+  workDir: string;
+  fingerprint: string;
+  signal?: AbortSignal;
+  onStep?(step: number, total: number, entry: LogEntry): void;
+}
+
+export interface TrainerResult {
+  /** The adapter after the last step. */
+  final: LoraTensors[];
+  /** The adapter with the lowest val loss (the final one when there is no val split). */
+  best: LoraTensors[];
+  state: TrainerState;
+  totalSteps: number;
+  resumedFromStep: number;
+  /** Per logged step, wall-clock throughput (not part of any artifact: it varies run to run). */
+  throughput: Array<{ step: number; tokensPerSecond: number; seconds: number }>;
+}
+
+export function plannedSteps(trainExamples: number, hp: Pick<TrainingHyperParams, 'batchSize' | 'gradientAccumulation' | 'epochs' | 'maxSteps'>): number {
+  const batches = Math.ceil(trainExamples / hp.batchSize);
+  return hp.maxSteps > 0 ? hp.maxSteps : Math.max(1, Math.ceil((hp.epochs * batches) / hp.gradientAccumulation));
+}
+
+export async function train(input: TrainerInput): Promise<TrainerResult> {
+  const { hp, sites, lora } = input;
+  const nBatches = Math.ceil(input.train.length / hp.batchSize);
+  const streamLength = hp.maxSteps > 0 ? Number.POSITIVE_INFINITY : Math.ceil(hp.epochs * nBatches);
+  const total = plannedSteps(input.train.length, hp);
+  const warmup = warmupSteps(total, hp.warmupRatio);
+  const adam: AdamWConfig = { lr: hp.learningRate, beta1: hp.adamBeta1, beta2: hp.adamBeta2, eps: hp.adamEpsilon, weightDecay: hp.weightDecay };
+  const maxLen = Math.max(...input.train.map((e) => e.ids.length), ...input.val.map((e) => e.ids.length));
+
+  let params = input.params;
+  let moments = params.map((p) => ({ A: adamWMoments(p.A.length), B: adamWMoments(p.B.length) }));
+  let state: TrainerState = { step: 0, fingerprint: input.fingerprint, logHistory: [] };
+  let best: LoraTensors[] | undefined;
+  const resumed = loadCheckpoint(input.workDir, input.fingerprint, sites.length);
+  if (resumed) {
+    params = resumed.params;
+    moments = resumed.moments;
+    state = resumed.state;
+    best = resumed.best;
+  }
+  const resumedFromStep = state.step;
+
+  const graph = buildTrainingGraph(input.base, { lora, sites, maxPositions: maxLen + 1 });
+  const saved = graph.graph.save(join(input.workDir, 'graph'), 'train.onnx', { externalData: 'auto' });
+  const session = await TrainingSession.create(saved.modelPath, graph, sites, lora.r, input.threads);
+  const dropout = lora.loraDropout > 0;
+  const orders = new Map<number, number[]>();
+  const orderOf = (epoch: number): number[] => {
+    let o = orders.get(epoch);
+    if (!o) {
+      o = new Prng(deriveSeed(hp.seed, `epoch:${epoch}`)).shuffle(input.train.map((_, i) => i));
+      orders.clear();
+      orders.set(epoch, o);
+    }
+    return o;
+  };
+  const microBatch = (k: number): TokenBatch => {
+    const epoch = Math.floor(k / nBatches), j = k % nBatches;
+    const order = orderOf(epoch);
+    return makeBatch(order.slice(j * hp.batchSize, (j + 1) * hp.batchSize).map((i) => input.train[i]!), input.padTokenId);
+  };
+  const onesCache = new Map<number, Uint8Array[]>();
+  const evalMasks = (tokens: number): Uint8Array[] | undefined => {
+    if (!dropout) return undefined;
+    let m = onesCache.get(tokens);
+    if (!m) onesCache.set(tokens, (m = sites.map((s) => new Uint8Array(tokens * s.inDim).fill(1))));
+    return m;
+  };
+  const evaluate = async (): Promise<number> => {
+    let lossSum = 0, tokens = 0;
+    for (let i = 0; i < input.val.length; i += hp.batchSize) {
+      const batch = makeBatch(input.val.slice(i, i + hp.batchSize), input.padTokenId);
+      const out = await session.step(batch, params, evalMasks(batch.B * batch.T));
+      lossSum += out.lossSum;
+      tokens += batch.tokens;
+    }
+    return lossSum / tokens;
+  };
+  const checkpoint = (): void => saveCheckpoint(input.workDir, { state, params, moments, best });
+
+  const throughput: TrainerResult['throughput'] = [];
+  try {
+    for (let step = state.step; step < total; step++) {
+      input.signal?.throwIfAborted();
+      const started = performance.now();
+      const grads = sites.map((s) => ({ A: new Float32Array(lora.r * s.inDim), B: new Float32Array(s.outDim * lora.r) }));
+      let lossSum = 0, tokens = 0, seen = 0;
+      for (let mb = 0; mb < hp.gradientAccumulation; mb++) {
+        const k = step * hp.gradientAccumulation + mb;
+        if (k >= streamLength) break;
+        const batch = microBatch(k);
+        const masks = dropout ? dropoutMasks(sites.map((s) => s.inDim), batch.B * batch.T, lora.loraDropout, hp.seed, step, mb) : undefined;
+        const out = await session.step(batch, params, masks);
+        lossSum += out.lossSum;
+        tokens += batch.tokens;
+        seen = k;
+        out.grads.forEach((g, i) => {
+          addInto(grads[i]!.A, g.A);
+          addInto(grads[i]!.B, g.B);
+        });
+      }
+      const loss = lossSum / tokens;
+      const flat = grads.flatMap((g) => [g.A, g.B]);
+      for (const g of flat) for (let i = 0; i < g.length; i++) g[i] = g[i]! / tokens;
+      const norm = globalNorm(flat);
+      if (!Number.isFinite(loss) || !Number.isFinite(norm)) {
+        const kept = state.step > 0 && hp.saveSteps > 0 ? ` The last good checkpoint (step ${Math.floor(state.step / hp.saveSteps) * hp.saveSteps}) is kept in ${input.workDir}.` : '';
+        throw new StageFailure('non-finite-loss', `training diverged at optimizer step ${step + 1}: loss ${loss}, gradient norm ${norm} (try a lower learning_rate or max_grad_norm).${kept}`);
+      }
+      clipGradients(flat, norm, hp.maxGradNorm);
+      const lr = learningRate(hp.scheduler, hp.learningRate, step, total, warmup);
+      params.forEach((p, i) => {
+        adamWUpdate(p.A, grads[i]!.A, moments[i]!.A, step + 1, lr, adam);
+        adamWUpdate(p.B, grads[i]!.B, moments[i]!.B, step + 1, lr, adam);
+      });
+      state.step = step + 1;
+      const entry: LogEntry = { step: step + 1, epoch: round6((seen + 1) / nBatches), loss: round6(loss), learning_rate: lr, grad_norm: round6(norm), num_tokens: tokens };
+      const seconds = (performance.now() - started) / 1000;
+      throughput.push({ step: step + 1, tokensPerSecond: tokens / seconds, seconds });
+      const last = step + 1 === total;
+      if ((hp.evalSteps > 0 && (step + 1) % hp.evalSteps === 0) || last) {
+        if (input.val.length > 0) {
+          const evalLoss = await evaluate();
+          entry.eval_loss = round6(evalLoss);
+          if (!Number.isFinite(evalLoss)) throw new StageFailure('non-finite-loss', `val loss is ${evalLoss} after optimizer step ${step + 1}`);
+          if (!state.best || evalLoss < state.best.evalLoss) {
+            state.best = { step: step + 1, evalLoss: round6(evalLoss) };
+            best = params.map((p) => ({ A: Float32Array.from(p.A), B: Float32Array.from(p.B) }));
+          }
+        }
+      }
+      if (hp.loggingSteps <= 1 || (step + 1) % hp.loggingSteps === 0 || last || entry.eval_loss !== undefined) state.logHistory.push(entry);
+      if (hp.saveSteps > 0 && (step + 1) % hp.saveSteps === 0 && !last) checkpoint();
+      input.onStep?.(step + 1, total, entry);
+    }
+  } finally {
+    await session.release();
+  }
+  return { final: params, best: best ?? params, state, totalSteps: total, resumedFromStep, throughput };
+}
+
+function addInto(acc: Float32Array, x: Float32Array): void {
+  for (let i = 0; i < acc.length; i++) acc[i] = acc[i]! + x[i]!;
+}
+
+/** Log values rounded so that trainer_state.json reads cleanly (the adapter keeps full precision). */
+function round6(x: number): number {
+  return Number(x.toPrecision(7));
+}

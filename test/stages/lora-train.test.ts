@@ -1,0 +1,169 @@
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { presetConfig } from '../../src/model/presets.js';
+import { initLlamaWeights } from '../../src/model/init/index.js';
+import { writeModelDir } from '../../src/model/model-dir.js';
+import { writeOnnxModelDir } from '../../src/model/llama/export.js';
+import { readSafetensors } from '../../src/model/safetensors/index.js';
+import { byteLevelTokenizerFiles } from '../../src/model/tokenizer/index.js';
+import stage, { type LoraTrainParams } from '../../stages/lora-train/index.js';
+import { artifact, makeStageContext, tempDir } from '../helpers/stage-context.js';
+
+const DRINKS = ['tea', 'coffee', 'milk', 'juice'];
+const CITIES = ['Oslo', 'Lima', 'Pune', 'Kyiv'];
+
+/** A small persona chat dataset: the answer follows from the persona line of the user turn. */
+function chatRecords(n: number, offset = 0): string {
+  const lines: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const k = i + offset;
+    const drink = DRINKS[k % 4]!, city = CITIES[Math.floor(k / 4) % 4]!;
+    lines.push(JSON.stringify({
+      id: `r${k}`,
+      messages: [
+        { role: 'system', content: 'Answer as the persona.' },
+        { role: 'user', content: `Persona: lives in ${city}, drinks ${drink}. Q: favourite drink?` },
+        { role: 'assistant', content: `I drink ${drink} in ${city}.` },
+      ],
+      text: '',
+    }));
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+let modelDir: string;
+let q4Dir: string;
+let chatmlDir: string;
+
+beforeAll(() => {
+  const root = tempDir('pp-lora-');
+  modelDir = join(root, 'model');
+  const cfg = { ...presetConfig('tiny'), numHiddenLayers: 1 };
+  writeModelDir(modelDir, cfg, initLlamaWeights(cfg, 7), byteLevelTokenizerFiles({}));
+  q4Dir = join(root, 'model-q4');
+  writeOnnxModelDir(modelDir, q4Dir, { quantization: { bits: 4, blockSize: 32, symmetric: true, accuracyLevel: 0 } });
+  chatmlDir = join(root, 'chatml');
+  mkdirSync(chatmlDir);
+  writeFileSync(join(chatmlDir, 'train.jsonl'), chatRecords(16));
+  writeFileSync(join(chatmlDir, 'val.jsonl'), chatRecords(4, 16));
+});
+
+const FAST: Partial<LoraTrainParams> = {
+  r: 4, lora_alpha: 8, learning_rate: 0.01, per_device_train_batch_size: 4, gradient_accumulation_steps: 1,
+  max_steps: 10, eval_steps: 5, save_steps: 3, warmup_ratio: 0.1, seed: 3,
+};
+
+function context(params: Partial<LoraTrainParams>, model = modelDir, chatml = chatmlDir, signal?: AbortSignal) {
+  return makeStageContext(stage, params, { inputs: [artifact('model', model, 'base'), artifact('chatml', chatml, 'chatml')], threads: 1, signal });
+}
+
+async function trainOnce(params: Partial<LoraTrainParams>, model = modelDir) {
+  const run = context(params, model);
+  await stage.run(run.ctx);
+  return run;
+}
+
+describe('lora-train stage', () => {
+  it('writes a PEFT adapter, and the training loss falls', async () => {
+    const run = await trainOnce({ ...FAST, max_steps: 16, eval_steps: 8 });
+    const config = JSON.parse(readFileSync(join(run.outDir, 'adapter_config.json'), 'utf8'));
+    expect(config).toMatchObject({ peft_type: 'LORA', task_type: 'CAUSAL_LM', r: 4, lora_alpha: 8, lora_dropout: 0.05, base_model_name_or_path: 'base' });
+    expect(config.target_modules).toEqual(['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj']);
+    const tensors = readSafetensors(join(run.outDir, 'adapter_model.safetensors')).tensors;
+    expect(tensors.size).toBe(14);
+    expect(tensors.get('base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight')!.shape).toEqual([4, 128]);
+    expect(tensors.get('base_model.model.model.layers.0.mlp.down_proj.lora_B.weight')!.shape).toEqual([128, 4]);
+    const state = JSON.parse(readFileSync(join(run.outDir, 'trainer_state.json'), 'utf8'));
+    const losses: number[] = state.log_history.map((e: { loss: number }) => e.loss);
+    expect(losses).toHaveLength(16);
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    // Steadily: every block of 4 steps is lower on average than the one before.
+    for (let b = 1; b < 4; b++) expect(mean(losses.slice(4 * b, 4 * b + 4))).toBeLessThan(mean(losses.slice(4 * b - 4, 4 * b)));
+    expect(losses[15]!).toBeLessThan(0.85 * losses[0]!);
+    const evals = state.log_history.filter((e: { eval_loss?: number }) => e.eval_loss !== undefined);
+    expect(evals.map((e: { step: number }) => e.step)).toEqual([8, 16]);
+    expect(state.best_metric).toBe(Math.min(...evals.map((e: { eval_loss: number }) => e.eval_loss)));
+    expect(readFileSync(join(run.outDir, 'loss_curve.svg'), 'utf8')).toMatch(/^<svg[\s\S]*<path d="M/);
+  });
+
+  it('gives byte-identical adapters for two runs with the same seed, and a killed-and-resumed run equals an uninterrupted one', async () => {
+    const a = await trainOnce(FAST);
+    const b = await trainOnce(FAST);
+    const bytes = (dir: string) => readFileSync(join(dir, 'adapter_model.safetensors'));
+    expect(bytes(a.outDir).equals(bytes(b.outDir))).toBe(true);
+    expect(readFileSync(join(a.outDir, 'trainer_state.json'), 'utf8')).toBe(readFileSync(join(b.outDir, 'trainer_state.json'), 'utf8'));
+
+    // Kill after step 7 (checkpoint at step 6), resume with the same work dir.
+    const abort = new AbortController();
+    const killed = context(FAST, modelDir, chatmlDir, abort.signal);
+    const progress = killed.ctx.progress;
+    killed.ctx.progress = (done, total, note) => {
+      progress(done, total, note);
+      if (done === 7) abort.abort(new Error('killed'));
+    };
+    await expect(stage.run(killed.ctx)).rejects.toThrow('killed');
+    expect(existsSync(join(killed.ctx.workDir, 'checkpoint-6', 'state.json'))).toBe(true);
+    const resumed = context(FAST);
+    resumed.ctx.workDir = killed.ctx.workDir;
+    await stage.run(resumed.ctx);
+    expect((resumed.provenance.loraTrain as { resumedFromStep: number }).resumedFromStep).toBe(6);
+    expect(bytes(resumed.outDir).equals(bytes(a.outDir))).toBe(true);
+  });
+
+  it('trains on a 4-bit quantized base (QLoRA) with the base kept 4-bit', async () => {
+    const run = await trainOnce({ ...FAST, max_steps: 8, eval_steps: 0 }, q4Dir);
+    expect((run.provenance.loraTrain as { baseQuantization: unknown }).baseQuantization).toEqual({ bits: 4, blockSize: 32, symmetric: true });
+    const losses = JSON.parse(readFileSync(join(run.outDir, 'trainer_state.json'), 'utf8')).log_history.map((e: { loss: number }) => e.loss);
+    expect(losses[7]).toBeLessThan(losses[0]);
+  });
+
+  it('continues from init_adapter', async () => {
+    const first = await trainOnce({ ...FAST, max_steps: 4 });
+    const cont = await trainOnce({ ...FAST, max_steps: 2, init_adapter: first.outDir });
+    const s1 = JSON.parse(readFileSync(join(first.outDir, 'trainer_state.json'), 'utf8')).log_history;
+    const s2 = JSON.parse(readFileSync(join(cont.outDir, 'trainer_state.json'), 'utf8')).log_history;
+    expect(s2[0].loss).toBeLessThan(s1[0].loss);
+  });
+});
+
+describe('lora-train bad input', () => {
+  it('rejects a target module that does not exist', async () => {
+    await expect(stage.run(context({ ...FAST, target_modules: ['q_proj', 'qkv_proj'] }).ctx)).rejects.toThrow(/target_modules: "qkv_proj" is not a linear module/);
+  });
+
+  it('rejects an empty train split, naming the file', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'train.jsonl'), '');
+    await expect(stage.run(context(FAST, modelDir, dir).ctx)).rejects.toThrow(/train\.jsonl: the train split is empty/);
+  });
+
+  it('rejects a bad record with its line and field', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'train.jsonl'), `${chatRecords(1).trim()}\n{"id":"x","messages":"hello"}\n`);
+    await expect(stage.run(context(FAST, modelDir, dir).ctx)).rejects.toThrow(/train\.jsonl:2: record "x": field "messages"/);
+  });
+
+  it('rejects an init_adapter whose shapes do not match the base', async () => {
+    const root = tempDir();
+    const otherModel = join(root, 'm');
+    const cfg = { ...presetConfig('tiny'), numHiddenLayers: 1, hiddenSize: 64, intermediateSize: 96, headDim: 16 };
+    writeModelDir(otherModel, cfg, initLlamaWeights(cfg, 1), byteLevelTokenizerFiles({}));
+    const other = await trainOnce({ ...FAST, max_steps: 1 }, otherModel);
+    await expect(stage.run(context({ ...FAST, init_adapter: other.outDir }).ctx)).rejects.toThrow(/q_proj\.lora_A\.weight has shape \[4, 64\], expected \[4, 128\]/);
+  });
+
+  it('stops on a non-finite loss, naming the step, and keeps the last good checkpoint', async () => {
+    const run = context({ ...FAST, learning_rate: 1e30, max_grad_norm: 0, save_steps: 1, warmup_ratio: 0 });
+    const err = await stage.run(run.ctx).then(() => undefined, (e: Error) => e);
+    expect(err?.message).toMatch(/training diverged at optimizer step (\d+): loss (NaN|Infinity)/);
+    const step = Number(/step (\d+)/.exec(err!.message)![1]);
+    expect(step).toBeGreaterThan(1);
+    expect(err!.message).toContain(`last good checkpoint (step ${step - 1})`);
+    expect(existsSync(join(run.ctx.workDir, `checkpoint-${step - 1}`, 'state.json'))).toBe(true);
+  });
+
+  it('refuses up front when a step would not fit in memory, suggesting a configuration that does', async () => {
+    await expect(stage.run(context({ ...FAST, max_memory_gb: 0.01 }).ctx)).rejects.toThrow(/needs about [\d.]+ GB, more than the 0\.01 GB available \(max_memory_gb\)\. Fits: per_device_train_batch_size \d with gradient_accumulation_steps \d+/);
+  });
+});
