@@ -7,7 +7,7 @@ import { builtinBankDir, loadQuestionBank } from '../../src/survey/question-bank
 import { PAPER_DOMAIN_COUNTS, PAPER_PERSONAS, PAPER_TOTAL_RESPONSES, PAPER_TYPE_SHARES, type QuestionType } from '../../src/survey/domains.js';
 import { marginalTables, RAKEABLE, sampleSyntheticPersonas, tableTargets, type PersonaCard, type Rakeable } from '../../src/survey/persona.js';
 import { personasFromPersonaHub, personasFromRows, readPersonaRows } from '../../src/survey/persona-sources.js';
-import { fetchHubDatasetFile } from '../../src/survey/hub.js';
+import { hubFileDownload, hubSettings } from '../../src/model/hub/index.js';
 import { assignPersonas } from '../../src/survey/assign.js';
 import { toJsonl } from '../../src/survey/jsonl.js';
 import { resolveUserPath, type SamplePersonasParams } from './index.js';
@@ -42,9 +42,11 @@ export async function runSamplePersonas(ctx: StageContext<SamplePersonasParams>)
       let file: string;
       if (p.path) file = resolveUserPath(p.path, ctx.pipelineDir);
       else {
-        const got = await fetchHubDatasetFile({ repo: p.hub.repo, file: p.hub.file, revision: p.hub.revision, sha256: p.hub.sha256, cacheDir: p.hub.cache_dir, signal: ctx.signal });
-        file = got.path;
-        provenance.hub = { url: got.url, revision: p.hub.revision, commit: got.commit, sha256: got.sha256, from_cache: got.fromCache, pinned: got.pinned };
+        // HF_* variables from the environment; hub.cache_dir overrides HF_HUB_CACHE.
+        const settings = hubSettings(process.env, p.hub.cache_dir ? { cacheDir: resolveUserPath(p.hub.cache_dir, ctx.pipelineDir) } : {});
+        const got = await hubFileDownload({ repo: p.hub.repo, repoType: 'dataset', path: p.hub.file, revision: p.hub.revision, sha256: p.hub.sha256, settings, signal: ctx.signal });
+        file = got.localPath;
+        provenance.hub = { url: got.url, revision: p.hub.revision, commit: got.sha, sha256: got.sha256, from_cache: got.fromCache, pinned: got.pinned };
         if (!got.pinned) ctx.log.warn(`PersonaHub revision "${p.hub.revision}" is a branch, not a commit: pin hub.revision (and hub.sha256 = ${got.sha256}) for a reproducible pipeline`);
       }
       cards = personasFromPersonaHub(file, p.count, seed);

@@ -1,13 +1,12 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, writeFileSync, mkdirSync, readdirSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import stage from '../../stages/sample-personas/index.js';
 import { makeStageContext, tempDir } from '../helpers/stage-context.js';
 import { PAPER_DOMAIN_COUNTS } from '../../src/survey/domains.js';
 import { largestRemainder } from '../../src/survey/quotas.js';
 import { packageRoot } from '../../src/core/paths.js';
+import { sha256, startFakeHub, type FakeHub } from '../model/hub/fake-hub.js';
 
 async function run(params: Record<string, unknown>, options: { seed?: number; pipelineDir?: string } = {}) {
   const r = makeStageContext(stage, params, options);
@@ -124,12 +123,12 @@ describe('sample-personas (file)', () => {
 
 describe('sample-personas (personahub)', () => {
   const personaLines = Array.from({ length: 30 }, (_, i) => JSON.stringify({ persona: `Persona number ${i}: a ${i % 2 ? 'retired farmer' : 'data analyst'} who cares about the climate.` })).join('\n') + '\n';
-  let server: Server | undefined;
-  const saved = { HF_ENDPOINT: process.env.HF_ENDPOINT, HF_HOME: process.env.HF_HOME, HF_TOKEN: process.env.HF_TOKEN, HF_HUB_OFFLINE: process.env.HF_HUB_OFFLINE };
+  let hub: FakeHub | undefined;
+  const saved = { HF_ENDPOINT: process.env.HF_ENDPOINT, HF_HOME: process.env.HF_HOME, HF_HUB_CACHE: process.env.HF_HUB_CACHE, HF_TOKEN: process.env.HF_TOKEN, HF_HUB_OFFLINE: process.env.HF_HUB_OFFLINE };
   afterEach(async () => {
     for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k]; else process.env[k] = v;
-    await new Promise<void>((res) => (server ? server.close(() => res()) : res()));
-    server = undefined;
+    await hub?.close();
+    hub = undefined;
   });
 
   it('samples from a local JSONL file', async () => {
@@ -144,47 +143,62 @@ describe('sample-personas (personahub)', () => {
     await expect(run({ source: 'personahub', path: 'bad.jsonl', count: 1, records: 2 }, { pipelineDir: dir })).rejects.toThrow(/1 line\(s\) without a "persona" string: lines 2/);
   });
 
-  it('downloads from the hub endpoint once, with token, cache and pinned digest', async () => {
-    const requests: Array<{ url: string; auth: string | undefined }> = [];
-    server = createServer((req, res) => {
-      requests.push({ url: req.url!, auth: req.headers.authorization });
-      const m = /^\/datasets\/proj-persona\/PersonaHub\/resolve\/(main|v3|c{40})\/persona\.jsonl$/.exec(req.url!);
-      if (m) {
-        res.writeHead(200, { 'content-type': 'application/jsonl', 'x-repo-commit': 'a'.repeat(40) });
-        res.end(personaLines);
-      } else {
-        res.writeHead(404);
-        res.end('not found');
-      }
-    });
-    await new Promise<void>((res) => server!.listen(0, '127.0.0.1', () => res()));
-    const port = (server.address() as { port: number }).port;
+  it('downloads the dataset file through src/model/hub: token, huggingface_hub cache, commit provenance, offline, pins', async () => {
+    const SHA = 'c'.repeat(40);
+    const content = Buffer.from(personaLines);
+    const sha = sha256(content);
+    hub = await startFakeHub({ 'proj-persona/PersonaHub': { type: 'dataset', sha: SHA, files: { 'persona.jsonl': content, 'README.md': Buffer.from('# personas\n') }, lfs: ['persona.jsonl'], token: 'secret-token' } });
     const home = tempDir('pp-hfhome-');
-    process.env.HF_ENDPOINT = `http://127.0.0.1:${port}`;
+    process.env.HF_ENDPOINT = hub.endpoint;
     process.env.HF_HOME = home;
-    process.env.HF_TOKEN = 'secret-token';
-    const sha = createHash('sha256').update(personaLines).digest('hex');
-    const a = await run({ source: 'personahub', count: 8, records: 20, hub: { sha256: sha } });
-    expect(requests).toEqual([{ url: '/datasets/proj-persona/PersonaHub/resolve/main/persona.jsonl', auth: 'Bearer secret-token' }]);
-    expect(a.provenance.personas).toMatchObject({ hub: { commit: 'a'.repeat(40), sha256: sha, from_cache: false, pinned: false } });
-    expect(a.logs.some((l) => /is a branch, not a commit/.test(l))).toBe(true);
-    const cached = readdirSync(join(home, 'polypersona', 'datasets--proj-persona--PersonaHub', 'main'));
-    expect(cached).toEqual(['persona.jsonl']); // no temp files left behind
-    process.env.HF_HUB_OFFLINE = '1';
-    const b = await run({ source: 'personahub', count: 8, records: 20 });
-    expect(requests).toHaveLength(1); // served from the cache
-    await expect(run({ source: 'personahub', count: 8, records: 20, hub: { revision: 'v9' } })).rejects.toThrow(/HF_HUB_OFFLINE is set and proj-persona\/PersonaHub@v9\/persona\.jsonl is not in the cache/);
+    delete process.env.HF_HUB_CACHE;
     delete process.env.HF_HUB_OFFLINE;
+    delete process.env.HF_TOKEN;
+    await expect(run({ source: 'personahub', count: 8, records: 20 })).rejects.toThrow(/dataset repo "proj-persona\/PersonaHub" at revision "main": HTTP 401 .*set HF_TOKEN/);
+    process.env.HF_TOKEN = 'secret-token';
+    const before = hub.requests.length;
+    const a = await run({ source: 'personahub', count: 8, records: 20, hub: { sha256: sha } });
+    expect(hub.requests.slice(before).map((r) => [r.method, r.url, r.auth])).toEqual([
+      ['GET', '/api/datasets/proj-persona/PersonaHub/revision/main?blobs=true', 'Bearer secret-token'],
+      ['HEAD', `/datasets/proj-persona/PersonaHub/resolve/${SHA}/persona.jsonl`, 'Bearer secret-token'],
+      ['GET', `/datasets/proj-persona/PersonaHub/resolve/${SHA}/persona.jsonl`, 'Bearer secret-token'],
+      ['GET', `/cdn/${sha}`, undefined], // the LFS redirect: no token to another origin
+    ]);
+    expect(a.provenance.personas).toMatchObject({ hub: { commit: SHA, sha256: sha, from_cache: false, pinned: false, url: `${hub.endpoint}/datasets/proj-persona/PersonaHub/resolve/${SHA}/persona.jsonl` } });
+    expect(a.logs.some((l) => /is a branch, not a commit/.test(l))).toBe(true);
+    const repoDir = join(home, 'hub', 'datasets--proj-persona--PersonaHub');
+    expect(readFileSync(join(repoDir, 'refs', 'main'), 'utf8')).toBe(SHA);
+    expect(readdirSync(join(repoDir, 'snapshots', SHA))).toEqual(['persona.jsonl']); // only the file asked for
+    expect(readdirSync(join(repoDir, 'blobs'))).toEqual([sha]); // no partial files left behind
+
+    process.env.HF_HUB_OFFLINE = '1';
+    const count = hub.requests.length;
+    const b = await run({ source: 'personahub', count: 8, records: 20 });
+    expect(hub.requests).toHaveLength(count); // served from the cache
     expect(b.read('personas.jsonl')).toBe(a.read('personas.jsonl'));
-    await expect(run({ source: 'personahub', count: 8, records: 20, hub: { revision: 'v2' } })).rejects.toThrow(/HTTP 404 \(check repo, revision and file\)/);
-    await expect(run({ source: 'personahub', count: 8, records: 20, hub: { revision: 'v3', sha256: 'b'.repeat(64) } })).rejects.toThrow(/sha256 [0-9a-f]{64} does not match the pinned sha256 b{64}/);
-    expect(existsSync(join(home, 'polypersona', 'datasets--proj-persona--PersonaHub', 'v3'))).toBe(true);
-    expect(readdirSync(join(home, 'polypersona', 'datasets--proj-persona--PersonaHub', 'v3'))).toEqual([]); // nothing half-written
-    const pinned = await run({ source: 'personahub', count: 8, records: 20, hub: { revision: 'c'.repeat(40), sha256: sha } });
-    expect(pinned.provenance.personas).toMatchObject({ hub: { pinned: true, from_cache: false } });
+    expect(b.provenance.personas).toMatchObject({ hub: { commit: SHA, from_cache: true } });
+    await expect(run({ source: 'personahub', count: 8, records: 20, hub: { revision: 'v9' } })).rejects.toThrow(/HF_HUB_OFFLINE is set and proj-persona\/PersonaHub@v9 is not in the cache/);
+    await expect(run({ source: 'personahub', count: 8, records: 20, hub: { file: 'other.jsonl' } })).rejects.toThrow(/HF_HUB_OFFLINE is set and proj-persona\/PersonaHub@main\/other\.jsonl is not in the cache \(cached: persona\.jsonl\)/);
+    delete process.env.HF_HUB_OFFLINE;
+
+    await expect(run({ source: 'personahub', count: 8, records: 20, hub: { revision: 'v2' } })).rejects.toThrow(/revision not found/);
+    await expect(run({ source: 'personahub', count: 8, records: 20, hub: { file: 'personas.jsonl' } })).rejects.toThrow(/PersonaHub@main\/personas\.jsonl: no such file at commit c{40} \(repo has: README\.md, persona\.jsonl\)/);
+    await expect(run({ source: 'personahub', count: 8, records: 20, hub: { sha256: 'B'.repeat(64) } })).rejects.toThrow(/sha256 [0-9a-f]{64} does not match the pinned sha256 b{64}/);
+
+    const pinnedCount = hub.requests.length;
+    const pinned = await run({ source: 'personahub', count: 8, records: 20, hub: { revision: SHA, sha256: sha } });
+    expect(hub.requests).toHaveLength(pinnedCount); // a cached commit needs no network, as in huggingface_hub
+    expect(pinned.provenance.personas).toMatchObject({ hub: { commit: SHA, pinned: true, from_cache: true } });
     expect(pinned.logs.some((l) => /is a branch/.test(l))).toBe(false);
-    server.close();
-    server = undefined;
+    expect(pinned.read('personas.jsonl')).toBe(a.read('personas.jsonl'));
+
+    const dir = tempDir();
+    const own = await run({ source: 'personahub', count: 8, records: 20, hub: { revision: SHA, cache_dir: 'hf-cache' } }, { pipelineDir: dir });
+    expect(own.provenance.personas).toMatchObject({ hub: { commit: SHA, pinned: true, from_cache: false } });
+    expect(existsSync(join(dir, 'hf-cache', 'datasets--proj-persona--PersonaHub', 'snapshots', SHA, 'persona.jsonl'))).toBe(true);
+
+    await hub.close();
+    hub = undefined;
     await expect(run({ source: 'personahub', count: 8, records: 20, hub: { revision: 'v4' } })).rejects.toThrow(/cannot reach http:\/\/127\.0\.0\.1/);
   });
 });

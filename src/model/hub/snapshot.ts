@@ -1,11 +1,9 @@
-import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { UserError } from '../../core/errors.js';
-import { writeFileAtomic } from '../../core/atomic.js';
-import { checkRepoId, fetchRepoRevision, type RepoFile } from './api.js';
-import { downloadRepoFile, sha256OfFile, type DownloadedFile } from './download.js';
+import { downloadRepoFile, type DownloadedFile } from './download.js';
 import { filterRepoFiles } from './patterns.js';
-import { hubSettings, repoFolderName, type HubSettings, type RepoType } from './settings.js';
+import { pinRevision } from './revision.js';
+import { hubSettings, type HubSettings, type RepoType } from './settings.js';
 
 /**
  * `snapshot_download`: pin a revision to its commit sha, pick files by allow/ignore patterns,
@@ -43,23 +41,7 @@ export async function snapshotDownload(req: SnapshotRequest): Promise<Snapshot> 
   const settings = req.settings ?? hubSettings();
   const repoType = req.repoType ?? 'model';
   const revision = req.revision ?? 'main';
-  checkRepoId(req.repo);
-  const repoDir = join(settings.cacheDir, repoFolderName(req.repo, repoType));
-  let sha: string;
-  let candidates: RepoFile[];
-  if (settings.offline) {
-    ({ sha, files: candidates } = offlineRevision(repoDir, req.repo, revision));
-  } else {
-    const info = await fetchRepoRevision(req.repo, revision, settings, { repoType, signal: req.signal });
-    sha = info.sha;
-    candidates = info.files;
-    if (revision !== sha) {
-      const ref = join(repoDir, 'refs', revision);
-      if (!ref.startsWith(join(repoDir, 'refs'))) throw new UserError('hub-revision', `bad revision name "${revision}"`);
-      mkdirSync(dirname(ref), { recursive: true });
-      writeFileAtomic(ref, sha);
-    }
-  }
+  const { repoDir, sha, files: candidates } = await pinRevision(req.repo, repoType, revision, settings, req.signal);
   const wanted = new Set(filterRepoFiles(candidates.map((f) => f.path), req.allowPatterns, req.ignorePatterns));
   const selected = candidates.filter((f) => wanted.has(f.path));
   if (selected.length === 0) {
@@ -81,28 +63,3 @@ export async function snapshotDownload(req: SnapshotRequest): Promise<Snapshot> 
   }
   return { repo: req.repo, repoType, revision, sha, dir: join(repoDir, 'snapshots', sha), files, bytesFetched: files.reduce((s, f) => s + f.bytesFetched, 0) };
 }
-
-/** HF_HUB_OFFLINE: the commit from refs/<revision> (or the sha itself) and the files its snapshot holds. */
-function offlineRevision(repoDir: string, repo: string, revision: string): { sha: string; files: RepoFile[] } {
-  let sha = revision;
-  if (!/^[0-9a-f]{40}$/.test(revision)) {
-    const ref = join(repoDir, 'refs', revision);
-    if (!existsSync(ref)) throw new UserError('hub-offline', `HF_HUB_OFFLINE is set and ${repo}@${revision} is not in the cache (${ref} missing): download it once with network access`);
-    sha = readFileSync(ref, 'utf8').trim();
-  }
-  const dir = join(repoDir, 'snapshots', sha);
-  if (!existsSync(dir)) throw new UserError('hub-offline', `HF_HUB_OFFLINE is set and the snapshot ${dir} is not in the cache`);
-  return { sha, files: walk(dir).map((path) => ({ path })) };
-}
-
-function walk(root: string, prefix = ''): string[] {
-  const out: string[] = [];
-  for (const e of readdirSync(join(root, prefix), { withFileTypes: true })) {
-    const rel = prefix ? `${prefix}/${e.name}` : e.name;
-    if (e.isDirectory()) out.push(...walk(root, rel));
-    else out.push(rel);
-  }
-  return out.sort();
-}
-
-export { sha256OfFile };

@@ -4,13 +4,16 @@ import type { AddressInfo } from 'node:net';
 
 /**
  * A local stand-in for the Hugging Face hub, speaking the parts of its HTTP API the client uses:
- * `/api/models/<repo>/revision/<rev>?blobs=true`, `/<repo>/resolve/<sha>/<path>` (regular files
+ * `/api/models/<repo>/revision/<rev>?blobs=true`, `/<repo>/resolve/<sha>/<path>` (and for dataset
+ * repos `/api/datasets/...`, `/datasets/<repo>/resolve/...`; regular files
  * served directly with a git-sha1 ETag; LFS files as a 302 to a CDN — a second server, another
  * origin, which like S3 refuses requests that carry an Authorization header — with X-Linked-Etag
  * = sha256 and X-Linked-Size), byte ranges, bearer tokens for private repos, and — for tests of
  * resume — transfers that are cut after half the bytes.
  */
 export interface FakeRepo {
+  /** Default 'model'; a dataset repo answers only under the /datasets/ routes. */
+  type?: 'model' | 'dataset';
   sha: string;
   files: Record<string, Buffer>;
   /** Paths stored in LFS (sha256 etag, served through the CDN redirect). */
@@ -49,27 +52,31 @@ export async function startFakeHub(repos: Record<string, FakeRepo>): Promise<Fak
     requests.push({ method: req.method!, url: url.pathname + url.search, range: req.headers.range, auth: req.headers.authorization });
     if (url.pathname.startsWith('/cdn/')) return send(res, 404, {}, 'the CDN is elsewhere');
     const deny = (repo: FakeRepo) => repo.token !== undefined && req.headers.authorization !== `Bearer ${repo.token}`;
-    let m = /^\/api\/models\/([^/]+\/[^/]+)\/revision\/([^/]+)$/.exec(url.pathname);
+    // The same id under the other repo type is another repo, absent here.
+    const find = (kind: string | undefined, id: string) => (repos[id] && `${repos[id].type ?? 'model'}s` === (kind ?? 'models') ? repos[id] : undefined);
+    let m = /^\/api\/(models|datasets)\/([^/]+\/[^/]+)\/revision\/([^/]+)$/.exec(url.pathname);
     if (m) {
-      const repo = repos[m[1]!];
+      const [, kind, id, revParam] = m as unknown as [string, string, string, string];
+      const repo = find(kind, id);
       if (!repo) return send(res, 404, { 'x-error-code': 'RepoNotFound' }, '{"error":"Repository not found"}');
       if (deny(repo) && repo.gated) return send(res, 403, { 'x-error-code': 'GatedRepo' }, '{"error":"Access to model is restricted"}');
       if (deny(repo)) return send(res, 401, {}, '{"error":"Invalid credentials in Authorization header"}');
-      const rev = decodeURIComponent(m[2]!);
+      const rev = decodeURIComponent(revParam);
       if (rev !== 'main' && rev !== repo.sha) return send(res, 404, { 'x-error-code': 'RevisionNotFound' }, '{"error":"Invalid rev id"}');
       const siblings = Object.entries(repo.files).map(([rfilename, b]) => ({
         rfilename, size: b.length, blobId: gitSha1(b), ...(repo.lfs?.includes(rfilename) ? { lfs: { sha256: sha256(b), size: b.length, pointerSize: 130 } } : {}),
       }));
-      return send(res, 200, { 'content-type': 'application/json' }, JSON.stringify({ id: m[1], sha: repo.sha, siblings }));
+      return send(res, 200, { 'content-type': 'application/json' }, JSON.stringify({ id, sha: repo.sha, siblings }));
     }
-    m = /^\/([^/]+\/[^/]+)\/resolve\/([0-9a-f]{40})\/(.+)$/.exec(url.pathname);
+    m = /^\/(?:(datasets)\/)?([^/]+\/[^/]+)\/resolve\/([0-9a-f]{40})\/(.+)$/.exec(url.pathname);
     if (m) {
-      const repo = repos[m[1]!];
-      const path = m[3]!.split('/').map(decodeURIComponent).join('/');
+      const [, kind, id, sha, rawPath] = m as unknown as [string, string | undefined, string, string, string];
+      const repo = find(kind, id);
+      const path = rawPath.split('/').map(decodeURIComponent).join('/');
       if (!repo) return send(res, 404, { 'x-error-code': 'RepoNotFound' }, '');
       if (deny(repo)) return send(res, 401, {}, '');
       const body = repo.files[path];
-      if (m[2] !== repo.sha || !body) return send(res, 404, { 'x-error-code': 'EntryNotFound' }, '');
+      if (sha !== repo.sha || !body) return send(res, 404, { 'x-error-code': 'EntryNotFound' }, '');
       if (repo.lfs?.includes(path)) {
         return send(res, 302, { location: `${cdnEndpoint}/cdn/${sha256(body)}`, 'x-linked-etag': `"${sha256(body)}"`, 'x-linked-size': String(body.length), 'x-repo-commit': repo.sha }, '');
       }

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, lstatSync, readFileSync, readlinkSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataError, UserError } from '../../../src/core/errors.js';
-import { filterRepoFiles, hubSettings, snapshotDownload, type HubSettings } from '../../../src/model/hub/index.js';
+import { filterRepoFiles, hubFileDownload, hubSettings, snapshotDownload, type HubSettings } from '../../../src/model/hub/index.js';
 import { tempDir } from '../../helpers/stage-context.js';
 import { gitSha1, sha256, startFakeHub, type FakeHub } from './fake-hub.js';
 
@@ -127,6 +127,36 @@ describe('hub snapshot download against a local hub', () => {
     expect(snap.sha).toBe(SHA);
     expect(snap.files.map((f) => [f.path, f.sha256])).toEqual([['config.json', sha256(files['config.json'])], ['tokenizer.json', sha256(files['tokenizer.json'])]]);
     await expect(snapshotDownload({ repo: 'org/other', settings: { ...s, offline: true } })).rejects.toThrow(/HF_HUB_OFFLINE is set and org\/other@main is not in the cache/);
+  });
+});
+
+describe('hub single-file download (hf_hub_download)', () => {
+  let hub: FakeHub;
+  const settings = (extra: Partial<HubSettings> = {}): HubSettings => ({ endpoint: hub.endpoint, cacheDir: join(tempDir(), 'hub'), offline: false, ...extra });
+  beforeAll(async () => {
+    hub = await startFakeHub({
+      'org/data': { type: 'dataset', sha: SHA, files: { 'train.jsonl': Buffer.from('{"a":1}\n'), 'big/part-0.jsonl': weights }, lfs: ['big/part-0.jsonl'] },
+    });
+  });
+  afterAll(() => hub.close());
+
+  it('fetches one file of a dataset repo into datasets--org--name, pinned to its commit', async () => {
+    const s = settings();
+    const got = await hubFileDownload({ repo: 'org/data', repoType: 'dataset', path: 'big/part-0.jsonl', settings: s });
+    expect(got).toMatchObject({ sha: SHA, pinned: false, fromCache: false, sha256: sha256(weights), url: `${hub.endpoint}/datasets/org/data/resolve/${SHA}/big/part-0.jsonl` });
+    expect(got.localPath).toBe(join(s.cacheDir, 'datasets--org--data', 'snapshots', SHA, 'big', 'part-0.jsonl'));
+    expect(existsSync(join(s.cacheDir, 'datasets--org--data', 'snapshots', SHA, 'train.jsonl'))).toBe(false);
+    const before = hub.requests.length;
+    const again = await hubFileDownload({ repo: 'org/data', repoType: 'dataset', revision: SHA, path: 'big/part-0.jsonl', sha256: sha256(weights), settings: s });
+    expect(again).toMatchObject({ fromCache: true, pinned: true, localPath: got.localPath });
+    expect(hub.requests.length).toBe(before); // a cached commit is answered without the network
+    await expect(hubFileDownload({ repo: 'org/data', repoType: 'dataset', revision: SHA, path: 'big/part-0.jsonl', sha256: '0'.repeat(64), settings: s })).rejects.toThrow(DataError);
+  });
+
+  it('keeps model and dataset repos apart and rejects paths outside the repo', async () => {
+    await expect(hubFileDownload({ repo: 'org/data', path: 'train.jsonl', settings: settings() })).rejects.toThrow(/model repo "org\/data" at revision "main": repository not found/);
+    await expect(hubFileDownload({ repo: 'org/data', repoType: 'dataset', path: '../x', settings: settings() })).rejects.toThrow(/must stay inside the repo/);
+    await expect(hubFileDownload({ repo: 'org/data', repoType: 'dataset', path: 'test.jsonl', settings: settings() })).rejects.toThrow(/org\/data@main\/test\.jsonl: no such file at commit/);
   });
 });
 
