@@ -17,7 +17,7 @@ import { buildTrainingGraph } from '../src/train/graph.js';
 import { initLora, loraSites, type LoraConfig } from '../src/train/lora.js';
 import { TrainingSession, type TokenBatch } from '../src/train/session.js';
 
-export const BENCH_LORA: LoraConfig = { r: 16, loraAlpha: 32, loraDropout: 0.05, targetModules: [...LINEAR_MODULES] };
+export const BENCH_LORA: LoraConfig = { r: 16, loraAlpha: 32, loraDropout: Number(process.env.POLYPERSONA_BENCH_DROPOUT ?? 0.05), targetModules: [...LINEAR_MODULES] };
 
 function prepare(preset: PresetName, quant: boolean, dir: string, T: number): Record<string, unknown> {
   const t0 = performance.now();
@@ -51,11 +51,11 @@ async function train(preset: PresetName, dir: string, B: number, T: number, step
   const cfg: LlamaConfig = presetConfig(preset);
   const sites = loraSites(cfg, BENCH_LORA);
   const names = {
-    loraInputs: sites.map((s) => ({ A: `lora.${s.path}.A`, B: `lora.${s.path}.B`, mask: `mask.${s.path}` })),
+    loraInputs: sites.map((s) => ({ A: `lora.${s.path}.A`, B: `lora.${s.path}.B`, mask: BENCH_LORA.loraDropout > 0 ? `mask.${s.path}` : undefined })),
     gradOutputs: sites.map((s) => ({ A: `grad.${s.path}.A`, B: `grad.${s.path}.B` })),
   };
   const t0 = performance.now();
-  const session = await TrainingSession.create(`${dir}/train.onnx`, names, sites, BENCH_LORA.r, threads);
+  const session = await TrainingSession.create(`${dir}/train.onnx`, names, sites, BENCH_LORA.r, threads, { memoryArena: process.env.POLYPERSONA_BENCH_ARENA === '1' });
   const loadSeconds = (performance.now() - t0) / 1000;
   const rssAfterLoad = process.memoryUsage().rss;
   const prng = new Prng(3);
@@ -74,7 +74,7 @@ async function train(preset: PresetName, dir: string, B: number, T: number, step
   let loss = 0;
   for (let s = 0; s <= steps; s++) {
     const tm = performance.now();
-    const masks = dropoutMasks(sites.map((x) => x.inDim), N, BENCH_LORA.loraDropout, 9, s, 0);
+    const masks = BENCH_LORA.loraDropout > 0 ? dropoutMasks(sites.map((x) => x.inDim), N, BENCH_LORA.loraDropout, 9, s, 0) : undefined;
     maskSeconds.push((performance.now() - tm) / 1000);
     const ts = performance.now();
     const out = await session.step(batch, lora, masks);

@@ -104,9 +104,7 @@ export interface ProjectionModule {
 
 export interface ProjectionSaved {
   x: string;
-  /** Per module: the (masked) LoRA input and the bottleneck u = xd · Aᵀ [N, r]. */
-  loraX: Array<string | undefined>;
-  loraMaskF: Array<string | undefined>;
+  /** Per module: the bottleneck u = xd · Aᵀ [N, r]. */
   loraU: Array<string | undefined>;
 }
 
@@ -124,16 +122,18 @@ export interface BaseWeightRef {
 export function projectionForward(g: GraphBuilder, x: string, base: BaseWeightRef, modules: ProjectionModule[]): { ys: string[]; saved: ProjectionSaved } {
   const fused = g.op('Gemm', base.bias ? [x, base.value('forward'), base.bias] : [x, base.value('forward')], { transB: 1 });
   const parts = modules.length === 1 ? [fused] : (g.op('Split', [fused, g.constInt64(modules.map((m) => m.out))], { axis: 1 }, { outputs: modules.length }) as string[]);
-  const saved: ProjectionSaved = { x, loraX: [], loraMaskF: [], loraU: [] };
+  const saved: ProjectionSaved = { x, loraU: [] };
   const ys = modules.map((m, i) => {
     if (!m.lora) {
-      saved.loraX.push(undefined); saved.loraMaskF.push(undefined); saved.loraU.push(undefined);
+      saved.loraU.push(undefined);
       return parts[i]!;
     }
-    const maskF = m.lora.mask ? g.cast(m.lora.mask, 'float32') : undefined;
-    const xd = maskF ? g.mul(x, maskF) : x;
+    // The masked input is not kept for the backward (it would hold one [N, in] float tensor per
+    // module and layer): the backward rebuilds it from x and the uint8 mask with Where, a different
+    // op, so ORT's common-subexpression elimination cannot merge the two and keep it alive.
+    const xd = m.lora.mask ? g.mul(x, g.cast(m.lora.mask, 'float32')) : x;
     const u = g.op('Gemm', [xd, m.lora.A], { transB: 1 }); // [N, r]
-    saved.loraX.push(xd); saved.loraMaskF.push(maskF); saved.loraU.push(u);
+    saved.loraU.push(u);
     return g.op('Gemm', [u, m.lora.B, parts[i]!], { transB: 1, alpha: attr.float(m.lora.scale) }); // base + s·u·Bᵀ
   });
   return { ys, saved };
@@ -153,9 +153,11 @@ export function projectionBackward(g: GraphBuilder, dys: string[], base: BaseWei
     const alpha = attr.float(m.lora.scale);
     const dB = g.op('Gemm', [dy, s.loraU[i]!], { transA: 1, alpha }); // [out, r]
     const du = g.op('Gemm', [dy, m.lora.B], { alpha }); // [N, r]
-    const dA = g.op('Gemm', [du, s.loraX[i]!], { transA: 1 }); // [r, in]
-    const maskF = s.loraMaskF[i];
-    dx = maskF ? g.add(dx, g.mul(g.matMul(du, m.lora.A), maskF)) : g.op('Gemm', [du, m.lora.A, dx]); // dx += du·A (⊙ mask)
+    const keep = m.lora.mask ? g.cast(m.lora.mask, 'bool') : undefined;
+    const zero = g.constFloat([0]);
+    const xd = keep ? g.op('Where', [keep, s.x, zero]) : s.x;
+    const dA = g.op('Gemm', [du, xd], { transA: 1 }); // [r, in]
+    dx = keep ? g.add(dx, g.op('Where', [keep, g.matMul(du, m.lora.A), zero])) : g.op('Gemm', [du, m.lora.A, dx]); // dx += du·A (⊙ mask)
     return { dA, dB };
   });
   return { dx, grads };

@@ -2,7 +2,7 @@
  * Runs the training graph: one ONNX Runtime session per training run; each step feeds a batch,
  * the current LoRA tensors (and dropout keep-masks), and reads back loss_sum and the gradients.
  */
-import { createSession, loadOrt, type InferenceSession, type OrtModule, type OrtTensor } from '../model/onnx/session.js';
+import { loadOrt, sessionOptions, type InferenceSession, type OrtModule, type OrtTensor } from '../model/onnx/session.js';
 import type { TrainingGraph } from './graph.js';
 import type { LoraSite, LoraTensors } from './lora.js';
 
@@ -22,6 +22,11 @@ export interface StepResult {
   grads: LoraTensors[];
 }
 
+export interface TrainingSessionOptions {
+  /** ONNX Runtime's CPU memory arena (default off for training). */
+  memoryArena?: boolean;
+}
+
 export class TrainingSession {
   private constructor(
     private readonly ort: OrtModule,
@@ -32,9 +37,13 @@ export class TrainingSession {
   ) {}
 
   /** `model`: serialized bytes, or the path of a saved model (needed beyond 2 GB of weights). */
-  static async create(model: Uint8Array | string, graph: Pick<TrainingGraph, 'loraInputs' | 'gradOutputs'>, sites: LoraSite[], r: number, threads: number): Promise<TrainingSession> {
+  static async create(model: Uint8Array | string, graph: Pick<TrainingGraph, 'loraInputs' | 'gradOutputs'>, sites: LoraSite[], r: number, threads: number, options: TrainingSessionOptions = {}): Promise<TrainingSession> {
     const ort = await loadOrt();
-    return new TrainingSession(ort, await createSession(model, { threads }), graph, sites, r);
+    // The CPU arena keeps freed blocks for reuse; with a training graph's many large, differently
+    // sized activations it fragments and holds far more than the live set (docs/training.md).
+    const opts = { ...sessionOptions({ threads }), enableCpuMemArena: options.memoryArena ?? false };
+    const session = typeof model === 'string' ? await ort.InferenceSession.create(model, opts) : await ort.InferenceSession.create(model, opts);
+    return new TrainingSession(ort, session, graph, sites, r);
   }
 
   /** One forward + backward. `masks` (uint8 [B·T, in] per site) when the graph has dropout. */
