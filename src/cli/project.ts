@@ -47,8 +47,16 @@ export function stageRegistry(): StageRegistry {
   return (registry ??= builtinRegistry());
 }
 
-export function openPipeline(io: CliIO, given: string | undefined): LoadedPipeline {
-  return loadPipeline(pipelinePath(io, given), stageRegistry());
+/**
+ * Loads and checks a pipeline. When the runs folder exists (`runsDirFlag` as for openStore), its
+ * `index/pipelines/` keeps parsed copies, so an unchanged pipeline is not parsed again (a cached
+ * run of 1,000 stages would otherwise spend most of its time in the YAML parser). The copies are
+ * named by content, so any runs folder gives the same result; none is created just for them.
+ */
+export function openPipeline(io: CliIO, given: string | undefined, runsDirFlag?: string): LoadedPipeline {
+  const runs = runsDir(io, runsDirFlag);
+  const parsedCacheDir = existsSync(runs) ? join(runs, 'index', 'pipelines') : undefined;
+  return loadPipeline(pipelinePath(io, given), stageRegistry(), { parsedCacheDir });
 }
 
 /** Lock files gc keeps alive: those beside pipelines in the project and in pipelines/. */

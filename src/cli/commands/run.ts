@@ -42,7 +42,7 @@ options:
 `,
   async run(argv: string[], io: CliIO): Promise<number> {
     const { values, positionals } = parseCommandArgs('run', argv, OPTIONS);
-    const pipeline = openPipeline(io, positionals[0]);
+    const pipeline = openPipeline(io, positionals[0], values['runs-dir']);
     const store = openStore(io, values['runs-dir']);
     const reporter = await createReporter(chooseReporter(io, values.json === true), io, values.verbose === true);
     let summary;

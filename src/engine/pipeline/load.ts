@@ -9,11 +9,20 @@ import { IssueList } from './issues.js';
 import { declareStages, planExpansion, type DeclaredStage, type PlanContext } from './plan.js';
 import { checkExpressionPlacement, ExpressionResolver } from './resolve.js';
 import { checkPipelineSchema } from './schema.js';
+import { readParsedCopy, serializeSnapshot, writeParsedCopy } from './parse-cache.js';
 import { PipelineSource } from './source.js';
 import { type LoadedPipeline, type PlannedStage } from './types.js';
 
+export interface LoadOptions {
+  /**
+   * A folder for parsed copies of pipeline files (e.g. `runs/index/pipelines`, see
+   * parse-cache.ts): an unchanged file is then not parsed again. Results are the same either way.
+   */
+  parsedCacheDir?: string;
+}
+
 /** Reads and checks a pipeline file. Throws a PipelineError listing every problem found. */
-export function loadPipeline(file: string, registry: StageRegistry): LoadedPipeline {
+export function loadPipeline(file: string, registry: StageRegistry, options: LoadOptions = {}): LoadedPipeline {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -21,7 +30,7 @@ export function loadPipeline(file: string, registry: StageRegistry): LoadedPipel
     const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message;
     throw new UserError('pipeline-unreadable', `cannot read pipeline file ${file}: ${reason}`, { location: { file }, cause: err });
   }
-  return parsePipeline(text, file, registry);
+  return parsePipeline(text, file, registry, options);
 }
 
 /**
@@ -30,11 +39,15 @@ export function loadPipeline(file: string, registry: StageRegistry): LoadedPipel
  * matrices, then per expansion: params against the stage's schema, needs, outs, consumes, and
  * finally cycles. Everything found is reported at once.
  */
-export function parsePipeline(text: string, file: string, registry: StageRegistry): LoadedPipeline {
-  const source = new PipelineSource(file, text);
+export function parsePipeline(text: string, file: string, registry: StageRegistry, options: LoadOptions = {}): LoadedPipeline {
+  const cacheDir = options.parsedCacheDir;
+  const snapshot = cacheDir === undefined ? undefined : readParsedCopy(cacheDir, text);
+  const source = new PipelineSource(file, text, snapshot);
+  const toStore = cacheDir !== undefined && !snapshot ? serializeSnapshot(source.snapshot()) : undefined;
   const issues = new IssueList(source);
   const doc = source.value;
-  const broken = checkPipelineSchema(doc, issues);
+  // A stored copy exists only for a text that passed this schema (its name includes the schema).
+  const broken = snapshot ? new Set<string>() : checkPipelineSchema(doc, issues);
   const root = (doc !== null && typeof doc === 'object' && !Array.isArray(doc) ? doc : {}) as Record<string, unknown>;
   const stagesRaw = root.stages !== null && typeof root.stages === 'object' && !Array.isArray(root.stages) ? (root.stages as Record<string, unknown>) : {};
   const params = (root.params !== null && typeof root.params === 'object' && !Array.isArray(root.params) ? root.params : {}) as Record<string, unknown>;
@@ -76,6 +89,7 @@ export function parsePipeline(text: string, file: string, registry: StageRegistr
   }
   issues.throwIfAny();
   if (!complete) throw new Error('parsePipeline: a stage failed to plan without reporting an issue');
+  if (cacheDir !== undefined && toStore !== undefined) writeParsedCopy(cacheDir, text, toStore);
 
   const order = topologicalOrder(declarationOrder, new Map([...planned].map(([id, s]) => [id, s.needs])));
   const stages = new Map(order.map((id) => [id, planned.get(id)!]));

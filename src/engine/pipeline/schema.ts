@@ -11,10 +11,16 @@ import type { PathSeg } from './source.js';
  * helpers that turn ajv errors into messages that name the field and suggest a spelling.
  */
 let pipelineValidator: ValidateFunction | undefined;
+let schemaText: string | undefined;
+
+/** The text of schemas/pipeline.schema.json (the parse cache's key includes it). */
+export function pipelineSchemaText(): string {
+  return (schemaText ??= readFileSync(join(packageRoot(), 'schemas', 'pipeline.schema.json'), 'utf8'));
+}
 
 function validator(): ValidateFunction {
   if (!pipelineValidator) {
-    const schema = JSON.parse(readFileSync(join(packageRoot(), 'schemas', 'pipeline.schema.json'), 'utf8')) as object;
+    const schema = JSON.parse(pipelineSchemaText()) as object;
     pipelineValidator = new Ajv({ allErrors: true, strict: false, verbose: true }).compile(schema);
   }
   return pipelineValidator;

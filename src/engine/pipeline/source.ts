@@ -1,5 +1,6 @@
-import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node, type Pair, type YAMLMap } from 'yaml';
+import type { Document, LineCounter, Node, Pair, YAMLMap } from 'yaml';
 import type { SourceLocation } from '../../core/errors.js';
+import { isAlias, isMap, isPair, isScalar, isSeq, yaml } from './yaml.js';
 import { PipelineError, type PipelineIssue } from './types.js';
 
 /** A path into the pipeline document: map keys and sequence indexes. */
@@ -56,6 +57,22 @@ export function formatPath(path: readonly PathSeg[]): string {
   return out;
 }
 
+/**
+ * What a parse leaves that later steps use, as plain JSON: the document's JS value, the
+ * expression bookkeeping and where each stage key is written. A parse cache (parse-cache.ts)
+ * stores it, so an unchanged pipeline is not parsed again; the YAML document itself (needed only
+ * to point at a problem) is then built on first use.
+ */
+export interface SourceSnapshot {
+  value: unknown;
+  expressions: SourceExpression[];
+  expressionStrings: ExpressionString[];
+  keyExpressions: Array<{ path: PathSeg[]; expressions: number[] }>;
+  unterminated: Array<{ path: PathSeg[]; offset: number }>;
+  /** Stage id -> [line, column] of its key under `stages:` (PlannedStage.location). */
+  stageKeys: Record<string, [number, number]>;
+}
+
 /** A parsed pipeline file: its JS value and the means to point back into its text. */
 export class PipelineSource {
   readonly value: unknown;
@@ -65,21 +82,37 @@ export class PipelineSource {
   readonly keyExpressions: Array<{ path: PathSeg[]; expressions: number[] }> = [];
   /** Offsets of `${{` without a closing `}}` on the same line, inside string values. */
   readonly unterminated: Array<{ path: PathSeg[]; offset: number }> = [];
-  private readonly lineCounter = new LineCounter();
-  private readonly doc: Document;
+  private lineCounter: LineCounter | undefined;
+  private parsed: Document | undefined;
   private readonly pairIndex = new WeakMap<YAMLMap, Map<string, Pair>>();
+  /** From a snapshot: stage key positions known without parsing. */
+  private readonly stageKeys: Record<string, [number, number]> | undefined;
 
-  /** Throws a PipelineError with every YAML syntax error (duplicate keys included). */
+  /**
+   * Throws a PipelineError with every YAML syntax error (duplicate keys included). With a
+   * `snapshot` of this very text (from snapshot() on an earlier parse that had no YAML errors)
+   * nothing is parsed until a position is asked for.
+   */
   constructor(
     readonly file: string,
     readonly text: string,
+    snapshot?: SourceSnapshot,
   ) {
+    if (snapshot) {
+      this.value = snapshot.value;
+      this.expressions = snapshot.expressions;
+      this.expressionStrings = snapshot.expressionStrings;
+      this.keyExpressions = snapshot.keyExpressions;
+      this.unterminated = snapshot.unterminated;
+      this.stageKeys = snapshot.stageKeys;
+      return;
+    }
     const { masked, expressions } = maskExpressions(text);
     this.expressions = expressions;
-    this.doc = parseDocument(masked, { lineCounter: this.lineCounter, prettyErrors: false, uniqueKeys: true });
-    if (this.doc.errors.length > 0) {
+    const doc = this.doc;
+    if (doc.errors.length > 0) {
       throw new PipelineError(
-        this.doc.errors.map((err): PipelineIssue => {
+        doc.errors.map((err): PipelineIssue => {
           const offset = err.pos[0];
           let message = `invalid YAML: ${err.message}`;
           if (err.code === 'DUPLICATE_KEY') {
@@ -92,15 +125,46 @@ export class PipelineSource {
         }),
       );
     }
-    if (this.doc.contents === null) {
+    if (doc.contents === null) {
       throw new PipelineError([{ location: { file, line: 1, column: 1 }, path: '', message: 'the pipeline file is empty' }]);
     }
-    this.value = this.toJs(this.doc.contents, []);
+    this.value = this.toJs(doc.contents, []);
+  }
+
+  /** The YAML document of the masked text, parsed on first use. */
+  private get doc(): Document {
+    if (!this.parsed) {
+      const { LineCounter, parseDocument } = yaml();
+      this.lineCounter = new LineCounter();
+      this.parsed = parseDocument(maskExpressions(this.text).masked, { lineCounter: this.lineCounter, prettyErrors: false, uniqueKeys: true });
+    }
+    return this.parsed;
+  }
+
+  /** The parse's results as plain JSON (see SourceSnapshot). */
+  snapshot(): SourceSnapshot {
+    const stageKeys: Record<string, [number, number]> = {};
+    const stages = (this.value as { stages?: unknown } | null)?.stages;
+    if (stages !== null && typeof stages === 'object' && !Array.isArray(stages)) {
+      for (const id of Object.keys(stages)) {
+        const { line, column } = this.locate(['stages', id], { key: true });
+        stageKeys[id] = [line ?? 1, column ?? 1];
+      }
+    }
+    return {
+      value: this.value,
+      expressions: this.expressions,
+      expressionStrings: this.expressionStrings,
+      keyExpressions: this.keyExpressions,
+      unterminated: this.unterminated,
+      stageKeys,
+    };
   }
 
   /** file:line:column of a text offset (1-based). */
   position(offset: number): SourceLocation {
-    const { line, col } = this.lineCounter.linePos(offset);
+    void this.doc; // fills lineCounter
+    const { line, col } = this.lineCounter!.linePos(offset);
     return { file: this.file, line, column: col };
   }
 
@@ -109,6 +173,10 @@ export class PipelineSource {
    * that does not exist in the text (a missing field) points at its deepest existing ancestor.
    */
   locate(path: readonly PathSeg[], options: { key?: boolean } = {}): SourceLocation {
+    if (options.key && path.length === 2 && path[0] === 'stages' && this.stageKeys && Object.prototype.hasOwnProperty.call(this.stageKeys, path[1]!)) {
+      const [line, column] = this.stageKeys[path[1]!]!;
+      return { file: this.file, line, column };
+    }
     let node: unknown = this.doc.contents;
     let keyNode: unknown;
     let found = 0;
@@ -156,6 +224,7 @@ export class PipelineSource {
   /** The text of the map key that starts at `offset`, if any. */
   private keyAt(offset: number): string | undefined {
     let text: string | undefined;
+    const { visit } = yaml();
     visit(this.doc, {
       Pair: (_key, pair) => {
         if (isScalar(pair.key) && pair.key.range?.[0] === offset) {
