@@ -13,7 +13,11 @@ export class DistinctCounter {
   constructor(readonly n: number) {}
 
   add(prediction: string): void {
-    const tokens = pySplit(prediction);
+    this.addTokens(pySplit(prediction));
+  }
+
+  /** Adds an already tokenised prediction (pySplit tokens). */
+  addTokens(tokens: readonly string[]): void {
     for (let i = 0; i + this.n <= tokens.length; i++) {
       // tokens contain no whitespace, so a space-joined key is unambiguous
       this.seen.add(this.n === 1 ? tokens[i]! : tokens.slice(i, i + this.n).join(' '));

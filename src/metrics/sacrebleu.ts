@@ -88,6 +88,44 @@ function closestLength(refLens: readonly number[], hypLen: number): number {
   return closestLen;
 }
 
+/** Sufficient statistics of one segment (one reference), to sum over any group of segments. */
+export interface SegmentStats {
+  sysLen: number;
+  refLen: number;
+  correct: number[];
+  total: number[];
+}
+
+export function segmentStats(hypothesis: string, reference: string): SegmentStats {
+  const interner = new TokenInterner();
+  const hyp = interner.intern(tokenize13a(hypothesis));
+  const ref = interner.intern(tokenize13a(reference));
+  const correct: number[] = [];
+  const total: number[] = [];
+  for (let n = 1; n <= MAX_ORDER; n++) {
+    total.push(Math.max(0, hyp.length - n + 1));
+    correct.push(clippedOverlap(ngramCounts(hyp, n, interner.size), ngramCounts(ref, n, interner.size)));
+  }
+  return { sysLen: hyp.length, refLen: ref.length, correct, total };
+}
+
+/** Corpus BLEU from per-segment statistics (same result as corpusBleu on those segments). */
+export function corpusBleuFromStats(stats: readonly SegmentStats[]): CorpusBleuResult {
+  const correct = new Array<number>(MAX_ORDER).fill(0);
+  const total = new Array<number>(MAX_ORDER).fill(0);
+  let sysLen = 0;
+  let refLen = 0;
+  for (const s of stats) {
+    sysLen += s.sysLen;
+    refLen += s.refLen;
+    for (let n = 0; n < MAX_ORDER; n++) {
+      correct[n]! += s.correct[n]!;
+      total[n]! += s.total[n]!;
+    }
+  }
+  return computeBleu(correct, total, sysLen, refLen);
+}
+
 /** sacrebleu `BLEU.compute_bleu` with smooth_method='exp', effective_order=False. */
 export function computeBleu(correct: number[], total: number[], sysLen: number, refLen: number): CorpusBleuResult {
   const bp = sysLen < refLen ? (sysLen > 0 ? Math.exp(1 - refLen / sysLen) : 0) : 1;

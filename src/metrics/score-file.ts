@@ -15,7 +15,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataError } from '../core/errors.js';
 import { writeFileAtomic } from '../core/atomic.js';
-import { corpusBleu } from './sacrebleu.js';
+import { corpusBleuFromStats, segmentStats, type SegmentStats } from './sacrebleu.js';
+import { pySplit } from './python-text.js';
 import { DistinctCounter } from './distinct.js';
 import { compareDistributions, type QuestionDistribution } from './distribution.js';
 import { CORPUS_METRICS, resolveMetrics, type MetricName } from './metric-names.js';
@@ -70,15 +71,21 @@ function mean(values: readonly number[]): number | null {
   return s / values.length;
 }
 
-function aggregate(rows: readonly RecordScores[], inputs: readonly NumberedPrediction[], metrics: readonly MetricName[]): MetricMap {
+/** Per-record inputs of the corpus metrics, computed once and summed per group. */
+interface CorpusParts {
+  bleu?: SegmentStats;
+  tokens?: string[];
+}
+
+function aggregate(rows: readonly RecordScores[], parts: readonly CorpusParts[], metrics: readonly MetricName[]): MetricMap {
   const out: MetricMap = {};
   for (const m of metrics) {
     if (m === 'bleu_corpus') {
-      out[m] = inputs.length === 0 ? null : corpusBleu(inputs.map((r) => r.record.prediction), inputs.map((r) => r.record.reference)).score;
+      out[m] = parts.length === 0 ? null : corpusBleuFromStats(parts.map((p) => p.bleu!)).score;
     } else if (m === 'distinct_1' || m === 'distinct_2') {
       const counter = new DistinctCounter(m === 'distinct_1' ? 1 : 2);
-      for (const r of inputs) counter.add(r.record.prediction);
-      out[m] = inputs.length === 0 ? null : counter.value;
+      for (const p of parts) counter.addTokens(p.tokens!);
+      out[m] = parts.length === 0 ? null : counter.value;
     } else {
       const values: number[] = [];
       for (const row of rows) {
@@ -134,9 +141,13 @@ export async function scorePredictions(inputs: readonly NumberedPrediction[], op
   const metrics = resolveMetrics(options.metrics);
   const wanted = new Set(metrics);
   const rows: RecordScores[] = [];
+  const parts: CorpusParts[] = [];
+  const wantDistinct = wanted.has('distinct_1') || wanted.has('distinct_2');
   for (let i = 0; i < inputs.length; i++) {
     if (options.signal?.aborted) throw options.signal.reason;
-    rows.push(scoreRecord(inputs[i]!.line, inputs[i]!.record, wanted));
+    const r = inputs[i]!.record;
+    rows.push(scoreRecord(inputs[i]!.line, r, wanted));
+    parts.push({ bleu: wanted.has('bleu_corpus') ? segmentStats(r.prediction, r.reference) : undefined, tokens: wantDistinct ? pySplit(r.prediction) : undefined });
     options.onRecord?.(i + 1, inputs.length);
   }
   if (metrics.some((m) => m.startsWith('bertscore_'))) {
@@ -154,13 +165,13 @@ export async function scorePredictions(inputs: readonly NumberedPrediction[], op
     n: inputs.length,
     skipped,
     metrics,
-    overall: aggregate(rows, inputs, metrics),
+    overall: aggregate(rows, parts, metrics),
     distribution: distributionSection(inputs, rows),
   };
   for (const key of by) {
     const groups: Record<string, MetricMap> = {};
     for (const [name, idx] of groupIndices(inputs, key)) {
-      groups[name] = aggregate(idx.map((i) => rows[i]!), idx.map((i) => inputs[i]!), metrics);
+      groups[name] = aggregate(idx.map((i) => rows[i]!), idx.map((i) => parts[i]!), metrics);
     }
     if (key === 'domain') result.by_domain = groups;
     else result.by_question_type = groups;

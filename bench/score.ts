@@ -1,0 +1,82 @@
+/**
+ * `npm run bench -- score [records]`: records/s of the lexical + survey metric stack
+ * (BLEU, ROUGE-1/2/L/Lsum with stemming, distinct-n, survey metrics incl. VADER) on generated
+ * records of 40–80 words, in one process. Ceiling: the same records through whitespace
+ * tokenisation only (the least any of these metrics must do). Target (issue 5): >= 6,000 records/s
+ * for the lexical metrics, 10x the Python references' ~600 records/s.
+ */
+import { Prng } from '../src/core/prng.js';
+import { pySplit } from '../src/metrics/python-text.js';
+import { scorePredictions } from '../src/metrics/score-file.js';
+import type { NumberedPrediction } from '../src/metrics/predictions-file.js';
+
+// A survey-answer vocabulary: common words, inflected forms (to exercise the stemmer), sentiment words.
+const WORDS = (
+  'i you we they it the a an and or but not never very really quite somewhat often rarely usually always ' +
+  'feel think believe prefer value trust worry enjoy appreciate struggle manage plan save spend invest ' +
+  'feeling thinking believed preferred valued trusting worried enjoying appreciated struggling managing planning saving ' +
+  'community health education technology finance environment privacy family work school doctor teacher budget ' +
+  'communities services policies decisions experiences opportunities responsibilities relationships ' +
+  'good great happy helpful important comfortable confident satisfied bad difficult stressful worried unfair ' +
+  'strongly agree disagree neutral yes no important because when while though however therefore especially ' +
+  'daily weekly monthly online local public private personal financial environmental technological educational'
+).split(' ');
+
+function generate(n: number, seed: number): NumberedPrediction[] {
+  const rng = new Prng(seed);
+  const sentence = (words: number): string => {
+    const out: string[] = [];
+    for (let i = 0; i < words; i++) out.push(WORDS[rng.int(WORDS.length)]!);
+    // sentences of 8–15 words with punctuation, first word capitalised
+    const parts: string[] = [];
+    for (let i = 0; i < out.length; ) {
+      const len = 8 + rng.int(8);
+      const s = out.slice(i, i + len).join(' ');
+      parts.push(s.charAt(0).toUpperCase() + s.slice(1) + (rng.int(5) === 0 ? '!' : '.'));
+      i += len;
+    }
+    return parts.join(' ');
+  };
+  const types = ['open', 'likert', 'yesno', 'agreement'];
+  const records: NumberedPrediction[] = [];
+  for (let i = 0; i < n; i++) {
+    const type = types[rng.int(types.length)]!;
+    records.push({
+      line: i + 1,
+      record: { id: `r${i}`, domain: `d${rng.int(10)}`, question_type: type, question_id: `q${rng.int(40)}`, reference: sentence(40 + rng.int(41)), prediction: sentence(40 + rng.int(41)) },
+    });
+  }
+  return records;
+}
+
+async function timeIt(label: string, n: number, fn: () => Promise<unknown> | unknown): Promise<number> {
+  const t0 = performance.now();
+  await fn();
+  const s = (performance.now() - t0) / 1000;
+  const rate = n / s;
+  console.log(`${label.padEnd(44)} ${s.toFixed(2).padStart(7)} s  ${Math.round(rate).toString().padStart(8)} records/s`);
+  return rate;
+}
+
+export default async function bench(args: string[]): Promise<void> {
+  const n = Number(args[0] ?? 10000);
+  const records = generate(n, 7);
+  let words = 0;
+  for (const r of records) words += pySplit(r.record.prediction).length + pySplit(r.record.reference).length;
+  console.log(`score bench: ${n} generated records, ${(words / (2 * n)).toFixed(1)} words per text on average, node ${process.version}`);
+  // warm up the JIT and the stemmer cache on a slice, as a long scoring run would be
+  await scorePredictions(records.slice(0, 500), { metrics: ['lexical', 'survey'] });
+  await timeIt('ceiling: whitespace tokenisation only', n, () => {
+    let t = 0;
+    for (const r of records) t += pySplit(r.record.prediction).length + pySplit(r.record.reference).length;
+    return t;
+  });
+  const lexical = await timeIt('lexical: bleu + bleu_corpus + rouge + distinct', n, () => scorePredictions(records, { metrics: ['lexical'] }));
+  await timeIt('distinct_1 + distinct_2, grouped', n, () => scorePredictions(records, { metrics: ['distinct'] }));
+  await timeIt('bleu + bleu_corpus', n, () => scorePredictions(records, { metrics: ['bleu'], by: [] }));
+  await timeIt('rouge1/2/L/Lsum (stemmed)', n, () => scorePredictions(records, { metrics: ['rouge'], by: [] }));
+  await timeIt('survey metrics (VADER, segmenter, answers)', n, () => scorePredictions(records, { metrics: ['survey'], by: [] }));
+  const all = await timeIt('all: lexical + survey, grouped', n, () => scorePredictions(records, { metrics: ['lexical', 'survey'] }));
+  console.log(`target >= 6000 records/s for the lexical metrics: ${lexical >= 6000 ? 'met' : 'NOT met'} (${Math.round(lexical)}); lexical + survey: ${Math.round(all)} records/s`);
+  console.log('BERTScore: not benchmarked (no encoder graph wired yet; see docs/metrics.md)');
+}
