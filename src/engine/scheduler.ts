@@ -13,6 +13,7 @@ import {
   explainStale,
   lockFilePath,
   readPipelineLock,
+  sameLock,
   writePipelineLock,
   writeRunRecord,
   type ArtifactStore,
@@ -25,7 +26,6 @@ import {
 } from './store/index.js';
 import { PolypersonaError, StageFailure } from '../core/errors.js';
 import { selectStages } from './selection.js';
-import { isDeepStrictEqual } from 'node:util';
 import { join } from 'node:path';
 
 export interface RunOptions {
@@ -364,7 +364,7 @@ function updateLockFile(
   if (Object.keys(stages).length === 0) return undefined;
   const lock: PipelineLock = { version: 1, pipeline: pipeline.name, stages };
   // Rewrite only on change: the lock file sits beside the pipeline, where editors and watchers look.
-  if (!previous || !isDeepStrictEqual(previous, lock)) writePipelineLock(path, lock, lockOptions);
+  if (!previous || !sameLock(previous, lock)) writePipelineLock(path, lock, lockOptions);
   return path;
 }
 

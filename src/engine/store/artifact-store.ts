@@ -13,8 +13,8 @@
  * until sweepStaging(). Removal is the reverse: rename the entry into .staging/ first (it vanishes
  * in one step), then delete it. An entry dir is complete iff it holds a stage.json.
  */
-import { existsSync, mkdirSync } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdir, open, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fsyncDir } from '../../core/atomic.js';
 import { PolypersonaError, UserError } from '../../core/errors.js';
@@ -88,7 +88,9 @@ export class ArtifactStore {
     const dir = this.entryDir(key);
     let text: string;
     try {
-      text = await readFile(join(dir, RECORD_FILE), 'utf8');
+      // Synchronous on purpose: one small file; a no-op run looks up every stage, and the
+      // promise API's open/stat/read/close round trips through the thread pool cost more.
+      text = readFileSync(join(dir, RECORD_FILE), 'utf8');
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;

@@ -20,6 +20,7 @@ export {
   lockedStageOf,
   lockFilePath,
   readPipelineLock,
+  sameLock,
   writePipelineLock,
   type LockReadOptions,
   type LockedStage,

@@ -8,10 +8,18 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { isMap, LineCounter, parseDocument, stringify, type Document } from 'yaml';
+import { createRequire } from 'node:module';
+import type { Document } from 'yaml';
 import { writeFileAtomic } from '../../core/atomic.js';
 import { UserError } from '../../core/errors.js';
 import type { CacheEntry } from './artifact-store.js';
+
+type YamlModule = typeof import('yaml');
+let yamlModule: YamlModule | undefined;
+/** The `yaml` package, loaded only to parse a lock file not seen before or to write one: a no-op run needs neither. */
+function yaml(): YamlModule {
+  return (yamlModule ??= createRequire(import.meta.url)('yaml') as YamlModule);
+}
 
 export interface LockedStage {
   type: string;
@@ -65,6 +73,7 @@ export function readPipelineLock(path: string, options: LockReadOptions = {}): P
 }
 
 function parseLockText(path: string, text: string): PipelineLock {
+  const { LineCounter, parseDocument } = yaml();
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false });
   const first = doc.errors[0];
@@ -97,7 +106,7 @@ function lockError(path: string, line: number | undefined, col: number | undefin
 type At = (path: Array<string | number>, message: string) => UserError;
 
 function checkLock(doc: Document, at: At): PipelineLock {
-  if (!isMap(doc.contents)) throw at([], 'expected a mapping with version, pipeline and stages');
+  if (!yaml().isMap(doc.contents)) throw at([], 'expected a mapping with version, pipeline and stages');
   const raw = doc.toJS() as Record<string, unknown>;
   if (raw.version !== 1) throw at(['version'], `version must be 1, got ${JSON.stringify(raw.version)}`);
   if (typeof raw.pipeline !== 'string') throw at(['pipeline'], 'pipeline must be a string (the pipeline name)');
@@ -150,6 +159,32 @@ export function lockedStageOf(entry: CacheEntry): LockedStage {
   };
 }
 
+/**
+ * Whether two locks hold the same data (what util.isDeepStrictEqual answers for these JSON
+ * values: member order ignored, array order not), without its cost on a 1,000-stage lock.
+ */
+export function sameLock(a: PipelineLock, b: PipelineLock): boolean {
+  return jsonEqual(a, b);
+}
+
+function jsonEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return Object.is(a, b);
+  if (Array.isArray(a) !== Array.isArray(b) || Object.getPrototypeOf(a) !== Object.getPrototypeOf(b)) return false;
+  if (Array.isArray(a)) {
+    const bs = b as unknown[];
+    if (a.length !== bs.length) return false;
+    for (let i = 0; i < a.length; i++) if (!jsonEqual(a[i], bs[i])) return false;
+    return true;
+  }
+  const ao = a as Record<string, unknown>;
+  const bo = b as Record<string, unknown>;
+  const keys = Object.keys(ao);
+  if (keys.length !== Object.keys(bo).length) return false;
+  for (const k of keys) if (!Object.prototype.hasOwnProperty.call(bo, k) || !jsonEqual(ao[k], bo[k])) return false;
+  return true;
+}
+
 /** Writes the lock file atomically; the same lock always gives the same bytes. */
 export function writePipelineLock(path: string, lock: PipelineLock, options: LockReadOptions = {}): void {
   const stages: Record<string, unknown> = {};
@@ -167,7 +202,7 @@ export function writePipelineLock(path: string, lock: PipelineLock, options: Loc
   const header =
     `# polypersona lock file for pipeline "${lock.pipeline}": per stage, its key, params, inputs, deps and output digest.\n` +
     '# Written by `polypersona run`; commit it. `polypersona verify` re-runs every stage and compares output digests.\n';
-  const body = stringify({ version: 1, pipeline: lock.pipeline, stages }, { lineWidth: 0, aliasDuplicateObjects: false });
+  const body = yaml().stringify({ version: 1, pipeline: lock.pipeline, stages }, { lineWidth: 0, aliasDuplicateObjects: false });
   const text = header + body;
   writeFileAtomic(path, text);
   if (options.parsedCacheDir) {

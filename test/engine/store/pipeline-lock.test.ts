@@ -1,9 +1,10 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { UserError } from '../../../src/core/errors.js';
-import { ArtifactStore, lockedStageOf, lockFilePath, readPipelineLock, writePipelineLock, type PipelineLock } from '../../../src/engine/store/index.js';
+import { ArtifactStore, lockedStageOf, lockFilePath, readPipelineLock, sameLock, writePipelineLock, type PipelineLock } from '../../../src/engine/store/index.js';
 import { draftFor, keyFor } from './fixtures.js';
 
 let dir: string;
@@ -119,6 +120,36 @@ describe('pipeline lock file', () => {
       `version: 1\npipeline: smoke\nstages:\n  s:\n    type: t\n    version: 1\n    key: ${h('a')}\n    params: {}\n    inputs: {}\n    deps: {}\n    outputs:\n      digest: ${h('b')}\n      files: many\n      bytes: 1\n`,
     );
     expect(() => readPipelineLock(path)).toThrow(/:12:\d+: stage s: outputs must hold/);
+  });
+});
+
+describe('sameLock', () => {
+  it('answers as util.isDeepStrictEqual does: member order ignored, array order, types and missing members not', () => {
+    const base = sample();
+    const reordered = JSON.parse(JSON.stringify(base)) as PipelineLock;
+    const p = reordered.stages.personas!;
+    reordered.stages.personas = { outputs: p.outputs, deps: p.deps, inputs: p.inputs, params: p.params, key: p.key, version: p.version, type: p.type };
+    const variants: Array<(l: PipelineLock) => void> = [
+      () => undefined,
+      (l) => ((l.stages.personas!.params as { nested: { a: unknown[] } }).nested.a.reverse()),
+      (l) => ((l.stages.personas!.params as { label: unknown }).label = 123),
+      (l) => ((l.stages.personas!.params as { seed: unknown }).seed = '7'),
+      (l) => ((l.stages.personas!.params as { nested: { a: [unknown, { b: unknown }] } }).nested.a[1].b = undefined),
+      (l) => delete (l.stages.personas!.params as { nested: { a: [unknown, { b?: unknown }] } }).nested.a[1].b,
+      (l) => ((l.stages.personas!.params as { extra?: unknown }).extra = undefined),
+      (l) => (l.stages.personas!.outputs.bytes = 1235),
+      (l) => (l.stages.personas!.params = [1, 2]),
+      (l) => (l.stages.personas!.params = { 0: 1, 1: 2 }),
+      (l) => (l.stages.personas!.params = null),
+      (l) => delete l.stages.personas,
+    ];
+    for (const change of variants) {
+      const other = JSON.parse(JSON.stringify(reordered)) as PipelineLock;
+      change(other);
+      expect(sameLock(base, other)).toBe(isDeepStrictEqual(base, other));
+      expect(sameLock(other, base)).toBe(isDeepStrictEqual(other, base));
+    }
+    expect(sameLock(base, reordered)).toBe(true);
   });
 });
 
