@@ -173,10 +173,9 @@ export function rougeScores(target: string, prediction: string, useStemmer = tru
   const p = rougeTokenize(prediction, useStemmer);
   const tLines = target.includes('\n') ? summaryLines(target).map((s) => rougeTokenize(s, useStemmer)) : target.length > 0 ? [t] : [];
   const pLines = prediction.includes('\n') ? summaryLines(prediction).map((s) => rougeTokenize(s, useStemmer)) : prediction.length > 0 ? [p] : [];
-  return {
-    rouge1: rougeN(t, p, 1),
-    rouge2: rougeN(t, p, 2),
-    rougeL: rougeL(t, p),
-    rougeLsum: rougeLsumFromLines(tLines, pLines),
-  };
+  const l = rougeL(t, p);
+  // One line each: the union LCS is the LCS itself and every LCS token is a hit, so
+  // summary-level LCS equals rougeL (both are 0 when a side has no tokens).
+  const lsum = tLines.length === 1 && pLines.length === 1 ? { ...l } : rougeLsumFromLines(tLines, pLines);
+  return { rouge1: rougeN(t, p, 1), rouge2: rougeN(t, p, 2), rougeL: l, rougeLsum: lsum };
 }

@@ -17,7 +17,7 @@ import { DataError } from '../core/errors.js';
 import { writeFileAtomic } from '../core/atomic.js';
 import { corpusBleuFromStats, segmentStats, type SegmentStats } from './sacrebleu.js';
 import { pySplit } from './python-text.js';
-import { DistinctCounter } from './distinct.js';
+import { DistinctCounter, TokenIds, ngramKeys } from './distinct.js';
 import { compareDistributions, type QuestionDistribution } from './distribution.js';
 import { CORPUS_METRICS, resolveMetrics, type MetricName } from './metric-names.js';
 import { parsePredictions, type NumberedPrediction, type SkippedLine } from './predictions-file.js';
@@ -74,7 +74,8 @@ function mean(values: readonly number[]): number | null {
 /** Per-record inputs of the corpus metrics, computed once and summed per group. */
 interface CorpusParts {
   bleu?: SegmentStats;
-  tokens?: string[];
+  unigrams?: Array<string | number>;
+  bigrams?: Array<string | number>;
 }
 
 function aggregate(rows: readonly RecordScores[], parts: readonly CorpusParts[], metrics: readonly MetricName[]): MetricMap {
@@ -84,7 +85,7 @@ function aggregate(rows: readonly RecordScores[], parts: readonly CorpusParts[],
       out[m] = parts.length === 0 ? null : corpusBleuFromStats(parts.map((p) => p.bleu!)).score;
     } else if (m === 'distinct_1' || m === 'distinct_2') {
       const counter = new DistinctCounter(m === 'distinct_1' ? 1 : 2);
-      for (const p of parts) counter.addTokens(p.tokens!);
+      for (const p of parts) counter.addKeys(m === 'distinct_1' ? p.unigrams! : p.bigrams!);
       out[m] = parts.length === 0 ? null : counter.value;
     } else {
       const values: number[] = [];
@@ -143,11 +144,17 @@ export async function scorePredictions(inputs: readonly NumberedPrediction[], op
   const rows: RecordScores[] = [];
   const parts: CorpusParts[] = [];
   const wantDistinct = wanted.has('distinct_1') || wanted.has('distinct_2');
+  const tokenIds = new TokenIds();
   for (let i = 0; i < inputs.length; i++) {
     if (options.signal?.aborted) throw options.signal.reason;
     const r = inputs[i]!.record;
     rows.push(scoreRecord(inputs[i]!.line, r, wanted));
-    parts.push({ bleu: wanted.has('bleu_corpus') ? segmentStats(r.prediction, r.reference) : undefined, tokens: wantDistinct ? pySplit(r.prediction) : undefined });
+    const ids = wantDistinct ? tokenIds.of(pySplit(r.prediction)) : undefined;
+    parts.push({
+      bleu: wanted.has('bleu_corpus') ? segmentStats(r.prediction, r.reference) : undefined,
+      unigrams: ids && ngramKeys(ids, 1),
+      bigrams: ids && ngramKeys(ids, 2),
+    });
     options.onRecord?.(i + 1, inputs.length);
   }
   if (metrics.some((m) => m.startsWith('bertscore_'))) {

@@ -79,6 +79,9 @@ export function pyIsUpper(word: string): boolean {
  * the exact decimal expansion (toFixed(100), exact for the magnitudes scored here) reveals.
  */
 export function pyRound(x: number, ndigits: number): number {
+  const scaled = Math.abs(x) * Math.pow(10, ndigits);
+  // far from a tie, toFixed's answer is Python's; only near-ties need the exact expansion
+  if (Math.abs(scaled - Math.floor(scaled) - 0.5) > 1e-6) return Number(x.toFixed(ndigits));
   const exact = Math.abs(x).toFixed(100);
   const dot = exact.indexOf('.');
   const tail = exact.slice(dot + 1 + ndigits);
