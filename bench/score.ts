@@ -78,5 +78,33 @@ export default async function bench(args: string[]): Promise<void> {
   await timeIt('survey metrics (VADER, segmenter, answers)', n, () => scorePredictions(records, { metrics: ['survey'], by: [] }));
   const all = await timeIt('all: lexical + survey, grouped', n, () => scorePredictions(records, { metrics: ['lexical', 'survey'] }));
   console.log(`target >= 6000 records/s for the lexical metrics: ${lexical >= 6000 ? 'met' : 'NOT met'} (${Math.round(lexical)}); lexical + survey: ${Math.round(all)} records/s`);
-  console.log('BERTScore: not benchmarked (no encoder graph wired yet; see docs/metrics.md)');
+  await bertScoreBench(records.slice(0, Math.min(n, 2000)));
+}
+
+/** BERTScore with a tiny random encoder (H 64, 2 layers, 4 heads) and a word-hash tokeniser. */
+async function bertScoreBench(records: NumberedPrediction[]): Promise<void> {
+  const { buildBertEncoderGraph, embedSequences } = await import('../src/metrics/bertscore/encoder.js');
+  const { randomBertWeights } = await import('../src/metrics/bertscore/random-encoder.js');
+  const { bertScore } = await import('../src/metrics/bertscore/score.js');
+  const { sessionFromGraph } = await import('../src/model/onnx/session.js');
+  const config = { hiddenSize: 64, numHeads: 4, intermediateSize: 256, layers: 2, layerNormEps: 1e-12, positionOffset: 2 };
+  const vocab = 4096;
+  const session = await sessionFromGraph(await buildBertEncoderGraph(config, randomBertWeights(config, { vocab, positions: 160 }, 7)), { threads: 1 });
+  // ids: 0 = <s>, 1 = <pad>, 2 = </s>; words hashed into 3..vocab-1
+  const tokenize = (text: string): number[] => {
+    const ids = [0];
+    for (const w of pySplit(text.toLowerCase())) {
+      let h = 2166136261;
+      for (let i = 0; i < w.length; i++) h = Math.imul(h ^ w.charCodeAt(i), 16777619) >>> 0;
+      ids.push(3 + (h % (vocab - 3)));
+    }
+    ids.push(2);
+    return ids;
+  };
+  const n = records.length;
+  await timeIt(`bertscore (tiny encoder, 1 thread, ${n} records)`, n, async () => {
+    const preds = await embedSequences(session as never, records.map((r) => tokenize(r.record.prediction)), { padId: 1, batchSize: 32 });
+    const refs = await embedSequences(session as never, records.map((r) => tokenize(r.record.reference)), { padId: 1, batchSize: 32 });
+    return bertScore(preds, refs, { specialIds: new Set([0, 1, 2]), idf: true });
+  });
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Prng } from '../../../src/core/prng.js';
+import { randomBertWeights } from '../../../src/metrics/bertscore/random-encoder.js';
 import type { HostTensor } from '../../../src/model/tensor.js';
 import { buildBertEncoderGraph, embedSequences, type BertEncoderConfig, type EncoderSession } from '../../../src/metrics/bertscore/encoder.js';
 import { bertScore } from '../../../src/metrics/bertscore/score.js';
@@ -10,36 +10,7 @@ const P = 48;
 const cfg: BertEncoderConfig = { hiddenSize: 16, numHeads: 2, intermediateSize: 24, layers: 2, layerNormEps: 1e-12, positionOffset: 2 };
 
 function tinyWeights(seed: number): Map<string, HostTensor> {
-  const rng = new Prng(seed);
-  const w = new Map<string, HostTensor>();
-  const t = (name: string, shape: number[], scale = 0.2, base = 0): void => {
-    const n = shape.reduce((a, b) => a * b, 1);
-    const data = new Float32Array(n);
-    for (let i = 0; i < n; i++) data[i] = base + scale * rng.normal();
-    w.set(name, { dtype: 'F32', shape, data });
-  };
-  const H = cfg.hiddenSize;
-  t('embeddings.word_embeddings.weight', [V, H], 1);
-  t('embeddings.position_embeddings.weight', [P, H], 0.5);
-  t('embeddings.token_type_embeddings.weight', [2, H], 0.5);
-  t('embeddings.LayerNorm.weight', [H], 0.1, 1);
-  t('embeddings.LayerNorm.bias', [H], 0.1);
-  for (let l = 0; l < 3; l++) {
-    const p = `encoder.layer.${l}`;
-    for (const m of ['attention.self.query', 'attention.self.key', 'attention.self.value', 'attention.output.dense']) {
-      t(`${p}.${m}.weight`, [H, H], 0.3);
-      t(`${p}.${m}.bias`, [H], 0.1);
-    }
-    t(`${p}.intermediate.dense.weight`, [cfg.intermediateSize, H], 0.3);
-    t(`${p}.intermediate.dense.bias`, [cfg.intermediateSize], 0.1);
-    t(`${p}.output.dense.weight`, [H, cfg.intermediateSize], 0.3);
-    t(`${p}.output.dense.bias`, [H], 0.1);
-    for (const ln of ['attention.output.LayerNorm', 'output.LayerNorm']) {
-      t(`${p}.${ln}.weight`, [H], 0.1, 1);
-      t(`${p}.${ln}.bias`, [H], 0.1);
-    }
-  }
-  return w;
+  return randomBertWeights(cfg, { vocab: V, positions: P, layers: 3 }, seed);
 }
 
 /** Float64 reference of one unpadded sequence: hidden states after cfg.layers layers, [T][H]. */
