@@ -9,7 +9,8 @@ import { IssueList } from './issues.js';
 import { declareStages, planExpansion, type DeclaredStage, type PlanContext } from './plan.js';
 import { checkExpressionPlacement, ExpressionResolver } from './resolve.js';
 import { checkPipelineSchema } from './schema.js';
-import { readParsedCopy, serializeSnapshot, writeParsedCopy } from './parse-cache.js';
+import { ParamsMemo } from './params-memo.js';
+import { paramsMemoPath, readParsedCopy, serializeSnapshot, writeParsedCopy } from './parse-cache.js';
 import { PipelineSource } from './source.js';
 import { type LoadedPipeline, type PlannedStage } from './types.js';
 
@@ -61,6 +62,8 @@ export function parsePipeline(text: string, file: string, registry: StageRegistr
     registry,
     params,
     pipelineDir: dirname(absFile),
+    // Beside a parsed copy only: a text that cannot have one is parsed and validated every time.
+    ...(cacheDir !== undefined && (snapshot || toStore !== undefined) ? { paramsMemo: new ParamsMemo(paramsMemoPath(cacheDir, text)) } : {}),
   };
   const declared = declareStages(stagesRaw, broken, ctx);
   const byId = new Map<string, DeclaredStage>(declared.map((d) => [d.id, d]));
@@ -90,6 +93,7 @@ export function parsePipeline(text: string, file: string, registry: StageRegistr
   issues.throwIfAny();
   if (!complete) throw new Error('parsePipeline: a stage failed to plan without reporting an issue');
   if (cacheDir !== undefined && toStore !== undefined) writeParsedCopy(cacheDir, text, toStore);
+  ctx.paramsMemo?.save();
 
   const order = topologicalOrder(declarationOrder, new Map([...planned].map(([id, s]) => [id, s.needs])));
   const stages = new Map(order.map((id) => [id, planned.get(id)!]));

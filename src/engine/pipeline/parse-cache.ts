@@ -23,6 +23,11 @@ export function parsedCopyPath(dir: string, text: string): string {
   return join(dir, `${hash.digest('hex')}.json`);
 }
 
+/** Where the params validation memo of `text` lives in `dir` (params-memo.ts). */
+export function paramsMemoPath(dir: string, text: string): string {
+  return parsedCopyPath(dir, text).replace(/\.json$/, '.params.json');
+}
+
 /** The stored snapshot of `text`; undefined when there is none or it is unreadable (then it is parsed again). */
 export function readParsedCopy(dir: string, text: string): SourceSnapshot | undefined {
   const path = parsedCopyPath(dir, text);
@@ -57,7 +62,8 @@ export function writeParsedCopy(dir: string, text: string, serialized: string): 
   }
 }
 
-function jsonExact(value: unknown): boolean {
+/** Whether JSON.parse(JSON.stringify(value)) gives back exactly `value`. */
+export function jsonExact(value: unknown): boolean {
   if (typeof value === 'number') return Number.isFinite(value) && !Object.is(value, -0);
   if (value === null || typeof value === 'string' || typeof value === 'boolean') return true;
   if (Array.isArray(value)) return value.every(jsonExact);

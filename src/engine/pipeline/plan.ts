@@ -6,6 +6,7 @@ import type { StageRegistry } from '../registry.js';
 import { suggest } from './suggest.js';
 import type { IssueList } from './issues.js';
 import { expandedId, expandMatrix, pairExpansions, type MatrixSpec, type Scalar } from './matrix.js';
+import type { ParamsMemo } from './params-memo.js';
 import type { ExpressionResolver, ResolveScope } from './resolve.js';
 import { describeValue, pointerToPath, propertyNamesAt, unknownField } from './schema.js';
 import type { PathSeg, PipelineSource } from './source.js';
@@ -32,6 +33,8 @@ export interface PlanContext {
   registry: StageRegistry;
   params: Record<string, unknown>;
   pipelineDir: string;
+  /** Answers params validation from an earlier load of the same text when it can (params-memo.ts). */
+  paramsMemo?: ParamsMemo;
 }
 
 /** Type, definition and matrix of each stage; problems go to ctx.issues. */
@@ -154,7 +157,11 @@ export function planExpansion(declared: DeclaredStage, combo: MatrixCombo | unde
 
   // An unresolved expression would only add a confusing type error on top of its own.
   const validated: ReturnType<typeof validateStageParams<Record<string, unknown>>> =
-    ctx.issues.reported > errorsBefore ? { ok: false, issues: [] } : validateStageParams<Record<string, unknown>>(definition, rawParams);
+    ctx.issues.reported > errorsBefore
+      ? { ok: false, issues: [] }
+      : ctx.paramsMemo
+        ? ctx.paramsMemo.validate(id, definition, rawParams)
+        : validateStageParams<Record<string, unknown>>(definition, rawParams);
   let params: Record<string, unknown> = rawParams;
   if (validated.ok) params = validated.params;
   else {

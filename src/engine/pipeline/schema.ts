@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import { createRequire } from 'node:module';
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import { packageRoot } from '../../core/paths.js';
 import { suggest } from './suggest.js';
 import type { IssueList } from './issues.js';
@@ -21,6 +22,8 @@ export function pipelineSchemaText(): string {
 function validator(): ValidateFunction {
   if (!pipelineValidator) {
     const schema = JSON.parse(pipelineSchemaText()) as object;
+    // Loaded here, not at import: a pipeline from the parse cache skips this check (parse-cache.ts).
+    const { Ajv } = createRequire(import.meta.url)('ajv') as typeof import('ajv');
     pipelineValidator = new Ajv({ allErrors: true, strict: false, verbose: true }).compile(schema);
   }
   return pipelineValidator;

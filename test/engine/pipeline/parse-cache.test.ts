@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { StageDefinition } from '../../../src/engine/contract.js';
 import { parsePipeline, PipelineError, type LoadedPipeline } from '../../../src/engine/pipeline/index.js';
-import { parsedCopyPath } from '../../../src/engine/pipeline/parse-cache.js';
+import { paramsMemoPath, parsedCopyPath } from '../../../src/engine/pipeline/parse-cache.js';
 import { StageRegistry } from '../../../src/engine/registry.js';
 import { designExample, testRegistry, testStages } from './fixtures.js';
 
@@ -81,7 +81,7 @@ describe('the pipeline parse cache', () => {
     const edited = designExample.replace('count: 40', 'count: 41');
     const p = parsePipeline(edited, FILE, testRegistry(), { parsedCacheDir: dir });
     expect(p.stages.get('personas')!.params).toEqual({ count: 41, seed: 7 });
-    expect(readdirSync(dir).filter((f) => f.endsWith('.json'))).toHaveLength(2);
+    expect(readdirSync(dir).filter((f) => f.endsWith('.json') && !f.endsWith('.params.json'))).toHaveLength(2);
     expect(parsePipeline(designExample, FILE, testRegistry(), { parsedCacheDir: dir }).stages.get('personas')!.params).toEqual({ count: 40, seed: 7 });
   });
 
@@ -133,5 +133,43 @@ describe('the pipeline parse cache', () => {
       expect(Object.is(p.params.x, value === '.inf' ? Infinity : -0)).toBe(true);
     }
     expect(existsSync(dir) ? readdirSync(dir) : []).toEqual([]);
+  });
+
+  it('answers params validation from the memo while schema and raw params match, and asks ajv when a schema changes', () => {
+    const dir = tempDir();
+    parsePipeline(designExample, FILE, testRegistry(), { parsedCacheDir: dir });
+    const path = paramsMemoPath(dir, designExample);
+    const memo = JSON.parse(readFileSync(path, 'utf8')) as { stages: Record<string, { p: string }> };
+    expect(JSON.parse(memo.stages.base!.p)).toEqual({ preset: 'tiny', seed: 7 });
+    // The memo is what a cached load uses: a doctored entry shows through.
+    memo.stages.base!.p = JSON.stringify({ preset: 'small', seed: 7 });
+    writeFileSync(path, JSON.stringify(memo));
+    expect(parsePipeline(designExample, FILE, testRegistry(), { parsedCacheDir: dir }).stages.get('base')!.params).toEqual({ preset: 'small', seed: 7 });
+    // Another schema for quantize (a new default): validated afresh, and the memo follows.
+    const changed = new StageRegistry();
+    for (const s of testStages) {
+      if (s.type !== 'quantize') changed.register(s);
+      else {
+        const schema = s.paramsSchema as { properties: Record<string, object> };
+        changed.register({ ...s, paramsSchema: { ...schema, properties: { ...schema.properties, group: { type: 'string', default: 'rows' } } } } as StageDefinition);
+      }
+    }
+    const p = parsePipeline(designExample, FILE, changed, { parsedCacheDir: dir });
+    expect(p.stages.get('quantized')!.params).toEqual({ bits: 4, block_size: 32, group: 'rows' });
+    const after = JSON.parse(readFileSync(path, 'utf8')) as { stages: Record<string, { p: string }> };
+    expect(JSON.parse(after.stages.quantized!.p)).toEqual({ bits: 4, block_size: 32, group: 'rows' });
+    expect(parsePipeline(designExample, FILE, testRegistry(), { parsedCacheDir: dir }).stages.get('quantized')!.params).toEqual({ bits: 4, block_size: 32 });
+  });
+
+  it('ignores a memo written by another validator or damaged', () => {
+    const dir = tempDir();
+    parsePipeline(designExample, FILE, testRegistry(), { parsedCacheDir: dir });
+    const path = paramsMemoPath(dir, designExample);
+    const memo = JSON.parse(readFileSync(path, 'utf8')) as { validator: string; stages: Record<string, { p: string }> };
+    memo.stages.base!.p = JSON.stringify({ preset: 'small', seed: 7 });
+    for (const text of [JSON.stringify({ ...memo, validator: 'ajv 0.0.0 {}' }), JSON.stringify({ ...memo, format: 0 }), '{"format": 1, "stag']) {
+      writeFileSync(path, text);
+      expect(parsePipeline(designExample, FILE, testRegistry(), { parsedCacheDir: dir }).stages.get('base')!.params).toEqual({ preset: 'tiny', seed: 7 });
+    }
   });
 });
