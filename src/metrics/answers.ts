@@ -93,10 +93,22 @@ function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
+const phraseRegExps = new Map<string, RegExp>();
+
+/** A whole-words, case-insensitive matcher for a label phrase (compiled once per phrase). */
+function phraseRegExp(phrase: string): RegExp {
+  let re = phraseRegExps.get(phrase);
+  if (!re) {
+    re = new RegExp(`(?<![\\p{L}\\p{N}])${escapeRegExp(phrase).replace(/\s+/g, '\\s+')}(?![\\p{L}\\p{N}])`, 'iu');
+    if (phraseRegExps.size < 10_000) phraseRegExps.set(phrase, re);
+  }
+  return re;
+}
+
 function byLabel(text: string, phrases: ReadonlyArray<[number, string]>, points: number): ExtractedAnswer | null {
   let best: { index: number; length: number; level: number } | null = null;
   for (const [levelIndex, phrase] of phrases) {
-    const re = new RegExp(`(?<![\\p{L}\\p{N}])${escapeRegExp(phrase).replace(/\s+/g, '\\s+')}(?![\\p{L}\\p{N}])`, 'iu');
+    const re = phraseRegExp(phrase);
     const m = re.exec(text);
     if (!m) continue;
     if (best === null || m.index < best.index || (m.index === best.index && m[0].length > best.length)) {

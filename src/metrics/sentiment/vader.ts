@@ -150,7 +150,14 @@ function negationCheck(valence: number, lower: readonly string[], startI: number
   return valence;
 }
 
+// Every word of a multi-word SPECIAL_CASES or BOOSTER key. A sequence built from words none of
+// which is here cannot match any key, so specialIdiomsCheck may return early (same result).
+const IDIOM_WORDS = new Set([...SPECIAL_CASES.keys(), ...[...BOOSTER.keys()].filter((k) => k.includes(' '))].flatMap((k) => k.split(' ')));
+
 function specialIdiomsCheck(valence: number, lower: readonly string[], i: number): number {
+  let possible = false;
+  for (let j = i - 3; j <= i + 2 && !possible; j++) if (j >= 0 && j < lower.length && IDIOM_WORDS.has(lower[j]!)) possible = true;
+  if (!possible) return valence;
   const onezero = `${lower[i - 1]} ${lower[i]}`;
   const twoonezero = `${lower[i - 2]} ${lower[i - 1]} ${lower[i]}`;
   const twoone = `${lower[i - 2]} ${lower[i - 1]}`;
