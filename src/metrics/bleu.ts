@@ -11,7 +11,7 @@
  * `bleu(prediction, reference)` tokenises like the replication: `text.lower().split()`.
  */
 import { fsum, lowerWhitespaceTokens } from './python-text.js';
-import { TokenInterner, clippedOverlap, ngramCounts, type NgramKey } from './ngrams.js';
+import { TokenInterner, clippedMatchesUpTo, clippedOverlap, ngramCounts, type NgramKey } from './ngrams.js';
 
 export interface SentenceBleuOptions {
   /** N-gram weights; default uniform over 1..4. */
@@ -46,21 +46,26 @@ export function sentenceBleu(references: readonly (readonly string[])[], hypothe
   const hypIds = interner.intern(hypothesis);
   const refIds = references.map((r) => interner.intern(r));
   const vocab = interner.size;
-  const numerators: number[] = [];
-  const denominators: number[] = [];
-  for (let n = 1; n <= weights.length; n++) {
-    const hypCounts = hypIds.length >= n ? ngramCounts(hypIds, n, vocab) : new Map<NgramKey, number>();
-    // max over references of each n-gram's count (NLTK: max_counts)
-    let maxRef = new Map<NgramKey, number>();
-    for (const ids of refIds) {
-      const counts = ngramCounts(ids, n, vocab);
-      if (refIds.length === 1) maxRef = counts;
-      else for (const [k, c] of counts) if (c > (maxRef.get(k) ?? 0)) maxRef.set(k, c);
+  let numerators: number[];
+  let denominators: number[];
+  if (refIds.length === 1) {
+    // one reference (the common case): a single pass over all orders
+    const { matches, totals } = clippedMatchesUpTo(hypIds, refIds[0]!, weights.length, vocab);
+    numerators = matches;
+    denominators = totals.map((t) => Math.max(1, t));
+  } else {
+    numerators = [];
+    denominators = [];
+    for (let n = 1; n <= weights.length; n++) {
+      const hypCounts = hypIds.length >= n ? ngramCounts(hypIds, n, vocab) : new Map<NgramKey, number>();
+      // max over references of each n-gram's count (NLTK: max_counts)
+      const maxRef = new Map<NgramKey, number>();
+      for (const ids of refIds) for (const [k, c] of ngramCounts(ids, n, vocab)) if (c > (maxRef.get(k) ?? 0)) maxRef.set(k, c);
+      let total = 0;
+      for (const c of hypCounts.values()) total += c;
+      numerators.push(clippedOverlap(hypCounts, maxRef));
+      denominators.push(Math.max(1, total));
     }
-    let total = 0;
-    for (const c of hypCounts.values()) total += c;
-    numerators.push(clippedOverlap(hypCounts, maxRef));
-    denominators.push(Math.max(1, total));
   }
   if (numerators[0] === 0) return 0;
   const hypLen = hypothesis.length;

@@ -55,3 +55,40 @@ export function clippedOverlap(a: Map<NgramKey, number>, b: Map<NgramKey, number
   }
   return overlap;
 }
+
+/**
+ * Clipped n-gram matches of `hyp` against one reference for orders 1..maxOrder in a single pass:
+ * matches[n-1] = Σ_g min(count_hyp(g), count_ref(g)) over n-grams g, totals[n-1] = number of hyp
+ * n-grams. Each hyp n-gram consumes one remaining reference copy, which is the same sum.
+ */
+export function clippedMatchesUpTo(hyp: Int32Array, ref: Int32Array, maxOrder: number, vocabSize: number): { matches: number[]; totals: number[] } {
+  const base = Math.max(vocabSize, 2);
+  const numeric = Math.pow(base, maxOrder) * maxOrder < Number.MAX_SAFE_INTEGER;
+  const key = (ids: Int32Array, i: number, n: number): NgramKey => {
+    if (!numeric) return `${n}:${Array.from(ids.subarray(i, i + n)).join(',')}`;
+    let k = 0;
+    for (let j = 0; j < n; j++) k = k * base + ids[i + j]!;
+    return k * maxOrder + (n - 1);
+  };
+  const remaining = new Map<NgramKey, number>();
+  for (let n = 1; n <= maxOrder; n++) {
+    for (let i = 0; i + n <= ref.length; i++) {
+      const k = key(ref, i, n);
+      remaining.set(k, (remaining.get(k) ?? 0) + 1);
+    }
+  }
+  const matches = new Array<number>(maxOrder).fill(0);
+  const totals = new Array<number>(maxOrder).fill(0);
+  for (let n = 1; n <= maxOrder; n++) {
+    for (let i = 0; i + n <= hyp.length; i++) {
+      totals[n - 1]!++;
+      const k = key(hyp, i, n);
+      const c = remaining.get(k);
+      if (c !== undefined && c > 0) {
+        matches[n - 1]!++;
+        remaining.set(k, c - 1);
+      }
+    }
+  }
+  return { matches, totals };
+}

@@ -4,7 +4,7 @@
  * returned on a 0–1 scale (sacrebleu's score / 100).
  */
 import { pySplit } from './python-text.js';
-import { TokenInterner, clippedOverlap, ngramCounts } from './ngrams.js';
+import { TokenInterner, clippedMatchesUpTo, clippedOverlap, ngramCounts } from './ngrams.js';
 
 const MAX_ORDER = 4;
 
@@ -100,13 +100,8 @@ export function segmentStats(hypothesis: string, reference: string): SegmentStat
   const interner = new TokenInterner();
   const hyp = interner.intern(tokenize13a(hypothesis));
   const ref = interner.intern(tokenize13a(reference));
-  const correct: number[] = [];
-  const total: number[] = [];
-  for (let n = 1; n <= MAX_ORDER; n++) {
-    total.push(Math.max(0, hyp.length - n + 1));
-    correct.push(clippedOverlap(ngramCounts(hyp, n, interner.size), ngramCounts(ref, n, interner.size)));
-  }
-  return { sysLen: hyp.length, refLen: ref.length, correct, total };
+  const { matches, totals } = clippedMatchesUpTo(hyp, ref, MAX_ORDER, interner.size);
+  return { sysLen: hyp.length, refLen: ref.length, correct: matches, total: totals };
 }
 
 /** Corpus BLEU from per-segment statistics (same result as corpusBleu on those segments). */
