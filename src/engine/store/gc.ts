@@ -1,9 +1,12 @@
 /**
  * Garbage collection of the artifact cache: keep what a lock file or one of the last N runs of
  * each pipeline references, remove the rest. Keys currently locked by a live writer are kept too.
+ * The parse caches under runs/index/ (parsed copies of pipeline and lock files, named by content)
+ * are emptied as well: they only grow otherwise, and the next load of a file rebuilds its copy.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
+import { join } from 'node:path';
 import type { ArtifactStore } from './artifact-store.js';
 import { treeBytes } from './artifact-store.js';
 import { listRunRecords } from './history.js';
@@ -34,6 +37,8 @@ export interface GcResult {
   removed: Array<{ key: string; bytes: number }>;
   kept: number;
   freedBytes: number;
+  /** Parsed copies removed from runs/index/ (pipelines/, locks/). */
+  indexFiles: number;
 }
 
 /** Removes every cache entry not in `keep` (with dryRun, only reports what it would remove). */
@@ -51,7 +56,22 @@ export async function garbageCollect(store: ArtifactStore, keep: Set<string>, op
     removed.push({ key, bytes });
     freedBytes += bytes;
   }
-  return { removed, kept, freedBytes };
+  return { removed, kept, freedBytes, indexFiles: clearIndex(store.runsDir, opts.dryRun) };
+}
+
+/** Removes the files of runs/index/{pipelines,locks}; a reader racing with this re-parses. Returns how many. */
+function clearIndex(runsDir: string, dryRun: boolean): number {
+  let count = 0;
+  for (const sub of ['pipelines', 'locks']) {
+    const dir = join(runsDir, 'index', sub);
+    if (!existsSync(dir)) continue;
+    for (const name of readdirSync(dir)) {
+      if (!name.endsWith('.json')) continue;
+      if (!dryRun) rmSync(join(dir, name), { force: true });
+      count++;
+    }
+  }
+  return count;
 }
 
 function isLockedByLiveWriter(lockPath: string): boolean {

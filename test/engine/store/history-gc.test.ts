@@ -121,6 +121,19 @@ describe('gc', () => {
     expect(readdirSync(join(runsDir, 'cache', '.staging'))).toEqual([]);
   });
 
+  it('empties the parse caches under runs/index (dry-run only counts them)', async () => {
+    const dirs = ['pipelines', 'locks'].map((d) => join(runsDir, 'index', d));
+    for (const d of dirs) {
+      mkdirSync(d, { recursive: true });
+      writeFileSync(join(d, `${'a'.repeat(64)}.json`), '{}');
+    }
+    writeFileSync(join(dirs[0]!, `${'a'.repeat(64)}.params.json`), '{}');
+    expect((await garbageCollect(store, new Set(), { dryRun: true })).indexFiles).toBe(3);
+    expect(dirs.map((d) => readdirSync(d).length)).toEqual([2, 1]);
+    expect((await garbageCollect(store, new Set(), { dryRun: false })).indexFiles).toBe(3);
+    expect(dirs.map((d) => readdirSync(d).length)).toEqual([0, 0]);
+  });
+
   it('keeps an entry whose lock is held from another host', async () => {
     await publish(7, 10);
     writeFileSync(store.lockPath(keyFor(7)), JSON.stringify({ pid: 1, hostname: `not-${hostname()}`, startedAt: 'x' }));
