@@ -5,10 +5,12 @@
  *   - `run` with everything cached (target < 1.5 s),
  *   - `status`.
  * Ceiling printed beside it: `node -e 0` (bare Node start-up) on the same machine, same run.
+ * Wall time on a shared machine is noisy, so each figure comes with the CPU time (user + sys) of
+ * the process, read with bash's `times` in extra runs, and the load average.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -39,6 +41,22 @@ function timeCli(args: string[], cwd: string, repeats: number): number[] {
   return times;
 }
 
+/** CPU seconds (user + sys) of `polypersona ARGS` per run, from bash's `times`; [] without bash. */
+function cpuCli(args: string[], cwd: string, repeats: number): number[] {
+  const cpu: number[] = [];
+  for (let r = 0; r < repeats; r++) {
+    const res = spawnSync('bash', ['-c', '"$0" "$@" >/dev/null 2>&1; times', process.execPath, CLI, ...args], { cwd, env: { ...process.env, CI: '1' }, encoding: 'utf8' });
+    const children = res.status === 0 ? res.stdout.trim().split('\n')[1] : undefined;
+    const m = children ? /^(\d+)m([\d.]+)s (\d+)m([\d.]+)s$/.exec(children.trim()) : null;
+    if (!m) return [];
+    cpu.push((Number(m[1]) * 60 + Number(m[2]) + Number(m[3]) * 60 + Number(m[4])) * 1000);
+  }
+  return cpu;
+}
+
+const cpusCount = (): number => availableParallelism();
+const load = (): string => loadavg().map((l) => l.toFixed(1)).join(' ');
+
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 export async function pipelineBench(stages = 1000): Promise<void> {
@@ -62,11 +80,16 @@ export async function pipelineBench(stages = 1000): Promise<void> {
       spawnSync(process.execPath, ['-e', '0']);
       bare.push(Number(process.hrtime.bigint() - t) / 1e6);
     }
+    const loadBefore = load();
     const noop = timeCli(['run'], dir, 5);
     const status = timeCli(['status'], dir, 3);
+    const noopCpu = cpuCli(['run'], dir, 3);
+    const statusCpu = cpuCli(['status'], dir, 3);
+    const cpu = (xs: number[]): string => (xs.length ? `; CPU (user+sys) median ${median(xs).toFixed(0)} ms` : '');
+    console.log(`load average before / after: ${loadBefore} / ${load()} (on ${cpusCount()} cores)`);
     console.log(`ceiling: bare \`node -e 0\` ${median(bare).toFixed(0)} ms; \`polypersona --version\` ${median(nodeStart).toFixed(0)} ms`);
-    console.log(`no-op re-run, ${stages} stages all cached: median ${median(noop).toFixed(0)} ms (min ${Math.min(...noop).toFixed(0)}) — target < 1500 ms ${median(noop) < 1500 ? 'MET' : 'NOT MET'}`);
-    console.log(`status, ${stages} stages: median ${median(status).toFixed(0)} ms`);
+    console.log(`no-op re-run, ${stages} stages all cached: median ${median(noop).toFixed(0)} ms (min ${Math.min(...noop).toFixed(0)})${cpu(noopCpu)} — target < 1500 ms ${median(noop) < 1500 ? 'MET' : 'NOT MET'}`);
+    console.log(`status, ${stages} stages: median ${median(status).toFixed(0)} ms (min ${Math.min(...status).toFixed(0)})${cpu(statusCpu)}`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
