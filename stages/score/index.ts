@@ -17,7 +17,7 @@ const stage: StageDefinition<ScoreParams> = {
   version: 1,
   description: 'Scores predictions.jsonl: BLEU (NLTK/sacrebleu), ROUGE (rouge-score), distinct-n, survey metrics, distribution fidelity; writes metrics.json + records.jsonl',
   produces: 'scores',
-  consumes: { predictions: { kinds: ['predictions'] } },
+  consumes: { predictions: { kinds: ['predictions'] }, encoder: { kinds: ['model'], optional: true } },
   paramsSchema: readJsonAsset(import.meta.url, 'params.schema.json'),
   async run(ctx) {
     const { join } = await import('node:path');
@@ -30,15 +30,21 @@ const stage: StageDefinition<ScoreParams> = {
     const file = join(input.dir, 'predictions.jsonl');
     if (!existsSync(file)) throw new UserError('missing-predictions', `stage "${ctx.stageId}": input "${input.stageId}" has no predictions.jsonl in ${input.dir}`);
     const metrics = resolveMetrics(ctx.params.metrics);
+    let bertscore: import('../../src/metrics/score-file.js').BertScoreFn | undefined;
+    const bs = ctx.params.bertscore;
     if (metrics.some((m) => m.startsWith('bertscore_'))) {
-      // The encoder graph comes from the model engine's ONNX builder; until it is wired here,
-      // ask for the other metrics rather than silently dropping these.
-      throw new UserError('bertscore-unavailable', `stage "${ctx.stageId}": bertscore needs an encoder model, which the score stage cannot load yet; remove "bertscore" from metrics`);
+      const encoder = ctx.optionalInput('model');
+      if (!encoder) {
+        throw new UserError('bertscore-needs-encoder', `stage "${ctx.stageId}": bertscore needs an encoder model in needs: (a BERT/RoBERTa model dir, e.g. a fetch-model stage for ${bs.model_type})`);
+      }
+      const { bertScoreFromModelDir } = await import('../../src/metrics/bertscore/from-model-dir.js');
+      bertscore = await bertScoreFromModelDir(encoder.dir, { numLayers: bs.num_layers, idf: bs.idf, baseline: bs.rescale_with_baseline ? bs.baseline : undefined, threads: ctx.threads });
     }
     const started = performance.now();
     const result = await scorePredictionsFile(file, {
       metrics,
       by: ctx.params.by,
+      bertscore,
       signal: ctx.signal,
       onRecord: (done, total) => {
         if (done % 200 === 0 || done === total) ctx.progress(done, total, 'scoring');
@@ -59,6 +65,7 @@ const stage: StageDefinition<ScoreParams> = {
         metrics,
         seconds,
         records_per_second: seconds > 0 ? result.metrics.n / seconds : null,
+        bertscore: bertscore ? { encoder: ctx.optionalInput('model')!.stageId, model_type: bs.model_type, num_layers: bs.num_layers, idf: bs.idf, rescale_with_baseline: bs.rescale_with_baseline, note: 'BERTScore embeddings come from onnxruntime float32 reductions; the last digits can differ with another thread count' } : undefined,
         references: 'NLTK sentence_bleu method1; sacrebleu corpus_bleu 13a/exp; rouge-score use_stemmer=True; vaderSentiment 3.3.2 rules (docs/metrics.md)',
       },
     });

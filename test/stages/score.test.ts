@@ -50,6 +50,26 @@ describe('score stage', () => {
     await expect(stage.run(run.ctx)).rejects.toThrow(/no predictions.jsonl/);
     const dir = predictionsDir(good);
     const bs = makeStageContext(stage, { metrics: ['bertscore'] }, { inputs: [artifact('predictions', dir, 'gen')] });
-    await expect(stage.run(bs.ctx)).rejects.toThrow(/bertscore/);
+    await expect(stage.run(bs.ctx)).rejects.toThrow(/bertscore needs an encoder model/);
+  });
+});
+
+describe('score stage with BERTScore', () => {
+  it('scores with an encoder model input', async () => {
+    const { writeSafetensors } = await import('../../src/model/safetensors/write.js');
+    const { byteLevelTokenizerFiles, byteLevelVocabSize, writeTokenizerFiles } = await import('../../src/model/tokenizer/index.js');
+    const { randomBertWeights } = await import('../../src/metrics/bertscore/random-encoder.js');
+    const model = tempDir('pp-enc-');
+    const cfg = { hiddenSize: 16, numHeads: 2, intermediateSize: 32, layers: 1, layerNormEps: 1e-12, positionOffset: 0 };
+    writeSafetensors(join(model, 'model.safetensors'), randomBertWeights(cfg, { vocab: byteLevelVocabSize({}), positions: 128 }, 3));
+    writeFileSync(join(model, 'config.json'), JSON.stringify({ model_type: 'bert', hidden_size: 16, num_attention_heads: 2, intermediate_size: 32, num_hidden_layers: 1, pad_token_id: 0, max_position_embeddings: 128 }));
+    writeTokenizerFiles(model, byteLevelTokenizerFiles({}));
+    const dir = predictionsDir(good);
+    const run = makeStageContext(stage, { metrics: ['bertscore', 'bleu'], bertscore: { num_layers: 1 } }, { inputs: [artifact('predictions', dir, 'gen'), artifact('model', model, 'encoder')] });
+    await stage.run(run.ctx);
+    const metrics = JSON.parse(readFileSync(join(run.outDir, 'metrics.json'), 'utf8'));
+    expect(metrics.overall.bertscore_f1).toBeGreaterThan(0);
+    expect(metrics.overall.bertscore_f1).toBeLessThanOrEqual(1 + 1e-6);
+    expect(run.provenance.score).toMatchObject({ bertscore: { encoder: 'encoder', num_layers: 1 } });
   });
 });
