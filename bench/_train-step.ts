@@ -19,9 +19,16 @@ import { TrainingSession, type TokenBatch } from '../src/train/session.js';
 
 export const BENCH_LORA: LoraConfig = { r: 16, loraAlpha: 32, loraDropout: Number(process.env.POLYPERSONA_BENCH_DROPOUT ?? 0.05), targetModules: [...LINEAR_MODULES] };
 
+/** The preset's shape; POLYPERSONA_BENCH_LAYERS overrides the layer count (memory-per-layer probes). */
+function benchConfig(preset: PresetName): LlamaConfig {
+  const cfg = presetConfig(preset);
+  const layers = Number(process.env.POLYPERSONA_BENCH_LAYERS ?? 0);
+  return layers > 0 ? { ...cfg, numHiddenLayers: layers } : cfg;
+}
+
 function prepare(preset: PresetName, quant: boolean, dir: string, T: number): Record<string, unknown> {
   const t0 = performance.now();
-  const cfg = presetConfig(preset);
+  const cfg = benchConfig(preset);
   const weights = new Map<string, HostTensor>();
   const quantized = new Map<string, NBitsWeight>();
   const seed = 1;
@@ -48,14 +55,14 @@ function prepare(preset: PresetName, quant: boolean, dir: string, T: number): Re
 }
 
 async function train(preset: PresetName, dir: string, B: number, T: number, steps: number, threads: number): Promise<Record<string, unknown>> {
-  const cfg: LlamaConfig = presetConfig(preset);
+  const cfg: LlamaConfig = benchConfig(preset);
   const sites = loraSites(cfg, BENCH_LORA);
   const names = {
     loraInputs: sites.map((s) => ({ A: `lora.${s.path}.A`, B: `lora.${s.path}.B`, mask: BENCH_LORA.loraDropout > 0 ? `mask.${s.path}` : undefined })),
     gradOutputs: sites.map((s) => ({ A: `grad.${s.path}.A`, B: `grad.${s.path}.B` })),
   };
   const t0 = performance.now();
-  const session = await TrainingSession.create(`${dir}/train.onnx`, names, sites, BENCH_LORA.r, threads, { memoryArena: process.env.POLYPERSONA_BENCH_ARENA === '1' });
+  const session = await TrainingSession.create(`${dir}/train.onnx`, names, sites, BENCH_LORA.r, threads, { memoryArena: process.env.POLYPERSONA_BENCH_ARENA === '1', memoryPattern: process.env.POLYPERSONA_BENCH_MEMPATTERN !== '0' });
   const loadSeconds = (performance.now() - t0) / 1000;
   const rssAfterLoad = process.memoryUsage().rss;
   const prng = new Prng(3);

@@ -64,7 +64,7 @@ export default async function bench(args: string[]): Promise<void> {
     const cfg = presetConfig(preset);
     const sites = loraSites(cfg, { r: 16, loraAlpha: 32, loraDropout: 0.05, targetModules: [...LINEAR_MODULES] });
     const flops = trainingStepFlops(cfg, B, T, sites, 16);
-    for (const base of ['fp32', 'int4']) {
+    for (const base of ['int4', 'fp32']) {
       const dir = mkdtempSync(join(tmpdir(), 'pp-bench-train-'));
       try {
         const prep = child(['prepare', preset, base, dir, String(B), String(T)], 30 * 60_000);

@@ -144,7 +144,8 @@ export function projectionForward(g: GraphBuilder, x: string, base: BaseWeightRe
  * the LoRA gradients (dA [r, in], dB [out, r]) of each adapted module. The frozen base weight
  * gets no gradient: only its data-gradient dY · W is computed.
  */
-export function projectionBackward(g: GraphBuilder, dys: string[], base: BaseWeightRef, modules: ProjectionModule[], s: ProjectionSaved): { dx: string; grads: Array<{ dA: string; dB: string } | undefined> } {
+export function projectionBackward(g: GraphBuilder, dys: string[], base: BaseWeightRef, modules: ProjectionModule[], s: ProjectionSaved, xRecomputed?: string): { dx: string; grads: Array<{ dA: string; dB: string } | undefined> } {
+  const x = xRecomputed ?? s.x;
   const dyAll = dys.length === 1 ? dys[0]! : g.concat(dys, 1);
   let dx = g.matMul(dyAll, base.value('backward')); // [N, in]
   const grads = modules.map((m, i) => {
@@ -155,7 +156,7 @@ export function projectionBackward(g: GraphBuilder, dys: string[], base: BaseWei
     const du = g.op('Gemm', [dy, m.lora.B], { alpha }); // [N, r]
     const keep = m.lora.mask ? g.cast(m.lora.mask, 'bool') : undefined;
     const zero = g.constFloat([0]);
-    const xd = keep ? g.op('Where', [keep, s.x, zero]) : s.x;
+    const xd = keep ? g.op('Where', [keep, x, zero]) : x;
     const dA = g.op('Gemm', [du, xd], { transA: 1 }); // [r, in]
     dx = keep ? g.add(dx, g.op('Where', [keep, g.matMul(du, m.lora.A), zero])) : g.op('Gemm', [du, m.lora.A, dx]); // dx += du·A (⊙ mask)
     return { dA, dB };

@@ -159,7 +159,7 @@ export function buildTrainingGraph(base: BaseModel, options: TrainingGraphOption
     const downM = groupModules(l, GROUPS[3]!, widths.down);
     const down = projectionForward(g, act, downW, downM);
     h = g.add(h, down.ys[0]!);
-    layers.push({ ln1, qkvW, qkvM, qkv, att, oW, oM, o, ln2, guW, guM, gu, gate, up, sig, silu, downW, downM, down });
+    layers.push({ ln1, qkvW, qkvM, qkv, att, oW, oM, o, ln2, guW, guM, gu, gate, up, downW, downM, down, sigB: '', siluB: '' });
   }
   const lnF = rmsNormForward(g, h, g.initializer('model.norm.weight', asF32(weight('model.norm.weight'))), cfg.rmsNormEps);
   const head = cfg.tieWordEmbeddings ? embed : g.initializer('lm_head.weight', asF32(weight('lm_head.weight')));
@@ -182,12 +182,18 @@ export function buildTrainingGraph(base: BaseModel, options: TrainingGraphOption
   for (let l = cfg.numHiddenLayers - 1; l >= 0; l--) {
     const s = layers[l]!;
     // MLP
-    const downB = projectionBackward(g, [dh], s.downW, s.downM, s.down.saved);
+    // σ(gate), silu and the down projection's input are recomputed here rather than kept from the
+    // forward (3 × [N, F] per layer): with other ops (Exp/Reciprocal instead of Sigmoid, other
+    // operands) so that ORT's common-subexpression elimination cannot fold them back into the
+    // forward values and keep those alive.
+    s.sigB = g.op('Reciprocal', [g.add(g.constFloat([1]), g.op('Exp', [g.op('Neg', [s.gate])]))]);
+    s.siluB = g.mul(s.sigB, s.gate);
+    const downB = projectionBackward(g, [dh], s.downW, s.downM, s.down.saved, g.mul(s.up, s.siluB));
     emitGrads(l, GROUPS[3]!, downB.grads);
     const dAct = downB.dx;
-    const dUp = g.mul(dAct, s.silu);
+    const dUp = g.mul(dAct, s.siluB);
     // silu'(x) = σ(x)·(1 + x·(1 − σ(x)))
-    const dSiluDGate = g.mul(s.sig, g.add(g.constFloat([1]), g.mul(s.gate, g.sub(g.constFloat([1]), s.sig))));
+    const dSiluDGate = g.mul(s.sigB, g.add(g.constFloat([1]), g.mul(s.gate, g.sub(g.constFloat([1]), s.sigB))));
     const dGate = g.mul(g.mul(dAct, s.up), dSiluDGate);
     const guB = projectionBackward(g, [dGate, dUp], s.guW, s.guM, s.gu.saved);
     emitGrads(l, GROUPS[2]!, guB.grads);

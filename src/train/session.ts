@@ -25,6 +25,8 @@ export interface StepResult {
 export interface TrainingSessionOptions {
   /** ONNX Runtime's CPU memory arena (default off for training). */
   memoryArena?: boolean;
+  /** ORT's memory pattern (one planned block per input shape). Default on. */
+  memoryPattern?: boolean;
 }
 
 export class TrainingSession {
@@ -41,7 +43,7 @@ export class TrainingSession {
     const ort = await loadOrt();
     // The CPU arena keeps freed blocks for reuse; with a training graph's many large, differently
     // sized activations it fragments and holds far more than the live set (docs/training.md).
-    const opts = { ...sessionOptions({ threads }), enableCpuMemArena: options.memoryArena ?? false };
+    const opts = { ...sessionOptions({ threads }), enableCpuMemArena: options.memoryArena ?? false, enableMemPattern: options.memoryPattern ?? true };
     const session = typeof model === 'string' ? await ort.InferenceSession.create(model, opts) : await ort.InferenceSession.create(model, opts);
     return new TrainingSession(ort, session, graph, sites, r);
   }
