@@ -26,8 +26,9 @@ export function estimateTrainingMemory(cfg: LlamaConfig, opts: { batchSize: numb
   const linearBytes = opts.quantizedBits ? linear * (opts.quantizedBits / 8 + 4 / (opts.blockSize ?? 32)) * L : linear * 4 * L;
   const embedBytes = cfg.vocabSize * C * 4 * (cfg.tieWordEmbeddings ? 1 : 2);
   // Kept for the backward, per token per layer (float32): RMSNorm in/out ×2, q/k/v, attention
-  // output, attention probabilities (H·T), gate/up/act, LoRA bottlenecks; + dropout masks (bytes).
-  const perTokenLayer = 4 * (4 * C + H * D + 2 * KVH * D + H * D + H * opts.seqLength + 3 * F + LINEAR_MODULES.length * opts.r) + (opts.dropout ? 2 * inSum : 0);
+  // output, attention probabilities (H·T), gate/up (σ, SiLU and the down input are recomputed),
+  // LoRA bottlenecks; + dropout keep-masks (uint8) and their float casts in flight.
+  const perTokenLayer = 4 * (4 * C + H * D + 2 * KVH * D + H * D + H * opts.seqLength + 2 * F + LINEAR_MODULES.length * opts.r) + (opts.dropout ? 2 * inSum : 0);
   const activationBytes = perTokenLayer * N * L;
   const lossBytes = 4 * 4 * N * cfg.vocabSize; // logits, log-probs, one-hot, dlogits
   // One layer's dequantized weights and backward temporaries, and the ORT arena's slack (×1.25).
