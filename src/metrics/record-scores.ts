@@ -22,8 +22,19 @@ export interface RecordScores {
   scores: Partial<Record<MetricName, number>>;
 }
 
+/** Work shared with the corpus metrics: the prediction's whitespace tokens and n-gram keys. */
+export interface SharedTokens {
+  predTokens: readonly string[];
+  unigramKeys?: ReadonlyArray<string | number>;
+  bigramKeys?: ReadonlyArray<string | number>;
+}
+
+function uniqueRatio(keys: ReadonlyArray<string | number>): number {
+  return keys.length === 0 ? 0 : new Set(keys).size / keys.length;
+}
+
 /** Scores one record on the per-record metrics in `metrics` (corpus metrics are aggregated elsewhere). */
-export function scoreRecord(line: number, r: PredictionRecord, metrics: ReadonlySet<MetricName>): RecordScores {
+export function scoreRecord(line: number, r: PredictionRecord, metrics: ReadonlySet<MetricName>, shared?: SharedTokens): RecordScores {
   const s: Partial<Record<MetricName, number>> = {};
   const type = r.question_type ?? 'open';
   if (metrics.has('bleu')) s.bleu = bleu(r.prediction, r.reference);
@@ -34,10 +45,10 @@ export function scoreRecord(line: number, r: PredictionRecord, metrics: Readonly
     if (metrics.has('rougeL')) s.rougeL = rg.rougeL.fmeasure;
     if (metrics.has('rougeLsum')) s.rougeLsum = rg.rougeLsum.fmeasure;
   }
-  if (metrics.has('distinct_1')) s.distinct_1 = recordDistinctN(r.prediction, 1);
-  if (metrics.has('distinct_2')) s.distinct_2 = recordDistinctN(r.prediction, 2);
+  if (metrics.has('distinct_1')) s.distinct_1 = shared?.unigramKeys ? uniqueRatio(shared.unigramKeys) : recordDistinctN(r.prediction, 1);
+  if (metrics.has('distinct_2')) s.distinct_2 = shared?.bigramKeys ? uniqueRatio(shared.bigramKeys) : recordDistinctN(r.prediction, 2);
   if (metrics.has('quality')) s.quality = quality({ prediction: r.prediction, questionType: type, question: r.question, scale: r.scale });
-  const predWords = wordCount(r.prediction);
+  const predWords = shared ? shared.predTokens.length : wordCount(r.prediction);
   if (metrics.has('length_similarity')) s.length_similarity = countSimilarity(predWords, wordCount(r.reference));
   if (metrics.has('sentence_similarity')) s.sentence_similarity = countSimilarity(sentenceCount(r.prediction), sentenceCount(r.reference));
   if (metrics.has('sentiment_similarity')) {

@@ -148,13 +148,15 @@ export async function scorePredictions(inputs: readonly NumberedPrediction[], op
   for (let i = 0; i < inputs.length; i++) {
     if (options.signal?.aborted) throw options.signal.reason;
     const r = inputs[i]!.record;
-    rows.push(scoreRecord(inputs[i]!.line, r, wanted));
-    const ids = wantDistinct ? tokenIds.of(pySplit(r.prediction)) : undefined;
-    parts.push({
+    const predTokens = pySplit(r.prediction);
+    const ids = wantDistinct ? tokenIds.of(predTokens) : undefined;
+    const part: CorpusParts = {
       bleu: wanted.has('bleu_corpus') ? segmentStats(r.prediction, r.reference) : undefined,
       unigrams: ids && ngramKeys(ids, 1),
       bigrams: ids && ngramKeys(ids, 2),
-    });
+    };
+    parts.push(part);
+    rows.push(scoreRecord(inputs[i]!.line, r, wanted, { predTokens, unigramKeys: part.unigrams, bigramKeys: part.bigrams }));
     options.onRecord?.(i + 1, inputs.length);
   }
   if (metrics.some((m) => m.startsWith('bertscore_'))) {

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { bleu } from '../../src/metrics/bleu.js';
+import { recordDistinctN } from '../../src/metrics/distinct.js';
 import { corpusBleu } from '../../src/metrics/sacrebleu.js';
 import { resolveMetrics, scorePredictionsFile, writeScoreOutputs } from '../../src/metrics/score-file.js';
 import { DataError, UserError } from '../../src/core/errors.js';
@@ -33,6 +34,10 @@ describe('scorePredictionsFile', () => {
     expect(metrics.skipped.map((s) => s.line)).toEqual([2, 6, 7]);
     expect(metrics.skipped[1]!.reason).toContain('"prediction"');
     expect(records.map((r) => r.line)).toEqual([1, 3, 5]);
+    // per-record distinct from the shared token ids equals the direct computation
+    expect(records[0]!.scores.distinct_2).toBe(recordDistinctN('I keep a small emergency fund.', 2));
+    expect(records[2]!.scores.distinct_1).toBe(recordDistinctN('No, never.', 1));
+    expect(records[0]!.prediction_words).toBe(6);
   });
 
   it('overall means, corpus metrics over all records, groups by domain and type', async () => {
