@@ -31,17 +31,19 @@ export interface StageRecord {
 /** What a caller passes to publish(); the store adds the output digest and file list. */
 export type StageRecordDraft = Omit<StageRecord, 'outputDigest' | 'files'>;
 
+/** Field -> typeof, checked on every cache lookup (built once: a no-op run looks up every stage). */
+const REQUIRED_FIELDS: ReadonlyArray<readonly [string, string]> = [
+  ['key', 'string'], ['stageId', 'string'], ['pipeline', 'string'], ['type', 'string'], ['version', 'number'],
+  ['inputs', 'object'], ['deps', 'object'], ['outputDigest', 'string'], ['files', 'object'],
+  ['seed', 'number'], ['threads', 'number'], ['startedAt', 'string'], ['finishedAt', 'string'],
+  ['durationMs', 'number'], ['environment', 'object'], ['provenance', 'object'],
+];
+
 /** Throws a TypeError naming the first missing or mistyped field; returns the value typed. */
 export function checkStageRecord(value: unknown): StageRecord {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new TypeError('not an object');
   const r = value as Record<string, unknown>;
-  const want: Array<[string, string]> = [
-    ['key', 'string'], ['stageId', 'string'], ['pipeline', 'string'], ['type', 'string'], ['version', 'number'],
-    ['inputs', 'object'], ['deps', 'object'], ['outputDigest', 'string'], ['files', 'object'],
-    ['seed', 'number'], ['threads', 'number'], ['startedAt', 'string'], ['finishedAt', 'string'],
-    ['durationMs', 'number'], ['environment', 'object'], ['provenance', 'object'],
-  ];
-  for (const [field, type] of want) {
+  for (const [field, type] of REQUIRED_FIELDS) {
     if (typeof r[field] !== type || r[field] === null) throw new TypeError(`field "${field}" is missing or not a ${type}`);
   }
   if (!Array.isArray(r.files)) throw new TypeError('field "files" is not an array');
