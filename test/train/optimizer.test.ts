@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { adamWMoments, adamWUpdate, clipGradients, globalNorm, learningRate, warmupSteps } from '../../src/train/optimizer.js';
+import { fillKeepMask, dropoutMasks } from '../../src/train/dropout.js';
+
+describe('AdamW', () => {
+  it('matches torch.optim.AdamW worked by hand for two steps', () => {
+    const p = Float32Array.of(1, -2);
+    const st = adamWMoments(2);
+    const cfg = { lr: 0.1, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01 };
+    adamWUpdate(p, Float32Array.of(0.5, -0.25), st, 1, 0.1, cfg);
+    // step 1: m̂ = g, v̂ = g² ⇒ p ← p(1 − lr·wd) − lr·sign(g)
+    expect(p[0]).toBeCloseTo(1 * (1 - 0.001) - 0.1, 6);
+    expect(p[1]).toBeCloseTo(-2 * (1 - 0.001) + 0.1, 6);
+    adamWUpdate(p, Float32Array.of(0.1, 0), st, 2, 0.05, cfg);
+    const m = 0.9 * 0.05 + 0.1 * 0.1, v = 0.999 * 0.00025 + 0.001 * 0.01;
+    const expected0 = (1 * 0.999 - 0.1) * (1 - 0.05 * 0.01) - (0.05 * (m / (1 - 0.81))) / (Math.sqrt(v / (1 - 0.999 ** 2)) + 1e-8);
+    expect(p[0]).toBeCloseTo(expected0, 6);
+  });
+
+  it('clips by global norm as clip_grad_norm_ does', () => {
+    const g = [Float32Array.of(3), Float32Array.of(4)];
+    const n = globalNorm(g);
+    expect(n).toBe(5);
+    clipGradients(g, n, 1);
+    expect(g[0]![0]).toBeCloseTo(3 / (5 + 1e-6), 6);
+    expect(g[1]![0]).toBeCloseTo(4 / (5 + 1e-6), 6);
+    const small = [Float32Array.of(0.1)];
+    clipGradients(small, 0.1, 1);
+    expect(small[0]![0]).toBeCloseTo(0.1, 7);
+  });
+});
+
+describe('learning-rate schedules (transformers get_*_schedule_with_warmup)', () => {
+  it('warms up linearly, then follows the cosine to 0', () => {
+    const total = 100, warm = warmupSteps(total, 0.03);
+    expect(warm).toBe(3);
+    expect(learningRate('cosine', 2e-4, 0, total, warm)).toBe(0);
+    expect(learningRate('cosine', 2e-4, 1, total, warm)).toBeCloseTo(2e-4 / 3, 12);
+    expect(learningRate('cosine', 2e-4, 3, total, warm)).toBeCloseTo(2e-4, 12);
+    expect(learningRate('cosine', 2e-4, 3 + 97 / 2, total, warm)).toBeCloseTo(1e-4, 12);
+    expect(learningRate('linear', 2e-4, 3 + 97 / 2, total, warm)).toBeCloseTo(1e-4, 12);
+    expect(learningRate('constant', 2e-4, 0, total, warm)).toBe(2e-4);
+  });
+});
+
+describe('LoRA dropout masks', () => {
+  it('drop close to p, and are a function of (seed, step, micro-batch, site)', () => {
+    const m = new Uint8Array(200_000);
+    fillKeepMask(m, 0.05, 1);
+    const dropped = m.length - m.reduce((a, b) => a + b, 0);
+    expect(Math.abs(dropped / m.length - 0.05)).toBeLessThan(0.003);
+    const a = dropoutMasks([64, 32], 10, 0.3, 7, 4, 1), b = dropoutMasks([64, 32], 10, 0.3, 7, 4, 1), c = dropoutMasks([64, 32], 10, 0.3, 7, 5, 1);
+    expect(Buffer.from(a[1]!).equals(Buffer.from(b[1]!))).toBe(true);
+    expect(Buffer.from(a[1]!).equals(Buffer.from(c[1]!))).toBe(false);
+  });
+});
