@@ -18,6 +18,7 @@ const COMMANDS: Record<string, () => Promise<{ default: Command }>> = {
   model: () => import('./commands/model.js'),
   generate: () => import('./commands/generate.js'),
   serve: () => import('./commands/serve.js'),
+  score: () => import('./commands/score.js'),
 };
 
 export async function main(argv: string[], io: CliIO): Promise<number> {

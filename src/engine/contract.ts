@@ -45,6 +45,12 @@ export interface Logger {
   debug(message: string): void;
 }
 
+export interface InputLookup {
+  transitive?: boolean;
+  /** With `transitive`: descend only through inputs of these kinds. Default: through all. */
+  via?: ArtifactKind[];
+}
+
 export interface StageContext<P = Record<string, unknown>> {
   stageId: string;
   /** Validated against the stage's params schema, defaults filled, expressions resolved. */
@@ -53,11 +59,13 @@ export interface StageContext<P = Record<string, unknown>> {
   inputs: Record<string, ArtifactRef>;
   /**
    * The one input of this kind. With `transitive`, also searches inputs' upstreams (breadth
-   * first, nearest wins). Throws a UserError naming the stage when none or several match.
+   * first, nearest wins); `via` limits that descent to inputs of the given kinds (generate finds
+   * the base model behind its adapter, not the one behind its ChatML data). Throws a UserError
+   * naming the stage when none or several match.
    */
-  input(kind: ArtifactKind, options?: { transitive?: boolean }): ArtifactRef;
+  input(kind: ArtifactKind, options?: InputLookup): ArtifactRef;
   /** Like input(), but returns undefined when none matches. */
-  optionalInput(kind: ArtifactKind, options?: { transitive?: boolean }): ArtifactRef | undefined;
+  optionalInput(kind: ArtifactKind, options?: InputLookup): ArtifactRef | undefined;
   /** An empty directory; published atomically (renamed into the cache) after run() resolves. */
   outDir: string;
   /**

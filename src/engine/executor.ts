@@ -1,4 +1,4 @@
-import type { ArtifactKind, ArtifactRef, Logger, StageContext } from './contract.js';
+import type { ArtifactKind, ArtifactRef, InputLookup, Logger, StageContext } from './contract.js';
 import type { StageRegistry } from './registry.js';
 import { UserError } from '../core/errors.js';
 
@@ -62,15 +62,16 @@ export function buildStageContext(
 ): StageContext {
   const inputs: Record<string, ArtifactRef> = {};
   for (const ref of job.inputs) inputs[ref.stageId] = ref;
-  const find = (kind: ArtifactKind, transitive: boolean): ArtifactRef[] => {
+  const find = (kind: ArtifactKind, lookup: InputLookup | undefined): ArtifactRef[] => {
     // Breadth first: the nearest producer of `kind` wins; several at the same depth are ambiguous.
     let frontier = job.inputs;
     const seen = new Set<string>();
     while (frontier.length > 0) {
       const hits = frontier.filter((r) => r.kind === kind);
-      if (hits.length > 0 || !transitive) return dedupe(hits);
+      if (hits.length > 0 || !lookup?.transitive) return dedupe(hits);
       for (const r of frontier) seen.add(r.key);
-      frontier = frontier.flatMap((r) => r.upstream).filter((r) => !seen.has(r.key));
+      const through = lookup.via ? frontier.filter((r) => lookup.via!.includes(r.kind)) : frontier;
+      frontier = through.flatMap((r) => r.upstream).filter((r) => !seen.has(r.key));
     }
     return [];
   };
@@ -85,7 +86,7 @@ export function buildStageContext(
     params: job.params,
     inputs,
     input(kind, options) {
-      const hits = find(kind, options?.transitive ?? false);
+      const hits = find(kind, options);
       if (hits.length === 0) {
         throw new UserError('missing-input', `stage "${job.stageId}" needs a "${kind}" input; add a stage producing one to its needs`);
       }
@@ -95,7 +96,7 @@ export function buildStageContext(
       return hits[0]!;
     },
     optionalInput(kind, options) {
-      const hits = find(kind, options?.transitive ?? false);
+      const hits = find(kind, options);
       if (hits.length > 1) {
         throw new UserError('ambiguous-input', `stage "${job.stageId}" has several "${kind}" inputs (${describe(hits)}); it takes at most one`);
       }

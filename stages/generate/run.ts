@@ -26,7 +26,8 @@ export interface PredictionRecord {
 export async function runGenerate(ctx: StageContext<GenerateParams>): Promise<void> {
   const p = ctx.params;
   const data = ctx.input('chatml');
-  const model = ctx.input('model', { transitive: true });
+  // The base model sits behind the adapter (or is a direct input), never behind the ChatML data.
+  const model = ctx.input('model', { transitive: true, via: ['adapter', 'model'] });
   const adapter = ctx.optionalInput('adapter');
   let records = readChatmlSplit(join(data.dir, `${p.split}.jsonl`));
   if (p.limit !== null) records = records.slice(0, p.limit);

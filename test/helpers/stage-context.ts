@@ -2,6 +2,7 @@ import { mkdtempSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ArtifactKind, ArtifactRef, StageContext, StageDefinition } from '../../src/engine/contract.js';
+import { buildStageContext } from '../../src/engine/executor.js';
 import { validateStageParams } from '../../src/engine/params.js';
 import { UserError } from '../../src/core/errors.js';
 
@@ -42,41 +43,26 @@ export function makeStageContext<P>(
   const workDir = join(root, 'work');
   mkdirSync(outDir);
   mkdirSync(workDir);
-  const inputs: Record<string, ArtifactRef> = {};
-  for (const ref of options.inputs ?? []) inputs[ref.stageId] = ref;
   const run: TestStageRun<P> = { ctx: undefined as never, outDir, progress: [], logs: [], provenance: {} };
-  const find = (kind: ArtifactKind, transitive: boolean): ArtifactRef[] => {
-    let frontier = Object.values(inputs);
-    while (frontier.length > 0) {
-      const hits = frontier.filter((r) => r.kind === kind);
-      if (hits.length > 0 || !transitive) return hits;
-      frontier = frontier.flatMap((r) => r.upstream);
-    }
-    return [];
-  };
-  run.ctx = {
-    stageId: definition.type,
-    params: validated.params,
-    inputs,
-    input(kind, opts) {
-      const hits = find(kind, opts?.transitive ?? false);
-      if (hits.length !== 1) throw new UserError('stage-input', `stage "${definition.type}" needs exactly one "${kind}" input, found ${hits.length}`);
-      return hits[0]!;
+  // The engine's own context builder, so tests see exactly what a pipeline run gives a stage.
+  run.ctx = buildStageContext(
+    {
+      stageId: definition.type,
+      type: definition.type,
+      params: validated.params as Record<string, unknown>,
+      inputs: options.inputs ?? [],
+      outDir,
+      workDir,
+      pipelineDir: options.pipelineDir ?? root,
+      seed: options.seed ?? 7,
+      threads: options.threads ?? 1,
     },
-    optionalInput(kind, opts) {
-      const hits = find(kind, opts?.transitive ?? false);
-      if (hits.length > 1) throw new UserError('stage-input', `stage "${definition.type}" needs at most one "${kind}" input, found ${hits.length}`);
-      return hits[0];
+    {
+      progress: (done, total, note) => run.progress.push([done, total, note]),
+      log: (level, message) => run.logs.push(`${level}: ${message}`),
     },
-    outDir,
-    workDir,
-    pipelineDir: options.pipelineDir ?? root,
-    seed: options.seed ?? 7,
-    threads: options.threads ?? 1,
-    progress: (done, total, note) => run.progress.push([done, total, note]),
-    log: { info: (m) => run.logs.push(`info: ${m}`), warn: (m) => run.logs.push(`warn: ${m}`), debug: (m) => run.logs.push(`debug: ${m}`) },
-    signal: options.signal ?? new AbortController().signal,
-    recordProvenance: (fields) => Object.assign(run.provenance, fields),
-  };
+    options.signal ?? new AbortController().signal,
+    run.provenance,
+  ) as StageContext<P>;
   return run;
 }
