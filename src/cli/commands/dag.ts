@@ -16,7 +16,7 @@ usage: polypersona dag [PIPELINE] [--format text|mermaid|dot]
     const { values, positionals } = parseCommandArgs('dag', argv, { format: { type: 'string', default: 'text' } });
     const format = values.format as (typeof FORMATS)[number];
     if (!FORMATS.includes(format)) throw new UserError('usage', `dag: --format must be one of ${FORMATS.join(', ')}, got "${values.format}"`);
-    const pipeline = openPipeline(io, positionals[0]);
+    const pipeline = openPipeline(io, positionals[0], values['runs-dir']);
     const text = renderDag(pipeline, format);
     io.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
     return EXIT.ok;

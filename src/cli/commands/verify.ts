@@ -23,7 +23,7 @@ recomputed artifacts on disk and prints where, for diffing.
       threads: { type: 'string' },
       json: { type: 'boolean' },
     });
-    const pipeline = openPipeline(io, positionals[0]);
+    const pipeline = openPipeline(io, positionals[0], values['runs-dir']);
     const reporter = await createReporter(values.json ? 'json' : chooseReporter(io, false), io, values.verbose === true);
     let report;
     try {
