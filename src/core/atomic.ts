@@ -8,14 +8,26 @@ import { randomBytes } from 'node:crypto';
  * fsync the directory.
  */
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
+  writeChunksAtomic(path, [typeof data === 'string' ? Buffer.from(data, 'utf8') : data]);
+}
+
+/** Largest single write(2): Linux writes at most ~2 GiB per call. */
+const MAX_WRITE_BYTES = 1 << 30;
+
+/**
+ * writeFileAtomic for content produced piece by piece (safetensors shards, ONNX external data):
+ * `chunks` is iterated once, so a generator keeps only one chunk in memory at a time.
+ */
+export function writeChunksAtomic(path: string, chunks: Iterable<Uint8Array>): void {
   const dir = dirname(path);
   mkdirSync(dir, { recursive: true });
   const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
   const fd = openSync(tmp, 'w');
   try {
-    const buf = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-    let off = 0;
-    while (off < buf.byteLength) off += writeSync(fd, buf, off, buf.byteLength - off);
+    for (const chunk of chunks) {
+      let off = 0;
+      while (off < chunk.byteLength) off += writeSync(fd, chunk, off, Math.min(chunk.byteLength - off, MAX_WRITE_BYTES));
+    }
     fsyncSync(fd);
   } catch (err) {
     closeSync(fd);

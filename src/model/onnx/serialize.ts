@@ -1,8 +1,7 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import onnxProto from 'onnx-proto';
-import { fsyncDir } from '../../core/atomic.js';
+import { writeChunksAtomic } from '../../core/atomic.js';
 import type { GraphBuilder, InitializerEntry } from './builder.js';
 import { ELEM_CODE } from './dtype.js';
 
@@ -53,7 +52,7 @@ export function saveModel(graph: GraphBuilder, dir: string, fileName: string, op
   const modelPath = join(dir, fileName);
   if (!external) {
     const bytes = toBytes(graph);
-    writeAtomically(modelPath, [bytes]);
+    writeChunksAtomic(modelPath, [bytes]);
     return { modelPath, bytes: bytes.byteLength };
   }
   const threshold = options.externalThreshold ?? 1024;
@@ -81,9 +80,9 @@ export function saveModel(graph: GraphBuilder, dir: string, fileName: string, op
     offset += t.bytes.byteLength;
     return proto;
   });
-  writeAtomically(dataPath, chunks);
+  writeChunksAtomic(dataPath, chunks);
   const modelBytes = onnx.ModelProto.encode(onnx.ModelProto.create(graph.toModelProto(inits))).finish();
-  writeAtomically(modelPath, [modelBytes]);
+  writeChunksAtomic(modelPath, [modelBytes]);
   return { modelPath, dataPath, bytes: modelBytes.byteLength + offset };
 }
 
@@ -91,21 +90,3 @@ function inlineTensor(t: InitializerEntry): onnxProto.onnx.ITensorProto {
   return { name: t.name, dataType: ELEM_CODE[t.elemType], dims: t.dims, rawData: t.bytes };
 }
 
-function writeAtomically(path: string, chunks: Uint8Array[]): void {
-  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  const fd = openSync(tmp, 'w');
-  try {
-    for (const chunk of chunks) {
-      let off = 0;
-      while (off < chunk.byteLength) off += writeSync(fd, chunk, off, chunk.byteLength - off);
-    }
-    fsyncSync(fd);
-  } catch (err) {
-    closeSync(fd);
-    rmSync(tmp, { force: true });
-    throw err;
-  }
-  closeSync(fd);
-  renameSync(tmp, path);
-  fsyncDir(join(path, '..'));
-}

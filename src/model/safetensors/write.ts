@@ -1,7 +1,4 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
-import { randomBytes } from 'node:crypto';
-import { fsyncDir } from '../../core/atomic.js';
+import { writeChunksAtomic } from '../../core/atomic.js';
 import { DTYPE_BYTES, numel, type DType, type HostTensor } from '../tensor.js';
 
 /**
@@ -38,7 +35,7 @@ export function tensorBytes(t: HostTensor | LazyTensor): number {
  */
 export function writeSafetensors(path: string, tensors: TensorSource, metadata?: Record<string, string>): void {
   const { header, order } = layout(tensors, metadata);
-  writeAtomicChunks(path, function* () {
+  writeChunksAtomic(path, (function* () {
     yield header;
     for (const name of order) {
       const spec = tensors.get(name)!;
@@ -46,7 +43,7 @@ export function writeSafetensors(path: string, tensors: TensorSource, metadata?:
       if (isLazyTensor(spec)) checkTensor(name, t, spec);
       yield new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
     }
-  });
+  })());
 }
 
 /** Size in bytes of the file writeSafetensors would write. */
@@ -105,24 +102,3 @@ function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** Streams chunks into a temp file beside `path`, fsyncs it and renames it into place. */
-export function writeAtomicChunks(path: string, chunks: () => Iterable<Uint8Array>): void {
-  const dir = dirname(path);
-  mkdirSync(dir, { recursive: true });
-  const tmp = join(dir, `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  const fd = openSync(tmp, 'w');
-  try {
-    for (const chunk of chunks()) {
-      let off = 0;
-      while (off < chunk.byteLength) off += writeSync(fd, chunk, off, Math.min(chunk.byteLength - off, 1 << 30));
-    }
-    fsyncSync(fd);
-  } catch (err) {
-    closeSync(fd);
-    rmSync(tmp, { force: true });
-    throw err;
-  }
-  closeSync(fd);
-  renameSync(tmp, path);
-  fsyncDir(dir);
-}
