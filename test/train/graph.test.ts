@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { Prng } from '../../src/core/prng.js';
 import type { LlamaConfig } from '../../src/model/config.js';
 import { initLlamaWeights } from '../../src/model/init/index.js';
+import { LINEAR_MODULES, linearPath } from '../../src/model/config.js';
+import { dequantizeNBits, quantizeNBits, type NBitsWeight } from '../../src/model/quantize/nbits.js';
 import { buildTrainingGraph } from '../../src/train/graph.js';
 import { initLora, loraSites, type LoraConfig, type LoraTensors } from '../../src/train/lora.js';
 import { referenceLossSum, type ReferenceBatch } from '../../src/train/reference.js';
@@ -29,10 +31,24 @@ function makeBatch(): { batch: TokenBatch; ref: ReferenceBatch } {
   return { batch, ref: { B, T, ids, attentionMask: mask, labels } };
 }
 
-async function gradientCheck(lora: LoraConfig, withMasks: boolean): Promise<void> {
+async function gradientCheck(lora: LoraConfig, withMasks: boolean, quantize?: { symmetric: boolean }): Promise<void> {
   const weights = initLlamaWeights(cfg, 11);
   // Larger-than-init weights so the attention and MLP are far from linear.
   for (const [name, t] of weights) if (!name.endsWith('norm.weight')) (t.data as Float32Array).forEach((v, i, a) => (a[i] = v * 10));
+  // int4 base: the graph gets the codes; the reference gets the dequantized weights (blocks of 16,
+  // so F = 48 gives an odd block count and exercises the zero-point packing).
+  let quantized: Map<string, NBitsWeight> | undefined;
+  if (quantize) {
+    quantized = new Map();
+    for (let l = 0; l < cfg.numHiddenLayers; l++)
+      for (const m of LINEAR_MODULES) {
+        const path = linearPath(l, m);
+        const w = weights.get(`${path}.weight`)!;
+        const q = quantizeNBits(w.data as Float32Array, w.shape[0]!, w.shape[1]!, { bits: 4, blockSize: 16, symmetric: quantize.symmetric });
+        quantized.set(path, q);
+        weights.set(`${path}.weight`, { dtype: 'F32', shape: w.shape, data: dequantizeNBits(q) });
+      }
+  }
   const sites = loraSites(cfg, lora);
   const params: LoraTensors[] = initLora(sites, lora.r, 3);
   const prng = new Prng(5);
@@ -40,7 +56,7 @@ async function gradientCheck(lora: LoraConfig, withMasks: boolean): Promise<void
   const { batch, ref } = makeBatch();
   const masks = withMasks ? sites.map((s) => Uint8Array.from({ length: ref.B * ref.T * s.inDim }, () => (prng.next() < lora.loraDropout ? 0 : 1))) : undefined;
 
-  const tg = buildTrainingGraph({ config: cfg, weights }, { lora, sites, maxPositions: 16 });
+  const tg = buildTrainingGraph({ config: cfg, weights, quantized }, { lora, sites, maxPositions: 16 });
   const session = await TrainingSession.create(tg.graph.toBytes(), tg, sites, lora.r, 1);
   const { lossSum, grads } = await session.step(batch, params, masks);
   await session.release();
@@ -88,6 +104,12 @@ async function gradientCheck(lora: LoraConfig, withMasks: boolean): Promise<void
 describe('training graph gradients', () => {
   it('match float64 central finite differences for every LoRA tensor (RoPE, GQA, padding, label mask)', async () => {
     await gradientCheck({ r: 4, loraAlpha: 8, loraDropout: 0, targetModules: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] }, false);
+  });
+
+  it('match finite differences on an int4 base dequantized in the graph (symmetric and with zero points)', async () => {
+    const lora: LoraConfig = { r: 2, loraAlpha: 4, loraDropout: 0, targetModules: ['k_proj', 'o_proj', 'up_proj', 'down_proj'] };
+    await gradientCheck(lora, false, { symmetric: true });
+    await gradientCheck(lora, false, { symmetric: false });
   });
 
   it('match finite differences with LoRA dropout keep-masks, on a subset of modules', async () => {
