@@ -22,7 +22,7 @@ const WORDS = (
   'daily weekly monthly online local public private personal financial environmental technological educational'
 ).split(' ');
 
-function generate(n: number, seed: number): NumberedPrediction[] {
+export function generate(n: number, seed: number): NumberedPrediction[] {
   const rng = new Prng(seed);
   const sentence = (words: number): string => {
     const out: string[] = [];

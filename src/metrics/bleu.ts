@@ -67,9 +67,23 @@ export function sentenceBleu(references: readonly (readonly string[])[], hypothe
       denominators.push(Math.max(1, total));
     }
   }
+  return bleuFromCounts(numerators, denominators, hypothesis.length, references.map((r) => r.length), weights, epsilon);
+}
+
+/**
+ * The tail of sentence_bleu from clipped match counts: numerators[n-1] matches and
+ * denominators[n-1] = max(1, hypothesis n-grams) per order, the hypothesis and reference lengths.
+ */
+export function bleuFromCounts(
+  numerators: readonly number[],
+  denominators: readonly number[],
+  hypLen: number,
+  refLengths: readonly number[],
+  weights: readonly number[] = [0.25, 0.25, 0.25, 0.25],
+  epsilon = 0.1,
+): number {
   if (numerators[0] === 0) return 0;
-  const hypLen = hypothesis.length;
-  const bp = brevityPenalty(closestRefLength(references.map((r) => r.length), hypLen), hypLen);
+  const bp = brevityPenalty(closestRefLength(refLengths, hypLen), hypLen);
   const logs = weights.map((w, i) => {
     const num = numerators[i]!;
     const p = num === 0 ? (num + epsilon) / denominators[i]! : num / denominators[i]!;

@@ -6,6 +6,7 @@ import { answerAgreement, quality, sentenceCount, wordCount } from './survey.js'
 import { countSimilarity } from './survey.js';
 import { polarityScores } from './sentiment/vader.js';
 import type { MetricName } from './metric-names.js';
+import type { RougeF } from './lexical-pass.js';
 import type { PredictionRecord } from './predictions-file.js';
 
 export interface RecordScores {
@@ -22,34 +23,40 @@ export interface RecordScores {
   scores: Partial<Record<MetricName, number>>;
 }
 
-/** Work shared with the corpus metrics: the prediction's whitespace tokens and n-gram keys. */
+/**
+ * Work done once per record by LexicalPass (lexical-pass.ts) and shared here: word counts and the
+ * lexical metric values. A value left out is computed by the per-metric function.
+ */
 export interface SharedTokens {
-  predTokens: readonly string[];
-  unigramKeys?: ReadonlyArray<string | number>;
-  bigramKeys?: ReadonlyArray<string | number>;
-}
-
-function uniqueRatio(keys: ReadonlyArray<string | number>): number {
-  return keys.length === 0 ? 0 : new Set(keys).size / keys.length;
+  predWords: number;
+  refWords: number;
+  bleu?: number;
+  rouge?: RougeF;
+  distinct1?: number;
+  distinct2?: number;
 }
 
 /** Scores one record on the per-record metrics in `metrics` (corpus metrics are aggregated elsewhere). */
 export function scoreRecord(line: number, r: PredictionRecord, metrics: ReadonlySet<MetricName>, shared?: SharedTokens): RecordScores {
   const s: Partial<Record<MetricName, number>> = {};
   const type = r.question_type ?? 'open';
-  if (metrics.has('bleu')) s.bleu = bleu(r.prediction, r.reference);
+  if (metrics.has('bleu')) s.bleu = shared?.bleu ?? bleu(r.prediction, r.reference);
   if (metrics.has('rouge1') || metrics.has('rouge2') || metrics.has('rougeL') || metrics.has('rougeLsum')) {
-    const rg = rougeScores(r.reference, r.prediction);
-    if (metrics.has('rouge1')) s.rouge1 = rg.rouge1.fmeasure;
-    if (metrics.has('rouge2')) s.rouge2 = rg.rouge2.fmeasure;
-    if (metrics.has('rougeL')) s.rougeL = rg.rougeL.fmeasure;
-    if (metrics.has('rougeLsum')) s.rougeLsum = rg.rougeLsum.fmeasure;
+    let rg = shared?.rouge;
+    if (!rg) {
+      const full = rougeScores(r.reference, r.prediction);
+      rg = { rouge1: full.rouge1.fmeasure, rouge2: full.rouge2.fmeasure, rougeL: full.rougeL.fmeasure, rougeLsum: full.rougeLsum.fmeasure };
+    }
+    if (metrics.has('rouge1')) s.rouge1 = rg.rouge1;
+    if (metrics.has('rouge2')) s.rouge2 = rg.rouge2;
+    if (metrics.has('rougeL')) s.rougeL = rg.rougeL;
+    if (metrics.has('rougeLsum')) s.rougeLsum = rg.rougeLsum;
   }
-  if (metrics.has('distinct_1')) s.distinct_1 = shared?.unigramKeys ? uniqueRatio(shared.unigramKeys) : recordDistinctN(r.prediction, 1);
-  if (metrics.has('distinct_2')) s.distinct_2 = shared?.bigramKeys ? uniqueRatio(shared.bigramKeys) : recordDistinctN(r.prediction, 2);
+  if (metrics.has('distinct_1')) s.distinct_1 = shared?.distinct1 ?? recordDistinctN(r.prediction, 1);
+  if (metrics.has('distinct_2')) s.distinct_2 = shared?.distinct2 ?? recordDistinctN(r.prediction, 2);
   if (metrics.has('quality')) s.quality = quality({ prediction: r.prediction, questionType: type, question: r.question, scale: r.scale });
-  const predWords = shared ? shared.predTokens.length : wordCount(r.prediction);
-  if (metrics.has('length_similarity')) s.length_similarity = countSimilarity(predWords, wordCount(r.reference));
+  const predWords = shared ? shared.predWords : wordCount(r.prediction);
+  if (metrics.has('length_similarity')) s.length_similarity = countSimilarity(predWords, shared ? shared.refWords : wordCount(r.reference));
   if (metrics.has('sentence_similarity')) s.sentence_similarity = countSimilarity(sentenceCount(r.prediction), sentenceCount(r.reference));
   if (metrics.has('sentiment_similarity')) {
     s.sentiment_similarity = 1 - Math.abs(polarityScores(r.prediction).compound - polarityScores(r.reference).compound) / 2;

@@ -68,8 +68,8 @@ export function rougeN(target: readonly string[], prediction: readonly string[],
   return { precision, recall, fmeasure: fmeasure(precision, recall) };
 }
 
-/** LCS length of two id sequences, one rolling row (O(|b|) memory). */
-function lcsLength(a: Int32Array, b: Int32Array, row: Int32Array): number {
+/** LCS length of two id sequences, one rolling row (O(|b|) memory; row.length > |b|). */
+export function lcsLength(a: ArrayLike<number>, b: ArrayLike<number>, row: Int32Array): number {
   row.fill(0, 0, b.length + 1);
   for (let i = 1; i <= a.length; i++) {
     let diag = 0; // table[i-1][j-1]
@@ -84,7 +84,8 @@ function lcsLength(a: Int32Array, b: Int32Array, row: Int32Array): number {
 }
 
 let scratch = new Int32Array(256);
-function scratchRow(size: number): Int32Array {
+/** A shared scratch row of at least `size` entries for lcsLength (not re-entrant). */
+export function scratchRow(size: number): Int32Array {
   if (scratch.length < size) scratch = new Int32Array(size * 2);
   return scratch;
 }

@@ -15,9 +15,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataError } from '../core/errors.js';
 import { writeFileAtomic } from '../core/atomic.js';
-import { corpusBleuFromStats, segmentStats, type SegmentStats } from './sacrebleu.js';
-import { pySplit } from './python-text.js';
-import { DistinctCounter, TokenIds, ngramKeys } from './distinct.js';
+import { corpusBleuFromStats, type SegmentStats } from './sacrebleu.js';
+import { LexicalPass } from './lexical-pass.js';
 import { compareDistributions, type QuestionDistribution } from './distribution.js';
 import { CORPUS_METRICS, resolveMetrics, type MetricName } from './metric-names.js';
 import { parsePredictions, type NumberedPrediction, type SkippedLine } from './predictions-file.js';
@@ -74,19 +73,19 @@ function mean(values: readonly number[]): number | null {
 /** Per-record inputs of the corpus metrics, computed once and summed per group. */
 interface CorpusParts {
   bleu?: SegmentStats;
-  unigrams?: Array<string | number>;
-  bigrams?: Array<string | number>;
+  /** LexicalPass ids of the prediction's unigrams / bigrams. */
+  unigrams?: Int32Array;
+  bigrams?: Int32Array;
 }
 
-function aggregate(rows: readonly RecordScores[], parts: readonly CorpusParts[], metrics: readonly MetricName[]): MetricMap {
+function aggregate(rows: readonly RecordScores[], parts: readonly CorpusParts[], metrics: readonly MetricName[], lexical: LexicalPass): MetricMap {
   const out: MetricMap = {};
   for (const m of metrics) {
     if (m === 'bleu_corpus') {
       out[m] = parts.length === 0 ? null : corpusBleuFromStats(parts.map((p) => p.bleu!)).score;
     } else if (m === 'distinct_1' || m === 'distinct_2') {
-      const counter = new DistinctCounter(m === 'distinct_1' ? 1 : 2);
-      for (const p of parts) counter.addKeys(m === 'distinct_1' ? p.unigrams! : p.bigrams!);
-      out[m] = parts.length === 0 ? null : counter.value;
+      const n = m === 'distinct_1' ? 1 : 2;
+      out[m] = parts.length === 0 ? null : lexical.corpusDistinct(parts.map((p) => (n === 1 ? p.unigrams! : p.bigrams!)), n);
     } else {
       const values: number[] = [];
       for (const row of rows) {
@@ -143,20 +142,20 @@ export async function scorePredictions(inputs: readonly NumberedPrediction[], op
   const wanted = new Set(metrics);
   const rows: RecordScores[] = [];
   const parts: CorpusParts[] = [];
-  const wantDistinct = wanted.has('distinct_1') || wanted.has('distinct_2');
-  const tokenIds = new TokenIds();
+  const has = (...names: MetricName[]): boolean => names.some((m) => wanted.has(m));
+  // one tokenisation per text shared by all lexical metrics (see lexical-pass.ts)
+  const lexical = new LexicalPass({
+    bleu: has('bleu'),
+    rouge: has('rouge1', 'rouge2', 'rougeL', 'rougeLsum'),
+    bleuCorpus: has('bleu_corpus'),
+    distinct: has('distinct_1', 'distinct_2'),
+  });
   for (let i = 0; i < inputs.length; i++) {
     if (options.signal?.aborted) throw options.signal.reason;
     const r = inputs[i]!.record;
-    const predTokens = pySplit(r.prediction);
-    const ids = wantDistinct ? tokenIds.of(predTokens) : undefined;
-    const part: CorpusParts = {
-      bleu: wanted.has('bleu_corpus') ? segmentStats(r.prediction, r.reference) : undefined,
-      unigrams: ids && ngramKeys(ids, 1),
-      bigrams: ids && ngramKeys(ids, 2),
-    };
-    parts.push(part);
-    rows.push(scoreRecord(inputs[i]!.line, r, wanted, { predTokens, unigramKeys: part.unigrams, bigramKeys: part.bigrams }));
+    const lex = lexical.score(r.prediction, r.reference);
+    parts.push({ bleu: lex.segment, unigrams: lex.unigrams, bigrams: lex.bigrams });
+    rows.push(scoreRecord(inputs[i]!.line, r, wanted, lex));
     options.onRecord?.(i + 1, inputs.length);
   }
   if (metrics.some((m) => m.startsWith('bertscore_'))) {
@@ -174,13 +173,13 @@ export async function scorePredictions(inputs: readonly NumberedPrediction[], op
     n: inputs.length,
     skipped,
     metrics,
-    overall: aggregate(rows, parts, metrics),
+    overall: aggregate(rows, parts, metrics, lexical),
     distribution: distributionSection(inputs, rows),
   };
   for (const key of by) {
     const groups: Record<string, MetricMap> = {};
     for (const [name, idx] of groupIndices(inputs, key)) {
-      groups[name] = aggregate(idx.map((i) => rows[i]!), idx.map((i) => parts[i]!), metrics);
+      groups[name] = aggregate(idx.map((i) => rows[i]!), idx.map((i) => parts[i]!), metrics, lexical);
     }
     if (key === 'domain') result.by_domain = groups;
     else result.by_question_type = groups;

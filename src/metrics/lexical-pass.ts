@@ -1,0 +1,238 @@
+/**
+ * One pass over a record for all lexical metrics: each text is split once on Python whitespace,
+ * and every whitespace token is looked up in a per-run table that memoises what each metric's
+ * tokenizer makes of it (ids, not strings):
+ *
+ *   raw   — the token itself                       (distinct-n, word counts)
+ *   lower — token.toLowerCase()                     (NLTK sentence BLEU: text.lower().split())
+ *   rouge — rouge-score's tokens of it, stemmed     (ROUGE-1/2/L)
+ *   t13a  — sacrebleu's 13a tokens of it             (corpus BLEU)
+ *
+ * This is exact because every one of these tokenizers treats whitespace as a boundary that no
+ * rule crosses: lowercasing is per character (the Greek final-sigma context stops at whitespace),
+ * rouge-score maps whitespace to a separator, and the 13a regexes only look at a character's
+ * direct neighbours, whitespace being neither a digit nor '.'/','. The two exceptions take the
+ * per-metric functions: 13a's '-\n' join (a text containing "-\n") and rougeLsum's line split
+ * (a text containing '\n'). test/metrics/lexical-pass.test.ts checks equality with the
+ * per-metric functions on random texts built to hit these rules.
+ */
+import { bleuFromCounts } from './bleu.js';
+import { isPyWhitespace } from './python-text.js';
+import { NgramMatcher } from './ngram-matcher.js';
+import { fmeasure, lcsLength, rougeScores, rougeTokenize, scratchRow } from './rouge.js';
+import { segmentStats, tokenize13a, type SegmentStats } from './sacrebleu.js';
+
+export interface LexicalNeeds {
+  bleu: boolean;
+  rouge: boolean;
+  bleuCorpus: boolean;
+  distinct: boolean;
+}
+
+/** ROUGE F-measures of one record. */
+export interface RougeF {
+  rouge1: number;
+  rouge2: number;
+  rougeL: number;
+  rougeLsum: number;
+}
+
+export interface LexicalRecord {
+  /** Whitespace tokens of the prediction / reference. */
+  predWords: number;
+  refWords: number;
+  bleu?: number;
+  rouge?: RougeF;
+  segment?: SegmentStats;
+  /** Raw-token ids of the prediction (distinct-1) and its bigram ids (distinct-2). */
+  unigrams?: Int32Array;
+  bigrams?: Int32Array;
+  distinct1?: number;
+  distinct2?: number;
+}
+
+interface TokenEntry {
+  raw: number;
+  lower: number;
+  rouge: Int32Array;
+  t13a: Int32Array;
+}
+
+const EMPTY = new Int32Array(0);
+const PAIR_BASE = 2 ** 26;
+
+class Vocab {
+  private readonly ids = new Map<string, number>();
+  id(s: string): number {
+    let id = this.ids.get(s);
+    if (id === undefined) this.ids.set(s, (id = this.ids.size));
+    return id;
+  }
+  get size(): number {
+    return this.ids.size;
+  }
+}
+
+/** Scores records on the lexical metrics; holds the per-run token table (not re-entrant). */
+export class LexicalPass {
+  private readonly entries = new Map<string, TokenEntry>();
+  private readonly lowerVocab = new Vocab();
+  private readonly rougeVocab = new Vocab();
+  private readonly t13aVocab = new Vocab();
+  private readonly bigramIds = new Map<number | string, number>();
+  private readonly matcher = new NgramMatcher();
+  private readonly matches = [0, 0, 0, 0];
+  private readonly totals = [0, 0, 0, 0];
+  private stamp = new Int32Array(1024);
+  private epoch = 0;
+
+  constructor(private readonly needs: LexicalNeeds) {}
+
+  /** Number of distinct raw tokens / bigrams seen so far (id bounds for corpusDistinct). */
+  get unigramVocab(): number {
+    return this.entries.size;
+  }
+  get bigramVocab(): number {
+    return this.bigramIds.size;
+  }
+
+  private entry(tok: string): TokenEntry {
+    let e = this.entries.get(tok);
+    if (e === undefined) {
+      const n = this.needs;
+      e = {
+        raw: this.entries.size,
+        lower: n.bleu ? this.lowerVocab.id(tok.toLowerCase()) : -1,
+        rouge: n.rouge ? Int32Array.from(rougeTokenize(tok), (t) => this.rougeVocab.id(t)) : EMPTY,
+        t13a: n.bleuCorpus ? Int32Array.from(tokenize13a(tok), (t) => this.t13aVocab.id(t)) : EMPTY,
+      };
+      this.entries.set(tok, e);
+    }
+    return e;
+  }
+
+  /** The token entries of `text` split on Python whitespace. */
+  private tokens(text: string): TokenEntry[] {
+    const out: TokenEntry[] = [];
+    let start = -1;
+    for (let i = 0; i < text.length; i++) {
+      if (isPyWhitespace(text.charCodeAt(i))) {
+        if (start >= 0) {
+          out.push(this.entry(text.slice(start, i)));
+          start = -1;
+        }
+      } else if (start < 0) start = i;
+    }
+    if (start >= 0) out.push(this.entry(start === 0 ? text : text.slice(start)));
+    return out;
+  }
+
+  score(prediction: string, reference: string): LexicalRecord {
+    const n = this.needs;
+    const p = this.tokens(prediction);
+    const r = this.tokens(reference);
+    const out: LexicalRecord = { predWords: p.length, refWords: r.length };
+    if (n.bleu) out.bleu = this.bleu(p, r);
+    if (n.rouge) out.rouge = prediction.includes('\n') || reference.includes('\n') ? rougeF(reference, prediction) : this.rouge(p, r);
+    if (n.bleuCorpus) out.segment = prediction.includes('-\n') || reference.includes('-\n') ? segmentStats(prediction, reference) : this.segment(p, r);
+    if (n.distinct) this.distinct(p, out);
+    return out;
+  }
+
+  private bleu(p: TokenEntry[], r: TokenEntry[]): number {
+    const hyp = p.map((e) => e.lower);
+    const ref = r.map((e) => e.lower);
+    const { matches, totals } = this;
+    this.matcher.match(hyp, ref, 4, matches, totals);
+    for (let i = 0; i < 4; i++) totals[i] = Math.max(1, totals[i]!);
+    return bleuFromCounts(matches, totals, hyp.length, [ref.length]);
+  }
+
+  private rouge(p: TokenEntry[], r: TokenEntry[]): RougeF {
+    const pred = flatten(p, 'rouge');
+    const target = flatten(r, 'rouge');
+    const { matches, totals } = this;
+    this.matcher.match(pred, target, 2, matches, totals);
+    const rn = (order: number): number => {
+      const overlap = matches[order - 1]!;
+      return fmeasure(overlap / Math.max(Math.max(pred.length - order + 1, 0), 1), overlap / Math.max(Math.max(target.length - order + 1, 0), 1));
+    };
+    let rougeL = 0;
+    if (target.length > 0 && pred.length > 0) {
+      const lcs = lcsLength(target, pred, scratchRow(pred.length + 1));
+      rougeL = fmeasure(lcs / pred.length, lcs / target.length);
+    }
+    // one line each side: summary-level LCS equals LCS (see rouge.ts rougeScores)
+    return { rouge1: rn(1), rouge2: rn(2), rougeL, rougeLsum: rougeL };
+  }
+
+  private segment(p: TokenEntry[], r: TokenEntry[]): SegmentStats {
+    const hyp = flatten(p, 't13a');
+    const ref = flatten(r, 't13a');
+    const correct = [0, 0, 0, 0];
+    const total = [0, 0, 0, 0];
+    this.matcher.match(hyp, ref, 4, correct, total);
+    return { sysLen: hyp.length, refLen: ref.length, correct, total };
+  }
+
+  private distinct(p: TokenEntry[], out: LexicalRecord): void {
+    const uni = new Int32Array(p.length);
+    for (let i = 0; i < p.length; i++) uni[i] = p[i]!.raw;
+    const bi = new Int32Array(Math.max(0, p.length - 1));
+    for (let i = 0; i < bi.length; i++) {
+      const a = uni[i]!;
+      const b = uni[i + 1]!;
+      const key = a < PAIR_BASE && b < PAIR_BASE ? a * PAIR_BASE + b : `${a},${b}`;
+      let id = this.bigramIds.get(key);
+      if (id === undefined) this.bigramIds.set(key, (id = this.bigramIds.size));
+      bi[i] = id;
+    }
+    out.unigrams = uni;
+    out.bigrams = bi;
+    out.distinct1 = uni.length === 0 ? 0 : this.uniqueCount([uni], this.entries.size) / uni.length;
+    out.distinct2 = bi.length === 0 ? 0 : this.uniqueCount([bi], this.bigramIds.size) / bi.length;
+  }
+
+  /** Number of different ids over `lists` (ids below `bound`). */
+  uniqueCount(lists: readonly Int32Array[], bound: number): number {
+    if (this.stamp.length < bound) this.stamp = new Int32Array(Math.max(bound, this.stamp.length * 2));
+    if (++this.epoch === 0x7fffffff) {
+      this.stamp.fill(0);
+      this.epoch = 1;
+    }
+    const stamp = this.stamp;
+    const epoch = this.epoch;
+    let unique = 0;
+    for (const ids of lists) {
+      for (let i = 0; i < ids.length; i++) {
+        const id = ids[i]!;
+        if (stamp[id] !== epoch) {
+          stamp[id] = epoch;
+          unique++;
+        }
+      }
+    }
+    return unique;
+  }
+
+  /** Corpus distinct-n over the given records' id lists (unigrams for n = 1, bigrams for n = 2). */
+  corpusDistinct(lists: readonly Int32Array[], n: 1 | 2): number {
+    let total = 0;
+    for (const ids of lists) total += ids.length;
+    return total === 0 ? 0 : this.uniqueCount(lists, n === 1 ? this.entries.size : this.bigramIds.size) / total;
+  }
+}
+
+function flatten(entries: readonly TokenEntry[], kind: 'rouge' | 't13a'): number[] {
+  const out: number[] = [];
+  for (const e of entries) {
+    const ids = e[kind];
+    for (let i = 0; i < ids.length; i++) out.push(ids[i]!);
+  }
+  return out;
+}
+
+function rougeF(reference: string, prediction: string): RougeF {
+  const rg = rougeScores(reference, prediction);
+  return { rouge1: rg.rouge1.fmeasure, rouge2: rg.rouge2.fmeasure, rougeL: rg.rougeL.fmeasure, rougeLsum: rg.rougeLsum.fmeasure };
+}

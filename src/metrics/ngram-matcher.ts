@@ -1,0 +1,112 @@
+/**
+ * Clipped n-gram matching on integer token ids without per-call maps of n-gram keys.
+ *
+ * Global ids (any size) are first renumbered to local ids 0..L-1 for this pair of sequences;
+ * then each order's n-gram id is the interned pair (id of the (n-1)-gram, id of the last
+ * token), so every key stays below L² (a small integer for texts under 32k tokens). Counting
+ * uses typed arrays indexed by the local ids. The result equals Σ_g min(count_hyp(g),
+ * count_ref(g)) per order (NLTK / sacrebleu / rouge-score clipped counts): each hypothesis
+ * n-gram consumes one remaining reference copy.
+ *
+ * One matcher reuses its scratch buffers between calls; it is not re-entrant.
+ */
+export class NgramMatcher {
+  private stamp = new Int32Array(1024);
+  private local = new Int32Array(1024);
+  private epoch = 0;
+  private hypIds = new Int32Array(256);
+  private refIds = new Int32Array(256);
+  private hypUni = new Int32Array(256);
+  private refUni = new Int32Array(256);
+  private counts = new Int32Array(512);
+  private readonly pairs = new Map<number, number>();
+
+  /**
+   * Clipped matches of `hyp` against `ref` for orders 1..maxOrder: writes matches[n-1] and
+   * totals[n-1] (the number of hyp n-grams). Ids must be non-negative integers.
+   */
+  match(hyp: ArrayLike<number>, ref: ArrayLike<number>, maxOrder: number, matches: number[], totals: number[]): void {
+    const lh = hyp.length;
+    const lr = ref.length;
+    this.ensure(lh, lr);
+    // renumber global ids to 0..L-1 (stamp marks ids seen in this call)
+    if (++this.epoch === 0x7fffffff) {
+      this.stamp.fill(0);
+      this.epoch = 1;
+    }
+    let next = 0;
+    const epoch = this.epoch;
+    const toLocal = (g: number): number => {
+      if (g >= this.stamp.length) this.growGlobal(g + 1);
+      if (this.stamp[g] === epoch) return this.local[g]!;
+      this.stamp[g] = epoch;
+      this.local[g] = next;
+      return next++;
+    };
+    const hu = this.hypUni;
+    const ru = this.refUni;
+    const hc = this.hypIds;
+    const rc = this.refIds;
+    for (let i = 0; i < lr; i++) rc[i] = ru[i] = toLocal(ref[i]!);
+    for (let i = 0; i < lh; i++) hc[i] = hu[i] = toLocal(hyp[i]!);
+    const base = lh + lr + 1; // every local id (tokens or n-grams) is below this
+    const counts = this.counts;
+    let idCount = next;
+    for (let n = 1; n <= maxOrder; n++) {
+      const nr = lr - n + 1;
+      const nh = lh - n + 1;
+      if (n > 1) {
+        // n-gram ids: intern (previous order's id at i, token i+n-1)
+        const pairs = this.pairs;
+        pairs.clear();
+        idCount = 0;
+        for (let i = 0; i < nr; i++) {
+          const key = rc[i]! * base + ru[i + n - 1]!;
+          let id = pairs.get(key);
+          if (id === undefined) pairs.set(key, (id = idCount++));
+          rc[i] = id;
+        }
+        for (let i = 0; i < nh; i++) {
+          const key = hc[i]! * base + hu[i + n - 1]!;
+          let id = pairs.get(key);
+          if (id === undefined) pairs.set(key, (id = idCount++));
+          hc[i] = id;
+        }
+      }
+      counts.fill(0, 0, idCount);
+      for (let i = 0; i < nr; i++) counts[rc[i]!]!++;
+      let m = 0;
+      for (let i = 0; i < nh; i++) {
+        const id = hc[i]!;
+        if (counts[id]! > 0) {
+          m++;
+          counts[id]!--;
+        }
+      }
+      matches[n - 1] = m;
+      totals[n - 1] = nh > 0 ? nh : 0;
+    }
+  }
+
+  private ensure(lh: number, lr: number): void {
+    if (this.hypIds.length < lh) {
+      this.hypIds = new Int32Array(lh * 2);
+      this.hypUni = new Int32Array(lh * 2);
+    }
+    if (this.refIds.length < lr) {
+      this.refIds = new Int32Array(lr * 2);
+      this.refUni = new Int32Array(lr * 2);
+    }
+    if (this.counts.length < lh + lr) this.counts = new Int32Array((lh + lr) * 2);
+  }
+
+  private growGlobal(size: number): void {
+    const len = Math.max(size, this.stamp.length * 2);
+    const stamp = new Int32Array(len);
+    stamp.set(this.stamp);
+    const local = new Int32Array(len);
+    local.set(this.local);
+    this.stamp = stamp;
+    this.local = local;
+  }
+}
