@@ -60,6 +60,7 @@ interface TokenEntry {
 
 const EMPTY = new Int32Array(0);
 const PAIR_BASE = 2 ** 26;
+const SMALL = 2 ** 15;
 
 class Vocab {
   private readonly ids = new Map<string, number>();
@@ -182,7 +183,8 @@ export class LexicalPass {
     for (let i = 0; i < bi.length; i++) {
       const a = uni[i]!;
       const b = uni[i + 1]!;
-      const key = a < PAIR_BASE && b < PAIR_BASE ? a * PAIR_BASE + b : `${a},${b}`;
+      // small-integer keys while ids < 2^15 (fast Map path), then exact doubles, then strings
+      const key = a < SMALL && b < SMALL ? a * SMALL + b : a < PAIR_BASE && b < PAIR_BASE ? -1 - (a * PAIR_BASE + b) : `${a},${b}`;
       let id = this.bigramIds.get(key);
       if (id === undefined) this.bigramIds.set(key, (id = this.bigramIds.size));
       bi[i] = id;

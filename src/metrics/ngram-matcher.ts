@@ -3,13 +3,17 @@
  *
  * Global ids (any size) are first renumbered to local ids 0..L-1 for this pair of sequences;
  * then each order's n-gram id is the interned pair (id of the (n-1)-gram, id of the last
- * token), so every key stays below L² (a small integer for texts under 32k tokens). Counting
+ * token), so every key stays below L²: a slot of a directly addressed table (a Map past 2^20
+ * slots). Counting
  * uses typed arrays indexed by the local ids. The result equals Σ_g min(count_hyp(g),
  * count_ref(g)) per order (NLTK / sacrebleu / rouge-score clipped counts): each hypothesis
  * n-gram consumes one remaining reference copy.
  *
  * One matcher reuses its scratch buffers between calls; it is not re-entrant.
  */
+// Direct pair tables up to 2^20 slots (8 MB with stamps): texts up to ~1,000 tokens per pair.
+const DIRECT_LIMIT = 1 << 20;
+
 export class NgramMatcher {
   private stamp = new Int32Array(1024);
   private local = new Int32Array(1024);
@@ -20,6 +24,9 @@ export class NgramMatcher {
   private refUni = new Int32Array(256);
   private counts = new Int32Array(512);
   private readonly pairs = new Map<number, number>();
+  private pairSlot = new Int32Array(0);
+  private pairStamp = new Int32Array(0);
+  private pairEpoch = 0;
 
   /**
    * Clipped matches of `hyp` against `ref` for orders 1..maxOrder: writes matches[n-1] and
@@ -55,8 +62,36 @@ export class NgramMatcher {
     for (let n = 1; n <= maxOrder; n++) {
       const nr = lr - n + 1;
       const nh = lh - n + 1;
-      if (n > 1) {
-        // n-gram ids: intern (previous order's id at i, token i+n-1)
+      if (n > 1 && base * base <= DIRECT_LIMIT) {
+        // n-gram ids: intern (previous order's id at i, token i+n-1) in a directly addressed
+        // table of base² slots; a slot is valid when its stamp is this order's stamp
+        if (this.pairSlot.length < base * base) this.growPairTable(base * base);
+        if (++this.pairEpoch === 0x7fffffff) {
+          this.pairStamp.fill(0);
+          this.pairEpoch = 1;
+        }
+        const slot = this.pairSlot;
+        const pstamp = this.pairStamp;
+        const pe = this.pairEpoch;
+        idCount = 0;
+        for (let i = 0; i < nr; i++) {
+          const key = rc[i]! * base + ru[i + n - 1]!;
+          if (pstamp[key] !== pe) {
+            pstamp[key] = pe;
+            slot[key] = idCount++;
+          }
+          rc[i] = slot[key]!;
+        }
+        for (let i = 0; i < nh; i++) {
+          const key = hc[i]! * base + hu[i + n - 1]!;
+          if (pstamp[key] !== pe) {
+            pstamp[key] = pe;
+            slot[key] = idCount++;
+          }
+          hc[i] = slot[key]!;
+        }
+      } else if (n > 1) {
+        // long texts: the same interning in a Map
         const pairs = this.pairs;
         pairs.clear();
         idCount = 0;
@@ -98,6 +133,12 @@ export class NgramMatcher {
       this.refUni = new Int32Array(lr * 2);
     }
     if (this.counts.length < lh + lr) this.counts = new Int32Array((lh + lr) * 2);
+  }
+
+  private growPairTable(size: number): void {
+    this.pairSlot = new Int32Array(size);
+    this.pairStamp = new Int32Array(size);
+    this.pairEpoch = 0;
   }
 
   private growGlobal(size: number): void {

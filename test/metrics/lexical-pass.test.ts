@@ -64,7 +64,31 @@ describe('NgramMatcher', () => {
   });
 });
 
+describe('NgramMatcher on long texts (Map path past the direct table)', () => {
+  it('equals clippedMatchesUpTo on 700 + 700 tokens', () => {
+    const rng = new Prng(6);
+    const hyp = Array.from({ length: 700 }, () => rng.int(30));
+    const ref = Array.from({ length: 700 }, () => rng.int(30));
+    const matches = [0, 0, 0, 0];
+    const totals = [0, 0, 0, 0];
+    new NgramMatcher().match(hyp, ref, 4, matches, totals);
+    const interner = new TokenInterner();
+    const h = interner.intern(hyp.map(String));
+    const r = interner.intern(ref.map(String));
+    expect({ matches, totals }).toEqual(clippedMatchesUpTo(h, r, 4, interner.size));
+  });
+});
+
 describe('LexicalPass (one tokenisation per text for all lexical metrics)', () => {
+  it('keeps distinct-2 exact past 2^15 different tokens (other bigram key range)', () => {
+    const pass = new LexicalPass({ bleu: false, rouge: false, bleuCorpus: false, distinct: true });
+    const words = Array.from({ length: 34000 }, (_, i) => `w${i}`);
+    const text = words.join(' ') + ' w33999 w0 w33999 w0';
+    const r = pass.score(text, '');
+    expect(r.distinct2).toBe(recordDistinctN(text, 2));
+    expect(r.distinct1).toBe(recordDistinctN(text, 1));
+  });
+
   it('equals the per-metric functions on random texts', () => {
     const rng = new Prng(11);
     const pass = new LexicalPass({ bleu: true, rouge: true, bleuCorpus: true, distinct: true });
