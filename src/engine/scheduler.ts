@@ -170,22 +170,19 @@ export async function runPipeline(
       finish({ id, type: stage.type, outcome: 'skipped', key, durationMs: 0 });
       return NO_ARTIFACT;
     }
-    if (halt.signal.aborted) {
+    // Checked before queueing and again when the gate lets the stage start.
+    const halted = (): boolean => {
+      if (!halt.signal.aborted) return false;
       const outcome: StageOutcome = cancelled() ? 'cancelled' : 'skipped';
       if (outcome === 'cancelled') emit({ type: 'stage-cancelled', id });
       else emit({ type: 'stage-skipped', id, reason: 'an earlier stage failed (use --keep-going to run independent stages)' });
       finish({ id, type: stage.type, outcome, key, durationMs: 0 });
-      return NO_ARTIFACT;
-    }
+      return true;
+    };
+    if (halted()) return NO_ARTIFACT;
     emit({ type: 'stage-queued', id });
     return gate.run(stage.definition.exclusive === true, async () => {
-      if (halt.signal.aborted) {
-        const outcome: StageOutcome = cancelled() ? 'cancelled' : 'skipped';
-        if (outcome === 'cancelled') emit({ type: 'stage-cancelled', id });
-        else emit({ type: 'stage-skipped', id, reason: 'an earlier stage failed (use --keep-going to run independent stages)' });
-        finish({ id, type: stage.type, outcome, key, durationMs: 0 });
-        return NO_ARTIFACT;
-      }
+      if (halted()) return NO_ARTIFACT;
       const t0 = Date.now();
       try {
         const entry = await executeStage(stage, key, inputs, reasons, isForced);
