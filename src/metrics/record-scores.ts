@@ -4,7 +4,7 @@ import { recordDistinctN } from './distinct.js';
 import { rougeScores } from './rouge.js';
 import { answerAgreement, quality, sentenceCount, wordCount } from './survey.js';
 import { countSimilarity } from './survey.js';
-import { polarityScores } from './sentiment/vader.js';
+import { compoundScore } from './sentiment/vader.js';
 import type { MetricName } from './metric-names.js';
 import type { RougeF } from './lexical-pass.js';
 import type { PredictionRecord } from './predictions-file.js';
@@ -59,7 +59,7 @@ export function scoreRecord(line: number, r: PredictionRecord, metrics: Readonly
   if (metrics.has('length_similarity')) s.length_similarity = countSimilarity(predWords, shared ? shared.refWords : wordCount(r.reference));
   if (metrics.has('sentence_similarity')) s.sentence_similarity = countSimilarity(sentenceCount(r.prediction), sentenceCount(r.reference));
   if (metrics.has('sentiment_similarity')) {
-    s.sentiment_similarity = 1 - Math.abs(polarityScores(r.prediction).compound - polarityScores(r.reference).compound) / 2;
+    s.sentiment_similarity = 1 - Math.abs(compoundScore(r.prediction) - compoundScore(r.reference)) / 2;
   }
   const out: RecordScores = { line, id: r.id, domain: r.domain, question_type: r.question_type, prediction_words: predWords, scores: s };
   if (metrics.has('answer_match') || metrics.has('answer_distance')) {

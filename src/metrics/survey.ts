@@ -10,7 +10,7 @@
  *   answer_distance      = |lp - lr| / (points - 1)          their ordinal distance (closed types)
  */
 import { pySplit } from './python-text.js';
-import { polarityScores } from './sentiment/vader.js';
+import { compoundScore } from './sentiment/vader.js';
 import { CLOSED_TYPES, extractAnswer, type AnswerScale, type ExtractedAnswer, type QuestionType } from './answers.js';
 
 /** 1 - |a - b| / max(a, b) for non-negative counts; 1 when both are 0. */
@@ -42,7 +42,7 @@ export function sentenceSimilarity(prediction: string, reference: string): numbe
 }
 
 export function sentimentSimilarity(prediction: string, reference: string): number {
-  return 1 - Math.abs(polarityScores(prediction).compound - polarityScores(reference).compound) / 2;
+  return 1 - Math.abs(compoundScore(prediction) - compoundScore(reference)) / 2;
 }
 
 // Prompt and chat-template material that a well-formed answer never contains.

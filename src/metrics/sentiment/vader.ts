@@ -70,6 +70,18 @@ export function vaderLexicon(): Map<string, number> {
 
 /** Python str.isupper(): at least one cased character and no lowercase or titlecase one. */
 export function pyIsUpper(word: string): boolean {
+  // ASCII fast path (the common case): an A-Z and no a-z; otherwise the Unicode categories
+  let upper = false;
+  for (let i = 0; i < word.length; i++) {
+    const c = word.charCodeAt(i);
+    if (c >= 0x80) return pyIsUpperUnicode(word);
+    if (c >= 0x61 && c <= 0x7a) return false;
+    if (c >= 0x41 && c <= 0x5a) upper = true;
+  }
+  return upper;
+}
+
+function pyIsUpperUnicode(word: string): boolean {
   return /[\p{Lu}\p{Ll}\p{Lt}]/u.test(word) && !/[\p{Ll}\p{Lt}]/u.test(word);
 }
 
@@ -105,10 +117,30 @@ function stripPunctuation(token: string): string {
 
 /** SentiText._words_and_emoticons: whitespace tokens, edge punctuation stripped unless that leaves <= 2 chars. */
 export function wordsAndEmoticons(text: string): string[] {
-  return pySplit(text).map((token) => {
+  return pySplit(text).map((token) => wordInfo(token).word);
+}
+
+/** What VADER derives from one whitespace token: its word (punctuation rule), lowercase, isupper. */
+interface WordInfo {
+  word: string;
+  lower: string;
+  upper: boolean;
+}
+
+// Pure functions of the token, memoised; bounded so a huge corpus cannot grow it forever.
+const wordCache = new Map<string, WordInfo>();
+const WORD_CACHE_LIMIT = 200_000;
+
+function wordInfo(token: string): WordInfo {
+  let info = wordCache.get(token);
+  if (info === undefined) {
     const stripped = stripPunctuation(token);
-    return stripped.length <= 2 ? token : stripped;
-  });
+    const word = stripped.length <= 2 ? token : stripped;
+    info = { word, lower: word.toLowerCase(), upper: pyIsUpper(word) };
+    if (wordCache.size >= WORD_CACHE_LIMIT) wordCache.clear();
+    wordCache.set(token, info);
+  }
+  return info;
 }
 
 function negated(word: string): boolean {
@@ -116,19 +148,19 @@ function negated(word: string): boolean {
   return NEGATE.has(w) || w.includes("n't");
 }
 
-function allcapDifferential(words: readonly string[]): boolean {
+function allcapDifferential(upper: readonly boolean[]): boolean {
   let allcap = 0;
-  for (const w of words) if (pyIsUpper(w)) allcap++;
-  const diff = words.length - allcap;
-  return diff > 0 && diff < words.length;
+  for (const u of upper) if (u) allcap++;
+  const diff = upper.length - allcap;
+  return diff > 0 && diff < upper.length;
 }
 
-function scalarIncDec(word: string, valence: number, isCapDiff: boolean): number {
-  const booster = BOOSTER.get(word.toLowerCase());
+function scalarIncDec(lowerWord: string, upperWord: boolean, valence: number, isCapDiff: boolean): number {
+  const booster = BOOSTER.get(lowerWord);
   if (booster === undefined) return 0;
   let scalar = booster;
   if (valence < 0) scalar *= -1;
-  if (pyIsUpper(word) && isCapDiff) scalar += valence > 0 ? C_INCR : -C_INCR;
+  if (upperWord && isCapDiff) scalar += valence > 0 ? C_INCR : -C_INCR;
   return scalar;
 }
 
@@ -194,8 +226,7 @@ function leastCheck(valence: number, lower: readonly string[], lex: Map<string, 
   return valence;
 }
 
-function sentimentValence(words: readonly string[], lower: readonly string[], isCapDiff: boolean, lex: Map<string, number>, i: number): number {
-  const item = words[i]!;
+function sentimentValence(words: readonly string[], lower: readonly string[], upper: readonly boolean[], isCapDiff: boolean, lex: Map<string, number>, i: number): number {
   const itemLower = lower[i]!;
   const base = lex.get(itemLower);
   if (base === undefined) return 0;
@@ -204,10 +235,10 @@ function sentimentValence(words: readonly string[], lower: readonly string[], is
   if ((i > 0 && lower[i - 1] === 'no') || (i > 1 && lower[i - 2] === 'no') || (i > 2 && lower[i - 3] === 'no' && (lower[i - 1] === 'or' || lower[i - 1] === 'nor'))) {
     valence = base * N_SCALAR;
   }
-  if (pyIsUpper(item) && isCapDiff) valence += valence > 0 ? C_INCR : -C_INCR;
+  if (upper[i] && isCapDiff) valence += valence > 0 ? C_INCR : -C_INCR;
   for (let startI = 0; startI < 3; startI++) {
     if (i > startI && !lex.has(lower[i - (startI + 1)]!)) {
-      let s = scalarIncDec(words[i - (startI + 1)]!, valence, isCapDiff);
+      let s = scalarIncDec(lower[i - (startI + 1)]!, upper[i - (startI + 1)]!, valence, isCapDiff);
       if (startI === 1 && s !== 0) s = s * 0.95;
       if (startI === 2 && s !== 0) s = s * 0.9;
       valence = valence + s;
@@ -234,9 +265,11 @@ function butCheck(lower: readonly string[], sentiments: number[]): number[] {
 function punctuationEmphasis(text: string): number {
   let ep = 0;
   let qm = 0;
-  for (const ch of text) {
-    if (ch === '!') ep++;
-    else if (ch === '?') qm++;
+  // code units: '!' and '?' are never part of a surrogate pair
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x21) ep++;
+    else if (c === 0x3f) qm++;
   }
   const epAmplifier = Math.min(ep, 4) * 0.292;
   const qmAmplifier = qm > 1 ? (qm <= 3 ? qm * 0.18 : 0.96) : 0;
@@ -255,13 +288,25 @@ export interface PolarityScores {
   compound: number;
 }
 
-/** vaderSentiment 3.3.2 SentimentIntensityAnalyzer().polarity_scores(text). */
-export function polarityScores(rawText: string): PolarityScores {
+/**
+ * The per-word sentiments (after the "but" rule), their plain sum and the punctuation amplifier;
+ * undefined when the text has no word. The leading/trailing whitespace strip of SentiText does
+ * not change the words (pySplit ignores it) nor the '!'/'?' counts, so it is not repeated here.
+ */
+function valences(text: string): { sentiments: number[]; sum: number; amplifier: number } | undefined {
   const lex = vaderLexicon();
-  const text = rawText.replace(/^[\t\n\v\f\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+|[\t\n\v\f\r\x1c-\x1f \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+$/g, '');
-  const words = wordsAndEmoticons(text);
-  const lower = words.map((w) => w.toLowerCase());
-  const isCapDiff = allcapDifferential(words);
+  const tokens = pySplit(text);
+  if (tokens.length === 0) return undefined;
+  const words: string[] = [];
+  const lower: string[] = [];
+  const upper: boolean[] = [];
+  for (const t of tokens) {
+    const info = wordInfo(t);
+    words.push(info.word);
+    lower.push(info.lower);
+    upper.push(info.upper);
+  }
+  const isCapDiff = allcapDifferential(upper);
   let sentiments: number[] = [];
   for (let i = 0; i < words.length; i++) {
     if (BOOSTER.has(lower[i]!)) {
@@ -272,13 +317,30 @@ export function polarityScores(rawText: string): PolarityScores {
       sentiments.push(0);
       continue;
     }
-    sentiments.push(sentimentValence(words, lower, isCapDiff, lex, i));
+    sentiments.push(sentimentValence(words, lower, upper, isCapDiff, lex, i));
   }
   sentiments = butCheck(lower, sentiments);
-  if (sentiments.length === 0) return { neg: 0, neu: 0, pos: 0, compound: 0 };
   let sum = 0;
   for (const s of sentiments) sum += s;
-  const amplifier = punctuationEmphasis(text);
+  return { sentiments, sum, amplifier: punctuationEmphasis(text) };
+}
+
+/** polarityScores(text).compound without the other three ratios (what sentiment_similarity uses). */
+export function compoundScore(text: string): number {
+  const v = valences(text);
+  if (!v) return 0;
+  let sum = v.sum;
+  if (sum > 0) sum += v.amplifier;
+  else if (sum < 0) sum -= v.amplifier;
+  return pyRound(normalize(sum), 4);
+}
+
+/** vaderSentiment 3.3.2 SentimentIntensityAnalyzer().polarity_scores(text). */
+export function polarityScores(rawText: string): PolarityScores {
+  const v = valences(rawText);
+  if (!v) return { neg: 0, neu: 0, pos: 0, compound: 0 };
+  const { sentiments, amplifier } = v;
+  let sum = v.sum;
   if (sum > 0) sum += amplifier;
   else if (sum < 0) sum -= amplifier;
   const compound = normalize(sum);

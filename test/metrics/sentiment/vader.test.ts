@@ -56,3 +56,29 @@ describe('helpers with Python semantics', () => {
     expect(pyRound(2.675, 2)).toBe(2.67); // the binary value is below the tie
   });
 });
+
+describe('fast paths (same results as the plain definitions)', () => {
+  const regexIsUpper = (w: string): boolean => /[\p{Lu}\p{Ll}\p{Lt}]/u.test(w) && !/[\p{Ll}\p{Lt}]/u.test(w);
+  it('pyIsUpper ASCII scan equals the Unicode-category definition', () => {
+    const alphabet = ['A', 'Z', 'a', 'z', 'M', 'q', '1', '!', "'", '-', ' ', 'É', 'é', 'ǅ', 'Σ', 'ß', '日', '🙂'];
+    let seed = 1;
+    for (let k = 0; k < 3000; k++) {
+      let w = '';
+      const len = k % 7;
+      for (let i = 0; i < len; i++) {
+        seed = (seed * 1103515245 + 12345) % 2147483648;
+        w += alphabet[seed % alphabet.length];
+      }
+      expect(pyIsUpper(w)).toBe(regexIsUpper(w));
+    }
+  });
+  it('compoundScore equals polarityScores().compound, repeated words (cached) included', async () => {
+    const { compoundScore } = await import('../../../src/metrics/sentiment/vader.js');
+    const texts = [
+      '', '   ', 'VADER is smart, handsome, and funny!', 'The book was good, but the ending was HORRIBLE!!!',
+      'Not bad at all', 'At least it is not the worst.', 'I kind of like it?? Really??', 'no  good\tNO GOOD :)',
+      'This is the shit! bus stop; yeah right.', 'Never so happy, without doubt.', 'GREAT great GREAT',
+    ];
+    for (const t of [...texts, ...texts]) expect(compoundScore(t)).toBe(polarityScores(t).compound);
+  });
+});
