@@ -125,6 +125,14 @@ interface WordInfo {
   word: string;
   lower: string;
   upper: boolean;
+  /** lexicon valence of `lower` (undefined: not in the lexicon) */
+  lex: number | undefined;
+  /** booster scalar of `lower` (undefined: not a booster) */
+  booster: number | undefined;
+  /** negated(lower) */
+  negated: boolean;
+  /** `lower` is a word of some multi-word idiom or booster (specialIdiomsCheck may match) */
+  idiom: boolean;
 }
 
 // Pure functions of the token, memoised; bounded so a huge corpus cannot grow it forever.
@@ -136,7 +144,8 @@ function wordInfo(token: string): WordInfo {
   if (info === undefined) {
     const stripped = stripPunctuation(token);
     const word = stripped.length <= 2 ? token : stripped;
-    info = { word, lower: word.toLowerCase(), upper: pyIsUpper(word) };
+    const lower = word.toLowerCase();
+    info = { word, lower, upper: pyIsUpper(word), lex: vaderLexicon().get(lower), booster: BOOSTER.get(lower), negated: negated(lower), idiom: IDIOM_WORDS.has(lower) };
     if (wordCache.size >= WORD_CACHE_LIMIT) wordCache.clear();
     wordCache.set(token, info);
   }
@@ -155,29 +164,29 @@ function allcapDifferential(upper: readonly boolean[]): boolean {
   return diff > 0 && diff < upper.length;
 }
 
-function scalarIncDec(lowerWord: string, upperWord: boolean, valence: number, isCapDiff: boolean): number {
-  const booster = BOOSTER.get(lowerWord);
+function scalarIncDec(word: WordInfo, valence: number, isCapDiff: boolean): number {
+  const booster = word.booster;
   if (booster === undefined) return 0;
   let scalar = booster;
   if (valence < 0) scalar *= -1;
-  if (upperWord && isCapDiff) scalar += valence > 0 ? C_INCR : -C_INCR;
+  if (word.upper && isCapDiff) scalar += valence > 0 ? C_INCR : -C_INCR;
   return scalar;
 }
 
-function negationCheck(valence: number, lower: readonly string[], startI: number, i: number): number {
+function negationCheck(valence: number, lower: readonly string[], infos: readonly WordInfo[], startI: number, i: number): number {
   if (startI === 0) {
-    if (negated(lower[i - 1]!)) valence *= N_SCALAR;
+    if (infos[i - 1]!.negated) valence *= N_SCALAR;
   }
   if (startI === 1) {
     if (lower[i - 2] === 'never' && (lower[i - 1] === 'so' || lower[i - 1] === 'this')) valence *= 1.25;
     else if (lower[i - 2] === 'without' && lower[i - 1] === 'doubt') valence = valence + 0;
-    else if (negated(lower[i - 2]!)) valence *= N_SCALAR;
+    else if (infos[i - 2]!.negated) valence *= N_SCALAR;
   }
   if (startI === 2) {
     // Python precedence: (never and (so|this)) or (so|this at i-1)
     if ((lower[i - 3] === 'never' && (lower[i - 2] === 'so' || lower[i - 2] === 'this')) || lower[i - 1] === 'so' || lower[i - 1] === 'this') valence *= 1.25;
     else if (lower[i - 3] === 'without' && (lower[i - 2] === 'doubt' || lower[i - 1] === 'doubt')) valence = valence + 0;
-    else if (negated(lower[i - 3]!)) valence *= N_SCALAR;
+    else if (infos[i - 3]!.negated) valence *= N_SCALAR;
   }
   return valence;
 }
@@ -186,9 +195,9 @@ function negationCheck(valence: number, lower: readonly string[], startI: number
 // which is here cannot match any key, so specialIdiomsCheck may return early (same result).
 const IDIOM_WORDS = new Set([...SPECIAL_CASES.keys(), ...[...BOOSTER.keys()].filter((k) => k.includes(' '))].flatMap((k) => k.split(' ')));
 
-function specialIdiomsCheck(valence: number, lower: readonly string[], i: number): number {
+function specialIdiomsCheck(valence: number, lower: readonly string[], infos: readonly WordInfo[], i: number): number {
   let possible = false;
-  for (let j = i - 3; j <= i + 2 && !possible; j++) if (j >= 0 && j < lower.length && IDIOM_WORDS.has(lower[j]!)) possible = true;
+  for (let j = i - 3; j <= i + 2 && !possible; j++) if (j >= 0 && j < lower.length && infos[j]!.idiom) possible = true;
   if (!possible) return valence;
   const onezero = `${lower[i - 1]} ${lower[i]}`;
   const twoonezero = `${lower[i - 2]} ${lower[i - 1]} ${lower[i]}`;
@@ -217,36 +226,36 @@ function specialIdiomsCheck(valence: number, lower: readonly string[], i: number
   return valence;
 }
 
-function leastCheck(valence: number, lower: readonly string[], lex: Map<string, number>, i: number): number {
-  if (i > 1 && !lex.has(lower[i - 1]!) && lower[i - 1] === 'least') {
+function leastCheck(valence: number, lower: readonly string[], infos: readonly WordInfo[], i: number): number {
+  if (i > 1 && infos[i - 1]!.lex === undefined && lower[i - 1] === 'least') {
     if (lower[i - 2] !== 'at' && lower[i - 2] !== 'very') valence *= N_SCALAR;
-  } else if (i > 0 && !lex.has(lower[i - 1]!) && lower[i - 1] === 'least') {
+  } else if (i > 0 && infos[i - 1]!.lex === undefined && lower[i - 1] === 'least') {
     valence *= N_SCALAR;
   }
   return valence;
 }
 
-function sentimentValence(words: readonly string[], lower: readonly string[], upper: readonly boolean[], isCapDiff: boolean, lex: Map<string, number>, i: number): number {
+function sentimentValence(words: readonly string[], lower: readonly string[], infos: readonly WordInfo[], isCapDiff: boolean, i: number): number {
   const itemLower = lower[i]!;
-  const base = lex.get(itemLower);
+  const base = infos[i]!.lex;
   if (base === undefined) return 0;
   let valence = base;
-  if (itemLower === 'no' && i !== words.length - 1 && lex.has(lower[i + 1]!)) valence = 0.0;
+  if (itemLower === 'no' && i !== words.length - 1 && infos[i + 1]!.lex !== undefined) valence = 0.0;
   if ((i > 0 && lower[i - 1] === 'no') || (i > 1 && lower[i - 2] === 'no') || (i > 2 && lower[i - 3] === 'no' && (lower[i - 1] === 'or' || lower[i - 1] === 'nor'))) {
     valence = base * N_SCALAR;
   }
-  if (upper[i] && isCapDiff) valence += valence > 0 ? C_INCR : -C_INCR;
+  if (infos[i]!.upper && isCapDiff) valence += valence > 0 ? C_INCR : -C_INCR;
   for (let startI = 0; startI < 3; startI++) {
-    if (i > startI && !lex.has(lower[i - (startI + 1)]!)) {
-      let s = scalarIncDec(lower[i - (startI + 1)]!, upper[i - (startI + 1)]!, valence, isCapDiff);
+    if (i > startI && infos[i - (startI + 1)]!.lex === undefined) {
+      let s = scalarIncDec(infos[i - (startI + 1)]!, valence, isCapDiff);
       if (startI === 1 && s !== 0) s = s * 0.95;
       if (startI === 2 && s !== 0) s = s * 0.9;
       valence = valence + s;
-      valence = negationCheck(valence, lower, startI, i);
-      if (startI === 2) valence = specialIdiomsCheck(valence, lower, i);
+      valence = negationCheck(valence, lower, infos, startI, i);
+      if (startI === 2) valence = specialIdiomsCheck(valence, lower, infos, i);
     }
   }
-  return leastCheck(valence, lower, lex, i);
+  return leastCheck(valence, lower, infos, i);
 }
 
 /** _but_check, including Python's `sentiments.index(value)` lookup of the FIRST equal value. */
@@ -294,14 +303,15 @@ export interface PolarityScores {
  * not change the words (pySplit ignores it) nor the '!'/'?' counts, so it is not repeated here.
  */
 function valences(text: string): { sentiments: number[]; sum: number; amplifier: number } | undefined {
-  const lex = vaderLexicon();
   const tokens = pySplit(text);
   if (tokens.length === 0) return undefined;
+  const infos: WordInfo[] = [];
   const words: string[] = [];
   const lower: string[] = [];
   const upper: boolean[] = [];
   for (const t of tokens) {
     const info = wordInfo(t);
+    infos.push(info);
     words.push(info.word);
     lower.push(info.lower);
     upper.push(info.upper);
@@ -309,7 +319,7 @@ function valences(text: string): { sentiments: number[]; sum: number; amplifier:
   const isCapDiff = allcapDifferential(upper);
   let sentiments: number[] = [];
   for (let i = 0; i < words.length; i++) {
-    if (BOOSTER.has(lower[i]!)) {
+    if (infos[i]!.booster !== undefined) {
       sentiments.push(0);
       continue;
     }
@@ -317,7 +327,7 @@ function valences(text: string): { sentiments: number[]; sum: number; amplifier:
       sentiments.push(0);
       continue;
     }
-    sentiments.push(sentimentValence(words, lower, upper, isCapDiff, lex, i));
+    sentiments.push(sentimentValence(words, lower, infos, isCapDiff, i));
   }
   sentiments = butCheck(lower, sentiments);
   let sum = 0;
