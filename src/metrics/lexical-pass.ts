@@ -7,6 +7,8 @@
  *   lower — token.toLowerCase()                     (NLTK sentence BLEU: text.lower().split())
  *   rouge — rouge-score's tokens of it, stemmed     (ROUGE-1/2/L)
  *   t13a  — sacrebleu's 13a tokens of it             (corpus BLEU)
+ *   vader — VADER's word, lowercase, flags           (sentiment_similarity; VADER splits on
+ *                                                     Python whitespace itself)
  *
  * This is exact because every one of these tokenizers treats whitespace as a boundary that no
  * rule crosses: lowercasing is per character (the Greek final-sigma context stops at whitespace),
@@ -21,12 +23,15 @@ import { isPyWhitespace } from './python-text.js';
 import { NgramMatcher } from './ngram-matcher.js';
 import { fmeasure, lcsLength, rougeScores, rougeTokenize, scratchRow } from './rouge.js';
 import { segmentStats, tokenize13a, type SegmentStats } from './sacrebleu.js';
+import { compoundScore, vaderWord, type WordInfo } from './sentiment/vader.js';
 
 export interface LexicalNeeds {
   bleu: boolean;
   rouge: boolean;
   bleuCorpus: boolean;
   distinct: boolean;
+  /** VADER compound scores of both texts (sentiment_similarity). */
+  sentiment?: boolean;
 }
 
 /** ROUGE F-measures of one record. */
@@ -49,6 +54,9 @@ export interface LexicalRecord {
   bigrams?: Int32Array;
   distinct1?: number;
   distinct2?: number;
+  /** VADER compound of prediction / reference. */
+  compoundPred?: number;
+  compoundRef?: number;
 }
 
 interface TokenEntry {
@@ -56,6 +64,7 @@ interface TokenEntry {
   lower: number;
   rouge: Int32Array;
   t13a: Int32Array;
+  vader: WordInfo | undefined;
 }
 
 const EMPTY = new Int32Array(0);
@@ -106,6 +115,7 @@ export class LexicalPass {
         lower: n.bleu ? this.lowerVocab.id(tok.toLowerCase()) : -1,
         rouge: n.rouge ? Int32Array.from(rougeTokenize(tok), (t) => this.rougeVocab.id(t)) : EMPTY,
         t13a: n.bleuCorpus ? Int32Array.from(tokenize13a(tok), (t) => this.t13aVocab.id(t)) : EMPTY,
+        vader: n.sentiment ? vaderWord(tok) : undefined,
       };
       this.entries.set(tok, e);
     }
@@ -137,6 +147,10 @@ export class LexicalPass {
     if (n.rouge) out.rouge = prediction.includes('\n') || reference.includes('\n') ? rougeF(reference, prediction) : this.rouge(p, r);
     if (n.bleuCorpus) out.segment = prediction.includes('-\n') || reference.includes('-\n') ? segmentStats(prediction, reference) : this.segment(p, r);
     if (n.distinct) this.distinct(p, out);
+    if (n.sentiment) {
+      out.compoundPred = compoundScore(prediction, p.map((e) => e.vader!));
+      out.compoundRef = compoundScore(reference, r.map((e) => e.vader!));
+    }
     return out;
   }
 

@@ -43,19 +43,32 @@ export class NgramMatcher {
     }
     let next = 0;
     const epoch = this.epoch;
-    const toLocal = (g: number): number => {
-      if (g >= this.stamp.length) this.growGlobal(g + 1);
-      if (this.stamp[g] === epoch) return this.local[g]!;
-      this.stamp[g] = epoch;
-      this.local[g] = next;
-      return next++;
-    };
+    let maxId = 0;
+    for (let i = 0; i < lr; i++) if (ref[i]! > maxId) maxId = ref[i]!;
+    for (let i = 0; i < lh; i++) if (hyp[i]! > maxId) maxId = hyp[i]!;
+    if (maxId >= this.stamp.length) this.growGlobal(maxId + 1);
+    const stamp = this.stamp;
+    const local = this.local;
     const hu = this.hypUni;
     const ru = this.refUni;
     const hc = this.hypIds;
     const rc = this.refIds;
-    for (let i = 0; i < lr; i++) rc[i] = ru[i] = toLocal(ref[i]!);
-    for (let i = 0; i < lh; i++) hc[i] = hu[i] = toLocal(hyp[i]!);
+    for (let i = 0; i < lr; i++) {
+      const g = ref[i]!;
+      if (stamp[g] !== epoch) {
+        stamp[g] = epoch;
+        local[g] = next++;
+      }
+      rc[i] = ru[i] = local[g]!;
+    }
+    for (let i = 0; i < lh; i++) {
+      const g = hyp[i]!;
+      if (stamp[g] !== epoch) {
+        stamp[g] = epoch;
+        local[g] = next++;
+      }
+      hc[i] = hu[i] = local[g]!;
+    }
     const base = lh + lr + 1; // every local id (tokens or n-grams) is below this
     const counts = this.counts;
     let idCount = next;

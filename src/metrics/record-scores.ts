@@ -34,6 +34,8 @@ export interface SharedTokens {
   rouge?: RougeF;
   distinct1?: number;
   distinct2?: number;
+  compoundPred?: number;
+  compoundRef?: number;
 }
 
 /** Scores one record on the per-record metrics in `metrics` (corpus metrics are aggregated elsewhere). */
@@ -59,7 +61,9 @@ export function scoreRecord(line: number, r: PredictionRecord, metrics: Readonly
   if (metrics.has('length_similarity')) s.length_similarity = countSimilarity(predWords, shared ? shared.refWords : wordCount(r.reference));
   if (metrics.has('sentence_similarity')) s.sentence_similarity = countSimilarity(sentenceCount(r.prediction), sentenceCount(r.reference));
   if (metrics.has('sentiment_similarity')) {
-    s.sentiment_similarity = 1 - Math.abs(compoundScore(r.prediction) - compoundScore(r.reference)) / 2;
+    const cp = shared?.compoundPred ?? compoundScore(r.prediction);
+    const cr = shared?.compoundRef ?? compoundScore(r.reference);
+    s.sentiment_similarity = 1 - Math.abs(cp - cr) / 2;
   }
   const out: RecordScores = { line, id: r.id, domain: r.domain, question_type: r.question_type, prediction_words: predWords, scores: s };
   if (metrics.has('answer_match') || metrics.has('answer_distance')) {

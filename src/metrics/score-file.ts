@@ -149,6 +149,7 @@ export async function scorePredictions(inputs: readonly NumberedPrediction[], op
     rouge: has('rouge1', 'rouge2', 'rougeL', 'rougeLsum'),
     bleuCorpus: has('bleu_corpus'),
     distinct: has('distinct_1', 'distinct_2'),
+    sentiment: has('sentiment_similarity'),
   });
   for (let i = 0; i < inputs.length; i++) {
     if (options.signal?.aborted) throw options.signal.reason;

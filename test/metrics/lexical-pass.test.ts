@@ -8,10 +8,12 @@ import { segmentStats } from '../../src/metrics/sacrebleu.js';
 import { DistinctCounter, recordDistinctN } from '../../src/metrics/distinct.js';
 import { pySplit, pySplitRegex } from '../../src/metrics/python-text.js';
 import { TokenInterner, clippedMatchesUpTo } from '../../src/metrics/ngrams.js';
+import { polarityScores } from '../../src/metrics/sentiment/vader.js';
 
 // Pieces chosen to hit every tokenizer rule: case, stemming, 13a punctuation/period/dash/entity
 // rules, digits around '.'/',', '-\n' joins, line breaks, Python-only whitespace, final sigma.
 const PIECES = [
+  'GOOD', 'good', 'bad', 'not', "isn't", 'never', 'so', 'no', 'but', 'least', 'very', 'kind', 'of', 'yeah', 'right', 'happy!', 'sad?', ':)',
   'the', 'The', 'THE', 'running', 'runs', 'ran', 'happiness', 'agreed', 'agree', 'caresses', 'ponies',
   'a', 'I', 'x', '3.14', '1,000', '5-4', 'e.g.', 'U.S.', 'end.', 'comma,', '(paren)', '"quote"', "it's",
   '&amp;', '&quot;hi&quot;', '&lt;b&gt;', '<skipped>', 'well-known', '-', '--', '.', ',', '...', '!?',
@@ -91,7 +93,7 @@ describe('LexicalPass (one tokenisation per text for all lexical metrics)', () =
 
   it('equals the per-metric functions on random texts', () => {
     const rng = new Prng(11);
-    const pass = new LexicalPass({ bleu: true, rouge: true, bleuCorpus: true, distinct: true });
+    const pass = new LexicalPass({ bleu: true, rouge: true, bleuCorpus: true, distinct: true, sentiment: true });
     let sharedPaths = 0;
     for (let k = 0; k < 1500; k++) {
       const pred = randomText(rng, 25);
@@ -106,6 +108,8 @@ describe('LexicalPass (one tokenisation per text for all lexical metrics)', () =
       expect(got.segment).toEqual(segmentStats(pred, ref));
       expect(got.distinct1).toBe(recordDistinctN(pred, 1));
       expect(got.distinct2).toBe(recordDistinctN(pred, 2));
+      expect(got.compoundPred).toBe(polarityScores(pred).compound);
+      expect(got.compoundRef).toBe(polarityScores(ref).compound);
     }
     // the test must exercise the shared path, not only the fallbacks
     expect(sharedPaths).toBeGreaterThan(250);

@@ -121,7 +121,7 @@ export function wordsAndEmoticons(text: string): string[] {
 }
 
 /** What VADER derives from one whitespace token: its word (punctuation rule), lowercase, isupper. */
-interface WordInfo {
+export interface WordInfo {
   word: string;
   lower: string;
   upper: boolean;
@@ -142,14 +142,19 @@ const WORD_CACHE_LIMIT = 200_000;
 function wordInfo(token: string): WordInfo {
   let info = wordCache.get(token);
   if (info === undefined) {
-    const stripped = stripPunctuation(token);
-    const word = stripped.length <= 2 ? token : stripped;
-    const lower = word.toLowerCase();
-    info = { word, lower, upper: pyIsUpper(word), lex: vaderLexicon().get(lower), booster: BOOSTER.get(lower), negated: negated(lower), idiom: IDIOM_WORDS.has(lower) };
+    info = vaderWord(token);
     if (wordCache.size >= WORD_CACHE_LIMIT) wordCache.clear();
     wordCache.set(token, info);
   }
   return info;
+}
+
+/** VADER's view of one whitespace token (a pure function of it; callers may memoise it). */
+export function vaderWord(token: string): WordInfo {
+  const stripped = stripPunctuation(token);
+  const word = stripped.length <= 2 ? token : stripped;
+  const lower = word.toLowerCase();
+  return { word, lower, upper: pyIsUpper(word), lex: vaderLexicon().get(lower), booster: BOOSTER.get(lower), negated: negated(lower), idiom: IDIOM_WORDS.has(lower) };
 }
 
 function negated(word: string): boolean {
@@ -302,16 +307,13 @@ export interface PolarityScores {
  * undefined when the text has no word. The leading/trailing whitespace strip of SentiText does
  * not change the words (pySplit ignores it) nor the '!'/'?' counts, so it is not repeated here.
  */
-function valences(text: string): { sentiments: number[]; sum: number; amplifier: number } | undefined {
-  const tokens = pySplit(text);
-  if (tokens.length === 0) return undefined;
-  const infos: WordInfo[] = [];
+function valences(text: string, given?: readonly WordInfo[]): { sentiments: number[]; sum: number; amplifier: number } | undefined {
+  const infos = given ?? pySplit(text).map(wordInfo);
+  if (infos.length === 0) return undefined;
   const words: string[] = [];
   const lower: string[] = [];
   const upper: boolean[] = [];
-  for (const t of tokens) {
-    const info = wordInfo(t);
-    infos.push(info);
+  for (const info of infos) {
     words.push(info.word);
     lower.push(info.lower);
     upper.push(info.upper);
@@ -335,9 +337,12 @@ function valences(text: string): { sentiments: number[]; sum: number; amplifier:
   return { sentiments, sum, amplifier: punctuationEmphasis(text) };
 }
 
-/** polarityScores(text).compound without the other three ratios (what sentiment_similarity uses). */
-export function compoundScore(text: string): number {
-  const v = valences(text);
+/**
+ * polarityScores(text).compound without the other three ratios (what sentiment_similarity uses).
+ * `words`, when given, must be vaderWord of each pySplit token of `text` (shared tokenisation).
+ */
+export function compoundScore(text: string, words?: readonly WordInfo[]): number {
+  const v = valences(text, words);
   if (!v) return 0;
   let sum = v.sum;
   if (sum > 0) sum += v.amplifier;
