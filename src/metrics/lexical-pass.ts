@@ -91,6 +91,8 @@ export class LexicalPass {
   private readonly t13aVocab = new Vocab();
   private readonly bigramIds = new Map<number | string, number>();
   private readonly matcher = new NgramMatcher();
+  private readonly bufA = new IdBuffer();
+  private readonly bufB = new IdBuffer();
   private readonly matches = [0, 0, 0, 0];
   private readonly totals = [0, 0, 0, 0];
   private stamp = new Int32Array(1024);
@@ -155,8 +157,8 @@ export class LexicalPass {
   }
 
   private bleu(p: TokenEntry[], r: TokenEntry[]): number {
-    const hyp = p.map((e) => e.lower);
-    const ref = r.map((e) => e.lower);
+    const hyp = this.bufA.ids(p, 'lower');
+    const ref = this.bufB.ids(r, 'lower');
     const { matches, totals } = this;
     this.matcher.match(hyp, ref, 4, matches, totals);
     for (let i = 0; i < 4; i++) totals[i] = Math.max(1, totals[i]!);
@@ -164,8 +166,8 @@ export class LexicalPass {
   }
 
   private rouge(p: TokenEntry[], r: TokenEntry[]): RougeF {
-    const pred = flatten(p, 'rouge');
-    const target = flatten(r, 'rouge');
+    const pred = this.bufA.ids(p, 'rouge');
+    const target = this.bufB.ids(r, 'rouge');
     const { matches, totals } = this;
     this.matcher.match(pred, target, 2, matches, totals);
     const rn = (order: number): number => {
@@ -182,8 +184,8 @@ export class LexicalPass {
   }
 
   private segment(p: TokenEntry[], r: TokenEntry[]): SegmentStats {
-    const hyp = flatten(p, 't13a');
-    const ref = flatten(r, 't13a');
+    const hyp = this.bufA.ids(p, 't13a');
+    const ref = this.bufB.ids(r, 't13a');
     const correct = [0, 0, 0, 0];
     const total = [0, 0, 0, 0];
     this.matcher.match(hyp, ref, 4, correct, total);
@@ -239,13 +241,30 @@ export class LexicalPass {
   }
 }
 
-function flatten(entries: readonly TokenEntry[], kind: 'rouge' | 't13a'): number[] {
-  const out: number[] = [];
-  for (const e of entries) {
-    const ids = e[kind];
-    for (let i = 0; i < ids.length; i++) out.push(ids[i]!);
+/** A reusable id buffer: the ids of one tokenizer for a list of token entries (a view, valid until the next call). */
+class IdBuffer {
+  private buf = new Int32Array(256);
+  ids(entries: readonly TokenEntry[], kind: 'lower' | 'rouge' | 't13a'): Int32Array {
+    let n = 0;
+    if (kind === 'lower') {
+      this.reserve(entries.length);
+      for (let i = 0; i < entries.length; i++) this.buf[n++] = entries[i]!.lower;
+    } else {
+      for (const e of entries) {
+        const ids = e[kind];
+        this.reserve(n + ids.length);
+        for (let i = 0; i < ids.length; i++) this.buf[n++] = ids[i]!;
+      }
+    }
+    return this.buf.subarray(0, n);
   }
-  return out;
+  private reserve(size: number): void {
+    if (this.buf.length < size) {
+      const next = new Int32Array(Math.max(size, this.buf.length * 2));
+      next.set(this.buf);
+      this.buf = next;
+    }
+  }
 }
 
 function rougeF(reference: string, prediction: string): RougeF {
