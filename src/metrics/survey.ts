@@ -10,6 +10,7 @@
  *   answer_distance      = |lp - lr| / (points - 1)          their ordinal distance (closed types)
  */
 import { pySplit } from './python-text.js';
+import { asciiSentenceCount } from './sentences-ascii.js';
 import { compoundScore } from './sentiment/vader.js';
 import { CLOSED_TYPES, extractAnswer, type AnswerScale, type ExtractedAnswer, type QuestionType } from './answers.js';
 
@@ -28,6 +29,12 @@ const HAS_CONTENT = /[\p{L}\p{N}]/u;
 
 /** Sentences per Intl.Segmenter (UAX #29), counting only segments with a letter or digit. */
 export function sentenceCount(text: string): number {
+  // ASCII text: the same rules without the segmenter's per-segment objects (~10x faster)
+  return asciiSentenceCount(text) ?? segmenterSentenceCount(text);
+}
+
+/** sentenceCount by Intl.Segmenter itself (any text). */
+export function segmenterSentenceCount(text: string): number {
   let n = 0;
   for (const seg of segmenter.segment(text)) if (HAS_CONTENT.test(seg.segment)) n++;
   return n;
