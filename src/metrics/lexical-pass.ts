@@ -68,8 +68,54 @@ interface TokenEntry {
 }
 
 const EMPTY = new Int32Array(0);
-const PAIR_BASE = 2 ** 26;
-const SMALL = 2 ** 15;
+/**
+ * Dense ids for pairs of non-negative int32 ids (bigrams of token ids): an open-addressing hash
+ * table on typed arrays (linear probing, load <= 1/2), so no key object or boxed number per pair.
+ */
+class PairIds {
+  private keysA = new Int32Array(1 << 12).fill(-1);
+  private keysB = new Int32Array(1 << 12);
+  private vals = new Int32Array(1 << 12);
+  size = 0;
+
+  id(a: number, b: number): number {
+    const mask = this.keysA.length - 1;
+    let h = (Math.imul(a, 0x9e3779b1) ^ Math.imul(b, 0x85ebca77)) & mask;
+    for (;;) {
+      const ka = this.keysA[h]!;
+      if (ka === -1) break;
+      if (ka === a && this.keysB[h] === b) return this.vals[h]!;
+      h = (h + 1) & mask;
+    }
+    const id = this.size++;
+    this.keysA[h] = a;
+    this.keysB[h] = b;
+    this.vals[h] = id;
+    if (this.size * 2 > this.keysA.length) this.grow();
+    return id;
+  }
+
+  private grow(): void {
+    const oa = this.keysA;
+    const ob = this.keysB;
+    const ov = this.vals;
+    const cap = oa.length * 2;
+    this.keysA = new Int32Array(cap).fill(-1);
+    this.keysB = new Int32Array(cap);
+    this.vals = new Int32Array(cap);
+    const mask = cap - 1;
+    for (let i = 0; i < oa.length; i++) {
+      const a = oa[i]!;
+      if (a === -1) continue;
+      const b = ob[i]!;
+      let h = (Math.imul(a, 0x9e3779b1) ^ Math.imul(b, 0x85ebca77)) & mask;
+      while (this.keysA[h] !== -1) h = (h + 1) & mask;
+      this.keysA[h] = a;
+      this.keysB[h] = b;
+      this.vals[h] = ov[i]!;
+    }
+  }
+}
 
 class Vocab {
   private readonly ids = new Map<string, number>();
@@ -89,7 +135,7 @@ export class LexicalPass {
   private readonly lowerVocab = new Vocab();
   private readonly rougeVocab = new Vocab();
   private readonly t13aVocab = new Vocab();
-  private readonly bigramIds = new Map<number | string, number>();
+  private readonly bigramIds = new PairIds();
   private readonly matcher = new NgramMatcher();
   private readonly bufA = new IdBuffer();
   private readonly bufB = new IdBuffer();
@@ -196,15 +242,7 @@ export class LexicalPass {
     const uni = new Int32Array(p.length);
     for (let i = 0; i < p.length; i++) uni[i] = p[i]!.raw;
     const bi = new Int32Array(Math.max(0, p.length - 1));
-    for (let i = 0; i < bi.length; i++) {
-      const a = uni[i]!;
-      const b = uni[i + 1]!;
-      // small-integer keys while ids < 2^15 (fast Map path), then exact doubles, then strings
-      const key = a < SMALL && b < SMALL ? a * SMALL + b : a < PAIR_BASE && b < PAIR_BASE ? -1 - (a * PAIR_BASE + b) : `${a},${b}`;
-      let id = this.bigramIds.get(key);
-      if (id === undefined) this.bigramIds.set(key, (id = this.bigramIds.size));
-      bi[i] = id;
-    }
+    for (let i = 0; i < bi.length; i++) bi[i] = this.bigramIds.id(uni[i]!, uni[i + 1]!);
     out.unigrams = uni;
     out.bigrams = bi;
     out.distinct1 = uni.length === 0 ? 0 : this.uniqueCount([uni], this.entries.size) / uni.length;
@@ -245,15 +283,25 @@ export class LexicalPass {
 class IdBuffer {
   private buf = new Int32Array(256);
   ids(entries: readonly TokenEntry[], kind: 'lower' | 'rouge' | 't13a'): Int32Array {
+    // one loop per kind: a property read with a constant name stays monomorphic
     let n = 0;
     if (kind === 'lower') {
       this.reserve(entries.length);
-      for (let i = 0; i < entries.length; i++) this.buf[n++] = entries[i]!.lower;
+      const buf = this.buf;
+      for (let i = 0; i < entries.length; i++) buf[n++] = entries[i]!.lower;
+    } else if (kind === 'rouge') {
+      for (let k = 0; k < entries.length; k++) {
+        const ids = entries[k]!.rouge;
+        if (n + ids.length > this.buf.length) this.reserve(n + ids.length);
+        const buf = this.buf;
+        for (let i = 0; i < ids.length; i++) buf[n++] = ids[i]!;
+      }
     } else {
-      for (const e of entries) {
-        const ids = e[kind];
-        this.reserve(n + ids.length);
-        for (let i = 0; i < ids.length; i++) this.buf[n++] = ids[i]!;
+      for (let k = 0; k < entries.length; k++) {
+        const ids = entries[k]!.t13a;
+        if (n + ids.length > this.buf.length) this.reserve(n + ids.length);
+        const buf = this.buf;
+        for (let i = 0; i < ids.length; i++) buf[n++] = ids[i]!;
       }
     }
     return this.buf.subarray(0, n);

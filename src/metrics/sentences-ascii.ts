@@ -32,10 +32,13 @@ CLASS[0x3f] = STERM;
 for (const c of [0x22, 0x27, 0x28, 0x29, 0x5b, 0x5d, 0x7b, 0x7d]) CLASS[c] = CLOSE;
 for (const c of [0x2c, 0x2d, 0x3a, 0x3b]) CLASS[c] = SCONTINUE;
 
+let scratch = new Uint8Array(1024);
+
 /** Sentences with a letter or digit in an ASCII text; undefined when the text is not ASCII. */
 export function asciiSentenceCount(text: string): number | undefined {
   const n = text.length;
-  const cls = new Uint8Array(n);
+  if (scratch.length < n) scratch = new Uint8Array(Math.max(n, scratch.length * 2));
+  const cls = scratch;
   for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
     if (c >= 0x80) return undefined;
