@@ -21,7 +21,8 @@
 import { bleuFromCounts } from './bleu.js';
 import { isPyWhitespace } from './python-text.js';
 import { NgramMatcher } from './ngram-matcher.js';
-import { fmeasure, lcsLength, rougeScores, rougeTokenize, scratchRow } from './rouge.js';
+import { fmeasure, rougeScores, rougeTokenize } from './rouge.js';
+import { BitLcs } from './lcs.js';
 import { segmentStats, tokenize13a, type SegmentStats } from './sacrebleu.js';
 import { compoundScore, vaderWord, type WordInfo } from './sentiment/vader.js';
 
@@ -137,6 +138,7 @@ export class LexicalPass {
   private readonly t13aVocab = new Vocab();
   private readonly bigramIds = new PairIds();
   private readonly matcher = new NgramMatcher();
+  private readonly lcs = new BitLcs();
   private readonly bufA = new IdBuffer();
   private readonly bufB = new IdBuffer();
   private readonly matches = [0, 0, 0, 0];
@@ -222,7 +224,7 @@ export class LexicalPass {
     };
     let rougeL = 0;
     if (target.length > 0 && pred.length > 0) {
-      const lcs = lcsLength(target, pred, scratchRow(pred.length + 1));
+      const lcs = this.lcs.length(target, pred);
       rougeL = fmeasure(lcs / pred.length, lcs / target.length);
     }
     // one line each side: summary-level LCS equals LCS (see rouge.ts rougeScores)
