@@ -75,6 +75,12 @@ export class NgramMatcher {
     for (let n = 1; n <= maxOrder; n++) {
       const nr = lr - n + 1;
       const nh = lh - n + 1;
+      if (n > 1 && matches[n - 2] === 0) {
+        // no (n-1)-gram matched, so no n-gram can (each contains one): only the totals remain
+        matches[n - 1] = 0;
+        totals[n - 1] = nh > 0 ? nh : 0;
+        continue;
+      }
       if (n > 1 && base * base <= DIRECT_LIMIT) {
         // n-gram ids: intern (previous order's id at i, token i+n-1) in a directly addressed
         // table of base² slots; a slot is valid when its stamp is this order's stamp
