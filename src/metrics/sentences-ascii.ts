@@ -46,16 +46,17 @@ export function asciiSentenceCount(text: string): number | undefined {
   }
   let count = 0;
   let start = 0;
-  let content = false;
-  const close = (end: number): void => {
-    for (let k = start; k < end && !content; k++) {
+  /** Ends the segment [start, end): counts it when it has a letter or digit. */
+  function close(end: number): void {
+    for (let k = start; k < end; k++) {
       const c = cls[k]!;
-      if (c === LOWER || c === UPPER || c === NUMERIC) content = true;
+      if (c === LOWER || c === UPPER || c === NUMERIC) {
+        count++;
+        break;
+      }
     }
-    if (content) count++;
     start = end;
-    content = false;
-  };
+  }
   let i = 0;
   while (i < n) {
     const c = cls[i]!;

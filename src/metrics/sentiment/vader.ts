@@ -133,6 +133,9 @@ export interface WordInfo {
   negated: boolean;
   /** `lower` is a word of some multi-word idiom or booster (specialIdiomsCheck may match) */
   idiom: boolean;
+  /** '!' and '?' in the whole token (punctuation emphasis counts them over the text) */
+  exclamations: number;
+  questions: number;
 }
 
 // Pure functions of the token, memoised; bounded so a huge corpus cannot grow it forever.
@@ -154,7 +157,17 @@ export function vaderWord(token: string): WordInfo {
   const stripped = stripPunctuation(token);
   const word = stripped.length <= 2 ? token : stripped;
   const lower = word.toLowerCase();
-  return { word, lower, upper: pyIsUpper(word), lex: vaderLexicon().get(lower), booster: BOOSTER.get(lower), negated: negated(lower), idiom: IDIOM_WORDS.has(lower) };
+  let exclamations = 0;
+  let questions = 0;
+  for (let i = 0; i < token.length; i++) {
+    const c = token.charCodeAt(i);
+    if (c === 0x21) exclamations++;
+    else if (c === 0x3f) questions++;
+  }
+  return {
+    word, lower, upper: pyIsUpper(word), lex: vaderLexicon().get(lower), booster: BOOSTER.get(lower), negated: negated(lower), idiom: IDIOM_WORDS.has(lower),
+    exclamations, questions,
+  };
 }
 
 function negated(word: string): boolean {
@@ -276,14 +289,13 @@ function butCheck(lower: readonly string[], sentiments: number[]): number[] {
   return sentiments;
 }
 
-function punctuationEmphasis(text: string): number {
+/** _punctuation_emphasis from the '!'/'?' counts of the words' tokens (whitespace holds neither). */
+function punctuationEmphasis(words: readonly WordInfo[]): number {
   let ep = 0;
   let qm = 0;
-  // code units: '!' and '?' are never part of a surrogate pair
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 0x21) ep++;
-    else if (c === 0x3f) qm++;
+  for (const w of words) {
+    ep += w.exclamations;
+    qm += w.questions;
   }
   const epAmplifier = Math.min(ep, 4) * 0.292;
   const qmAmplifier = qm > 1 ? (qm <= 3 ? qm * 0.18 : 0.96) : 0;
@@ -334,7 +346,7 @@ function valences(text: string, given?: readonly WordInfo[]): { sentiments: numb
   sentiments = butCheck(lower, sentiments);
   let sum = 0;
   for (const s of sentiments) sum += s;
-  return { sentiments, sum, amplifier: punctuationEmphasis(text) };
+  return { sentiments, sum, amplifier: punctuationEmphasis(infos) };
 }
 
 /**
