@@ -25,6 +25,7 @@ import { closeSync, openSync, readSync } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { UserError } from '../../core/errors.js';
+import { packageRoot } from '../../core/paths.js';
 
 export interface TreeFile {
   /** Posix path relative to the tree root. */
@@ -151,9 +152,8 @@ export function treeDigestOf(files: readonly TreeFile[]): string {
 }
 
 /**
- * Digests declared deps: a file → its sha256, a directory → its tree digest. Keys are posix
- * paths relative to `baseDir` when inside it, absolute otherwise, so that moving a project
- * folder changes no key. A missing path is a UserError naming it.
+ * Digests declared deps: a file → its sha256, a directory → its tree digest, each under the name
+ * depName gives it. A missing path is a UserError naming it.
  */
 export async function digestDeps(paths: string[], baseDir: string): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
@@ -176,11 +176,24 @@ export async function digestDeps(paths: string[], baseDir: string): Promise<Reco
   return out;
 }
 
-/** The key a dep is recorded under (see digestDeps). */
+/**
+ * The name a dep is recorded under in keys and lock files. It never holds where the project or
+ * polypersona happens to be installed, so the same checkout gives the same keys in any folder (a
+ * committed lock file verifies elsewhere; a shared cache serves several checkouts):
+ * - inside the pipeline's folder: the posix path relative to it (`data/input.txt`);
+ * - inside polypersona's own package (the built-in question bank): `polypersona:question-bank`;
+ * - elsewhere: the posix path relative to the pipeline's folder (`../shared/data.jsonl`).
+ */
 export function depName(absPath: string, baseDir: string): string {
   const rel = relative(resolve(baseDir), absPath);
   if (rel === '') return '.';
+  const toPosix = (p: string): string => (sep === '/' ? p : p.split(sep).join('/'));
   const inside = rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel);
-  const name = inside ? rel : absPath;
-  return sep === '/' ? name : name.split(sep).join('/');
+  if (inside) return toPosix(rel);
+  const fromPackage = relative(packageRoot(), absPath);
+  if (fromPackage !== '' && fromPackage !== '..' && !fromPackage.startsWith(`..${sep}`) && !isAbsolute(fromPackage)) {
+    return `polypersona:${toPosix(fromPackage)}`;
+  }
+  // On Windows a path on another drive has no relative form; it stays absolute there.
+  return toPosix(rel);
 }

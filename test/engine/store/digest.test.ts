@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { UserError } from '../../../src/core/errors.js';
-import { digestDeps, digestFile, digestTree, EMPTY_TREE_DIGEST } from '../../../src/engine/store/index.js';
+import { depName, digestDeps, digestFile, digestTree, EMPTY_TREE_DIGEST } from '../../../src/engine/store/index.js';
 import { Prng } from '../../../src/core/prng.js';
 
 let dir: string;
@@ -173,7 +173,7 @@ describe('digestTree', () => {
 });
 
 describe('digestDeps', () => {
-  it('digests files and folders, keyed by posix path relative to the base dir', async () => {
+  it('digests files and folders, keyed by posix paths relative to the base dir (outside ones too)', async () => {
     write('tools/extra.py', 'print(1)');
     write('question-bank/a.yaml', 'a: 1');
     write('question-bank/b.yaml', 'b: 2');
@@ -184,8 +184,25 @@ describe('digestDeps', () => {
     expect(deps).toEqual({
       'tools/extra.py': sha('print(1)'),
       'question-bank': (await digestTree(join(base, 'question-bank'))).digest,
-      [outside]: sha('out'),
+      '../outside.txt': sha('out'),
     });
+  });
+
+  it('records no install location: the same tree in another folder gives the same names', async () => {
+    write('a/tree/data.txt', 'd');
+    write('a/shared.txt', 's');
+    write('b/tree/data.txt', 'd');
+    write('b/shared.txt', 's');
+    const at = (root: string) => digestDeps(['data.txt', '../shared.txt'], join(dir, 'tree', root, 'tree'));
+    expect(await at('a')).toEqual(await at('b'));
+  });
+
+  it("names polypersona's own assets (the built-in question bank) by a location-free name", async () => {
+    const { packageRoot } = await import('../../../src/core/paths.js');
+    const bank = join(packageRoot(), 'question-bank');
+    const deps = await digestDeps([bank], join(dir, 'tree'));
+    expect(Object.keys(deps)).toEqual(['polypersona:question-bank']);
+    expect(depName(bank, '/somewhere/else')).toBe('polypersona:question-bank');
   });
 
   it('names a missing dep', async () => {
