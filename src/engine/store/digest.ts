@@ -182,7 +182,7 @@ export async function digestDeps(paths: string[], baseDir: string): Promise<Reco
  * committed lock file verifies elsewhere; a shared cache serves several checkouts):
  * - inside the pipeline's folder: the posix path relative to it (`data/input.txt`);
  * - inside polypersona's own package (the built-in question bank): `polypersona:question-bank`;
- * - elsewhere: the posix path relative to the pipeline's folder (`../shared/data.jsonl`).
+ * - elsewhere: the posix path relative to the pipeline's folder (`../data/answers.jsonl`).
  */
 export function depName(absPath: string, baseDir: string): string {
   const rel = relative(resolve(baseDir), absPath);

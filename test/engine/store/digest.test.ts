@@ -190,10 +190,10 @@ describe('digestDeps', () => {
 
   it('records no install location: the same tree in another folder gives the same names', async () => {
     write('a/tree/data.txt', 'd');
-    write('a/shared.txt', 's');
+    write('a/common.txt', 's');
     write('b/tree/data.txt', 'd');
-    write('b/shared.txt', 's');
-    const at = (root: string) => digestDeps(['data.txt', '../shared.txt'], join(dir, 'tree', root, 'tree'));
+    write('b/common.txt', 's');
+    const at = (root: string) => digestDeps(['data.txt', '../common.txt'], join(dir, 'tree', root, 'tree'));
     expect(await at('a')).toEqual(await at('b'));
   });
 
