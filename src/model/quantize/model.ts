@@ -10,7 +10,7 @@ import { Prng } from '../../core/prng.js';
 import { linearPath, LINEAR_MODULES, type LlamaConfig } from '../config.js';
 import { buildLlamaGraph } from '../llama/graph.js';
 import { writeOnnxModelDir, type QuantizationSettings } from '../llama/export.js';
-import { DecoderRunner } from '../llama/runner.js';
+import { DecoderRunner, type StepInput } from '../llama/runner.js';
 import { loadModelDir } from '../model-dir.js';
 import { sessionFromGraph } from '../onnx/session.js';
 import { numel } from '../tensor.js';
@@ -69,12 +69,8 @@ export async function quantizeModelDir(sourceDir: string, outDir: string, quanti
   const step = { inputIds: batch, attentionMask: batch.map((r) => r.map(() => 1)), positionIds: batch.map((r) => r.map((_, t) => t)) };
 
   const fullSession = await sessionFromGraph(buildLlamaGraph(cfg, model.weights), { threads: options.threads }, options.scratchDir);
-  const full = await DecoderRunner.create(cfg, fullSession, options.threads);
-  const ref = (await full.step(step)).logits;
-  await full.release();
-  const quant = await DecoderRunner.create(cfg, join(outDir, exported.file), options.threads);
-  const got = (await quant.step(step)).logits;
-  await quant.release();
+  const ref = await logitsOf(await DecoderRunner.create(cfg, fullSession, options.threads), step);
+  const got = await logitsOf(await DecoderRunner.create(cfg, join(outDir, exported.file), options.threads), step);
 
   return {
     quantization,
@@ -86,6 +82,15 @@ export async function quantizeModelDir(sourceDir: string, outDir: string, quanti
     onnxBytes,
     evaluation: { rows, tokens, ...compareLogits(ref, got, cfg.vocabSize) },
   };
+}
+
+/** One step's logits; the runner's ORT session is released even when the step throws. */
+async function logitsOf(runner: DecoderRunner, step: StepInput): Promise<Float32Array> {
+  try {
+    return (await runner.step(step)).logits;
+  } finally {
+    await runner.release();
+  }
 }
 
 function isLinearWeight(cfg: LlamaConfig, name: string): boolean {
