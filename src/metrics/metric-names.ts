@@ -22,9 +22,6 @@ export const METRIC_GROUPS: Record<string, readonly MetricName[]> = {
 /** Default: every lexical and survey metric (BERTScore needs an encoder, so it is opt-in). */
 export const DEFAULT_METRICS: readonly MetricName[] = [...METRIC_GROUPS.lexical!, ...METRIC_GROUPS.survey!];
 
-/** Computed over a whole group of records, not averaged per record. */
-export const CORPUS_METRICS: ReadonlySet<MetricName> = new Set(['bleu_corpus', 'distinct_1', 'distinct_2']);
-
 /**
  * Expands group names and checks every name; the result keeps METRIC_NAMES order.
  * Throws a UserError listing the valid names for an unknown one.

@@ -1,10 +1,6 @@
 /** Per-record scores: one row of records.jsonl. */
-import { bleu } from './bleu.js';
-import { recordDistinctN } from './distinct.js';
-import { rougeScores } from './rouge.js';
-import { answerAgreement, quality, sentenceCount, wordCount } from './survey.js';
-import { countSimilarity } from './survey.js';
-import { compoundScore } from './sentiment/vader.js';
+import { StageFailure } from '../core/errors.js';
+import { answerAgreement, countSimilarity, quality, sentenceCount } from './survey.js';
 import type { MetricName } from './metric-names.js';
 import type { RougeF } from './lexical-pass.js';
 import type { PredictionRecord } from './predictions-file.js';
@@ -25,7 +21,9 @@ export interface RecordScores {
 
 /**
  * Work done once per record by LexicalPass (lexical-pass.ts) and shared here: word counts and the
- * lexical metric values. A value left out is computed by the per-metric function.
+ * lexical metric values. LexicalPass fills every value whose metric was requested (its `needs`
+ * follow the metric list); the per-metric functions (bleu.ts, rouge.ts, distinct.ts, vader.ts)
+ * are the independent references the tests compare it against.
  */
 export interface SharedTokens {
   predWords: number;
@@ -39,31 +37,25 @@ export interface SharedTokens {
 }
 
 /** Scores one record on the per-record metrics in `metrics` (corpus metrics are aggregated elsewhere). */
-export function scoreRecord(line: number, r: PredictionRecord, metrics: ReadonlySet<MetricName>, shared?: SharedTokens): RecordScores {
+export function scoreRecord(line: number, r: PredictionRecord, metrics: ReadonlySet<MetricName>, shared: SharedTokens): RecordScores {
   const s: Partial<Record<MetricName, number>> = {};
   const type = r.question_type ?? 'open';
-  if (metrics.has('bleu')) s.bleu = shared?.bleu ?? bleu(r.prediction, r.reference);
+  if (metrics.has('bleu')) s.bleu = need(shared.bleu, 'bleu');
   if (metrics.has('rouge1') || metrics.has('rouge2') || metrics.has('rougeL') || metrics.has('rougeLsum')) {
-    let rg = shared?.rouge;
-    if (!rg) {
-      const full = rougeScores(r.reference, r.prediction);
-      rg = { rouge1: full.rouge1.fmeasure, rouge2: full.rouge2.fmeasure, rougeL: full.rougeL.fmeasure, rougeLsum: full.rougeLsum.fmeasure };
-    }
+    const rg = need(shared.rouge, 'rouge');
     if (metrics.has('rouge1')) s.rouge1 = rg.rouge1;
     if (metrics.has('rouge2')) s.rouge2 = rg.rouge2;
     if (metrics.has('rougeL')) s.rougeL = rg.rougeL;
     if (metrics.has('rougeLsum')) s.rougeLsum = rg.rougeLsum;
   }
-  if (metrics.has('distinct_1')) s.distinct_1 = shared?.distinct1 ?? recordDistinctN(r.prediction, 1);
-  if (metrics.has('distinct_2')) s.distinct_2 = shared?.distinct2 ?? recordDistinctN(r.prediction, 2);
+  if (metrics.has('distinct_1')) s.distinct_1 = need(shared.distinct1, 'distinct_1');
+  if (metrics.has('distinct_2')) s.distinct_2 = need(shared.distinct2, 'distinct_2');
   if (metrics.has('quality')) s.quality = quality({ prediction: r.prediction, questionType: type, question: r.question, scale: r.scale });
-  const predWords = shared ? shared.predWords : wordCount(r.prediction);
-  if (metrics.has('length_similarity')) s.length_similarity = countSimilarity(predWords, shared ? shared.refWords : wordCount(r.reference));
+  const predWords = shared.predWords;
+  if (metrics.has('length_similarity')) s.length_similarity = countSimilarity(predWords, shared.refWords);
   if (metrics.has('sentence_similarity')) s.sentence_similarity = countSimilarity(sentenceCount(r.prediction), sentenceCount(r.reference));
   if (metrics.has('sentiment_similarity')) {
-    const cp = shared?.compoundPred ?? compoundScore(r.prediction);
-    const cr = shared?.compoundRef ?? compoundScore(r.reference);
-    s.sentiment_similarity = 1 - Math.abs(cp - cr) / 2;
+    s.sentiment_similarity = 1 - Math.abs(need(shared.compoundPred, 'sentiment') - need(shared.compoundRef, 'sentiment')) / 2;
   }
   const out: RecordScores = { line, id: r.id, domain: r.domain, question_type: r.question_type, prediction_words: predWords, scores: s };
   if (metrics.has('answer_match') || metrics.has('answer_distance')) {
@@ -77,4 +69,10 @@ export function scoreRecord(line: number, r: PredictionRecord, metrics: Readonly
     }
   }
   return out;
+}
+
+/** A value LexicalPass must have filled (its needs follow the requested metrics); a miss is a wiring bug. */
+function need<T>(value: T | undefined, what: string): T {
+  if (value === undefined) throw new StageFailure('internal', `LexicalPass did not compute ${what} for a requested metric`);
+  return value;
 }

@@ -18,7 +18,7 @@ import { writeFileAtomic } from '../core/atomic.js';
 import { corpusBleuFromStats, type SegmentStats } from './sacrebleu.js';
 import { LexicalPass } from './lexical-pass.js';
 import { compareDistributions, type QuestionDistribution } from './distribution.js';
-import { CORPUS_METRICS, resolveMetrics, type MetricName } from './metric-names.js';
+import { resolveMetrics, type MetricName } from './metric-names.js';
 import { parsePredictions, type NumberedPrediction, type SkippedLine } from './predictions-file.js';
 import { scoreRecord, type RecordScores } from './record-scores.js';
 
@@ -200,11 +200,6 @@ export async function scorePredictionsFile(path: string, options: ScoreOptions =
   }
   const { records, skipped } = parsePredictions(text);
   return scorePredictions(records, options, skipped);
-}
-
-/** The corpus-level metric names (computed per group, not averaged). */
-export function isCorpusMetric(m: MetricName): boolean {
-  return CORPUS_METRICS.has(m);
 }
 
 /** Writes metrics.json (2-space JSON) and records.jsonl into `dir`, atomically each. */
