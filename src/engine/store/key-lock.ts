@@ -70,7 +70,8 @@ export async function acquireKeyLock(
     const holder = readHolder(path);
     if (holder === 'gone') continue; // released between our create and our read
     if (holder === 'unreadable' ? isOldFile(path, EMPTY_LOCK_GRACE_MS) : isStale(holder)) {
-      takeOver(path, holder);
+      // Another process holds the takeover guard: pause instead of spinning on it synchronously.
+      if (!takeOver(path, holder)) await pause(pollMs, opts.signal);
       continue;
     }
     const shown: LockHolder = holder === 'unreadable' ? { pid: 0, hostname: 'unknown', startedAt: 'just now' } : holder;
@@ -80,12 +81,17 @@ export async function acquireKeyLock(
       reported = id;
       opts.onWait?.(shown);
     }
-    try {
-      await sleep(pollMs, undefined, opts.signal ? { signal: opts.signal } : undefined);
-    } catch (err) {
-      if (opts.signal?.aborted) throw opts.signal.reason;
-      throw err;
-    }
+    await pause(pollMs, opts.signal);
+  }
+}
+
+/** Sleeps pollMs; an abort rejects with the signal's reason. */
+async function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  try {
+    await sleep(ms, undefined, signal ? { signal } : undefined);
+  } catch (err) {
+    if (signal?.aborted) throw signal.reason;
+    throw err;
   }
 }
 
@@ -138,8 +144,11 @@ function isOldFile(path: string, ageMs: number): boolean {
   }
 }
 
-/** Deletes a stale lock, unless someone else replaced it meanwhile. */
-function takeOver(path: string, seen: LockHolder | 'unreadable'): void {
+/**
+ * Deletes a stale lock, unless someone else replaced it meanwhile. False when another process
+ * holds the takeover guard (the caller should wait a little before looking again).
+ */
+function takeOver(path: string, seen: LockHolder | 'unreadable'): boolean {
   const guard = `${path}.takeover`;
   let fd: number;
   try {
@@ -147,8 +156,9 @@ function takeOver(path: string, seen: LockHolder | 'unreadable'): void {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     // Another waiter is taking over; a guard left by a killed process expires.
-    if (isOldFile(guard, TAKEOVER_GRACE_MS)) unlinkQuiet(guard);
-    return;
+    if (!isOldFile(guard, TAKEOVER_GRACE_MS)) return false;
+    unlinkQuiet(guard);
+    return true;
   }
   closeSync(fd);
   try {
@@ -158,6 +168,7 @@ function takeOver(path: string, seen: LockHolder | 'unreadable'): void {
   } finally {
     unlinkQuiet(guard);
   }
+  return true;
 }
 
 function sameHolder(a: LockHolder, b: LockHolder): boolean {

@@ -108,6 +108,17 @@ describe('acquireKeyLock', () => {
     lock.release();
   });
 
+  it('waits (without blocking the event loop) while another process holds a fresh takeover guard', async () => {
+    writeLock({ pid: DEAD_PID, hostname: hostname(), startedAt: '2026-01-01T00:00:00.000Z' });
+    writeFileSync(`${store.lockPath(key)}.takeover`, '');
+    const controller = new AbortController();
+    const pending = acquireKeyLock(store, key, { wait: true, pollMs: 1, signal: controller.signal });
+    // Runs only if acquireKeyLock yields to the event loop while the guard is fresh.
+    setImmediate(() => controller.abort(new Error('gave up')));
+    await expect(pending).rejects.toThrow('gave up');
+    expect(existsSync(`${store.lockPath(key)}.takeover`)).toBe(true);
+  });
+
   it('sees a lock held by another live process, and takes it over once that process is killed', async () => {
     const script = join(dirname(runsDir), 'holder.mjs');
     writeFileSync(
