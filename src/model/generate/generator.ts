@@ -86,6 +86,12 @@ export class TextGenerator {
     checkGraphSupport(inspected.configJson, join(inspected.dir, CONFIG_FILE));
     const quantization = readQuantizationConfig(inspected.configJson, join(inspected.dir, CONFIG_FILE));
     const tokenizer = await loadTokenizer(inspected.dir);
+    // Checked before any ORT session exists, so this error leaks none.
+    const eos = new Set(cfg.eosTokenId);
+    const tokEos = (tokenizer as unknown as { eos_token_id?: number }).eos_token_id;
+    if (typeof tokEos === 'number') eos.add(tokEos);
+    if (eos.size === 0) throw new DataError('bad-config', `${join(inspected.dir, CONFIG_FILE)}: no eos_token_id (in config.json or the tokenizer); generation could not stop`, { location: { file: join(inspected.dir, CONFIG_FILE) } });
+    const padId = cfg.padTokenId ?? [...eos][0]!;
     const onnxFile = onnxFileFor(quantization).file;
     let runner: DecoderRunner;
     let adapter: PeftAdapter | undefined;
@@ -100,11 +106,6 @@ export class TextGenerator {
       runner = await DecoderRunner.create(cfg, await sessionFromGraph(built, { threads: options.threads }, options.scratchDir), options.threads);
       graph = 'built in memory';
     }
-    const eos = new Set(cfg.eosTokenId);
-    const tokEos = (tokenizer as unknown as { eos_token_id?: number }).eos_token_id;
-    if (typeof tokEos === 'number') eos.add(tokEos);
-    if (eos.size === 0) throw new DataError('bad-config', `${join(inspected.dir, CONFIG_FILE)}: no eos_token_id (in config.json or the tokenizer); generation could not stop`, { location: { file: join(inspected.dir, CONFIG_FILE) } });
-    const padId = cfg.padTokenId ?? [...eos][0]!;
     const info: GeneratorInfo = {
       modelDir: inspected.dir,
       graph,
