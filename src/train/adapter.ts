@@ -5,12 +5,10 @@
  */
 import { join } from 'node:path';
 import { writeFileAtomic } from '../core/atomic.js';
+import { ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE } from '../model/generate/adapter.js';
 import { writeSafetensors } from '../model/safetensors/index.js';
 import type { HostTensor } from '../model/tensor.js';
 import { peftTensorName, type LoraConfig, type LoraSite, type LoraTensors } from './lora.js';
-
-export const ADAPTER_CONFIG_FILE = 'adapter_config.json';
-export const ADAPTER_WEIGHTS_FILE = 'adapter_model.safetensors';
 
 export function adapterConfigJson(lora: LoraConfig, baseModel: string): Record<string, unknown> {
   return {
