@@ -40,9 +40,15 @@ const stage: StageDefinition<ReportParams> = {
       const words: Record<string, number[]> = {};
       const recordsFile = join(ref.dir, 'records.jsonl');
       if (existsSync(recordsFile)) {
-        for (const line of readFileSync(recordsFile, 'utf8').split('\n')) {
+        for (const [n, line] of readFileSync(recordsFile, 'utf8').split('\n').entries()) {
           if (!line.trim()) continue;
-          const r = JSON.parse(line) as { domain?: string; prediction_words?: number };
+          let r: { domain?: string; prediction_words?: number };
+          try {
+            r = JSON.parse(line) as typeof r;
+          } catch (err) {
+            throw new DataError('bad-scores', `stage "${ctx.stageId}": ${recordsFile}:${n + 1} from input "${ref.stageId}" is not JSON: ${(err as Error).message}`, { cause: err, location: { file: recordsFile, line: n + 1 } });
+          }
+          if (r === null || typeof r !== 'object') continue;
           if (typeof r.prediction_words !== 'number') continue;
           (words[r.domain ?? 'unknown'] ??= []).push(r.prediction_words);
         }

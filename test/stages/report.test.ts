@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import scoreStage from '../../stages/score/index.js';
 import reportStage from '../../stages/report/index.js';
 import { artifact, makeStageContext, tempDir } from '../helpers/stage-context.js';
+import { DataError } from '../../src/core/errors.js';
 
 async function scoresFor(stageId: string, predictions: Array<Record<string, unknown>>) {
   const dir = tempDir('pp-pred-');
@@ -41,5 +42,16 @@ describe('report stage', () => {
     await expect(reportStage.run(none.ctx)).rejects.toThrow(/at least one "scores" input/);
     const broken = makeStageContext(reportStage, {}, { inputs: [artifact('scores', tempDir('pp-x-'), 'scores')] });
     await expect(reportStage.run(broken.ctx)).rejects.toThrow(/metrics.json/);
+  });
+
+  it('names the file and line of a broken records.jsonl line', async () => {
+    const dir = tempDir('pp-x-');
+    writeFileSync(join(dir, 'metrics.json'), JSON.stringify({ overall: { bleu: 0.5 }, by_domain: {} }));
+    writeFileSync(join(dir, 'records.jsonl'), `${JSON.stringify({ domain: 'finance', prediction_words: 3 })}\n{oops\n`);
+    const run = makeStageContext(reportStage, {}, { inputs: [artifact('scores', dir, 'scores')] });
+    const err = await reportStage.run(run.ctx).then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(DataError);
+    expect((err as DataError).message).toMatch(/records\.jsonl:2 from input "scores" is not JSON/);
+    expect((err as DataError).location).toEqual({ file: join(dir, 'records.jsonl'), line: 2 });
   });
 });
