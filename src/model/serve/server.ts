@@ -10,6 +10,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { basename } from 'node:path';
+import { UserError } from '../../core/errors.js';
 import { TextGenerator, type ChatMessage, type GenerationResult } from '../generate/generator.js';
 import { parseChatRequest, RequestError, type ChatRequest } from './request.js';
 
@@ -141,10 +142,19 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     res.end('data: [DONE]\n\n');
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host ?? '127.0.0.1', () => resolve());
-  });
+  const hostName = options.host ?? '127.0.0.1';
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port, hostName, () => resolve());
+    });
+  } catch (err) {
+    // Nothing listens: free the generator's ORT session and say which address failed.
+    await generator.release();
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === 'EADDRINUSE' ? 'the port is in use (pick another with --port, or 0 for a free one)' : code === 'EACCES' ? 'permission denied' : (err as Error).message;
+    throw new UserError('listen-failed', `serve: cannot listen on ${hostName}:${options.port}: ${why}`, { cause: err });
+  }
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   return {

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { UserError } from '../../../src/core/errors.js';
 import { startServer, type RunningServer } from '../../../src/model/serve/index.js';
 import { parseChatRequest } from '../../../src/model/serve/request.js';
 import { tinyModelDir } from '../llama/model-dir-fixture.js';
@@ -59,6 +60,13 @@ describe('OpenAI-compatible server', () => {
     expect((await post({ ...body, messages: [{ role: 'robot', content: 'hi' }] })).status).toBe(400);
     expect((await fetch(`${server.url}/v1/chat/completions`)).status).toBe(405);
     expect((await fetch(`${server.url}/v1/nothing`)).status).toBe(404);
+  });
+
+  it('refuses a port that is in use with a UserError naming the address', async () => {
+    const port = Number(new URL(server.url).port);
+    const err = await startServer({ modelDir: tinyModelDir().dir, port }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UserError);
+    expect((err as Error).message).toContain(`127.0.0.1:${port}: the port is in use`);
   });
 
   it('parses text-part content and max_completion_tokens', () => {
