@@ -31,7 +31,17 @@ export function parseJsonl(text: string, file: string): Array<NumberedRow<Record
 }
 
 export function readJsonl(file: string): Array<NumberedRow<Record<string, unknown>>> {
-  return parseJsonl(readFileSync(file, 'utf8'), file);
+  return parseJsonl(readTextFile(file), file);
+}
+
+/** A UTF-8 text file; a missing or unreadable file is a DataError naming it (not a bare ENOENT). */
+export function readTextFile(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new DataError('missing-file', `${file}: cannot read (${code === 'ENOENT' ? 'no such file' : code ?? (err as Error).message})`, { cause: err, location: { file } });
+  }
 }
 
 function brokenLines(file: string, bad: string[]): DataError {

@@ -1,8 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { DataError } from '../core/errors.js';
 import { Prng, deriveSeed } from '../core/prng.js';
 import { ATTITUDES, type Attitude } from './domains.js';
-import { parseCsv, parseJsonl, type NumberedRow } from './jsonl.js';
+import { parseCsv, parseJsonl, readTextFile, type NumberedRow } from './jsonl.js';
 import { buildCard, describePersona, sampleDemographics, type BigFive, type PersonaCard } from './persona.js';
 import { personaFromText } from './persona-text.js';
 
@@ -12,7 +11,7 @@ const BIG_FIVE = ['openness', 'conscientiousness', 'extraversion', 'agreeablenes
 
 /** Reads a user's persona file: JSONL (`.jsonl`/`.json` lines) or CSV (`.csv`). */
 export function readPersonaRows(file: string): Array<NumberedRow<Record<string, unknown>>> {
-  const text = readFileSync(file, 'utf8');
+  const text = readTextFile(file);
   return file.toLowerCase().endsWith('.csv') ? parseCsv(text, file) : parseJsonl(text, file);
 }
 
@@ -90,7 +89,7 @@ export function personasFromRows(rows: Array<NumberedRow<Record<string, unknown>
  * without replacement, cards in the order drawn, ids `h<line number>`.
  */
 export function personasFromPersonaHub(file: string, count: number, seed: number): PersonaCard[] {
-  const rows = parseJsonl(readFileSync(file, 'utf8'), file);
+  const rows = parseJsonl(readTextFile(file), file);
   const bad = rows.filter((r) => typeof r.value.persona !== 'string' || (r.value.persona as string).trim() === '').map((r) => r.line);
   if (bad.length > 0) throw new DataError('broken-lines', `${file}: ${bad.length} line(s) without a "persona" string: lines ${bad.slice(0, 20).join(', ')}${bad.length > 20 ? ', ...' : ''}`, { location: { file, line: bad[0] } });
   if (rows.length < count) throw new DataError('persona-file', `${file} holds ${rows.length} personas, fewer than the ${count} requested`, { location: { file } });

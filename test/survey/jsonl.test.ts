@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { parseCsv, parseJsonl, toJsonl } from '../../src/survey/jsonl.js';
+import { join } from 'node:path';
+import { parseCsv, parseJsonl, readJsonl, readTextFile, toJsonl } from '../../src/survey/jsonl.js';
+import { personasFromPersonaHub, readPersonaRows } from '../../src/survey/persona-sources.js';
+import { tempDir } from '../helpers/stage-context.js';
 import { DataError } from '../../src/core/errors.js';
 
 describe('JSONL and CSV readers', () => {
@@ -14,6 +17,16 @@ describe('JSONL and CSV readers', () => {
     expect(err).toBeInstanceOf(DataError);
     expect((err as DataError).message).toMatch(/^data\.jsonl: 3 broken line\(s\): line 2: .*; line 3: not a JSON object; line 5: /);
     expect((err as DataError).location).toEqual({ file: 'data.jsonl', line: 2 });
+  });
+  it('name a missing file in a DataError (not a bare ENOENT)', () => {
+    const missing = join(tempDir('pp-none-'), 'personas.csv');
+    for (const read of [() => readTextFile(missing), () => readJsonl(missing), () => readPersonaRows(missing), () => personasFromPersonaHub(missing, 1, 0)]) {
+      let err: unknown;
+      try { read(); } catch (e) { err = e; }
+      expect(err).toBeInstanceOf(DataError);
+      expect((err as DataError).message).toBe(`${missing}: cannot read (no such file)`);
+      expect((err as DataError).location).toEqual({ file: missing });
+    }
   });
   it('parse RFC 4180 CSV: quotes, doubled quotes, embedded newlines and commas, CRLF', () => {
     const rows = parseCsv('id,text\r\n1,"a, b"\r\n2,"say ""hi"""\r\n3,"two\nlines"\r\n4,\r\n', 'f.csv');
