@@ -42,7 +42,13 @@ const FAMILIES: Record<string, { prefix: string; positionOffset: (pad: number) =
 export function encoderConfigFromDir(dir: string, numLayers: number): { config: BertEncoderConfig; padId: number; maxPositions: number; prefix: string } {
   const file = join(dir, 'config.json');
   if (!existsSync(file)) throw new DataError('missing-config', `${dir}: no config.json (BERTScore needs a BERT/RoBERTa model dir)`, { location: { file } });
-  const c = JSON.parse(readFileSync(file, 'utf8')) as HfBertConfig;
+  let c: HfBertConfig;
+  try {
+    c = JSON.parse(readFileSync(file, 'utf8')) as HfBertConfig;
+  } catch (err) {
+    throw new DataError('bad-config', `${file}: not valid JSON (${(err as Error).message})`, { cause: err, location: { file } });
+  }
+  if (c === null || typeof c !== 'object' || Array.isArray(c)) throw new DataError('bad-config', `${file}: must be a JSON object`, { location: { file } });
   const family = FAMILIES[c.model_type ?? ''];
   if (!family) throw new DataError('unsupported-encoder', `${file}: model_type "${c.model_type}" is not a BERT/RoBERTa encoder (bert, roberta, xlm-roberta)`, { location: { file } });
   for (const key of ['hidden_size', 'num_attention_heads', 'intermediate_size', 'num_hidden_layers', 'max_position_embeddings'] as const) {

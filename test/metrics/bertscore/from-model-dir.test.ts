@@ -34,6 +34,11 @@ describe('bertScoreFromModelDir', () => {
   it('reports bad model dirs clearly', () => {
     const dir = tempDir('pp-bad-');
     expect(() => encoderConfigFromDir(dir, 1)).toThrow(/no config.json/);
+    writeFileSync(join(dir, 'config.json'), '{"model_type": "bert",');
+    expect(() => encoderConfigFromDir(dir, 1)).toThrow(DataError);
+    expect(() => encoderConfigFromDir(dir, 1)).toThrow(/config\.json: not valid JSON/);
+    writeFileSync(join(dir, 'config.json'), 'null');
+    expect(() => encoderConfigFromDir(dir, 1)).toThrow(/config\.json: must be a JSON object/);
     writeFileSync(join(dir, 'config.json'), JSON.stringify({ model_type: 'llama' }));
     expect(() => encoderConfigFromDir(dir, 1)).toThrow(DataError);
     expect(() => encoderConfigFromDir(dir, 1)).toThrow(/not a BERT\/RoBERTa encoder/);
