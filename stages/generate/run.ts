@@ -42,11 +42,10 @@ export async function runGenerate(ctx: StageContext<GenerateParams>): Promise<vo
     }
 
     const partialPath = join(ctx.workDir, 'predictions.partial.jsonl');
-    const done: PredictionRecord[] = existsSync(partialPath)
-      ? readFileSync(partialPath, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as PredictionRecord)
-      : [];
-    // Only whole batches are ever appended; anything else means the partial file is not ours.
-    const resumable = done.length % p.batch_size === 0 && done.every((d, i) => d.id === records[i]?.id);
+    const done = readPartial(partialPath);
+    // Only whole batches are ever appended; anything else (or a line torn by a kill mid-append)
+    // means the partial file is not ours to continue.
+    const resumable = done !== undefined && done.length % p.batch_size === 0 && done.every((d, i) => d.id === records[i]?.id);
     const start = resumable ? done.length : 0;
     if (!resumable) writeFileAtomic(partialPath, '');
     if (start > 0) ctx.log.info(`resuming after ${start} of ${records.length} records`);
@@ -110,5 +109,15 @@ export async function runGenerate(ctx: StageContext<GenerateParams>): Promise<vo
     ctx.log.info(`generated ${newTokens} tokens for ${records.length - start} records in ${seconds.toFixed(1)} s (${throughput.completion_tokens_per_second.toFixed(1)} tokens/s)`);
   } finally {
     await generator.release();
+  }
+}
+
+/** The records of a partial file: [] when there is none, undefined when a line does not parse. */
+function readPartial(path: string): PredictionRecord[] | undefined {
+  if (!existsSync(path)) return [];
+  try {
+    return readFileSync(path, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as PredictionRecord);
+  } catch {
+    return undefined;
   }
 }

@@ -85,6 +85,16 @@ describe('generate stage', () => {
     expect(run.provenance.generate).toMatchObject({ throughput: { generated_records: 3 } });
   });
 
+  it('starts over when the partial file ends in a line torn by a kill mid-append', async () => {
+    const full = await runStage(params, [artifact('model', modelDir), artifact('chatml', data)]);
+    const fullText = readFileSync(join(full.outDir, 'predictions.jsonl'), 'utf8');
+    const run = makeStageContext(stage, params, { inputs: [artifact('model', modelDir), artifact('chatml', data)] });
+    writeFileSync(join(run.ctx.workDir, 'predictions.partial.jsonl'), fullText.slice(0, fullText.indexOf('\n') + 20));
+    await stage.run(run.ctx);
+    expect(readFileSync(join(run.outDir, 'predictions.jsonl'), 'utf8')).toBe(fullText);
+    expect(run.provenance.generate).toMatchObject({ throughput: { generated_records: 5 } });
+  });
+
   it('finds the base model behind an adapter and applies the adapter', async () => {
     const adapter = artifact('adapter', adapterDir(), 'adapter', [artifact('model', modelDir, 'base')]);
     const greedy = { ...params, do_sample: false };
