@@ -122,7 +122,12 @@ export async function runPipeline(
   const process = (id: string): Promise<Produced> => {
     let p = memo.get(id);
     if (!p) {
-      p = processStage(id);
+      // An error outside a stage's run (a dep deleted since load, a corrupt cache entry) ends the
+      // run: stop starting stages now, so that no stage keeps running after runPipeline rejects.
+      p = processStage(id).catch((err: unknown) => {
+        halt.abort(err);
+        throw err;
+      });
       memo.set(id, p);
     }
     return p;
@@ -292,8 +297,10 @@ export async function runPipeline(
     }
   };
 
-  await Promise.all(targets.map(process));
+  const settled = await Promise.allSettled(targets.map(process));
   options.signal?.removeEventListener('abort', onOuterAbort);
+  const thrown = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (thrown) throw thrown.reason;
 
   const counts: Record<StageOutcome, number> = { cached: 0, ran: 0, failed: 0, skipped: 0, cancelled: 0 };
   for (const r of results.values()) counts[r.outcome]++;

@@ -93,6 +93,26 @@ describe('runPipeline', () => {
     expect(await s.store.list()).toHaveLength(0);
   });
 
+  it('an error outside a stage run (a missing dep) rejects only after running stages have settled', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pp-sched-'));
+    const file = join(dir, 'p.yaml');
+    const yaml = 'version: 1\nname: t\nstages:\n  z: { uses: sleeper }\n  d: { uses: dep }\n';
+    writeFileSync(file, yaml);
+    const t = testRegistry();
+    const dep: StageDefinition = { type: 'dep', version: 1, description: 'has a dep', produces: 'files', paramsSchema: { type: 'object', additionalProperties: false, properties: {} }, fileDeps: () => ['gone.txt'], async run() {} };
+    t.registry.register(dep);
+    const pipeline = parsePipeline(yaml, file, t.registry);
+    const ended: string[] = [];
+    const err = await runPipeline(pipeline, new ArtifactStore(join(dir, 'runs')), t.registry, {
+      onEvent: (e) => {
+        if (e.type === 'stage-skipped' || e.type === 'stage-failed' || e.type === 'stage-cancelled') ended.push(e.id);
+      },
+    }).catch((e: unknown) => e);
+    expect((err as { code?: string }).code).toBe('missing-dep');
+    // z waits for its abort signal: without the halt it would still be pending here.
+    expect(ended).toEqual(['z']);
+  });
+
   it('exclusive stages run alone even with --jobs', async () => {
     const s = setup('version: 1\nname: t\nstages:\n  a: { uses: heavy, with: { text: A } }\n  b: { uses: emit, with: { text: B } }\n  c: { uses: emit, with: { text: C } }\n');
     let release!: () => void;
