@@ -43,7 +43,7 @@ describe('score stage', () => {
     for (const f of ['metrics.json', 'records.jsonl']) expect(readFileSync(join(a.outDir, f))).toEqual(readFileSync(join(b.outDir, f)));
   });
 
-  it('rejects unknown metrics in params, a missing predictions.jsonl, and bertscore for now', async () => {
+  it('rejects unknown metrics in params, a missing predictions.jsonl, and bertscore without an encoder input', async () => {
     expect(() => makeStageContext(stage, { metrics: ['blue'] })).toThrow(/metrics/);
     const empty = tempDir('pp-empty-');
     const run = makeStageContext(stage, {}, { inputs: [artifact('predictions', empty, 'gen')] });
