@@ -19,6 +19,8 @@ export interface ChatMessage {
 export interface ChatRecord {
   id: string;
   messages: ChatMessage[];
+  /** 1-based line in its split file (for error messages). */
+  line?: number;
 }
 
 export interface Example {
@@ -61,7 +63,7 @@ export function readChatSplit(file: string): ChatRecord[] {
     if ((messages[messages.length - 1] as ChatMessage).role !== 'assistant') {
       throw new DataError('bad-record', `${file}:${i + 1}: record "${id}": the last message must be the assistant's answer (role "assistant")`, where);
     }
-    records.push({ id, messages: messages as ChatMessage[] });
+    records.push({ id, messages: messages as ChatMessage[], line: i + 1 });
   });
   return records;
 }
@@ -80,8 +82,8 @@ export interface EncodeResult {
   truncated: string[];
 }
 
-/** Tokenizes records with the model's chat template. */
-export function encodeRecords(tokenizer: ChatTokenizer, records: ChatRecord[], lossOn: LossOn, maxSeqLength: number): EncodeResult {
+/** Tokenizes records with the model's chat template; `file` (the split they came from) names errors. */
+export function encodeRecords(tokenizer: ChatTokenizer, records: ChatRecord[], lossOn: LossOn, maxSeqLength: number, file?: string): EncodeResult {
   const result: EncodeResult = { examples: [], skipped: [], truncated: [] };
   for (const rec of records) {
     let ids = tokenIds(tokenizer.apply_chat_template(rec.messages, { tokenize: true, return_tensor: false }));
@@ -89,7 +91,8 @@ export function encodeRecords(tokenizer: ChatTokenizer, records: ChatRecord[], l
     if (lossOn === 'assistant') {
       const prompt = tokenIds(tokenizer.apply_chat_template(rec.messages.slice(0, -1), { tokenize: true, add_generation_prompt: true, return_tensor: false }));
       if (prompt.some((t, i) => ids[i] !== t)) {
-        throw new DataError('bad-record', `record "${rec.id}": the tokenized prompt is not a prefix of the tokenized conversation; the chat template cannot separate the answer (use loss_on: all)`);
+        const where = file === undefined ? '' : `${file}${rec.line === undefined ? '' : `:${rec.line}`}: `;
+        throw new DataError('bad-record', `${where}record "${rec.id}": the tokenized prompt is not a prefix of the tokenized conversation; the chat template cannot separate the answer (use loss_on: all)`, file === undefined ? undefined : { location: { file, line: rec.line } });
       }
       promptLen = prompt.length;
     }

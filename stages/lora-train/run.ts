@@ -39,9 +39,9 @@ export async function runLoraTrain(ctx: StageContext<LoraTrainParams>): Promise<
   const valFile = join(chatmlRef.dir, 'val.jsonl');
   const trainRecords = readChatSplit(trainFile);
   const valRecords: ChatRecord[] = existsSync(valFile) ? readChatSplit(valFile) : [];
-  const trainEnc = encodeRecords(tokenizer, trainRecords, p.loss_on, p.max_seq_length);
+  const trainEnc = encodeRecords(tokenizer, trainRecords, p.loss_on, p.max_seq_length, trainFile);
   requireExamples('train', trainFile, trainEnc, trainRecords.length);
-  const valEnc = encodeRecords(tokenizer, valRecords, p.loss_on, p.max_seq_length);
+  const valEnc = encodeRecords(tokenizer, valRecords, p.loss_on, p.max_seq_length, valFile);
   for (const [split, enc] of [['train', trainEnc], ['val', valEnc]] as const) {
     if (enc.skipped.length > 0) ctx.log.warn(`lora-train: ${enc.skipped.length} ${split} records have no answer token within max_seq_length ${p.max_seq_length} and are left out: ${enc.skipped.slice(0, 10).join(', ')}${enc.skipped.length > 10 ? ', …' : ''}`);
     if (enc.truncated.length > 0) ctx.log.warn(`lora-train: ${enc.truncated.length} ${split} records truncated to ${p.max_seq_length} tokens`);

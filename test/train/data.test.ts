@@ -55,4 +55,18 @@ describe('chat data', () => {
     writeFileSync(file, `${JSON.stringify({ id: 'q1', messages: [{ role: 'user', content: 'x' }, { role: 'user', content: 'y' }] })}\n`);
     expect(() => readChatSplit(file)).toThrow(/train\.jsonl:1: record "q1": the last message must be the assistant's answer/);
   });
+
+  it('names the file and line of a record whose prompt the chat template does not reproduce as a prefix', () => {
+    const dir = tempDir();
+    const file = join(dir, 'train.jsonl');
+    writeFileSync(file, `${JSON.stringify({ id: 'a', messages })}\n\n${JSON.stringify({ id: 'b', messages })}\n`);
+    // A template that marks the generation prompt differently from the answered turn.
+    const odd: ChatTokenizer = {
+      apply_chat_template(msgs, options) {
+        if (!options.add_generation_prompt) return charTokenizer.apply_chat_template(msgs, options);
+        return { input_ids: [...'<gen>'].map((c) => c.charCodeAt(0)) };
+      },
+    };
+    expect(() => encodeRecords(odd, readChatSplit(file), 'assistant', 512, file)).toThrow(/train\.jsonl:1: record "a": the tokenized prompt is not a prefix/);
+  });
 });
