@@ -1,7 +1,8 @@
 /**
  * Merges a PEFT LoRA adapter into its base: W' = W + scaling · B · A for every adapted module
- * (scaling = lora_alpha / r), computed in float64 and stored in the base's float dtype as float32.
- * A quantized base (quantize stage) is merged on its float weights; the result is a float model dir.
+ * (scaling = lora_alpha / r, or lora_alpha / √r with use_rslora), accumulated in float64 and stored
+ * as float32; the tensors the adapter does not touch keep their dtype. A quantized base (quantize
+ * stage) is merged on its float weights; the result is a float model dir.
  */
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
