@@ -97,6 +97,8 @@ export async function watchPipeline(options: WatchOptions): Promise<void> {
           options.onEvent({ type: 'watch-restart' });
           current.controller.abort(new Error('restarted by a change'));
           await current.done;
+          // Watching may have stopped while that run settled: start nothing after it returns.
+          if (options.signal.aborted) return;
         }
         options.onEvent({ type: 'watch-change', paths: [...changed] });
         changed = new Set();

@@ -4,6 +4,8 @@ import { CliRig } from '../helpers/cli-rig.js';
 import { watchPipeline, type WatchEvent } from '../../src/engine/watch.js';
 import { builtinRegistry } from '../../stages/index.js';
 import { ArtifactStore } from '../../src/engine/store/index.js';
+import { StageRegistry } from '../../src/engine/registry.js';
+import type { StageDefinition } from '../../src/engine/contract.js';
 
 /** Collects watch events and lets the test wait for the next one matching a predicate. */
 class EventLog {
@@ -87,5 +89,43 @@ describe('watch', () => {
 
     controller.abort();
     await watching;
+  });
+
+  it('starts no new run when watching stops while a restarted run is settling', async () => {
+    const rig = new CliRig();
+    const sleeper: StageDefinition = {
+      type: 'sleeper',
+      version: 1,
+      description: 'waits for abort',
+      produces: 'files',
+      paramsSchema: { type: 'object', additionalProperties: false, properties: {} },
+      async run(ctx) {
+        await new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason)));
+      },
+    };
+    const yaml = 'version: 1\nname: w\nstages:\n  z: { uses: sleeper }\n';
+    const file = rig.write('p.yaml', yaml);
+    const log = new EventLog();
+    const controller = new AbortController();
+    const started = log.next((e) => e.type === 'stage-start' && e.id === 'z');
+    const watching = watchPipeline({
+      pipelineFile: file,
+      registry: new StageRegistry().register(sleeper),
+      store: new ArtifactStore(join(rig.dir, 'runs')),
+      debounceMs: 50,
+      onEvent: (e) => {
+        log.push(e);
+        // Stop watching at the moment a change restarts the running pipeline.
+        if (e.type === 'watch-restart') controller.abort();
+      },
+      signal: controller.signal,
+    });
+    await started;
+    rig.write('p.yaml', `${yaml}# edited\n`);
+    await watching;
+    const types = log.events.map((e) => e.type);
+    expect(types).toContain('watch-restart');
+    expect(types).not.toContain('watch-change');
+    expect(types.filter((t) => t === 'run-start')).toHaveLength(1);
   });
 });
