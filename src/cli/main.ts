@@ -43,8 +43,9 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
     return await command.run(rest, io);
   } catch (err) {
     io.stderr.write(`${formatError(err, verbose)}\n`);
-    if (err instanceof UserError) return EXIT.usage;
+    // First: the cancellation reason main() aborts with is itself a UserError.
     if (io.signal.aborted) return EXIT.cancelled;
+    if (err instanceof UserError) return EXIT.usage;
     return EXIT.failed;
   }
 }

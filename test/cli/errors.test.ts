@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CliRig } from '../helpers/cli-rig.js';
+import { UserError } from '../../src/core/errors.js';
 
 /** Every user mistake: one clear paragraph, the right exit code, never a stack trace. */
 function expectCleanError(res: { code: number; stderr: string }, code: number, pattern: RegExp): void {
@@ -85,6 +86,17 @@ describe('CLI errors', () => {
     const rig = new CliRig();
     rig.write('pipeline.yaml', 'version: 1\nname: bad\nstages:\n  a:\n    run: "true"\n    outs: [result.json]\n');
     expectCleanError(await rig.run(['run']), 1, /did not create its declared output "result\.json"/);
+  });
+
+  it('a command stopped by Ctrl-C exits 130 even though the abort reason is a UserError', async () => {
+    const rig = new CliRig();
+    rig.write('p.jsonl', `${JSON.stringify({ reference: 'a b', prediction: 'a' })}\n`);
+    const controller = new AbortController();
+    // What main.ts aborts with on SIGINT; `score` rethrows the signal's reason.
+    controller.abort(new UserError('cancelled', 'cancelled by SIGINT'));
+    const res = await rig.run(['score', 'p.jsonl', '--metrics', 'rouge1'], { signal: controller.signal });
+    expect(res.code).toBe(130);
+    expect(res.stderr).toMatch(/cancelled by SIGINT/);
   });
 
   it('usage errors: unknown command, unknown flag, bad --jobs, missing pipeline — exit 2', async () => {
