@@ -41,8 +41,9 @@ beforeAll(async () => {
         up.on('error', () => { if (!res.headersSent) res.writeHead(502); res.end(); });
         up.end(body);
       };
-      if (fault === 'stall') setTimeout(forward, 3000).unref(); // the client gave up long before
-      else forward();
+      // A stall never answers (afterAll closes the connection): the client must time out and retry.
+      // Forwarding it late would race with the second run's `forwarded` count below.
+      if (fault !== 'stall') forward();
     });
   });
   await new Promise<void>((res) => proxy.listen(0, '127.0.0.1', () => res()));
@@ -59,7 +60,7 @@ describe('synthesize-responses with the openai teacher on polypersona serve', ()
     const p = makeStageContext(samplePersonas, { count: 4, records: 10, seed: 2 });
     await samplePersonas.run(p.ctx);
     const personas = artifact('personas', p.outDir);
-    const teacher = { kind: 'openai', base_url: `${proxyUrl}/v1`, model: 'tiny', concurrency: 2, max_retries: 3, timeout_ms: 1500, backoff_ms: 1, max_backoff_ms: 5, max_tokens: 6 };
+    const teacher = { kind: 'openai', base_url: `${proxyUrl}/v1`, model: 'tiny', concurrency: 2, max_retries: 3, timeout_ms: 3000, backoff_ms: 1, max_backoff_ms: 5, max_tokens: 6 };
     const a = makeStageContext(stage, { teacher }, { inputs: [personas], seed: 11 });
     await stage.run(a.ctx);
     const records = readFileSync(join(a.outDir, 'dataset.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
