@@ -107,6 +107,8 @@ export class ListrReporter implements Reporter {
   }
 
   async close(): Promise<void> {
+    // A run that threw leaves stages without a final event: end their tasks, or listr2 waits forever.
+    for (const [id, view] of this.stages) view.settle({ ok: true, skip: `${id} (not run)` });
     await this.listr;
     if (this.summary) this.io.stdout.write(`${this.summary}\n`);
   }
