@@ -105,9 +105,16 @@ export async function runPipeline(
   const keyInputsById = new Map<string, StageKeyInputs>();
   const memo = new Map<string, Promise<Produced>>();
   const depDigests = new DepDigests();
-  // Stops new stages after a failure (unless keepGoing) or on the caller's signal.
+  // `halt` stops NEW stages: after a stage failure (unless keepGoing), an error of the run itself,
+  // or the caller's signal. `abortRunning` cancels the stages already running, and only for the
+  // caller's signal or an error of the run itself: like make without -k, a stage failure lets the
+  // stages already running finish and publish, so their work is not lost.
   const halt = new AbortController();
-  const onOuterAbort = (): void => halt.abort(options.signal?.reason);
+  const abortRunning = new AbortController();
+  const onOuterAbort = (): void => {
+    halt.abort(options.signal?.reason);
+    abortRunning.abort(options.signal?.reason);
+  };
   options.signal?.addEventListener('abort', onOuterAbort, { once: true });
   if (options.signal?.aborted) onOuterAbort();
   const cancelled = (): boolean => options.signal?.aborted === true;
@@ -126,6 +133,7 @@ export async function runPipeline(
       // run: stop starting stages now, so that no stage keeps running after runPipeline rejects.
       p = processStage(id).catch((err: unknown) => {
         halt.abort(err);
+        abortRunning.abort(err);
         throw err;
       });
       memo.set(id, p);
@@ -256,7 +264,7 @@ export async function runPipeline(
             progress: (done, total, note) => emit({ type: 'stage-progress', id: stage.id, done, total, note }),
             log: (level, message) => emit({ type: 'stage-log', id: stage.id, level, message }),
           },
-          halt.signal,
+          abortRunning.signal,
         ));
       } catch (err) {
         await staging.discard();

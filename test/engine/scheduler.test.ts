@@ -12,6 +12,7 @@ import type { RunEvent } from '../../src/engine/events.js';
 /** Stages made for these tests: they count their runs and can block, throw or record overlap. */
 function testRegistry() {
   const runs: string[] = [];
+  const failed: string[] = [];
   let active = 0;
   let maxActive = 0;
   const gates = new Map<string, Promise<void>>();
@@ -43,7 +44,8 @@ function testRegistry() {
     description: 'throws',
     produces: 'files',
     paramsSchema: schema(),
-    async run() {
+    async run(ctx) {
+      failed.push(ctx.stageId);
       throw new TypeError('cannot read properties of undefined');
     },
   };
@@ -59,7 +61,16 @@ function testRegistry() {
     },
   };
   const registry = new StageRegistry().register(emit).register(heavy).register(boom).register(sleeper);
-  return { registry, runs, gates, get maxActive() { return maxActive; } };
+  return { registry, runs, failed, gates, get maxActive() { return maxActive; } };
+}
+
+/** Polls `condition` every 5 ms (up to 20 s): tests wait for what happened, not for a guessed delay. */
+async function until(condition: () => boolean): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('until: condition not met in 20 s');
+    await new Promise((r) => setTimeout(r, 5));
+  }
 }
 
 function setup(yaml: string) {
@@ -127,7 +138,7 @@ describe('runPipeline', () => {
   it('cancellation aborts running stages, publishes nothing, and reports cancelled', async () => {
     const s = setup('version: 1\nname: t\nstages:\n  z: { uses: sleeper }\n  after: { uses: emit, needs: [z] }\n');
     const controller = new AbortController();
-    setTimeout(() => controller.abort(new Error('user pressed Ctrl-C')), 50);
+    void until(() => s.runs.includes('z')).then(() => controller.abort(new Error('user pressed Ctrl-C')));
     const res = await runPipeline(s.pipeline, s.store, s.registry, { signal: controller.signal });
     expect(res.status).toBe('cancelled');
     expect(res.results.get('z')!.outcome).toBe('cancelled');
@@ -142,9 +153,9 @@ describe('runPipeline', () => {
     s.gates.set('g', new Promise((r) => (release = r)));
     const waits: RunEvent[] = [];
     const one = runPipeline(s.pipeline, s.store, s.registry);
-    await new Promise((r) => setTimeout(r, 50));
+    await until(() => s.runs.length === 1); // the first run holds the key's lock and is writing
     const two = runPipeline(s.pipeline, s.store, s.registry, { onEvent: (e) => e.type === 'stage-waiting-lock' && waits.push(e) });
-    await new Promise((r) => setTimeout(r, 200));
+    await until(() => waits.length === 1);
     release();
     const [r1, r2] = await Promise.all([one, two]);
     expect(r1.results.get('a')!.outcome).toBe('ran');
@@ -158,12 +169,27 @@ describe('runPipeline', () => {
     let release!: () => void;
     s.gates.set('g', new Promise((r) => (release = r)));
     const one = runPipeline(s.pipeline, s.store, s.registry);
-    await new Promise((r) => setTimeout(r, 50));
+    await until(() => s.runs.length === 1);
     const two = await runPipeline(s.pipeline, s.store, s.registry, { wait: false });
     release();
     await one;
     expect(two.status).toBe('failed');
     expect(two.results.get('a')!.error!.code).toBe('locked');
+  });
+
+  it('a failure stops new stages but lets running ones finish and publish', async () => {
+    const s = setup('version: 1\nname: t\nstages:\n  slow: { uses: emit, with: { text: S, wait: g } }\n  x: { uses: boom }\n  later: { uses: emit, needs: [x] }\n');
+    let release!: () => void;
+    s.gates.set('g', new Promise((r) => (release = r)));
+    const done = runPipeline(s.pipeline, s.store, s.registry, { jobs: 2 });
+    // Release the slow stage only once the other one has failed.
+    await until(() => s.failed.length === 1);
+    release();
+    const res = await done;
+    expect(res.status).toBe('failed');
+    expect(res.results.get('x')!.outcome).toBe('failed');
+    expect(res.results.get('slow')!.outcome).toBe('ran');
+    expect(await s.store.list()).toHaveLength(1);
   });
 
   it('a new pipeline seed changes every key', async () => {
