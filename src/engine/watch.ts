@@ -112,6 +112,9 @@ export async function watchPipeline(options: WatchOptions): Promise<void> {
   updateWatched(initial);
   const active = watch([...watched], { ignoreInitial: true, persistent: true });
   watcher = active;
+  // A watcher error (EACCES on a dep, too many watches) is reported like an invalid pipeline:
+  // the run goes on and the user sees why edits are not picked up.
+  active.on('error', (error) => options.onEvent({ type: 'watch-invalid', error }));
   active.on('all', (_event, path) => {
     changed.add(path);
     schedule();
