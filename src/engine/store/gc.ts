@@ -4,13 +4,12 @@
  * The parse caches under runs/index/ (parsed copies of pipeline and lock files, named by content)
  * are emptied as well: they only grow otherwise, and the next load of a file rebuilds its copy.
  */
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { hostname } from 'node:os';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ArtifactStore } from './artifact-store.js';
 import { treeBytes } from './artifact-store.js';
 import { listRunRecords } from './history.js';
-import { isProcessAlive } from './owner.js';
+import { isKeyLockHeld } from './key-lock.js';
 import { readPipelineLock } from './pipeline-lock.js';
 
 /**
@@ -47,7 +46,7 @@ export async function garbageCollect(store: ArtifactStore, keep: Set<string>, op
   let kept = 0;
   let freedBytes = 0;
   for (const key of await store.listKeys()) {
-    if (keep.has(key) || isLockedByLiveWriter(store.lockPath(key))) {
+    if (keep.has(key) || isKeyLockHeld(store.lockPath(key))) {
       kept++;
       continue;
     }
@@ -72,15 +71,4 @@ function clearIndex(runsDir: string, dryRun: boolean): number {
     }
   }
   return count;
-}
-
-function isLockedByLiveWriter(lockPath: string): boolean {
-  if (!existsSync(lockPath)) return false;
-  try {
-    const h = JSON.parse(readFileSync(lockPath, 'utf8')) as { pid?: unknown; hostname?: unknown };
-    if (h.hostname !== hostname()) return true; // cannot tell: be safe
-    return typeof h.pid === 'number' && isProcessAlive(h.pid);
-  } catch {
-    return true; // being written right now
-  }
 }

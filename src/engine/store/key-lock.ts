@@ -113,6 +113,18 @@ function tryCreate(path: string): LockHolder | undefined {
   return holder;
 }
 
+/**
+ * Whether a live writer may hold the lock file at `path`: a lock being written, or held from
+ * another host, counts as held (we cannot tell); a dead holder on this host does not. gc asks this
+ * before removing an entry.
+ */
+export function isKeyLockHeld(path: string): boolean {
+  const holder = readHolder(path);
+  if (holder === 'gone') return false;
+  if (holder === 'unreadable') return true;
+  return !isStale(holder);
+}
+
 function readHolder(path: string): LockHolder | 'gone' | 'unreadable' {
   let text: string;
   try {
