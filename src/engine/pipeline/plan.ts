@@ -201,10 +201,10 @@ export function planExpansion(declared: DeclaredStage, combo: MatrixCombo | unde
 
   let fileDeps: string[] = [];
   if (validated.ok) {
-    const deps = declared.type === 'command' && Array.isArray(params.deps) ? (params.deps as string[]) : [];
     try {
+      // Every stage's deps come from its definition, the command stage's `deps:` list included.
       const declaredDeps = definition.fileDeps?.(params, ctx.pipelineDir) ?? [];
-      fileDeps = [...new Set([...deps, ...declaredDeps].map((p) => resolve(ctx.pipelineDir, p)))];
+      fileDeps = [...new Set(declaredDeps.map((p) => resolve(ctx.pipelineDir, p)))];
     } catch (err) {
       if (!(err instanceof UserError)) throw err;
       ctx.issues.add(declared.type === 'command' ? at : [...at, 'with'], err.message, { key: declared.type === 'command' });

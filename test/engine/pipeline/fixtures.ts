@@ -1,5 +1,6 @@
 import type { InputSpec, StageDefinition } from '../../../src/engine/contract.js';
 import { StageRegistry } from '../../../src/engine/registry.js';
+import command from '../../../stages/command/index.js';
 
 /**
  * Stand-in stage definitions with the shapes the built-in stages declare (types, produces,
@@ -21,19 +22,6 @@ function stage(type: string, produces: string, properties: Record<string, unknow
 
 const input = (kinds: string[], options: Omit<InputSpec, 'kinds'> = {}): InputSpec => ({ kinds, ...options });
 const seed = { type: 'integer', minimum: 0, default: 0 };
-
-/** The schema the integrator registers for `command` stages. */
-export const commandSchema = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['run'],
-  properties: {
-    run: { type: 'string' },
-    deps: { type: 'array', items: { type: 'string' }, default: [] },
-    outs: { type: 'array', items: { type: 'string' }, default: [] },
-    env: { type: 'object', additionalProperties: { type: 'string' }, default: {} },
-  },
-};
 
 export const testStages: StageDefinition[] = [
   stage('sample-personas', 'personas', { count: { type: 'integer', minimum: 1, default: 100 }, seed }),
@@ -98,7 +86,8 @@ export const testStages: StageDefinition[] = [
     { fileDeps: (p: { path: string }) => [p.path] },
     ['path'],
   ),
-  { ...stage('command', 'files', {}), paramsSchema: commandSchema },
+  // The real command stage: its schema and its fileDeps (the `deps` list) are what the loader sees.
+  command,
 ];
 
 export function testRegistry(): StageRegistry {
