@@ -214,6 +214,7 @@ export async function generateText(modelDir: string, prompt: string, options: Pa
       maxNewTokens: options.maxNewTokens ?? 128,
       seed: options.seed ?? 0,
       onToken: options.onToken,
+      signal: options.signal,
     });
     return result!;
   } finally {
