@@ -2,18 +2,17 @@
  * `npm run bench -- train [step|kernels] [presets…]`: training throughput on ONNX Runtime CPU.
  *
  * `step` (default): for each preset (default `tiny tinyllama-1.1b`) and base (fp32, int4), builds
- * the LoRA training graph (r 16, all 7 projections, dropout 0.05) of a random model in one child
- * process and times training steps (batch 4 × seq 256) in another, then prints tokens/s,
+ * a random model and its training engine (LoRA r 16 on all 7 projections, dropout 0.05) in a
+ * child process and times training steps (batch 4 × seq 256) there, then prints tokens/s,
  * achieved GFLOP/s (FLOPs counted from the shapes, src/train/flops.ts) as a share of the ORT
  * MatMul ceiling measured in the same run (the best of the step's big matmul shapes as one-op
- * graphs, before and after), and each process's peak RSS.
+ * graphs, before and after), and the child's peak RSS.
  *
  * `kernels`: the feasibility table — every kernel of one step at the 1.1B shape, timed alone.
  * Threads: POLYPERSONA_THREADS (default 2). Steps: POLYPERSONA_BENCH_STEPS (default 2, after one warm-up).
  */
 import { execFileSync } from 'node:child_process';
-import { cpus, tmpdir } from 'node:os';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LINEAR_MODULES } from '../src/model/config.js';
@@ -65,18 +64,12 @@ export default async function bench(args: string[]): Promise<void> {
     const sites = loraSites(cfg, { r: 16, loraAlpha: 32, loraDropout: 0.05, targetModules: [...LINEAR_MODULES] });
     const flops = trainingStepFlops(cfg, B, T, sites, 16);
     for (const base of ['int4', 'fp32']) {
-      const dir = mkdtempSync(join(tmpdir(), 'pp-bench-train-'));
-      try {
-        const prep = child(['prepare', preset, base, dir, String(B), String(T)], 30 * 60_000);
-        const run = child(['train', preset, base, dir, String(B), String(T), String(steps), String(threads)], 60 * 60_000);
-        const stepS = Math.min(...(run.stepSeconds as number[]));
-        const gflops = flops.total / stepS / 1e9;
-        const row = `${preset.padEnd(15)} ${base.padEnd(5)} step ${stepS.toFixed(2).padStart(8)} s  ${((B * T) / stepS).toFixed(1).padStart(8)} tokens/s  ${gflops.toFixed(1).padStart(6)} GFLOP/s  peak RSS train ${(run.maxRssBytes / GB).toFixed(2)} GB (after load ${(run.rssAfterLoadBytes / GB).toFixed(2)} GB), prepare ${(prep.maxRssBytes / GB).toFixed(2)} GB  [step FLOPs ${(flops.total / 1e9).toFixed(1)} G, masks ${Math.max(...(run.maskSeconds as number[])).toFixed(2)} s, session load ${run.loadSeconds.toFixed(1)} s, loss ${run.loss.toFixed(3)}]`;
-        rows.push({ text: row, gflops });
-        console.log(row);
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
-      }
+      const run = child(['train', preset, base, String(B), String(T), String(steps), String(threads)], 60 * 60_000);
+      const stepS = Math.min(...(run.stepSeconds as number[]));
+      const gflops = flops.total / stepS / 1e9;
+      const row = `${preset.padEnd(15)} ${base.padEnd(5)} step ${stepS.toFixed(2).padStart(8)} s  ${((B * T) / stepS).toFixed(1).padStart(8)} tokens/s  ${gflops.toFixed(1).padStart(6)} GFLOP/s  peak RSS ${(run.maxRssBytes / GB).toFixed(2)} GB (after load ${(run.rssAfterLoadBytes / GB).toFixed(2)} GB)  [step FLOPs ${(flops.total / 1e9).toFixed(1)} G, masks ${Math.max(...(run.maskSeconds as number[])).toFixed(2)} s, model build ${run.buildSeconds.toFixed(1)} s, engine load ${run.loadSeconds.toFixed(1)} s, loss ${run.loss.toFixed(3)}]`;
+      rows.push({ text: row, gflops });
+      console.log(row);
     }
   }
   const ceilingAfter = await matmulCeiling(threads);

@@ -11,7 +11,7 @@ import { readQuantizationConfig } from '../model/llama/export.js';
 import { inspectModelDir, openModelWeights, type ModelDir } from '../model/model-dir.js';
 import { quantizeNBits, type NBitsWeight } from '../model/quantize/nbits.js';
 import { toFloat32, type HostTensor } from '../model/tensor.js';
-import type { BaseModel } from './graph.js';
+import type { BaseModel } from './engine.js';
 
 export interface LoadedBase extends BaseModel {
   dir: ModelDir;

@@ -97,7 +97,7 @@ export interface ProjectionModule {
     B: string; // [out, r] graph input
     /** lora_alpha / r / (1 − dropout): the dropout's 1/(1−p) is folded into the scaling. */
     scale: number;
-    /** uint8 keep-mask [N, in] graph input, when dropout is on. */
+    /** bool keep-mask [N, in] graph input, when dropout is on. */
     mask?: string;
   };
 }
@@ -112,6 +112,8 @@ export interface ProjectionSaved {
 export interface BaseWeightRef {
   /** Returns W [Σout, in] float32 for a use site (forward or backward); quantized weights dequantize per use. */
   value(use: 'forward' | 'backward'): string;
+  /** x · Wᵀ without materialising W (MatMulNBits on a 4-bit base); bias not included. Default: Gemm on value('forward'). */
+  project?(x: string): string;
   bias?: string;
 }
 
@@ -120,7 +122,10 @@ export interface BaseWeightRef {
  * share the input x (q/k/v; gate/up): one Gemm on the fused base weight, then Split.
  */
 export function projectionForward(g: GraphBuilder, x: string, base: BaseWeightRef, modules: ProjectionModule[]): { ys: string[]; saved: ProjectionSaved } {
-  const fused = g.op('Gemm', base.bias ? [x, base.value('forward'), base.bias] : [x, base.value('forward')], { transB: 1 });
+  const projected = base.project?.(x);
+  const fused = projected === undefined
+    ? g.op('Gemm', base.bias ? [x, base.value('forward'), base.bias] : [x, base.value('forward')], { transB: 1 })
+    : base.bias ? g.add(projected, base.bias) : projected;
   const parts = modules.length === 1 ? [fused] : (g.op('Split', [fused, g.constInt64(modules.map((m) => m.out))], { axis: 1 }, { outputs: modules.length }) as string[]);
   const saved: ProjectionSaved = { x, loraU: [] };
   const ys = modules.map((m, i) => {
@@ -128,10 +133,9 @@ export function projectionForward(g: GraphBuilder, x: string, base: BaseWeightRe
       saved.loraU.push(undefined);
       return parts[i]!;
     }
-    // The masked input is not kept for the backward (it would hold one [N, in] float tensor per
-    // module and layer): the backward rebuilds it from x and the uint8 mask with Where, a different
-    // op, so ORT's common-subexpression elimination cannot merge the two and keep it alive.
-    const xd = m.lora.mask ? g.mul(x, g.cast(m.lora.mask, 'float32')) : x;
+    // The masked input is not kept for the backward (it would be one [N, in] float tensor per
+    // module and layer): the backward rebuilds it from x and the mask.
+    const xd = m.lora.mask ? g.op('Where', [m.lora.mask, x, g.constFloat([0])]) : x;
     const u = g.op('Gemm', [xd, m.lora.A], { transB: 1 }); // [N, r]
     saved.loraU.push(u);
     return g.op('Gemm', [u, m.lora.B, parts[i]!], { transB: 1, alpha: attr.float(m.lora.scale) }); // base + s·u·Bᵀ
@@ -154,7 +158,7 @@ export function projectionBackward(g: GraphBuilder, dys: string[], base: BaseWei
     const alpha = attr.float(m.lora.scale);
     const dB = g.op('Gemm', [dy, s.loraU[i]!], { transA: 1, alpha }); // [out, r]
     const du = g.op('Gemm', [dy, m.lora.B], { alpha }); // [N, r]
-    const keep = m.lora.mask ? g.cast(m.lora.mask, 'bool') : undefined;
+    const keep = m.lora.mask;
     const zero = g.constFloat([0]);
     const xd = keep ? g.op('Where', [keep, x, zero]) : x;
     const dA = g.op('Gemm', [du, xd], { transA: 1 }); // [r, in]

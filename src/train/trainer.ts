@@ -9,7 +9,6 @@
  * [k·accum, (k+1)·accum). Together with dropout masks seeded by (seed, step, micro-batch) this
  * makes a run a pure function of its inputs and lets a checkpoint store just the step.
  */
-import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { StageFailure } from '../core/errors.js';
 import { Prng, deriveSeed } from '../core/prng.js';
@@ -17,9 +16,8 @@ import type { LoraConfig, LoraSite, LoraTensors } from './lora.js';
 import { loadCheckpoint, saveCheckpoint, type LogEntry, type TrainerState } from './checkpoint.js';
 import { makeBatch, type Example } from './data.js';
 import { dropoutMasks } from './dropout.js';
-import { buildTrainingGraph, type BaseModel } from './graph.js';
 import { adamWMoments, adamWUpdate, clipGradients, globalNorm, learningRate, warmupSteps, type AdamWConfig, type SchedulerType } from './optimizer.js';
-import { TrainingSession, type TokenBatch } from './session.js';
+import { TrainingEngine, type BaseModel, type TokenBatch } from './engine.js';
 
 export interface TrainingHyperParams {
   learningRate: number;
@@ -44,6 +42,7 @@ export interface TrainingHyperParams {
 }
 
 export interface TrainerInput {
+  /** The frozen base; the training engine takes its decoder linears (held fused, once). */
   base: BaseModel;
   lora: LoraConfig;
   sites: LoraSite[];
@@ -99,9 +98,8 @@ export async function train(input: TrainerInput): Promise<TrainerResult> {
   }
   const resumedFromStep = state.step;
 
-  const graph = buildTrainingGraph(input.base, { lora, sites, maxPositions: maxLen + 1 });
-  const saved = graph.graph.save(join(input.workDir, 'graph'), 'train.onnx', { externalData: 'auto' });
-  const session = await TrainingSession.create(saved.modelPath, graph, sites, lora.r, input.threads);
+  // The engine takes the decoder linears out of input.base (it holds them fused, once).
+  const session = await TrainingEngine.create(input.base, { lora, sites, maxPositions: maxLen + 1, threads: input.threads, consumeBase: true });
   const dropout = lora.loraDropout > 0;
   const orders = new Map<number, number[]>();
   const orderOf = (epoch: number): number[] => {

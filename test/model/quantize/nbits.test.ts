@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Prng } from '../../../src/core/prng.js';
-import { blockScale, dequantizeNBits, quantizeNBits, type NBitsOptions } from '../../../src/model/quantize/nbits.js';
+import { blockScale, dequantize4BitInto, dequantizeNBits, quantizeNBits, type NBitsOptions } from '../../../src/model/quantize/nbits.js';
 import { emitMatMulNBits } from '../../../src/model/llama/linear.js';
 import { GraphBuilder } from '../../../src/model/onnx/index.js';
 import { createSession, f32Tensor, loadOrt } from '../../../src/model/onnx/session.js';
@@ -69,5 +69,20 @@ describe('block-wise n-bit quantization', () => {
     const w = new Float32Array(64);
     expect(() => quantizeNBits(w, 1, 64, { bits: 3 as 4, blockSize: 32, symmetric: true })).toThrow(/4 or 8/);
     expect(() => quantizeNBits(w, 1, 64, { bits: 4, blockSize: 48, symmetric: true })).toThrow(/power of two/);
+  });
+
+  it('dequantize4BitInto equals the reference dequantization bit for bit (symmetric, zero points, odd block count)', () => {
+    for (const symmetric of [true, false]) {
+      const N = 7, K = 3 * 16;
+      const q = quantizeNBits(randomWeight(N, K, 21), N, K, { bits: 4, blockSize: 16, symmetric });
+      expect(Array.from(dequantize4BitInto(q, new Float32Array(N * K)))).toEqual(Array.from(dequantizeNBits(q)));
+    }
+  });
+
+  it('dequantize4BitInto rejects 8-bit codes and a wrong output size', () => {
+    const q8 = quantizeNBits(randomWeight(2, 32, 1), 2, 32, { bits: 8, blockSize: 32, symmetric: true });
+    expect(() => dequantize4BitInto(q8, new Float32Array(64))).toThrow(/4-bit/);
+    const q4 = quantizeNBits(randomWeight(2, 32, 1), 2, 32, { bits: 4, blockSize: 32, symmetric: true });
+    expect(() => dequantize4BitInto(q4, new Float32Array(10))).toThrow(/holds 10 values/);
   });
 });

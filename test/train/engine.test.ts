@@ -4,13 +4,12 @@ import type { LlamaConfig } from '../../src/model/config.js';
 import { initLlamaWeights } from '../../src/model/init/index.js';
 import { LINEAR_MODULES, linearPath } from '../../src/model/config.js';
 import { dequantizeNBits, quantizeNBits, type NBitsWeight } from '../../src/model/quantize/nbits.js';
-import { buildTrainingGraph } from '../../src/train/graph.js';
+import { TrainingEngine, type TokenBatch } from '../../src/train/engine.js';
 import { initLora, loraSites, type LoraConfig, type LoraTensors } from '../../src/train/lora.js';
 import { referenceLossSum, type ReferenceBatch } from '../../src/train/reference.js';
-import { TrainingSession, type TokenBatch } from '../../src/train/session.js';
 
 // A small GQA model (H 4, KVH 2) so that float64 finite differences stay fast.
-const cfg: LlamaConfig = {
+const baseCfg: LlamaConfig = {
   architecture: 'llama', vocabSize: 40, hiddenSize: 32, intermediateSize: 48, numHiddenLayers: 2, numAttentionHeads: 4, numKeyValueHeads: 2,
   headDim: 8, rmsNormEps: 1e-5, ropeTheta: 10000, maxPositionEmbeddings: 64, tieWordEmbeddings: false, attentionBias: false, eosTokenId: [2], torchDtype: 'float32',
 };
@@ -31,8 +30,9 @@ function makeBatch(): { batch: TokenBatch; ref: ReferenceBatch } {
   return { batch, ref: { B, T, ids, attentionMask: mask, labels } };
 }
 
-async function gradientCheck(lora: LoraConfig, withMasks: boolean, quantize?: { symmetric: boolean }): Promise<void> {
+async function gradientCheck(lora: LoraConfig, withMasks: boolean, quantize?: { symmetric: boolean }, cfg: LlamaConfig = baseCfg): Promise<void> {
   const weights = initLlamaWeights(cfg, 11);
+  for (const [name, t] of weights) if (name.endsWith('.bias')) (t.data as Float32Array).forEach((_, i, a) => (a[i] = Math.sin(i + name.length))); // non-zero biases
   // Larger-than-init weights so the attention and MLP are far from linear.
   for (const [name, t] of weights) if (!name.endsWith('norm.weight')) (t.data as Float32Array).forEach((v, i, a) => (a[i] = v * 10));
   // int4 base: the graph gets the codes; the reference gets the dequantized weights (blocks of 16,
@@ -56,10 +56,9 @@ async function gradientCheck(lora: LoraConfig, withMasks: boolean, quantize?: { 
   const { batch, ref } = makeBatch();
   const masks = withMasks ? sites.map((s) => Uint8Array.from({ length: ref.B * ref.T * s.inDim }, () => (prng.next() < lora.loraDropout ? 0 : 1))) : undefined;
 
-  const tg = buildTrainingGraph({ config: cfg, weights, quantized }, { lora, sites, maxPositions: 16 });
-  const session = await TrainingSession.create(tg.graph.toBytes(), tg, sites, lora.r, 1);
-  const { lossSum, grads } = await session.step(batch, params, masks);
-  await session.release();
+  const engine = await TrainingEngine.create({ config: cfg, weights, quantized }, { lora, sites, maxPositions: 16, threads: 1 });
+  const { lossSum, grads } = await engine.step(batch, params, masks);
+  await engine.release();
 
   const A64 = params.map((p) => Float64Array.from(p.A));
   const B64 = params.map((p) => Float64Array.from(p.B));
@@ -101,7 +100,7 @@ async function gradientCheck(lora: LoraConfig, withMasks: boolean, quantize?: { 
   });
 }
 
-describe('training graph gradients', () => {
+describe('training engine gradients', () => {
   it('match float64 central finite differences for every LoRA tensor (RoPE, GQA, padding, label mask)', async () => {
     await gradientCheck({ r: 4, loraAlpha: 8, loraDropout: 0, targetModules: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] }, false);
   });
@@ -114,5 +113,41 @@ describe('training graph gradients', () => {
 
   it('match finite differences with LoRA dropout keep-masks, on a subset of modules', async () => {
     await gradientCheck({ r: 2, loraAlpha: 16, loraDropout: 0.25, targetModules: ['q_proj', 'v_proj', 'down_proj'] }, true);
+  });
+
+  it('match finite differences with q/k/v biases and tied embeddings (qwen2 style), on an int4 base', async () => {
+    const qwen: LlamaConfig = { ...baseCfg, architecture: 'qwen2', attentionBias: true, tieWordEmbeddings: true };
+    const lora: LoraConfig = { r: 2, loraAlpha: 4, loraDropout: 0, targetModules: ['q_proj', 'v_proj', 'gate_proj'] };
+    await gradientCheck(lora, false, undefined, qwen);
+    await gradientCheck(lora, false, { symmetric: true }, qwen);
+  });
+});
+
+describe('training engine bad input', () => {
+  const lora: LoraConfig = { r: 2, loraAlpha: 4, loraDropout: 0.1, targetModules: ['q_proj'] };
+  async function engine() {
+    const sites = loraSites(baseCfg, lora);
+    const e = await TrainingEngine.create({ config: baseCfg, weights: initLlamaWeights(baseCfg, 1) }, { lora, sites, maxPositions: 16, threads: 1 });
+    return { e, sites, params: initLora(sites, lora.r, 1) };
+  }
+
+  it('names the site whose dropout mask is missing', async () => {
+    const { e, params } = await engine();
+    await expect(e.step(makeBatch().batch, params)).rejects.toThrow(/dropout mask is needed for model\.layers\.0\.self_attn\.q_proj/);
+    await e.release();
+  });
+
+  it('rejects a token id outside the vocabulary', async () => {
+    const { e, sites, params } = await engine();
+    const { batch } = makeBatch();
+    batch.inputIds[3] = 40n; // vocab 40
+    const masks = sites.map((s) => new Uint8Array(batch.B * batch.T * s.inDim).fill(1));
+    await expect(e.step(batch, params, masks)).rejects.toThrow(/token id 40 outside the vocabulary \(size 40\)/);
+    await e.release();
+  });
+
+  it('refuses adapters on different modules per layer', async () => {
+    const sites = loraSites(baseCfg, lora).filter((s) => s.layer === 0);
+    await expect(TrainingEngine.create({ config: baseCfg, weights: initLlamaWeights(baseCfg, 1) }, { lora, sites, maxPositions: 16, threads: 1 })).rejects.toThrow(/every layer must adapt the same modules/);
   });
 });
