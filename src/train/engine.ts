@@ -147,7 +147,7 @@ export class TrainingEngine {
     const { ort, spec } = this;
     const cfg = spec.config;
     const C = cfg.hiddenSize, D = cfg.headDim, N = batch.B * batch.T, L = cfg.numHiddenLayers;
-    const tensor = (type: 'float32' | 'bool', data: Float32Array | Uint8Array, dims: number[]): OrtTensor => new ort.Tensor(type as 'float32', data as Float32Array, dims);
+    const tensor = (type: 'float32' | 'uint8', data: Float32Array | Uint8Array, dims: number[]): OrtTensor => new ort.Tensor(type as 'float32', data as Float32Array, dims);
     const shared: Record<string, OrtTensor> = {
       mask_bias: tensor('float32', attentionBias(batch), [batch.B, 1, 1, batch.T, batch.T]),
       cos: tensor('float32', this.rope.cos.subarray(0, batch.T * D), [batch.T, D]),
@@ -174,7 +174,7 @@ export class TrainingEngine {
         if (spec.dropout) {
           const mask = masks?.[i];
           if (!mask) throw new Error(`training step: a dropout mask is needed for ${linearPath(l, m)}`);
-          feeds[`mask.${m}`] = tensor('bool', mask, [N, inDim]);
+          feeds[`mask.${m}`] = tensor('uint8', mask, [N, inDim]);
         }
       }
       return feeds;

@@ -8,7 +8,7 @@
  * and the base weights exist once, in host memory.
  *
  * Shapes (N = tokens = B·T, C hidden, F MLP width, H/KVH heads, D head dim, G = H/KVH):
- *   forward  in:  h [N, C], mask_bias [B, 1, 1, T, T], cos/sin [T, D], weights, lora.*, mask.* (bool)
+ *   forward  in:  h [N, C], mask_bias [B, 1, 1, T, T], cos/sin [T, D], weights, lora.*, mask.* (uint8)
  *            out: h_out [N, C], the saved activations (savedTensors)
  *   backward in:  dh [N, C] (gradient of h_out), saved.*, the forward's other inputs
  *            out: dh_in [N, C], grad.<module>.A [r, in], grad.<module>.B [out, r]
@@ -103,7 +103,7 @@ function declareLayerInputs(g: GraphBuilder, spec: LayerGraphSpec, quantized?: R
           A: g.input(`lora.${m}.A`, 'float32', [spec.r, inDim]),
           B: g.input(`lora.${m}.B`, 'float32', [out, spec.r]),
           scale: spec.scale,
-          mask: spec.dropout ? g.input(`mask.${m}`, 'bool', ['tokens', inDim]) : undefined,
+          mask: spec.dropout ? g.input(`mask.${m}`, 'uint8', ['tokens', inDim]) : undefined,
         },
       };
     });
@@ -252,12 +252,15 @@ export function buildHead(cfg: LlamaConfig): GraphBuilder {
   const valid = g.op('Not', [g.op('Equal', [labels, g.constInt64([-100], [])])]);
   const weightTok = g.unsqueeze(g.cast(valid, 'float32'), [1]); // [N, 1]
   const safeLabels = g.op('Where', [valid, labels, g.constInt64([0], [])]);
+  const label = g.unsqueeze(safeLabels, [1]); // [N, 1]
   const logProbs = g.op('LogSoftmax', [logits], { axis: -1 });
-  const picked = g.op('GatherElements', [logProbs, g.unsqueeze(safeLabels, [1])], { axis: 1 }); // [N, 1]
+  const picked = g.op('GatherElements', [logProbs, label], { axis: 1 }); // [N, 1]
   g.output(g.op('Neg', [g.op('ReduceSum', [g.mul(picked, weightTok)], { keepdims: 0 })]), 'loss_sum', 'float32', []);
-  // d loss_sum / d logits = (softmax − onehot) ⊙ labelled
-  // (OneHot + Sub cost 1 s per 1,024 × 32,000 step; a scatter of −1 into the label column touches N values.)
-  const dLogits = g.op('ScatterElements', [g.mul(g.op('Exp', [logProbs]), weightTok), g.unsqueeze(safeLabels, [1]), g.op('Neg', [weightTok])], { axis: 1, reduction: 'add' });
-  g.output(rmsNormBackward(g, g.matMul(dLogits, head), lnF.saved), 'dh', 'float32', ['tokens', C]);
+  // d loss_sum / d logits = (softmax − onehot) ⊙ labelled. Every op here is a pass over [N, V]
+  // (131 MB at 1,024 × 32,000), so: Softmax rather than Exp(logProbs) (8× faster in ORT), −1
+  // scattered into the label column rather than OneHot and Sub (1 s per step), and the row mask
+  // applied after the LM head's backward matmul, on [N, C] (diag(w)·P·W = diag(w)·(P·W)).
+  const dLogits = g.op('ScatterElements', [g.softmax(logits, -1), label, g.op('Neg', [weightTok])], { axis: 1, reduction: 'add' });
+  g.output(rmsNormBackward(g, g.mul(g.matMul(dLogits, head), weightTok), lnF.saved), 'dh', 'float32', ['tokens', C]);
   return g;
 }
