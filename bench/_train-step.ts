@@ -4,7 +4,10 @@
  * (per-layer ONNX Runtime sessions, src/train/engine.ts) and times training steps. One process
  * per (preset, base), so that each peak RSS is its own. Prints one JSON line.
  */
+import { execFileSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
 import { Prng } from '../src/core/prng.js';
 import { LINEAR_MODULES, linearPath, linearShape, type LlamaConfig } from '../src/model/config.js';
 import { initLlamaWeight } from '../src/model/init/index.js';
@@ -14,6 +17,13 @@ import { toFloat32, type HostTensor } from '../src/model/tensor.js';
 import { dropoutMasks } from '../src/train/dropout.js';
 import { TrainingEngine, type BaseModel, type TokenBatch } from '../src/train/engine.js';
 import { initLora, loraSites, type LoraConfig } from '../src/train/lora.js';
+
+/** The MatMul ceiling, measured by bench/_ceiling.ts in a separate process (GFLOP/s). */
+export function measureCeiling(threads: number): number {
+  const script = join(dirname(fileURLToPath(import.meta.url)), '_ceiling.ts');
+  const out = execFileSync(process.execPath, ['--import', 'tsx', script, String(threads)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  return (JSON.parse(out.trim().split('\n').pop()!) as { gflops: number }).gflops;
+}
 
 export const BENCH_LORA: LoraConfig = { r: 16, loraAlpha: 32, loraDropout: Number(process.env.POLYPERSONA_BENCH_DROPOUT ?? 0.05), targetModules: [...LINEAR_MODULES] };
 
@@ -69,12 +79,14 @@ async function train(preset: PresetName, quant: boolean, B: number, T: number, s
   const lora = initLora(sites, BENCH_LORA.r, 5);
   const stepSeconds: number[] = [];
   const phases: unknown[] = [];
+  const ceilings: number[] = [];
   const maskSeconds: number[] = [];
   let loss = 0;
   for (let s = 0; s <= steps; s++) {
     const tm = performance.now();
     const masks = BENCH_LORA.loraDropout > 0 ? dropoutMasks(sites.map((x) => x.inDim), N, BENCH_LORA.loraDropout, 9, s, 0) : undefined;
     maskSeconds.push((performance.now() - tm) / 1000);
+    if (s > 0) ceilings.push(measureCeiling(threads)); // before each timed step, in the same conditions
     const ts = performance.now();
     const cpu0 = process.cpuUsage();
     const out = await engine.step(batch, lora, masks);
@@ -85,8 +97,9 @@ async function train(preset: PresetName, quant: boolean, B: number, T: number, s
       phases.push({ ...out.seconds, cpuUser: cpu.user / 1e6, cpuSystem: cpu.system / 1e6 });
     }
   }
+  ceilings.push(measureCeiling(threads));
   await engine.release();
-  return { phase: 'train', phases, buildSeconds, loadSeconds, stepSeconds, maskSeconds, loss, rssAfterLoadBytes: rssAfterLoad, maxRssBytes: process.resourceUsage().maxRSS * 1024 };
+  return { phase: 'train', phases, ceilings, buildSeconds, loadSeconds, stepSeconds, maskSeconds, loss, rssAfterLoadBytes: rssAfterLoad, maxRssBytes: process.resourceUsage().maxRSS * 1024 };
 }
 
 const [mode, preset, base, b, t, steps, threads] = process.argv.slice(2);

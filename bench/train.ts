@@ -5,8 +5,10 @@
  * a random model and its training engine (LoRA r 16 on all 7 projections, dropout 0.05) in a
  * child process and times training steps (batch 4 × seq 256) there, then prints tokens/s,
  * achieved GFLOP/s (FLOPs counted from the shapes, src/train/flops.ts) as a share of the ORT
- * MatMul ceiling measured in the same run (the best of the step's big matmul shapes as one-op
- * graphs, before and after), and the child's peak RSS.
+ * MatMul ceiling (the best of the step's big matmul shapes as one-op graphs, bench/_ceiling.ts),
+ * measured before the run, before each timed step, after it and after the run: shares are given
+ * against the best ceiling of the whole run (conservative) and against the higher of the two
+ * measured around the step. And the child's peak RSS.
  *
  * `kernels`: the feasibility table — every kernel of one step at the 1.1B shape, timed alone.
  * Threads: POLYPERSONA_THREADS (default 2). Steps: POLYPERSONA_BENCH_STEPS (default 2, after one warm-up).
@@ -24,12 +26,9 @@ import { timeKernel, trainingShapeCases, type KernelTiming } from './_train-kern
 const here = dirname(fileURLToPath(import.meta.url));
 const GB = 2 ** 30;
 
-async function matmulCeiling(threads: number): Promise<number> {
-  // The big shapes of a 1.1B step: forward Gemm(transB) and backward MatMul, on prepacked weights.
-  const cases = trainingShapeCases().filter((c) => /^(fwd q\/o|fwd gate\/up|bwd dX q\/o|bwd dX gate\/up)/.test(c.name));
-  let best = 0;
-  for (const c of cases) best = Math.max(best, (await timeKernel(c, threads, 3)).gflops);
-  return best;
+function matmulCeiling(threads: number): number {
+  const out = execFileSync(process.execPath, ['--import', 'tsx', join(here, '_ceiling.ts'), String(threads)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  return (JSON.parse(out.trim().split('\n').pop()!) as { gflops: number }).gflops;
 }
 
 function child(args: string[], timeoutMs: number): Record<string, any> {
@@ -56,24 +55,33 @@ export default async function bench(args: string[]): Promise<void> {
   const steps = Number(process.env.POLYPERSONA_BENCH_STEPS ?? 2);
   const B = 4, T = 256;
   console.log(`LoRA training step, batch ${B} × seq ${T}, r 16 on ${LINEAR_MODULES.length} projections, dropout 0.05, ${threads} threads, ${cpus()[0]?.model ?? 'cpu'}`);
-  const ceilingBefore = await matmulCeiling(threads);
-  console.log(`ORT MatMul ceiling (before): ${ceilingBefore.toFixed(1)} GFLOP/s`);
-  const rows: Array<{ text: string; gflops: number }> = [];
+  const ceilings = [matmulCeiling(threads)];
+  console.log(`ORT MatMul ceiling (before): ${ceilings[0]!.toFixed(1)} GFLOP/s`);
+  const rows: Array<{ label: string; gflops: number; local: number }> = [];
   for (const preset of presets) {
     const cfg = presetConfig(preset);
     const sites = loraSites(cfg, { r: 16, loraAlpha: 32, loraDropout: 0.05, targetModules: [...LINEAR_MODULES] });
     const flops = trainingStepFlops(cfg, B, T, sites, 16);
     for (const base of ['int4', 'fp32']) {
       const run = child(['train', preset, base, String(B), String(T), String(steps), String(threads)], 60 * 60_000);
-      const stepS = Math.min(...(run.stepSeconds as number[]));
+      const stepSeconds = run.stepSeconds as number[];
+      const around = run.ceilings as number[]; // before each timed step, and after the last
+      ceilings.push(...around);
+      const best = stepSeconds.indexOf(Math.min(...stepSeconds));
+      const stepS = stepSeconds[best]!;
       const gflops = flops.total / stepS / 1e9;
-      const row = `${preset.padEnd(15)} ${base.padEnd(5)} step ${stepS.toFixed(2).padStart(8)} s  ${((B * T) / stepS).toFixed(1).padStart(8)} tokens/s  ${gflops.toFixed(1).padStart(6)} GFLOP/s  peak RSS ${(run.maxRssBytes / GB).toFixed(2)} GB (after load ${(run.rssAfterLoadBytes / GB).toFixed(2)} GB)  [step FLOPs ${(flops.total / 1e9).toFixed(1)} G, masks ${Math.max(...(run.maskSeconds as number[])).toFixed(2)} s, model build ${run.buildSeconds.toFixed(1)} s, engine load ${run.loadSeconds.toFixed(1)} s, loss ${run.loss.toFixed(3)}]`;
-      rows.push({ text: row, gflops });
-      console.log(row);
+      const local = Math.max(around[best]!, around[best + 1]!);
+      const ph = (run.phases as Array<Record<string, number>>)[best]!;
+      const label = `${preset.padEnd(15)} ${base.padEnd(5)}`;
+      rows.push({ label, gflops, local });
+      console.log(`${label} step ${stepS.toFixed(2).padStart(8)} s  ${((B * T) / stepS).toFixed(1).padStart(8)} tokens/s  ${gflops.toFixed(1).padStart(6)} GFLOP/s  peak RSS ${(run.maxRssBytes / GB).toFixed(2)} GB (after load ${(run.rssAfterLoadBytes / GB).toFixed(2)} GB)`);
+      console.log(`${' '.repeat(21)} [forward ${ph.forward!.toFixed(1)} s, backward ${ph.backward!.toFixed(1)} s, head ${ph.head!.toFixed(1)} s, host ${ph.host!.toFixed(1)} s; CPU ${(ph.cpuUser! + ph.cpuSystem!).toFixed(1)} s (system ${ph.cpuSystem!.toFixed(1)} s); ceiling around the step ${around[best]!.toFixed(1)} / ${around[best + 1]!.toFixed(1)} GFLOP/s; step FLOPs ${(flops.total / 1e9).toFixed(1)} G, masks ${Math.max(...(run.maskSeconds as number[])).toFixed(2)} s, model build ${run.buildSeconds.toFixed(1)} s, engine load ${run.loadSeconds.toFixed(1)} s, loss ${run.loss.toFixed(3)}]`);
     }
   }
-  const ceilingAfter = await matmulCeiling(threads);
-  const ceiling = Math.max(ceilingBefore, ceilingAfter);
-  console.log(`ORT MatMul ceiling (after): ${ceilingAfter.toFixed(1)} GFLOP/s; shares below use the higher of the two, ${ceiling.toFixed(1)} GFLOP/s`);
-  for (const r of rows) console.log(`${r.text.slice(0, 21)} ${((100 * r.gflops) / ceiling).toFixed(0).padStart(3)}% of the MatMul ceiling`);
+  ceilings.push(matmulCeiling(threads));
+  const ceiling = Math.max(...ceilings);
+  console.log(`ORT MatMul ceiling (after): ${ceilings[ceilings.length - 1]!.toFixed(1)} GFLOP/s; all ceilings this run: ${ceilings.map((c) => c.toFixed(1)).join(', ')}`);
+  for (const r of rows) {
+    console.log(`${r.label} ${((100 * r.gflops) / ceiling).toFixed(0).padStart(3)}% of the run's best ceiling (${ceiling.toFixed(1)} GFLOP/s); ${((100 * r.gflops) / r.local).toFixed(0).padStart(3)}% of the ceiling measured around the step (${r.local.toFixed(1)})`);
+  }
 }

@@ -14,7 +14,7 @@ import { loadOrt, sessionOptions, type InferenceSession, type OrtModule, type Or
 import type { NBitsWeight } from '../model/quantize/nbits.js';
 import { toFloat32, type HostTensor } from '../model/tensor.js';
 import { dequantize4BitInto } from '../model/quantize/nbits.js';
-import { buildHead, buildLayerBackward, buildLayerForward, GROUP_NAMES, GROUPS, type GroupName, type GroupQuantized, type LayerGraphSpec } from './layer-graph.js';
+import { buildHead, buildLayerBackward, buildLayerForward, GROUP_NAMES, GROUPS, savedTensors, type GroupName, type GroupQuantized, type LayerGraphSpec } from './layer-graph.js';
 import type { LoraConfig, LoraSite, LoraTensors } from './lora.js';
 
 /** The frozen base: float tensors by HF name; decoder linears may instead be int4 (MatMulNBits layout). */
@@ -55,11 +55,15 @@ export interface EngineOptions {
    * engine's per-layer buffers, so a large base is not held twice. Default false.
    */
   consumeBase?: boolean;
+  /** Tokens per run of the head session (default 256): bounds its [rows, vocab] working set. */
+  headRows?: number;
   /** Write ONNX Runtime profiles (JSON, one per session) with this path prefix. */
   profilePrefix?: string;
 }
 
 const MASKED = -1e9;
+/** Tokens per head run by default (see step). */
+const HEAD_ROWS = 256;
 
 /** One layer's frozen weights on the host. */
 interface LayerWeights {
@@ -90,6 +94,7 @@ export class TrainingEngine {
     /** Dequantization targets per group (4-bit base), reused by every layer's backward. */
     private readonly scratch: Record<GroupName, Float32Array> | undefined,
     private readonly profiling: boolean,
+    private readonly headRows: number,
   ) {}
 
   static async create(base: BaseModel, options: EngineOptions): Promise<TrainingEngine> {
@@ -139,7 +144,7 @@ export class TrainingEngine {
       head: await ort.InferenceSession.create(buildHead(cfg).toBytes(), opts),
     };
     const index = new Map(options.sites.map((s, i) => [linearPath(s.layer, s.module), i]));
-    return new TrainingEngine(ort, spec, sessions, layers, embed, head, { cos: cos.data as Float32Array, sin: sin.data as Float32Array }, (l, m) => index.get(linearPath(l, m)), savedNames, scratch, options.profilePrefix !== undefined);
+    return new TrainingEngine(ort, spec, sessions, layers, embed, head, { cos: cos.data as Float32Array, sin: sin.data as Float32Array }, (l, m) => index.get(linearPath(l, m)), savedNames, scratch, options.profilePrefix !== undefined, Math.max(1, Math.floor(options.headRows ?? HEAD_ROWS)));
   }
 
   /** One forward + backward over the batch. `masks`: uint8 [B·T, in] keep-masks per site when dropout is on. */
@@ -188,34 +193,71 @@ export class TrainingEngine {
       mark = now;
     };
     let h = tensor('float32', this.embedRows(batch.inputIds, C), [N, C]);
+    // The saved activations go to buffers the engine keeps from step to step (preallocated
+    // outputs): a step allocates no activation memory, and none waits for the garbage collector.
     const saved: Array<Record<string, OrtTensor> | undefined> = [];
+    const dims = (d: Array<number | string>): number[] => d.map((x) => (x === 'tokens' ? N : x === 'batch' ? batch.B : x === 'seq' ? batch.T : (x as number)));
     for (let l = 0; l < L; l++) {
+      const fetches: Record<string, OrtTensor> = {};
+      const mine: Record<string, OrtTensor> = {};
+      for (const s of savedTensors(spec)) {
+        const shape = dims(s.dims);
+        const t = tensor('float32', this.buffer(`${l}:${s.name}`, shape.reduce((a, b) => a * b, 1)), shape);
+        fetches[this.savedNames[s.name]!] = t;
+        mine[s.name] = t;
+      }
+      fetches.h_out = tensor('float32', this.buffer(`h:${l % 2}`, N * C), [N, C]);
       const feeds = { ...layerFeeds(l, 'forward'), h };
       lap('host');
-      const out = await (this.sessions.forward[l] ?? this.sessions.forward[0]!).run(feeds);
+      await (this.sessions.forward[l] ?? this.sessions.forward[0]!).run(feeds, fetches);
       lap('forward');
-      saved[l] = Object.fromEntries(Object.entries(this.savedNames).map(([name, value]) => [name, out[value]!]));
-      h = out.h_out!;
+      saved[l] = mine;
+      h = fetches.h_out;
     }
-    const headOut = await this.sessions.head.run({
-      h, 'norm.weight': tensor('float32', this.head.norm, [C]), 'lm_head.weight': tensor('float32', this.head.weight, [cfg.vocabSize, C]),
-      labels: new ort.Tensor('int64', batch.labels, [N]),
-    });
+    // The head runs headRows tokens at a time: its [rows, V] logits, log-probabilities and
+    // softmax are its whole working set (0.5 GB at 1,024 × 32,000 in one run).
+    const hData = h.data as Float32Array;
+    const dhHead = this.buffer('dh:head', N * C);
+    let lossSum = 0;
+    for (let r0 = 0; r0 < N; r0 += this.headRows) {
+      const rows = Math.min(this.headRows, N - r0);
+      const out = await this.sessions.head.run(
+        {
+          h: tensor('float32', hData.subarray(r0 * C, (r0 + rows) * C), [rows, C]),
+          'norm.weight': tensor('float32', this.head.norm, [C]),
+          'lm_head.weight': tensor('float32', this.head.weight, [cfg.vocabSize, C]),
+          labels: new ort.Tensor('int64', batch.labels.subarray(r0, r0 + rows), [rows]),
+        },
+        { loss_sum: null, dh: tensor('float32', dhHead.subarray(r0 * C, (r0 + rows) * C), [rows, C]) },
+      );
+      lossSum += (out.loss_sum!.data as Float32Array)[0]!;
+    }
     lap('head');
-    const lossSum = (headOut.loss_sum!.data as Float32Array)[0]!;
-    let dh = headOut.dh!;
+    let dh = tensor('float32', dhHead, [N, C]);
     const grads: LoraTensors[] = new Array(lora.length);
     for (let l = L - 1; l >= 0; l--) {
       const feeds = { ...layerFeeds(l, 'backward'), ...saved[l]!, dh };
       lap('host');
-      const out = await this.sessions.backward.run(feeds);
+      const dhIn = tensor('float32', this.buffer(`dh:${l % 2}`, N * C), [N, C]);
+      const fetches: Record<string, OrtTensor | null> = { dh_in: dhIn };
+      for (const m of spec.adapted) fetches[`grad.${m}.A`] = fetches[`grad.${m}.B`] = null; // allocated by ORT: the trainer keeps them
+      const out = await this.sessions.backward.run(feeds, fetches);
       lap('backward');
       saved[l] = undefined; // this layer's activations are no longer needed
-      dh = out.dh_in!;
+      dh = dhIn;
       for (const m of spec.adapted) grads[this.siteOf(l, m)!] = { A: out[`grad.${m}.A`]!.data as Float32Array, B: out[`grad.${m}.B`]!.data as Float32Array };
     }
     lap('host');
     return { lossSum, grads, seconds };
+  }
+
+  private readonly buffers = new Map<string, Float32Array>();
+
+  /** A reusable float buffer of at least `size` values (grown when a longer batch comes), viewed at `size`. */
+  private buffer(key: string, size: number): Float32Array {
+    let b = this.buffers.get(key);
+    if (!b || b.length < size) this.buffers.set(key, (b = new Float32Array(size)));
+    return b.subarray(0, size);
   }
 
   /** Rows of the embedding for the batch's ids: [N, C]. */

@@ -56,7 +56,6 @@ export function savedTensors(spec: LayerGraphSpec): Array<{ name: string; dims: 
     { name: 'saved.q5', dims: ['batch', KVH, G, 'seq', D] },
     { name: 'saved.k5', dims: ['batch', KVH, 1, 'seq', D] },
     { name: 'saved.v5', dims: ['batch', KVH, 1, 'seq', D] },
-    { name: 'saved.merged', dims: ['tokens', H * D] },
     { name: 'saved.ln2_xhat', dims: ['tokens', C] },
     { name: 'saved.ln2_rinv', dims: ['tokens', 1] },
     { name: 'saved.gate', dims: ['tokens', F] },
@@ -173,7 +172,7 @@ export function buildLayerForward(spec: LayerGraphSpec, quantized?: Record<Group
 
   const values: Record<string, string> = {
     'saved.ln1_xhat': ln1.saved.xhat, 'saved.ln1_rinv': ln1.saved.rinv, 'saved.q5': att.saved.q5, 'saved.k5': att.saved.k5, 'saved.v5': att.saved.v5,
-    'saved.merged': merged, 'saved.ln2_xhat': ln2.saved.xhat, 'saved.ln2_rinv': ln2.saved.rinv, 'saved.gate': gate, 'saved.up': up,
+    'saved.ln2_xhat': ln2.saved.xhat, 'saved.ln2_rinv': ln2.saved.rinv, 'saved.gate': gate, 'saved.up': up,
   };
   const us = [...qkv.saved.loraU, ...o.saved.loraU, ...gu.saved.loraU, ...down.saved.loraU];
   LINEAR_MODULES.forEach((m, i) => {
@@ -219,10 +218,12 @@ export function buildLayerBackward(spec: LayerGraphSpec): GraphBuilder {
   collect('gu', guB.grads);
   const dh1 = g.add(dhOut, rmsNormBackward(g, guB.dx, ln2));
   // Attention; the probabilities are recomputed from q5, k5 and the mask.
-  const oB = projectionBackward(g, [dh1], x.weights.o, x.modules.o, { x: saved['saved.merged']!, loraU: GROUPS.o.map(u) });
-  collect('o', oB.grads);
   const q5 = saved['saved.q5']!, k5 = saved['saved.k5']!, v5 = saved['saved.v5']!;
   const probs = g.softmax(g.add(g.matMul(q5, g.transpose(k5, [0, 1, 2, 4, 3])), x.maskBias), -1);
+  // The o projection's input (attention output) is recomputed too when o_proj has a LoRA branch.
+  const merged = inputOf('o', () => fromHeads(g, g.reshape(g.matMul(probs, v5), [0, H, -1, D]), H, D));
+  const oB = projectionBackward(g, [dh1], x.weights.o, x.modules.o, { x: merged, loraU: GROUPS.o.map(u) });
+  collect('o', oB.grads);
   const dOut = g.reshape(toHeads(g, x.bt, oB.dx, H, D), [0, KVH, G, -1, D]);
   const attB = attentionBackward(g, dOut, { q5, k5, v5, probs }, { H, KVH, G, D });
   const dq = fromHeads(g, ropeBackward(g, attB.dq, x.cos, x.sin, D), H, D);

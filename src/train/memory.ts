@@ -1,47 +1,74 @@
 /**
- * Up-front memory estimate of a training run (the paper's "resource-adaptive configuration"):
- * weights as the graph holds them, the activations the backward keeps per token and layer, the
- * loss tensors, and ORT's working space; and, when a step would not fit, the largest
- * configuration that does. Measured against the benchmark (docs/training.md): the estimate is
- * for the session's peak RSS.
+ * Up-front memory estimate of a training run (the paper's "resource-adaptive configuration") for
+ * the per-layer engine (engine.ts): what it holds for a whole step, what one layer's ONNX Runtime
+ * session needs on top, and the process's fixed cost. Calibrated against the benchmark's peak
+ * RSS (docs/training.md); the stage refuses a configuration whose estimate exceeds
+ * `max_memory_gb` and proposes the largest one that fits.
  */
-import { LINEAR_MODULES, linearShape, type LlamaConfig } from '../model/config.js';
-
-/** Measured ratio of ORT's peak activation memory to the activations the backward needs. */
-export const ORT_ACTIVATION_FACTOR = 3;
+import { LINEAR_MODULES, linearShape, type LinearModule, type LlamaConfig } from '../model/config.js';
 
 export interface MemoryEstimate {
+  /** Base weights as the engine holds them (float once; 4-bit: host codes + ORT's prepacked copies + one layer dequantized). */
   weightBytes: number;
+  /** Activations saved from the forward for the backward, all layers, + dropout masks. */
   activationBytes: number;
+  /** The head session: logits, log-probabilities, softmax and its scatter, [256, V] each (engine.ts HEAD_ROWS). */
   lossBytes: number;
+  /** One layer's ORT working set, LoRA parameters / gradients / AdamW moments, the process itself. */
+  workingBytes: number;
+  /** The sum of the parts with 10 % headroom. */
   totalBytes: number;
 }
 
-export function estimateTrainingMemory(cfg: LlamaConfig, opts: { batchSize: number; seqLength: number; quantizedBits?: number; blockSize?: number; r: number; dropout: boolean }): MemoryEstimate {
+export interface MemoryOptions {
+  batchSize: number;
+  seqLength: number;
+  /** 4 for a quantized (QLoRA) base; absent for float. */
+  quantizedBits?: number;
+  blockSize?: number;
+  r: number;
+  dropout: boolean;
+  /** Adapted modules per layer (default all seven). */
+  targetModules?: readonly LinearModule[];
+}
+
+/** Node, ONNX Runtime and the tokenizer before any weight is read (measured: 0.2 GB). */
+const PROCESS_BYTES = 0.25 * 2 ** 30;
+/**
+ * One layer's ORT working set in units of [N, F] float32 tensors: the backward's gate/up
+ * gradients, SiLU terms and dY concatenation, the arena's power-of-two growth, the binding's
+ * output copies. Fitted to the 1.1B benchmark's peak (int4, batch 4 × 256: 5.06 GiB).
+ */
+const WORKING_NF = 32;
+/** Headroom over the fitted sum (allocator fragmentation, V8 heap). */
+const MARGIN = 1.1;
+
+export function estimateTrainingMemory(cfg: LlamaConfig, opts: MemoryOptions): MemoryEstimate {
   const C = cfg.hiddenSize, F = cfg.intermediateSize, H = cfg.numAttentionHeads, KVH = cfg.numKeyValueHeads, D = cfg.headDim, L = cfg.numHiddenLayers;
   const N = opts.batchSize * opts.seqLength;
-  let linear = 0, inSum = 0;
+  const modules = opts.targetModules ?? LINEAR_MODULES;
+  let layerLinear = 0, maskBytesPerToken = 0, loraParams = 0;
   for (const m of LINEAR_MODULES) {
     const [o, i] = linearShape(cfg, m);
-    linear += o * i;
-    inSum += i;
+    layerLinear += o * i;
+    if (modules.includes(m)) {
+      maskBytesPerToken += opts.dropout ? i : 0;
+      loraParams += opts.r * (o + i);
+    }
   }
-  const linearBytes = opts.quantizedBits ? linear * (opts.quantizedBits / 8 + 4 / (opts.blockSize ?? 32)) * L : linear * 4 * L;
   const embedBytes = cfg.vocabSize * C * 4 * (cfg.tieWordEmbeddings ? 1 : 2);
-  // Kept for the backward, per token per layer (float32): RMSNorm in/out ×2, q/k/v, attention
-  // output, attention probabilities (H·T), gate/up (σ, SiLU and the down input are recomputed),
-  // LoRA bottlenecks; + dropout keep-masks (uint8) and their float casts in flight.
-  const perTokenLayer = 4 * (4 * C + H * D + 2 * KVH * D + H * D + H * opts.seqLength + 2 * F + LINEAR_MODULES.length * opts.r) + (opts.dropout ? 2 * inSum : 0);
-  const activationBytes = perTokenLayer * N * L;
-  const lossBytes = 4 * 4 * N * cfg.vocabSize; // logits, log-probs, one-hot, dlogits
-  // One layer's dequantized weights and backward temporaries.
-  const working = (opts.quantizedBits ? linear * 4 : 0) + 4 * 4 * N * Math.max(F, C);
-  // Calibrated on the TinyLlama-1.1B benchmark (docs/training.md): ORT holds prepacked copies of
-  // float weights (RSS after load ≈ 1.8 × the fp32 linears) and, at 22 layers, about 3 × the
-  // activations the backward needs (allocation planner / memory pattern); the estimate then sits
-  // near the measured peaks (int4 11.4 GB, fp32 16.9 GB at batch 4 × 256; int4 4.05 GB at batch 1).
-  const heldWeights = (opts.quantizedBits ? linearBytes : 1.8 * linearBytes) + embedBytes;
-  // + 10 % margin: at batch 1 the unmargined estimate was 2 % under the measured 4.05 GB.
-  const totalBytes = Math.round(1.1 * (heldWeights + ORT_ACTIVATION_FACTOR * activationBytes + lossBytes + working));
-  return { weightBytes: Math.round(linearBytes + embedBytes), activationBytes, lossBytes, totalBytes };
+  const bs = opts.blockSize ?? 32;
+  const weightBytes = opts.quantizedBits
+    ? 2 * layerLinear * L * (opts.quantizedBits / 8 + 4 / bs + 0.5 / bs) + layerLinear * 4 + embedBytes
+    : layerLinear * L * 4 + embedBytes;
+  // Saved per token and layer (layer-graph.ts savedTensors): two RMSNorm x̂ and 1/rms, q, k, v,
+  // gate and up, the LoRA bottlenecks; float32.
+  const savedFloats = 2 * (C + 1) + H * D + 2 * KVH * D + 2 * F + modules.length * opts.r;
+  const activationBytes = N * L * (4 * savedFloats + maskBytesPerToken);
+  const lossBytes = 4 * Math.min(N, 256) * cfg.vocabSize * 4;
+  // AdamW: parameters, step gradient, micro-batch gradient, two moments, best copy.
+  const loraBytes = 6 * 4 * loraParams * L;
+  const workingBytes = WORKING_NF * N * Math.max(F, C) * 4 + loraBytes + PROCESS_BYTES;
+  const parts = { weightBytes: Math.round(weightBytes), activationBytes, lossBytes, workingBytes: Math.round(workingBytes) };
+  return { ...parts, totalBytes: Math.round(MARGIN * (parts.weightBytes + parts.activationBytes + parts.lossBytes + parts.workingBytes)) };
 }

@@ -33,7 +33,7 @@ export interface LoraTrainParams {
 
 const stage: StageDefinition<LoraTrainParams> = {
   type: 'lora-train',
-  version: 1,
+  version: 2, // 2: per-layer training engine (float sums in another order than the single graph of version 1)
   description: 'LoRA / QLoRA fine-tuning of a llama-family model on chatml data, on ONNX Runtime; writes a PEFT adapter',
   produces: 'adapter',
   consumes: { model: { kinds: ['model'], transitive: true }, chatml: { kinds: ['chatml'] } },

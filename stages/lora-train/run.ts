@@ -51,7 +51,7 @@ export async function runLoraTrain(ctx: StageContext<LoraTrainParams>): Promise<
   const longest = Math.max(...trainEnc.examples.map((e) => e.ids.length), ...valEnc.examples.map((e) => e.ids.length));
   const budget = (p.max_memory_gb ?? (0.9 * totalmem()) / GB) * GB;
   const estimate = (batchSize: number, seqLength: number) =>
-    estimateTrainingMemory(cfg, { batchSize, seqLength, quantizedBits: quant?.bits, blockSize: quant?.blockSize, r: p.r, dropout: p.lora_dropout > 0 });
+    estimateTrainingMemory(cfg, { batchSize, seqLength, quantizedBits: quant?.bits, blockSize: quant?.blockSize, r: p.r, dropout: p.lora_dropout > 0, targetModules: lora.targetModules });
   const need = estimate(p.per_device_train_batch_size, longest);
   if (need.totalBytes > budget) throw new UserError('insufficient-memory', memoryAdvice(p, longest, budget, need.totalBytes, estimate));
 
@@ -71,7 +71,7 @@ export async function runLoraTrain(ctx: StageContext<LoraTrainParams>): Promise<
     gradientAccumulation: p.gradient_accumulation_steps, maxGradNorm: p.max_grad_norm, maxSteps: p.max_steps, evalSteps: p.eval_steps,
     saveSteps: p.save_steps, loggingSteps: p.logging_steps, seed,
   };
-  const fingerprint = hashJson({ stage: 'lora-train', version: 1, params: p, seed, model: modelRef.digest, chatml: chatmlRef.digest, threads: ctx.threads });
+  const fingerprint = hashJson({ stage: 'lora-train', version: 2, params: p, seed, model: modelRef.digest, chatml: chatmlRef.digest, threads: ctx.threads });
   const total = plannedSteps(trainEnc.examples.length, hp);
   ctx.progress(0, total, 'training');
   const started = performance.now();

@@ -164,6 +164,7 @@ describe('lora-train bad input', () => {
   });
 
   it('refuses up front when a step would not fit in memory, suggesting a configuration that does', async () => {
-    await expect(stage.run(context({ ...FAST, max_memory_gb: 0.01 }).ctx)).rejects.toThrow(/needs about [\d.]+ GB, more than the 0\.01 GB available \(max_memory_gb\)\. Fits: per_device_train_batch_size \d with gradient_accumulation_steps \d+/);
+    await expect(stage.run(context({ ...FAST, max_memory_gb: 0.3 }).ctx)).rejects.toThrow(/needs about [\d.]+ GB, more than the 0\.3 GB available \(max_memory_gb\)\. Fits: per_device_train_batch_size \d with gradient_accumulation_steps \d+/);
+    await expect(stage.run(context({ ...FAST, max_memory_gb: 0.01 }).ctx)).rejects.toThrow(/more than the 0\.01 GB available \(max_memory_gb\)\. Even batch 1 with 8 tokens does not fit: use a quantized base/);
   });
 });

@@ -1,3 +1,4 @@
+import { Prng } from '../../src/core/prng.js';
 import { describe, expect, it } from 'vitest';
 import { adamWMoments, adamWUpdate, clipGradients, globalNorm, learningRate, warmupSteps } from '../../src/train/optimizer.js';
 import { fillKeepMask, dropoutMasks } from '../../src/train/dropout.js';
@@ -52,5 +53,34 @@ describe('LoRA dropout masks', () => {
     const a = dropoutMasks([64, 32], 10, 0.3, 7, 4, 1), b = dropoutMasks([64, 32], 10, 0.3, 7, 4, 1), c = dropoutMasks([64, 32], 10, 0.3, 7, 5, 1);
     expect(Buffer.from(a[1]!).equals(Buffer.from(b[1]!))).toBe(true);
     expect(Buffer.from(a[1]!).equals(Buffer.from(c[1]!))).toBe(false);
+  });
+
+  it('are the byte-by-byte xoshiro128** draws (word stores change nothing), at any length and offset', () => {
+    // Reference: one 16-bit uniform per byte, two per generator output, in order.
+    const reference = (n: number, p: number, seed: number): Uint8Array => {
+      const prng = new Prng(seed);
+      const state = [prng.nextU32() | 0, prng.nextU32() | 0, prng.nextU32() | 0, prng.nextU32() | 0];
+      const out = new Uint8Array(n);
+      const threshold = Math.round(p * 65536);
+      for (let i = 0; i < n; i += 2) {
+        let [s0, s1, s2, s3] = state as [number, number, number, number];
+        const m5 = Math.imul(s1, 5);
+        const r = Math.imul((m5 << 7) | (m5 >>> 25), 9) >>> 0;
+        const t = s1 << 9;
+        s2 ^= s0; s3 ^= s1; s1 ^= s2; s0 ^= s3; s2 ^= t; s3 = (s3 << 11) | (s3 >>> 21);
+        state.splice(0, 4, s0, s1, s2, s3);
+        out[i] = (r & 0xffff) < threshold ? 0 : 1;
+        if (i + 1 < n) out[i + 1] = r >>> 16 < threshold ? 0 : 1;
+      }
+      return out;
+    };
+    for (const n of [1, 7, 64, 1001]) {
+      const m = new Uint8Array(n);
+      fillKeepMask(m, 0.3, 11);
+      expect(Array.from(m)).toEqual(Array.from(reference(n, 0.3, 11)));
+      const unaligned = new Uint8Array(n + 3).subarray(3); // byteOffset 3: the byte path
+      fillKeepMask(unaligned, 0.3, 11);
+      expect(Array.from(unaligned)).toEqual(Array.from(reference(n, 0.3, 11)));
+    }
   });
 });

@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { presetConfig } from '../../src/model/presets.js';
+import { estimateTrainingMemory } from '../../src/train/memory.js';
+
+const GiB = 2 ** 30;
+const tinyllama = presetConfig('tinyllama-1.1b');
+const recipe = { r: 16, dropout: true, blockSize: 32 };
+
+describe('training memory estimate', () => {
+  it('is the sum of its parts, grows with the batch and the sequence, and is smaller for a 4-bit base', () => {
+    const e = estimateTrainingMemory(tinyllama, { ...recipe, batchSize: 4, seqLength: 256, quantizedBits: 4 });
+    expect(e.totalBytes).toBe(Math.round(1.1 * (e.weightBytes + e.activationBytes + e.lossBytes + e.workingBytes)));
+    const b2 = estimateTrainingMemory(tinyllama, { ...recipe, batchSize: 2, seqLength: 256, quantizedBits: 4 });
+    const t128 = estimateTrainingMemory(tinyllama, { ...recipe, batchSize: 4, seqLength: 128, quantizedBits: 4 });
+    expect(b2.totalBytes).toBeLessThan(e.totalBytes);
+    expect(t128.totalBytes).toBeLessThan(e.totalBytes);
+    expect(b2.weightBytes).toBe(e.weightBytes);
+    const fp32 = estimateTrainingMemory(tinyllama, { ...recipe, batchSize: 4, seqLength: 256 });
+    expect(fp32.weightBytes).toBeGreaterThan(2 * e.weightBytes);
+  });
+
+  it('counts only the adapted modules and dropout masks only with dropout', () => {
+    const all = estimateTrainingMemory(tinyllama, { ...recipe, batchSize: 4, seqLength: 256, quantizedBits: 4 });
+    const qv = estimateTrainingMemory(tinyllama, { ...recipe, batchSize: 4, seqLength: 256, quantizedBits: 4, targetModules: ['q_proj', 'v_proj'] });
+    const noDrop = estimateTrainingMemory(tinyllama, { ...recipe, dropout: false, batchSize: 4, seqLength: 256, quantizedBits: 4 });
+    expect(qv.activationBytes).toBeLessThan(all.activationBytes);
+    expect(qv.workingBytes).toBeLessThan(all.workingBytes);
+    // masks: one byte per token, layer and adapted input feature (Σ in = 17,920 for all seven)
+    expect(all.activationBytes - noDrop.activationBytes).toBe(4 * 256 * 22 * 17_920);
+  });
+
+  it('stays at or above the peak RSS measured by `npm run bench -- train` (TinyLlama-1.1B shape, int4, batch 4 × 256), within 25 %', () => {
+    // Measured 2026-11-26 with `POLYPERSONA_BENCH_STEPS=1 npm run bench -- train step tinyllama-1.1b` (docs/training.md, Benchmark).
+    const measured = MEASURED_INT4_PEAK_GIB * GiB;
+    const e = estimateTrainingMemory(tinyllama, { ...recipe, batchSize: 4, seqLength: 256, quantizedBits: 4 });
+    expect(e.totalBytes).toBeGreaterThanOrEqual(measured);
+    expect(e.totalBytes).toBeLessThan(1.25 * measured);
+  });
+});
+
+const MEASURED_INT4_PEAK_GIB = 5.06;
