@@ -40,6 +40,11 @@ export interface StepResult {
   lossSum: number;
   /** d loss_sum / d A, B per site. */
   grads: LoraTensors[];
+  /**
+   * Full fine-tuning: d loss_sum / d parameter, parallel to parameters(). Views of buffers the
+   * engine reuses: the next step overwrites them.
+   */
+  weightGrads?: Float32Array[];
   /** Wall-clock seconds per phase (for provenance and benchmarks; never part of an artifact). */
   seconds: { forward: number; head: number; backward: number; host: number };
 }
@@ -55,6 +60,11 @@ export interface EngineOptions {
    * engine's per-layer buffers, so a large base is not held twice. Default false.
    */
   consumeBase?: boolean;
+  /**
+   * `full`: train every base weight instead of LoRA branches (float bases only; `sites` must be
+   * empty); the weights are the engine's own buffers, listed by parameters(). Default `lora`.
+   */
+  trainable?: 'lora' | 'full';
   /** Tokens per run of the head session (default 256): bounds its [rows, vocab] working set. */
   headRows?: number;
   /** Write ONNX Runtime profiles (JSON, one per session) with this path prefix. */
@@ -95,7 +105,15 @@ export class TrainingEngine {
     private readonly scratch: Record<GroupName, Float32Array> | undefined,
     private readonly profiling: boolean,
     private readonly headRows: number,
+    /** Full fine-tuning: the trainable weights (views of the engine's buffers) and their gradient buffers. */
+    private readonly full?: FullTraining,
   ) {}
+
+  /** Full fine-tuning: every trainable weight by HF name, as views of the buffers the engine feeds (update them in place). */
+  parameters(): TrainableWeight[] {
+    if (!this.full) throw new Error('training engine: parameters() is for full fine-tuning (trainable: full)');
+    return this.full.params;
+  }
 
   static async create(base: BaseModel, options: EngineOptions): Promise<TrainingEngine> {
     const cfg = base.config;
@@ -105,8 +123,11 @@ export class TrainingEngine {
       if (here.length !== adapted.length) throw new Error(`training engine: every layer must adapt the same modules (layer ${l}: ${here.join(', ')})`);
     }
     checkQuantized(base);
+    const full = options.trainable === 'full';
+    if (full && base.quantized && base.quantized.size > 0) throw new Error('training engine: full fine-tuning needs a float base (4-bit weights cannot be trained)');
+    if (full && options.sites.length > 0) throw new Error('training engine: full fine-tuning trains the base weights; it takes no LoRA sites');
     const spec: LayerGraphSpec = {
-      config: cfg, adapted, r: options.lora.r, dropout: options.lora.loraDropout > 0,
+      config: cfg, adapted, r: options.lora.r, dropout: !full && options.lora.loraDropout > 0, fullGrads: full,
       scale: options.lora.loraAlpha / options.lora.r / (1 - options.lora.loraDropout),
     };
     const layers: LayerWeights[] = [];
@@ -141,10 +162,10 @@ export class TrainingEngine {
     const sessions = {
       forward,
       backward: await ort.InferenceSession.create(buildLayerBackward(spec).toBytes(), opts),
-      head: await ort.InferenceSession.create(buildHead(cfg).toBytes(), opts),
+      head: await ort.InferenceSession.create(buildHead(cfg, full).toBytes(), opts),
     };
     const index = new Map(options.sites.map((s, i) => [linearPath(s.layer, s.module), i]));
-    return new TrainingEngine(ort, spec, sessions, layers, embed, head, { cos: cos.data as Float32Array, sin: sin.data as Float32Array }, (l, m) => index.get(linearPath(l, m)), savedNames, scratch, options.profilePrefix !== undefined, Math.max(1, Math.floor(options.headRows ?? HEAD_ROWS)));
+    return new TrainingEngine(ort, spec, sessions, layers, embed, head, { cos: cos.data as Float32Array, sin: sin.data as Float32Array }, (l, m) => index.get(linearPath(l, m)), savedNames, scratch, options.profilePrefix !== undefined, Math.max(1, Math.floor(options.headRows ?? HEAD_ROWS)), full ? fullTraining(cfg, layers, embed, head) : undefined);
   }
 
   /** One forward + backward over the batch. `masks`: uint8 [B·T, in] keep-masks per site when dropout is on. */
@@ -218,6 +239,8 @@ export class TrainingEngine {
     // softmax are its whole working set (0.5 GB at 1,024 × 32,000 in one run).
     const hData = h.data as Float32Array;
     const dhHead = this.buffer('dh:head', N * C);
+    const full = this.full;
+    if (full) for (const g of full.grads) g.fill(0); // the head and the embedding accumulate
     let lossSum = 0;
     for (let r0 = 0; r0 < N; r0 += this.headRows) {
       const rows = Math.min(this.headRows, N - r0);
@@ -228,9 +251,17 @@ export class TrainingEngine {
           'lm_head.weight': tensor('float32', this.head.weight, [cfg.vocabSize, C]),
           labels: new ort.Tensor('int64', batch.labels.subarray(r0, r0 + rows), [rows]),
         },
-        { loss_sum: null, dh: tensor('float32', dhHead.subarray(r0 * C, (r0 + rows) * C), [rows, C]) },
+        {
+          loss_sum: null,
+          dh: tensor('float32', dhHead.subarray(r0 * C, (r0 + rows) * C), [rows, C]),
+          ...(full ? { 'grad.lm_head': tensor('float32', full.headScratch, [cfg.vocabSize, C]), 'grad.norm': tensor('float32', full.normScratch, [C]) } : {}),
+        },
       );
       lossSum += (out.loss_sum!.data as Float32Array)[0]!;
+      if (full) {
+        addInto(full.headGrad, full.headScratch);
+        addInto(full.normGrad, full.normScratch);
+      }
     }
     lap('head');
     let dh = tensor('float32', dhHead, [N, C]);
@@ -241,14 +272,29 @@ export class TrainingEngine {
       const dhIn = tensor('float32', this.buffer(`dh:${l % 2}`, N * C), [N, C]);
       const fetches: Record<string, OrtTensor | null> = { dh_in: dhIn };
       for (const m of spec.adapted) fetches[`grad.${m}.A`] = fetches[`grad.${m}.B`] = null; // allocated by ORT: the trainer keeps them
+      if (full) {
+        const lg = full.layers[l]!;
+        for (const group of GROUP_NAMES) fetches[`grad.w.${group}`] = tensor('float32', lg.groups[group], [rowsOf(cfg, group), lg.groups[group].length / rowsOf(cfg, group)]);
+        fetches['grad.ln1'] = tensor('float32', lg.ln1, [C]);
+        fetches['grad.ln2'] = tensor('float32', lg.ln2, [C]);
+        if (lg.qkvBias) fetches['grad.b.qkv'] = tensor('float32', lg.qkvBias, [lg.qkvBias.length]);
+      }
       const out = await this.sessions.backward.run(feeds, fetches);
       lap('backward');
       saved[l] = undefined; // this layer's activations are no longer needed
       dh = dhIn;
       for (const m of spec.adapted) grads[this.siteOf(l, m)!] = { A: out[`grad.${m}.A`]!.data as Float32Array, B: out[`grad.${m}.B`]!.data as Float32Array };
     }
+    if (full) {
+      // The embedding's gradient: each token's row gets the gradient of its input vector.
+      const g0 = dh.data as Float32Array;
+      for (let n = 0; n < N; n++) {
+        const row = Number(batch.inputIds[n]) * C;
+        for (let c = 0; c < C; c++) full.embedGrad[row + c]! += g0[n * C + c]!;
+      }
+    }
     lap('host');
-    return { lossSum, grads, seconds };
+    return { lossSum, grads, seconds, ...(full ? { weightGrads: full.grads } : {}) };
   }
 
   private readonly buffers = new Map<string, Float32Array>();
@@ -290,6 +336,72 @@ export function attentionBias(batch: Pick<TokenBatch, 'B' | 'T' | 'attentionMask
       for (let j = 0; j < T; j++) bias[row + j] = j <= i && batch.attentionMask[b * T + j] !== 0n ? 0 : MASKED;
     }
   return bias;
+}
+
+/** A weight trained by full fine-tuning. */
+export interface TrainableWeight {
+  /** HF tensor name, e.g. `model.layers.0.self_attn.q_proj.weight`. */
+  name: string;
+  shape: number[];
+  /** The engine's buffer (a view into a fused group for decoder linears): update in place. */
+  data: Float32Array;
+  /** AdamW weight decay applies (as transformers' Trainer: not to biases and norm weights). */
+  decay: boolean;
+}
+
+interface FullTraining {
+  params: TrainableWeight[];
+  /** Gradient buffers parallel to params (views into the per-layer fused buffers below). */
+  grads: Float32Array[];
+  layers: Array<{ groups: Record<GroupName, Float32Array>; ln1: Float32Array; ln2: Float32Array; qkvBias?: Float32Array }>;
+  embedGrad: Float32Array;
+  /** The LM head's gradient: the embedding's when tied. */
+  headGrad: Float32Array;
+  normGrad: Float32Array;
+  /** One head run's gradients, summed into headGrad / normGrad. */
+  headScratch: Float32Array;
+  normScratch: Float32Array;
+}
+
+function fullTraining(cfg: LlamaConfig, layers: LayerWeights[], embed: Float32Array, head: { norm: Float32Array; weight: Float32Array }): FullTraining {
+  const C = cfg.hiddenSize, V = cfg.vocabSize;
+  const params: TrainableWeight[] = [];
+  const grads: Float32Array[] = [];
+  const add = (name: string, shape: number[], data: Float32Array, grad: Float32Array, decay: boolean): void => {
+    params.push({ name, shape, data, decay });
+    grads.push(grad);
+  };
+  const embedGrad = new Float32Array(embed.length);
+  add('model.embed_tokens.weight', [V, C], embed, embedGrad, true);
+  const layerGrads = layers.map((layer, l) => {
+    const p = `model.layers.${l}`;
+    const lg = { groups: mapGroups((group) => new Float32Array(layer.float![group].length)), ln1: new Float32Array(C), ln2: new Float32Array(C), qkvBias: layer.qkvBias ? new Float32Array(layer.qkvBias.length) : undefined };
+    add(`${p}.input_layernorm.weight`, [C], layer.ln1, lg.ln1, false);
+    add(`${p}.post_attention_layernorm.weight`, [C], layer.ln2, lg.ln2, false);
+    for (const group of GROUP_NAMES) {
+      let row = 0;
+      for (const m of GROUPS[group]) {
+        const [out, inDim] = linearShape(cfg, m);
+        const range = [row * inDim, (row + out) * inDim] as const;
+        add(`${linearPath(l, m)}.weight`, [out, inDim], layer.float![group].subarray(...range), lg.groups[group].subarray(...range), true);
+        if (group === 'qkv' && layer.qkvBias) add(`${linearPath(l, m)}.bias`, [out], layer.qkvBias.subarray(row, row + out), lg.qkvBias!.subarray(row, row + out), false);
+        row += out;
+      }
+    }
+    return lg;
+  });
+  const normGrad = new Float32Array(C);
+  add('model.norm.weight', [C], head.norm, normGrad, false);
+  let headGrad = embedGrad;
+  if (head.weight !== embed) {
+    headGrad = new Float32Array(head.weight.length);
+    add('lm_head.weight', [V, C], head.weight, headGrad, true);
+  }
+  return { params, grads, layers: layerGrads, embedGrad, headGrad, normGrad, headScratch: new Float32Array(V * C), normScratch: new Float32Array(C) };
+}
+
+function addInto(acc: Float32Array, x: Float32Array): void {
+  for (let i = 0; i < acc.length; i++) acc[i]! += x[i]!;
 }
 
 function checkQuantized(base: BaseModel): void {

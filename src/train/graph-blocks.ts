@@ -145,11 +145,12 @@ export function projectionForward(g: GraphBuilder, x: string, base: BaseWeightRe
 }
 
 /**
- * Backward of projectionForward for the output gradients dys [N, out_m]: returns dx [N, in] and
- * the LoRA gradients (dA [r, in], dB [out, r]) of each adapted module. The frozen base weight
+ * Backward of projectionForward for the output gradients dys [N, out_m]: returns dx [N, in], the
+ * LoRA gradients (dA [r, in], dB [out, r]) of each adapted module, and dy [N, Σout] (the
+ * concatenated output gradient, for full fine-tuning's dW = dyᵀ·x). The frozen base weight
  * gets no gradient: only its data-gradient dY · W is computed.
  */
-export function projectionBackward(g: GraphBuilder, dys: string[], base: BaseWeightRef, modules: ProjectionModule[], s: ProjectionSaved, xRecomputed?: string): { dx: string; grads: Array<{ dA: string; dB: string } | undefined> } {
+export function projectionBackward(g: GraphBuilder, dys: string[], base: BaseWeightRef, modules: ProjectionModule[], s: ProjectionSaved, xRecomputed?: string): { dx: string; grads: Array<{ dA: string; dB: string } | undefined>; dy: string } {
   const x = xRecomputed ?? s.x;
   const dyAll = dys.length === 1 ? dys[0]! : g.concat(dys, 1);
   let dx = g.matMul(dyAll, base.value('backward')); // [N, in]
@@ -165,5 +166,5 @@ export function projectionBackward(g: GraphBuilder, dys: string[], base: BaseWei
     dx = keep ? g.add(dx, g.mul(g.matMul(du, m.lora.A), keep)) : g.op('Gemm', [du, m.lora.A, dx]); // dx += du·A (⊙ mask)
     return { dA, dB };
   });
-  return { dx, grads };
+  return { dx, grads, dy: dyAll };
 }

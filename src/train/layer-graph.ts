@@ -44,6 +44,11 @@ export interface LayerGraphSpec {
   /** lora_alpha / r / (1 − dropout): the dropout's 1/(1 − p) folded into the scaling. */
   scale: number;
   dropout: boolean;
+  /**
+   * Full fine-tuning: the backward also returns the gradients of the layer's base weights
+   * (grad.w.<group> [rows, in], grad.ln1 / grad.ln2 [C], grad.b.qkv [rows] with biases).
+   */
+  fullGrads?: boolean;
 }
 
 /** Activations the forward returns for the backward, with their shapes (symbolic N/B/T). */
@@ -206,16 +211,33 @@ export function buildLayerBackward(spec: LayerGraphSpec): GraphBuilder {
   // MLP: σ(gate), SiLU and the down projection's input are recomputed from the saved gate/up.
   const sig = g.op('Sigmoid', [gate]);
   const silu = g.mul(gate, sig);
-  // A group's input is rebuilt only when one of its modules has a LoRA branch (dA needs it).
-  const inputOf = (group: GroupName, rebuild: () => string): string => (GROUPS[group].some((m) => spec.adapted.includes(m)) ? rebuild() : '');
+  // A group's input is rebuilt only when something needs it: a LoRA branch (dA) or full fine-tuning (dW).
+  const full = spec.fullGrads === true;
+  const inputs = {} as Record<GroupName, string>;
+  const inputOf = (group: GroupName, rebuild: () => string): string => (full || GROUPS[group].some((m) => spec.adapted.includes(m)) ? (inputs[group] = rebuild()) : '');
+  const weightGrads: Array<{ name: string; value: string; dims: number[] }> = [];
+  // dW = dyᵀ · x [rows, in]; a bias gradient is Σ_tokens dy.
+  const weightGrad = (group: GroupName, dy: string): void => {
+    if (!full) return;
+    const { rows, inDim } = groupRows(cfg, group);
+    weightGrads.push({ name: `grad.w.${group}`, value: g.op('Gemm', [dy, inputs[group]!], { transA: 1 }), dims: [rows, inDim] });
+    if (hasBias(spec, group)) weightGrads.push({ name: `grad.b.${group}`, value: g.op('ReduceSum', [dy, g.constInt64([0])], { keepdims: 0 }), dims: [rows] });
+  };
+  // d gain of y = x̂ ⊙ gain: Σ_tokens dy ⊙ x̂.
+  const gainGrad = (name: string, dy: string, xhat: string): void => {
+    if (full) weightGrads.push({ name, value: g.op('ReduceSum', [g.mul(dy, xhat), g.constInt64([0])], { keepdims: 0 }), dims: [C] });
+  };
   const downB = projectionBackward(g, [dhOut], x.weights.down, x.modules.down, { x: inputOf('down', () => g.mul(silu, up)), loraU: GROUPS.down.map(u) });
   collect('down', downB.grads);
+  weightGrad('down', downB.dy);
   const dUp = g.mul(downB.dx, silu);
   // silu'(x) = σ(x)·(1 + x·(1 − σ(x)))
   const dSilu = g.mul(sig, g.add(g.constFloat([1]), g.mul(gate, g.sub(g.constFloat([1]), sig))));
   const dGate = g.mul(g.mul(downB.dx, up), dSilu);
   const guB = projectionBackward(g, [dGate, dUp], x.weights.gu, x.modules.gu, { x: inputOf('gu', () => g.mul(ln2.xhat, x.ln2)), loraU: GROUPS.gu.map(u) });
   collect('gu', guB.grads);
+  weightGrad('gu', guB.dy);
+  gainGrad('grad.ln2', guB.dx, ln2.xhat);
   const dh1 = g.add(dhOut, rmsNormBackward(g, guB.dx, ln2));
   // Attention; the probabilities are recomputed from q5, k5 and the mask.
   const q5 = saved['saved.q5']!, k5 = saved['saved.k5']!, v5 = saved['saved.v5']!;
@@ -224,6 +246,7 @@ export function buildLayerBackward(spec: LayerGraphSpec): GraphBuilder {
   const merged = inputOf('o', () => fromHeads(g, g.reshape(g.matMul(probs, v5), [0, H, -1, D]), H, D));
   const oB = projectionBackward(g, [dh1], x.weights.o, x.modules.o, { x: merged, loraU: GROUPS.o.map(u) });
   collect('o', oB.grads);
+  weightGrad('o', oB.dy);
   const dOut = g.reshape(toHeads(g, x.bt, oB.dx, H, D), [0, KVH, G, -1, D]);
   const attB = attentionBackward(g, dOut, { q5, k5, v5, probs }, { H, KVH, G, D });
   const dq = fromHeads(g, ropeBackward(g, attB.dq, x.cos, x.sin, D), H, D);
@@ -231,7 +254,10 @@ export function buildLayerBackward(spec: LayerGraphSpec): GraphBuilder {
   const dv = fromHeads(g, attB.dv, KVH, D);
   const qkvB = projectionBackward(g, [dq, dk, dv], x.weights.qkv, x.modules.qkv, { x: inputOf('qkv', () => g.mul(ln1.xhat, x.ln1)), loraU: GROUPS.qkv.map(u) });
   collect('qkv', qkvB.grads);
+  weightGrad('qkv', qkvB.dy);
+  gainGrad('grad.ln1', qkvB.dx, ln1.xhat);
   g.output(g.add(dh1, rmsNormBackward(g, qkvB.dx, ln1)), 'dh_in', 'float32', ['tokens', C]);
+  for (const w of weightGrads) g.output(w.value, w.name, 'float32', w.dims);
   for (const gr of grads) {
     const [out, inDim] = linearShape(cfg, gr.m);
     g.output(gr.dA, `grad.${gr.m}.A`, 'float32', [spec.r, inDim]);
@@ -240,8 +266,12 @@ export function buildLayerBackward(spec: LayerGraphSpec): GraphBuilder {
   return g;
 }
 
-/** Final RMSNorm, LM head and Σ cross-entropy over labelled tokens, with d loss_sum / d h. */
-export function buildHead(cfg: LlamaConfig): GraphBuilder {
+/**
+ * Final RMSNorm, LM head and Σ cross-entropy over labelled tokens, with d loss_sum / d h. With
+ * `fullGrads` also grad.norm [C] and grad.lm_head [V, C] (of the head weight fed, which is the
+ * embedding when tied).
+ */
+export function buildHead(cfg: LlamaConfig, fullGrads = false): GraphBuilder {
   const C = cfg.hiddenSize, V = cfg.vocabSize;
   const g = new GraphBuilder(`${cfg.architecture}-head`, { opsets: { '': 21 } });
   const h = g.input('h', 'float32', ['tokens', C]);
@@ -262,6 +292,12 @@ export function buildHead(cfg: LlamaConfig): GraphBuilder {
   // scattered into the label column rather than OneHot and Sub (1 s per step), and the row mask
   // applied after the LM head's backward matmul, on [N, C] (diag(w)·P·W = diag(w)·(P·W)).
   const dLogits = g.op('ScatterElements', [g.softmax(logits, -1), label, g.op('Neg', [weightTok])], { axis: 1, reduction: 'add' });
-  g.output(rmsNormBackward(g, g.mul(g.matMul(dLogits, head), weightTok), lnF.saved), 'dh', 'float32', ['tokens', C]);
+  const dLnF = g.mul(g.matMul(dLogits, head), weightTok);
+  g.output(rmsNormBackward(g, dLnF, lnF.saved), 'dh', 'float32', ['tokens', C]);
+  if (fullGrads) {
+    // The row mask goes on the [N, C] operand: dW = dLogitsᵀ · (y ⊙ labelled).
+    g.output(g.op('Gemm', [dLogits, g.mul(lnF.y, weightTok)], { transA: 1 }), 'grad.lm_head', 'float32', [V, C]);
+    g.output(g.op('ReduceSum', [g.mul(dLnF, lnF.saved.xhat), g.constInt64([0])], { keepdims: 0 }), 'grad.norm', 'float32', [C]);
+  }
   return g;
 }

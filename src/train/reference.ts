@@ -40,7 +40,8 @@ export function referenceLossSum(cfg: LlamaConfig, weights: Weights, batch: Refe
     if (!v) {
       const t = weights.get(name);
       if (!t) throw new Error(`reference: missing weight ${name}`);
-      w64.set(name, (v = Float64Array.from(toFloat32(t))));
+      // float64 weights are used as they are (finite differences of full fine-tuning perturb them).
+      w64.set(name, (v = t.data instanceof Float64Array ? t.data : Float64Array.from(toFloat32(t))));
     }
     return v;
   };

@@ -123,6 +123,58 @@ describe('training engine gradients', () => {
   });
 });
 
+describe('full fine-tuning gradients', () => {
+  async function fullCheck(cfg: LlamaConfig): Promise<void> {
+    const weights = initLlamaWeights(cfg, 13);
+    for (const [name, t] of weights) (t.data as Float32Array).forEach((v, i, a) => (a[i] = name.endsWith('norm.weight') ? 1 + 0.3 * Math.sin(i + name.length) : name.endsWith('.bias') ? Math.sin(i) : v * 10));
+    // float64 copies for the reference, equal to the float32 weights the engine trains
+    const w64 = new Map([...weights].map(([name, t]) => [name, { dtype: 'F64' as const, shape: t.shape, data: Float64Array.from(t.data as Float32Array) }]));
+    const lora: LoraConfig = { r: 1, loraAlpha: 1, loraDropout: 0, targetModules: ['q_proj'] };
+    const engine = await TrainingEngine.create({ config: cfg, weights }, { lora, sites: [], maxPositions: 16, threads: 1, trainable: 'full', headRows: 5 });
+    const { batch, ref } = makeBatch();
+    const { lossSum, weightGrads } = await engine.step(batch, []);
+    const params = engine.parameters();
+    await engine.release();
+    const refLoss = () => referenceLossSum(cfg, w64, ref, { config: lora, sites: [], A: [], B: [] });
+    expect(Math.abs(lossSum - refLoss()) / refLoss()).toBeLessThan(1e-5);
+    // every weight of the model is trainable, once
+    expect(params.map((p) => p.name).sort()).toEqual([...weights.keys()].sort());
+    const prng = new Prng(17);
+    const eps = 1e-4;
+    params.forEach((p, i) => {
+      const theta = w64.get(p.name)!.data;
+      const dir = Float64Array.from(theta, () => prng.next() - 0.5);
+      const saved = Float64Array.from(theta);
+      theta.forEach((_, j) => (theta[j] = saved[j]! + eps * dir[j]!));
+      const plus = refLoss();
+      theta.forEach((_, j) => (theta[j] = saved[j]! - eps * dir[j]!));
+      const minus = refLoss();
+      theta.set(saved);
+      const fd = (plus - minus) / (2 * eps);
+      let analytic = 0;
+      weightGrads![i]!.forEach((gv, j) => (analytic += gv * dir[j]!));
+      expect(Math.abs(analytic - fd) / Math.max(Math.abs(fd), 1e-6), `${p.name}: engine ${analytic} vs finite differences ${fd}`).toBeLessThan(1e-3);
+    });
+  }
+
+  it('match float64 central finite differences for every weight of the model (embedding, norms, projections, LM head)', async () => {
+    await fullCheck(baseCfg);
+  });
+
+  it('match finite differences with q/k/v biases and a tied LM head (qwen2 style)', async () => {
+    await fullCheck({ ...baseCfg, architecture: 'qwen2', attentionBias: true, tieWordEmbeddings: true });
+  });
+
+  it('refuses a 4-bit base and LoRA sites', async () => {
+    const lora: LoraConfig = { r: 2, loraAlpha: 4, loraDropout: 0, targetModules: ['q_proj'] };
+    const weights = initLlamaWeights(baseCfg, 1);
+    const w = weights.get('model.layers.0.self_attn.q_proj.weight')!;
+    const quantized = new Map([['model.layers.0.self_attn.q_proj', quantizeNBits(w.data as Float32Array, w.shape[0]!, w.shape[1]!, { bits: 4, blockSize: 16, symmetric: true })]]);
+    await expect(TrainingEngine.create({ config: baseCfg, weights, quantized }, { lora, sites: [], maxPositions: 16, threads: 1, trainable: 'full' })).rejects.toThrow(/full fine-tuning needs a float base/);
+    await expect(TrainingEngine.create({ config: baseCfg, weights }, { lora, sites: loraSites(baseCfg, lora), maxPositions: 16, threads: 1, trainable: 'full' })).rejects.toThrow(/takes no LoRA sites/);
+  });
+});
+
 describe('training engine head', () => {
   it('gives the same loss and gradients when the head runs a few tokens at a time', async () => {
     const lora: LoraConfig = { r: 2, loraAlpha: 4, loraDropout: 0, targetModules: ['q_proj', 'down_proj'] };
