@@ -108,6 +108,11 @@ export interface StageDefinition<P = any> {
   description: string;
   /** What the output directory holds. */
   produces: ArtifactKind;
+  /**
+   * When the kind depends on the params (lora-train with `trainable: full` writes a model, not an
+   * adapter): the kind for these params. Default: `produces`.
+   */
+  producesFor?(params: P): ArtifactKind;
   /** Named inputs this stage needs; checked against `needs:` before anything runs. */
   consumes?: Record<string, InputSpec>;
   /** JSON Schema (draft 2020-12 or 07) for `with:`; ajv validates it with useDefaults. */
@@ -120,4 +125,9 @@ export interface StageDefinition<P = any> {
    */
   fileDeps?(params: P, pipelineDir: string): string[];
   run(ctx: StageContext<P>): Promise<void>;
+}
+
+/** The kind of artifact a planned stage produces with its params. */
+export function producedKind(stage: { definition: StageDefinition; params: unknown }): ArtifactKind {
+  return stage.definition.producesFor?.(stage.params) ?? stage.definition.produces;
 }

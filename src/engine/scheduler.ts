@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { cpus } from 'node:os';
-import type { ArtifactRef } from './contract.js';
+import { producedKind, type ArtifactRef } from './contract.js';
 import type { RunEvent, RunEventListener, StageOutcome } from './events.js';
 import { LocalExecutor, type Executor, type StageJob } from './executor.js';
 import { StageGate } from './gate.js';
@@ -161,7 +161,7 @@ export async function runPipeline(
     const toRef = (entry: CacheEntry): ArtifactRef => ({
       stageId: id,
       type: stage.type,
-      kind: stage.definition.produces,
+      kind: producedKind(stage),
       dir: entry.outDir,
       digest: entry.record.outputDigest,
       key,

@@ -1,7 +1,7 @@
 /**
  * Training checkpoints in the stage's workDir, so that a killed run resumes where it stopped and
  * ends with the same adapter as an uninterrupted run. A checkpoint is a directory
- * `checkpoint-<step>/` (adapter tensors, AdamW moments, the best adapter so far, and state.json
+ * `checkpoint-<step>/` (trained tensors, AdamW moments, the best tensors so far, and state.json
  * written last); `latest.json`, replaced atomically after the directory is complete, points at
  * it. A crash mid-write leaves an unreferenced directory that the next save removes. No PRNG
  * state is stored because every random draw (data order, dropout masks) is named by (seed,
@@ -12,7 +12,6 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '../core/atomic.js';
 import { readSafetensors, writeSafetensors } from '../model/safetensors/index.js';
 import type { HostTensor } from '../model/tensor.js';
-import type { LoraTensors } from './lora.js';
 import type { AdamWMoments } from './optimizer.js';
 
 export interface LogEntry {
@@ -35,29 +34,26 @@ export interface TrainerState {
   best?: { step: number; evalLoss: number };
 }
 
+/** The trained tensors as one flat list (LoRA: A₀, B₀, A₁, …; full fine-tuning: every weight). */
 export interface Checkpoint {
   state: TrainerState;
-  params: LoraTensors[];
-  moments: Array<{ A: AdamWMoments; B: AdamWMoments }>;
-  best?: LoraTensors[];
+  params: Float32Array[];
+  moments: AdamWMoments[];
+  best?: Float32Array[];
 }
 
 const LATEST = 'latest.json';
 
-function tensorsOf(prefix: string, list: LoraTensors[]): Map<string, HostTensor> {
-  const m = new Map<string, HostTensor>();
-  list.forEach((p, i) => {
-    m.set(`${prefix}.${i}.A`, { dtype: 'F32', shape: [p.A.length], data: p.A });
-    m.set(`${prefix}.${i}.B`, { dtype: 'F32', shape: [p.B.length], data: p.B });
-  });
-  return m;
+function tensorsOf(prefix: string, list: Float32Array[]): Map<string, HostTensor> {
+  return new Map(list.map((data, i) => [`${prefix}.${i}`, { dtype: 'F32', shape: [data.length], data }]));
 }
 
-function listOf(prefix: string, tensors: Map<string, HostTensor>, n: number): LoraTensors[] {
-  return Array.from({ length: n }, (_, i) => ({
-    A: Float32Array.from(tensors.get(`${prefix}.${i}.A`)!.data as Float32Array),
-    B: Float32Array.from(tensors.get(`${prefix}.${i}.B`)!.data as Float32Array),
-  }));
+function listOf(prefix: string, tensors: Map<string, HostTensor>, n: number): Float32Array[] {
+  return Array.from({ length: n }, (_, i) => {
+    const t = tensors.get(`${prefix}.${i}`);
+    if (!t) throw new Error(`checkpoint: tensor ${prefix}.${i} is missing`);
+    return Float32Array.from(t.data as Float32Array);
+  });
 }
 
 export function saveCheckpoint(workDir: string, ck: Checkpoint): void {
@@ -65,19 +61,16 @@ export function saveCheckpoint(workDir: string, ck: Checkpoint): void {
   const dir = join(workDir, name);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  writeSafetensors(join(dir, 'adapter.safetensors'), tensorsOf('param', ck.params));
-  writeSafetensors(join(dir, 'optimizer.safetensors'), new Map([
-    ...tensorsOf('m', ck.moments.map((x) => ({ A: x.A.m, B: x.B.m }))),
-    ...tensorsOf('v', ck.moments.map((x) => ({ A: x.A.v, B: x.B.v }))),
-  ]));
+  writeSafetensors(join(dir, 'params.safetensors'), tensorsOf('param', ck.params));
+  writeSafetensors(join(dir, 'optimizer.safetensors'), new Map([...tensorsOf('m', ck.moments.map((x) => x.m)), ...tensorsOf('v', ck.moments.map((x) => x.v))]));
   if (ck.best) writeSafetensors(join(dir, 'best.safetensors'), tensorsOf('best', ck.best));
   writeFileAtomic(join(dir, 'state.json'), `${JSON.stringify(ck.state)}\n`);
   writeFileAtomic(join(workDir, LATEST), `${JSON.stringify({ dir: name })}\n`);
   for (const entry of readdirSync(workDir)) if (entry.startsWith('checkpoint-') && entry !== name) rmSync(join(workDir, entry), { recursive: true, force: true });
 }
 
-/** The latest complete checkpoint of this configuration, or undefined. */
-export function loadCheckpoint(workDir: string, fingerprint: string, sites: number): Checkpoint | undefined {
+/** The latest complete checkpoint of this configuration (`count` trained tensors), or undefined. */
+export function loadCheckpoint(workDir: string, fingerprint: string, count: number): Checkpoint | undefined {
   const pointer = join(workDir, LATEST);
   if (!existsSync(pointer)) return undefined;
   const { dir: name } = JSON.parse(readFileSync(pointer, 'utf8')) as { dir: string };
@@ -85,10 +78,10 @@ export function loadCheckpoint(workDir: string, fingerprint: string, sites: numb
   if (!existsSync(join(dir, 'state.json'))) return undefined;
   const state = JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as TrainerState;
   if (state.fingerprint !== fingerprint) return undefined;
-  const params = listOf('param', readSafetensors(join(dir, 'adapter.safetensors')).tensors, sites);
+  const params = listOf('param', readSafetensors(join(dir, 'params.safetensors')).tensors, count);
   const opt = readSafetensors(join(dir, 'optimizer.safetensors')).tensors;
-  const m = listOf('m', opt, sites), v = listOf('v', opt, sites);
-  const moments = m.map((mi, i) => ({ A: { m: mi.A, v: v[i]!.A }, B: { m: mi.B, v: v[i]!.B } }));
-  const best = existsSync(join(dir, 'best.safetensors')) ? listOf('best', readSafetensors(join(dir, 'best.safetensors')).tensors, sites) : undefined;
+  const m = listOf('m', opt, count), v = listOf('v', opt, count);
+  const moments = m.map((mi, i) => ({ m: mi, v: v[i]! }));
+  const best = existsSync(join(dir, 'best.safetensors')) ? listOf('best', readSafetensors(join(dir, 'best.safetensors')).tensors, count) : undefined;
   return { state, params, moments, best };
 }

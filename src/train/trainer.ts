@@ -12,6 +12,7 @@
 import { performance } from 'node:perf_hooks';
 import { StageFailure } from '../core/errors.js';
 import { Prng, deriveSeed } from '../core/prng.js';
+import type { HostTensor } from '../model/tensor.js';
 import type { LoraConfig, LoraSite, LoraTensors } from './lora.js';
 import { loadCheckpoint, saveCheckpoint, type LogEntry, type TrainerState } from './checkpoint.js';
 import { makeBatch, type Example } from './data.js';
@@ -46,6 +47,11 @@ export interface TrainerInput {
   base: BaseModel;
   lora: LoraConfig;
   sites: LoraSite[];
+  /**
+   * `lora` (default): train `params`, the LoRA tensors. `full`: train every weight of the (float)
+   * base instead; `params` and `sites` are then empty.
+   */
+  trainable?: 'lora' | 'full';
   /** Starting LoRA tensors (fresh PEFT init or an init_adapter); modified in place. */
   params: LoraTensors[];
   train: Example[];
@@ -60,10 +66,12 @@ export interface TrainerInput {
 }
 
 export interface TrainerResult {
-  /** The adapter after the last step. */
+  /** The LoRA adapter after the last step (LoRA runs). */
   final: LoraTensors[];
   /** The adapter with the lowest val loss (the final one when there is no val split). */
   best: LoraTensors[];
+  /** Full fine-tuning: every weight by HF name (best by val loss, else final). */
+  bestWeights?: Map<string, HostTensor>;
   state: TrainerState;
   totalSteps: number;
   resumedFromStep: number;
@@ -85,22 +93,28 @@ export async function train(input: TrainerInput): Promise<TrainerResult> {
   const adam: AdamWConfig = { lr: hp.learningRate, beta1: hp.adamBeta1, beta2: hp.adamBeta2, eps: hp.adamEpsilon, weightDecay: hp.weightDecay };
   const maxLen = Math.max(...input.train.map((e) => e.ids.length), ...input.val.map((e) => e.ids.length));
 
-  let params = input.params;
-  let moments = params.map((p) => ({ A: adamWMoments(p.A.length), B: adamWMoments(p.B.length) }));
+  const full = input.trainable === 'full';
+  // The engine takes the decoder linears out of input.base (it holds them fused, once).
+  const session = await TrainingEngine.create(input.base, { lora, sites, maxPositions: maxLen + 1, threads: input.threads, consumeBase: true, trainable: input.trainable });
+  // Everything trained, as one flat list: LoRA A₀, B₀, A₁, B₁, …, or every weight (views of the
+  // engine's buffers) for full fine-tuning. Updated in place.
+  const weights = full ? session.parameters() : undefined;
+  const tensors: Float32Array[] = weights ? weights.map((w) => w.data) : input.params.flatMap((p) => [p.A, p.B]);
+  // transformers' Trainer decays every weight but biases and norm gains; LoRA A and B are weights.
+  const decayed: boolean[] = weights ? weights.map((w) => w.decay) : tensors.map(() => true);
+  let moments = tensors.map((t) => adamWMoments(t.length));
   let state: TrainerState = { step: 0, fingerprint: input.fingerprint, logHistory: [] };
-  let best: LoraTensors[] | undefined;
-  const resumed = loadCheckpoint(input.workDir, input.fingerprint, sites.length);
+  let best: Float32Array[] | undefined;
+  const resumed = loadCheckpoint(input.workDir, input.fingerprint, tensors.length);
   if (resumed) {
-    params = resumed.params;
+    resumed.params.forEach((p, i) => tensors[i]!.set(p));
     moments = resumed.moments;
     state = resumed.state;
     best = resumed.best;
   }
   const resumedFromStep = state.step;
-
-  // The engine takes the decoder linears out of input.base (it holds them fused, once).
-  const session = await TrainingEngine.create(input.base, { lora, sites, maxPositions: maxLen + 1, threads: input.threads, consumeBase: true });
-  const dropout = lora.loraDropout > 0;
+  const loraParams = (): LoraTensors[] => input.params;
+  const dropout = !full && lora.loraDropout > 0;
   const orders = new Map<number, number[]>();
   const orderOf = (epoch: number): number[] => {
     let o = orders.get(epoch);
@@ -127,37 +141,35 @@ export async function train(input: TrainerInput): Promise<TrainerResult> {
     let lossSum = 0, tokens = 0;
     for (let i = 0; i < input.val.length; i += hp.batchSize) {
       const batch = makeBatch(input.val.slice(i, i + hp.batchSize), input.padTokenId);
-      const out = await session.step(batch, params, evalMasks(batch.B * batch.T));
+      const out = await session.step(batch, loraParams(), evalMasks(batch.B * batch.T));
       lossSum += out.lossSum;
       tokens += batch.tokens;
     }
     return lossSum / tokens;
   };
-  const checkpoint = (): void => saveCheckpoint(input.workDir, { state, params, moments, best });
+  const checkpoint = (): void => saveCheckpoint(input.workDir, { state, params: tensors, moments, best });
 
   const throughput: TrainerResult['throughput'] = [];
   try {
     for (let step = state.step; step < total; step++) {
       input.signal?.throwIfAborted();
       const started = performance.now();
-      const grads = sites.map((s) => ({ A: new Float32Array(lora.r * s.inDim), B: new Float32Array(s.outDim * lora.r) }));
+      const grads = tensors.map((t) => new Float32Array(t.length));
       let lossSum = 0, tokens = 0, seen = 0;
       for (let mb = 0; mb < hp.gradientAccumulation; mb++) {
         const k = step * hp.gradientAccumulation + mb;
         if (k >= streamLength) break;
         const batch = microBatch(k);
         const masks = dropout ? dropoutMasks(sites.map((s) => s.inDim), batch.B * batch.T, lora.loraDropout, hp.seed, step, mb) : undefined;
-        const out = await session.step(batch, params, masks);
+        const out = await session.step(batch, loraParams(), masks);
         lossSum += out.lossSum;
         tokens += batch.tokens;
         seen = k;
-        out.grads.forEach((g, i) => {
-          addInto(grads[i]!.A, g.A);
-          addInto(grads[i]!.B, g.B);
-        });
+        const stepGrads = out.weightGrads ?? out.grads.flatMap((g) => [g.A, g.B]);
+        stepGrads.forEach((g, i) => addInto(grads[i]!, g));
       }
       const loss = lossSum / tokens;
-      const flat = grads.flatMap((g) => [g.A, g.B]);
+      const flat = grads;
       for (const g of flat) for (let i = 0; i < g.length; i++) g[i] = g[i]! / tokens;
       const norm = globalNorm(flat);
       if (!Number.isFinite(loss) || !Number.isFinite(norm)) {
@@ -166,10 +178,7 @@ export async function train(input: TrainerInput): Promise<TrainerResult> {
       }
       clipGradients(flat, norm, hp.maxGradNorm);
       const lr = learningRate(hp.scheduler, hp.learningRate, step, total, warmup);
-      params.forEach((p, i) => {
-        adamWUpdate(p.A, grads[i]!.A, moments[i]!.A, step + 1, lr, adam);
-        adamWUpdate(p.B, grads[i]!.B, moments[i]!.B, step + 1, lr, adam);
-      });
+      tensors.forEach((t, i) => adamWUpdate(t, grads[i]!, moments[i]!, step + 1, lr, decayed[i] ? adam : { ...adam, weightDecay: 0 }));
       state.step = step + 1;
       const entry: LogEntry = { step: step + 1, epoch: round6((seen + 1) / nBatches), loss: round6(loss), learning_rate: lr, grad_norm: round6(norm), num_tokens: tokens };
       const seconds = (performance.now() - started) / 1000;
@@ -182,7 +191,7 @@ export async function train(input: TrainerInput): Promise<TrainerResult> {
           if (!Number.isFinite(evalLoss)) throw new StageFailure('non-finite-loss', `val loss is ${evalLoss} after optimizer step ${step + 1}`);
           if (!state.best || evalLoss < state.best.evalLoss) {
             state.best = { step: step + 1, evalLoss: round6(evalLoss) };
-            best = params.map((p) => ({ A: Float32Array.from(p.A), B: Float32Array.from(p.B) }));
+            best = tensors.map((t) => Float32Array.from(t));
           }
         }
       }
@@ -193,7 +202,10 @@ export async function train(input: TrainerInput): Promise<TrainerResult> {
   } finally {
     await session.release();
   }
-  return { final: params, best: best ?? params, state, totalSteps: total, resumedFromStep, throughput };
+  const bestTensors = best ?? tensors;
+  const asLora = (list: Float32Array[]): LoraTensors[] => (full ? [] : input.params.map((_, i) => ({ A: list[2 * i]!, B: list[2 * i + 1]! })));
+  const bestWeights = weights ? new Map(weights.map((w, i): [string, HostTensor] => [w.name, { dtype: 'F32', shape: w.shape, data: bestTensors[i]! }])) : undefined;
+  return { final: asLora(tensors), best: asLora(bestTensors), bestWeights, state, totalSteps: total, resumedFromStep, throughput };
 }
 
 function addInto(acc: Float32Array, x: Float32Array): void {

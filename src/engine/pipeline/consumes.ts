@@ -1,3 +1,4 @@
+import { producedKind } from '../contract.js';
 import type { IssueList } from './issues.js';
 import { reachable } from './graph.js';
 import type { PlannedStage } from './types.js';
@@ -12,7 +13,10 @@ export function checkConsumes(stages: ReadonlyMap<string, PlannedStage>, issues:
     for (const [input, spec] of Object.entries(stage.definition.consumes ?? {})) {
       if (spec.optional) continue;
       const candidates = spec.transitive ? [...reachable([stage.id], (id) => stages.get(id)?.needs ?? [])] : stage.needs;
-      if (candidates.some((id) => spec.kinds.includes(stages.get(id)?.definition.produces ?? ''))) continue;
+      if (candidates.some((id) => {
+        const upstream = stages.get(id);
+        return upstream !== undefined && spec.kinds.includes(producedKind(upstream));
+      })) continue;
       const kinds = spec.kinds.join(' or ');
       const where = spec.transitive ? 'no stage it needs, directly or through others,' : 'none of its needs';
       const hasNeeds = stage.needs.length > 0;

@@ -167,6 +167,19 @@ describe('pipeline errors name file, line, column and field', () => {
     ]);
   });
 
+  it('an input kind that depends on the upstream stage\'s params (producesFor)', () => {
+    const stagesWith = (trainable: string) => lines(
+      'version: 1',
+      'stages:',
+      '  base: { uses: init-model }',
+      `  a: { uses: train-any, needs: [base], with: { trainable: ${trainable} } }`,
+      '  q: { uses: quantize, needs: [a] }',
+    );
+    // trainable: full produces a model, which quantize takes; an adapter it does not
+    expect(parsePipeline(stagesWith('full'), FILE, testRegistry()).stages.get('q')!.needs).toEqual(['a']);
+    expect(errorsOf(stagesWith('lora'))).toEqual(['p.yaml:5:29: stages.q.needs: input "model" is missing: none of its needs produces model (quantize needs one; add such a stage to needs)']);
+  });
+
   it('a transitive input is found upstream, and reported when absent', () => {
     const ok = lines(
       'version: 1',

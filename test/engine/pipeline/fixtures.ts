@@ -90,9 +90,15 @@ export const testStages: StageDefinition[] = [
   command,
 ];
 
+/** A trainer whose artifact kind follows its params (as lora-train with `trainable: full`). */
+export const kindByParamsStage = stage('train-any', 'adapter', { trainable: { enum: ['lora', 'full'], default: 'lora' } }, {
+  consumes: { model: input(['model']) },
+  producesFor: (p: { trainable: string }) => (p.trainable === 'full' ? 'model' : 'adapter'),
+});
+
 export function testRegistry(): StageRegistry {
   const registry = new StageRegistry();
-  for (const s of testStages) registry.register(s);
+  for (const s of [...testStages, kindByParamsStage]) registry.register(s);
   return registry;
 }
 
