@@ -177,7 +177,7 @@ describe('pipeline errors name file, line, column and field', () => {
     );
     // trainable: full produces a model, which quantize takes; an adapter it does not
     expect(parsePipeline(stagesWith('full'), FILE, testRegistry()).stages.get('q')!.needs).toEqual(['a']);
-    expect(errorsOf(stagesWith('lora'))).toEqual(['p.yaml:5:29: stages.q.needs: input "model" is missing: none of its needs produces model (quantize needs one; add such a stage to needs)']);
+    expect(errorsOf(stagesWith('lora'))).toEqual(['p.yaml:5:31: stages.q.needs: input "model" is missing: none of its needs produces model (quantize needs one; add such a stage to needs)']);
   });
 
   it('a transitive input is found upstream, and reported when absent', () => {
