@@ -15,10 +15,12 @@ export interface StepFlops {
   attention: number;
   /** LoRA branches forward and backward. */
   lora: number;
+  /** Full fine-tuning: weight gradients dW = dYᵀ·X of every linear and the LM head (0 for LoRA). */
+  weightGradients: number;
   total: number;
 }
 
-export function trainingStepFlops(cfg: LlamaConfig, B: number, T: number, sites: LoraSite[], r: number): StepFlops {
+export function trainingStepFlops(cfg: LlamaConfig, B: number, T: number, sites: LoraSite[], r: number, full = false): StepFlops {
   const N = B * T;
   let layerParams = 0;
   for (const m of LINEAR_MODULES) {
@@ -32,5 +34,6 @@ export function trainingStepFlops(cfg: LlamaConfig, B: number, T: number, sites:
   const attention = cfg.numHiddenLayers * 6 * 2 * B * cfg.numAttentionHeads * T * T * cfg.headDim;
   let lora = 0;
   for (const s of sites) lora += 2 * N * r * (3 * s.inDim + 3 * s.outDim);
-  return { baseForward, baseBackward, attention, lora, total: baseForward + baseBackward + attention + lora };
+  const weightGradients = full ? baseForward : 0;
+  return { baseForward, baseBackward, attention, lora, weightGradients, total: baseForward + baseBackward + attention + lora + weightGradients };
 }

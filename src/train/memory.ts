@@ -14,7 +14,7 @@ export interface MemoryEstimate {
   activationBytes: number;
   /** The head session: logits, log-probabilities, softmax and its scatter, [256, V] each (engine.ts HEAD_ROWS). */
   lossBytes: number;
-  /** One layer's ORT working set, LoRA parameters / gradients / AdamW moments, the process itself. */
+  /** One layer's ORT working set, trained tensors' gradients / AdamW moments / best copy, the process itself. */
   workingBytes: number;
   /** The sum of the parts with 10 % headroom. */
   totalBytes: number;
@@ -30,6 +30,8 @@ export interface MemoryOptions {
   dropout: boolean;
   /** Adapted modules per layer (default all seven). */
   targetModules?: readonly LinearModule[];
+  /** `full`: every weight trained (float base): gradients, AdamW moments and the best copy of the whole model. */
+  trainable?: 'lora' | 'full';
 }
 
 /** Node, ONNX Runtime and the tokenizer before any weight is read (measured: 0.2 GB). */
@@ -46,7 +48,8 @@ const MARGIN = 1.1;
 export function estimateTrainingMemory(cfg: LlamaConfig, opts: MemoryOptions): MemoryEstimate {
   const C = cfg.hiddenSize, F = cfg.intermediateSize, H = cfg.numAttentionHeads, KVH = cfg.numKeyValueHeads, D = cfg.headDim, L = cfg.numHiddenLayers;
   const N = opts.batchSize * opts.seqLength;
-  const modules = opts.targetModules ?? LINEAR_MODULES;
+  const full = opts.trainable === 'full';
+  const modules = full ? [] : (opts.targetModules ?? LINEAR_MODULES);
   let layerLinear = 0, maskBytesPerToken = 0, loraParams = 0;
   for (const m of LINEAR_MODULES) {
     const [o, i] = linearShape(cfg, m);
@@ -66,9 +69,10 @@ export function estimateTrainingMemory(cfg: LlamaConfig, opts: MemoryOptions): M
   const savedFloats = 2 * (C + 1) + H * D + 2 * KVH * D + 2 * F + modules.length * opts.r;
   const activationBytes = N * L * (4 * savedFloats + maskBytesPerToken);
   const lossBytes = 4 * Math.min(N, 256) * cfg.vocabSize * 4;
-  // AdamW: parameters, step gradient, micro-batch gradient, two moments, best copy.
-  const loraBytes = 6 * 4 * loraParams * L;
-  const workingBytes = WORKING_NF * N * Math.max(F, C) * 4 + loraBytes + PROCESS_BYTES;
+  // AdamW: step gradient, micro-batch gradient, two moments, best copy (+ the LoRA tensors
+  // themselves; full fine-tuning's weights are counted in weightBytes).
+  const trainedBytes = full ? 5 * (layerLinear * L * 4 + embedBytes + (2 * L + 1) * C * 4) : 6 * 4 * loraParams * L;
+  const workingBytes = WORKING_NF * N * Math.max(F, C) * 4 + trainedBytes + PROCESS_BYTES;
   const parts = { weightBytes: Math.round(weightBytes), activationBytes, lossBytes, workingBytes: Math.round(workingBytes) };
   return { ...parts, totalBytes: Math.round(MARGIN * (parts.weightBytes + parts.activationBytes + parts.lossBytes + parts.workingBytes)) };
 }

@@ -1,4 +1,4 @@
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { totalmem } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { writeFileAtomic } from '../../src/core/atomic.js';
@@ -7,7 +7,7 @@ import { UserError } from '../../src/core/errors.js';
 import type { StageContext } from '../../src/engine/contract.js';
 import { readQuantizationConfig } from '../../src/model/llama/export.js';
 import { readPeftAdapter } from '../../src/model/generate/adapter.js';
-import { inspectModelDir } from '../../src/model/model-dir.js';
+import { inspectModelDir, writeModelDir } from '../../src/model/model-dir.js';
 import { toFloat32 } from '../../src/model/tensor.js';
 import { loadTokenizer } from '../../src/model/tokenizer/index.js';
 import { writeAdapter } from '../../src/train/adapter.js';
@@ -33,7 +33,10 @@ export async function runLoraTrain(ctx: StageContext<LoraTrainParams>): Promise<
   const modelDir = inspectModelDir(modelRef.dir);
   const cfg = modelDir.config;
   const quant = readQuantizationConfig(modelDir.configJson, join(modelDir.dir, 'config.json'));
-  const sites = loraSites(cfg, lora);
+  const full = p.trainable === 'full';
+  if (full && quant) throw new UserError('full-on-quantized', `lora-train: trainable: full trains every weight, which needs a float base; ${modelRef.stageId} is quantized to ${quant.bits} bits (use the model before the quantize stage, or trainable: lora for QLoRA)`);
+  if (full && p.init_adapter) throw new UserError('full-with-adapter', 'lora-train: init_adapter continues a LoRA adapter; with trainable: full there is none (start from a model dir instead)');
+  const sites = full ? [] : loraSites(cfg, lora);
   const tokenizer = (await loadTokenizer(modelRef.dir)) as unknown as ChatTokenizer;
   const trainFile = join(chatmlRef.dir, 'train.jsonl');
   const valFile = join(chatmlRef.dir, 'val.jsonl');
@@ -51,13 +54,15 @@ export async function runLoraTrain(ctx: StageContext<LoraTrainParams>): Promise<
   const longest = Math.max(...trainEnc.examples.map((e) => e.ids.length), ...valEnc.examples.map((e) => e.ids.length));
   const budget = (p.max_memory_gb ?? (0.9 * totalmem()) / GB) * GB;
   const estimate = (batchSize: number, seqLength: number) =>
-    estimateTrainingMemory(cfg, { batchSize, seqLength, quantizedBits: quant?.bits, blockSize: quant?.blockSize, r: p.r, dropout: p.lora_dropout > 0, targetModules: lora.targetModules });
+    estimateTrainingMemory(cfg, { batchSize, seqLength, quantizedBits: quant?.bits, blockSize: quant?.blockSize, r: p.r, dropout: p.lora_dropout > 0, targetModules: lora.targetModules, trainable: p.trainable });
   const need = estimate(p.per_device_train_batch_size, longest);
   if (need.totalBytes > budget) throw new UserError('insufficient-memory', memoryAdvice(p, longest, budget, need.totalBytes, estimate));
 
   // 3. Start point: a fresh PEFT init, or init_adapter (shapes checked against the base).
   let params: LoraTensors[];
-  if (p.init_adapter) {
+  if (full) {
+    params = [];
+  } else if (p.init_adapter) {
     const dir = isAbsolute(p.init_adapter) ? p.init_adapter : resolve(ctx.pipelineDir, p.init_adapter);
     params = initialFromAdapter(dir, cfg, lora, sites);
   } else {
@@ -76,21 +81,22 @@ export async function runLoraTrain(ctx: StageContext<LoraTrainParams>): Promise<
   ctx.progress(0, total, 'training');
   const started = performance.now();
   const result = await train({
-    base, lora, sites, params, train: trainEnc.examples, val: valEnc.examples, padTokenId: cfg.padTokenId ?? cfg.eosTokenId[0] ?? 0,
+    base, lora, sites, params, trainable: p.trainable, train: trainEnc.examples, val: valEnc.examples, padTokenId: cfg.padTokenId ?? cfg.eosTokenId[0] ?? 0,
     hp, threads: ctx.threads, workDir: ctx.workDir, fingerprint, signal: ctx.signal,
     onStep: (step, n, entry) => ctx.progress(step, n, `loss ${entry.loss}${entry.eval_loss !== undefined ? ` val ${entry.eval_loss}` : ''}`),
   });
 
   // 4. Outputs: the best adapter by val loss (the final one without a val split), logs, curve.
   const baseName = typeof modelDir.configJson._name_or_path === 'string' ? modelDir.configJson._name_or_path : modelRef.stageId;
-  writeAdapter(ctx.outDir, lora, sites, result.best, baseName);
+  if (full) writeModelDir(ctx.outDir, cfg, result.bestWeights!, tokenizerFiles(modelDir.dir));
+  else writeAdapter(ctx.outDir, lora, sites, result.best, baseName);
   const trainerState = {
     global_step: result.state.step,
     max_steps: result.totalSteps,
     num_train_epochs: p.num_train_epochs,
     best_metric: result.state.best?.evalLoss ?? null,
     best_model_checkpoint: result.state.best ? `step-${result.state.best.step}` : null,
-    adapter_is: result.state.best ? 'best by eval_loss' : 'final (no val split)',
+    [full ? 'weights_are' : 'adapter_is']: result.state.best ? 'best by eval_loss' : 'final (no val split)',
     train_examples: trainEnc.examples.length,
     val_examples: valEnc.examples.length,
     skipped_records: { train: trainEnc.skipped, val: valEnc.skipped },
@@ -102,7 +108,7 @@ export async function runLoraTrain(ctx: StageContext<LoraTrainParams>): Promise<
 
   const seconds = (performance.now() - started) / 1000;
   const tokens = result.throughput.reduce((s, t) => s + (result.state.logHistory.find((e) => e.step === t.step)?.num_tokens ?? 0), 0);
-  const flopsPerToken = trainingStepFlops(cfg, 1, Math.max(1, Math.round(longest / 2)), sites, p.r).total / Math.max(1, Math.round(longest / 2));
+  const flopsPerToken = trainingStepFlops(cfg, 1, Math.max(1, Math.round(longest / 2)), sites, p.r, full).total / Math.max(1, Math.round(longest / 2));
   ctx.recordProvenance({
     loraTrain: {
       base: modelRef.dir,
@@ -118,6 +124,13 @@ export async function runLoraTrain(ctx: StageContext<LoraTrainParams>): Promise<
       note: 'Same inputs, same thread count: byte-identical adapter (ONNX Runtime CPU kernels are deterministic for a fixed thread count). Another thread count may change float reductions in the last bits. Timings are in this provenance only, never in the artifact.',
     },
   });
+}
+
+/** The tokenizer files of a model dir, to copy next to fully fine-tuned weights. */
+function tokenizerFiles(dir: string): Record<string, string> {
+  const files: Record<string, string> = {};
+  for (const f of ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json']) if (existsSync(join(dir, f))) files[f] = readFileSync(join(dir, f), 'utf8');
+  return files;
 }
 
 function initialFromAdapter(dir: string, cfg: Parameters<typeof readPeftAdapter>[1], lora: LoraConfig, sites: LoraSite[]): LoraTensors[] {

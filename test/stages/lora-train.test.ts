@@ -127,6 +127,31 @@ describe('lora-train stage', () => {
   });
 });
 
+describe('lora-train with trainable: full', () => {
+  it('trains every weight of a float base and writes a model dir that loads; same seed, same bytes; the loss falls', async () => {
+    const params = { ...FAST, trainable: 'full' as const, learning_rate: 0.003, max_steps: 12, eval_steps: 6 };
+    const run = await trainOnce(params);
+    expect(stage.producesFor!(run.ctx.params)).toBe('model');
+    const { loadModelDir } = await import('../../src/model/model-dir.js');
+    const model = loadModelDir(run.outDir); // config, weights and tokenizer as the init-model stage writes them
+    const base = loadModelDir(modelDir);
+    expect([...model.weights.keys()].sort()).toEqual([...base.weights.keys()].sort());
+    const changed = [...model.weights].filter(([name, t]) => !Buffer.from((t.data as Float32Array).buffer).equals(Buffer.from(new Float32Array(base.weights.get(name)!.data as ArrayLike<number>).buffer)));
+    expect(changed.length).toBe(model.weights.size); // every tensor trained
+    expect(existsSync(join(run.outDir, 'tokenizer.json'))).toBe(true);
+    expect(existsSync(join(run.outDir, 'adapter_config.json'))).toBe(false);
+    const losses: number[] = JSON.parse(readFileSync(join(run.outDir, 'trainer_state.json'), 'utf8')).log_history.map((e: { loss: number }) => e.loss);
+    expect(losses[11]).toBeLessThan(losses[0]!);
+    const again = await trainOnce(params);
+    expect(readFileSync(join(again.outDir, 'model.safetensors')).equals(readFileSync(join(run.outDir, 'model.safetensors')))).toBe(true);
+  });
+
+  it('refuses a quantized base and init_adapter, saying why', async () => {
+    await expect(stage.run(context({ ...FAST, trainable: 'full' }, q4Dir).ctx)).rejects.toThrow(/trainable: full trains every weight, which needs a float base; base is quantized to 4 bits/);
+    await expect(stage.run(context({ ...FAST, trainable: 'full', init_adapter: '/nowhere' }).ctx)).rejects.toThrow(/init_adapter continues a LoRA adapter; with trainable: full there is none/);
+  });
+});
+
 describe('lora-train bad input', () => {
   it('rejects a target module that does not exist', async () => {
     await expect(stage.run(context({ ...FAST, target_modules: ['q_proj', 'qkv_proj'] }).ctx)).rejects.toThrow(/target_modules: "qkv_proj" is not a linear module/);
