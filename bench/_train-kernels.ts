@@ -57,7 +57,7 @@ export function chainModel(c: KernelCase, k: number): Uint8Array {
   return g.toBytes();
 }
 
-async function bestRunMs(model: Uint8Array, c: KernelCase, threads: number, reps: number): Promise<number> {
+async function kernelSession(model: Uint8Array, c: KernelCase, threads: number): Promise<{ session: ort.InferenceSession; feeds: Record<string, ort.Tensor> }> {
   const session = await ort.InferenceSession.create(model, { intraOpNumThreads: threads, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
   const prng = new Prng(2);
   const feeds: Record<string, ort.Tensor> = {};
@@ -66,6 +66,30 @@ async function bestRunMs(model: Uint8Array, c: KernelCase, threads: number, reps
     for (let i = 0; i < data.length; i++) data[i] = (prng.next() - 0.5) * 0.1;
     feeds[n] = new ort.Tensor('float32', data, s);
   }
+  return { session, feeds };
+}
+
+/**
+ * The average rate of matmul cases run back to back, in turn, for `seconds`: what the cores
+ * sustain at these shapes over a training step's duration (a best-of-3 burst reads 15–25 %
+ * higher on this machine: clocks and neighbours vary over tens of seconds).
+ */
+export async function sustainedGflops(cases: KernelCase[], threads: number, seconds: number): Promise<number> {
+  const runs = await Promise.all(cases.map((c) => kernelSession(chainModel(c, 1), c, threads)));
+  for (const r of runs) await r.session.run(r.feeds);
+  let flops = 0;
+  const t0 = performance.now();
+  for (let i = 0; performance.now() - t0 < seconds * 1000; i = (i + 1) % runs.length) {
+    await runs[i]!.session.run(runs[i]!.feeds);
+    flops += cases[i]!.flops;
+  }
+  const elapsed = (performance.now() - t0) / 1000;
+  for (const r of runs) await r.session.release();
+  return flops / elapsed / 1e9;
+}
+
+async function bestRunMs(model: Uint8Array, c: KernelCase, threads: number, reps: number): Promise<number> {
+  const { session, feeds } = await kernelSession(model, c, threads);
   await session.run(feeds);
   const times: number[] = [];
   for (let r = 0; r < reps; r++) {

@@ -7,8 +7,9 @@
  * achieved GFLOP/s (FLOPs counted from the shapes, src/train/flops.ts) as a share of the ORT
  * MatMul ceiling (the best of the step's big matmul shapes as one-op graphs, bench/_ceiling.ts),
  * measured before the run, before each timed step, after it and after the run: shares are given
- * against the best ceiling of the whole run (conservative) and against the higher of the two
- * measured around the step. And the child's peak RSS.
+ * against the best ceiling of the whole run (conservative), against the higher of the two
+ * measured around the step, and against the rate the same shapes sustain when run back to back
+ * for as long as a step. And the child's peak RSS.
  *
  * `kernels`: the feasibility table — every kernel of one step at the 1.1B shape, timed alone.
  * Threads: POLYPERSONA_THREADS (default 2). Steps: POLYPERSONA_BENCH_STEPS (default 2, after one warm-up).
@@ -26,8 +27,9 @@ import { timeKernel, trainingShapeCases, type KernelTiming } from './_train-kern
 const here = dirname(fileURLToPath(import.meta.url));
 const GB = 2 ** 30;
 
-function matmulCeiling(threads: number): number {
-  const out = execFileSync(process.execPath, ['--import', 'tsx', join(here, '_ceiling.ts'), String(threads)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+/** Best-of-3 burst rate of the step's big matmul shapes; with `sustainSeconds`, their average rate run back to back that long. */
+function matmulCeiling(threads: number, sustainSeconds = 0): number {
+  const out = execFileSync(process.execPath, ['--import', 'tsx', join(here, '_ceiling.ts'), String(threads), String(sustainSeconds)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
   return (JSON.parse(out.trim().split('\n').pop()!) as { gflops: number }).gflops;
 }
 
@@ -57,7 +59,7 @@ export default async function bench(args: string[]): Promise<void> {
   console.log(`LoRA training step, batch ${B} × seq ${T}, r 16 on ${LINEAR_MODULES.length} projections, dropout 0.05, ${threads} threads, ${cpus()[0]?.model ?? 'cpu'}`);
   const ceilings = [matmulCeiling(threads)];
   console.log(`ORT MatMul ceiling (before): ${ceilings[0]!.toFixed(1)} GFLOP/s`);
-  const rows: Array<{ label: string; gflops: number; local: number }> = [];
+  const rows: Array<{ label: string; gflops: number; local: number; sustained: number; sustainSeconds: number }> = [];
   for (const preset of presets) {
     const cfg = presetConfig(preset);
     const sites = loraSites(cfg, { r: 16, loraAlpha: 32, loraDropout: 0.05, targetModules: [...LINEAR_MODULES] });
@@ -73,7 +75,10 @@ export default async function bench(args: string[]): Promise<void> {
       const local = Math.max(around[best]!, around[best + 1]!);
       const ph = (run.phases as Array<Record<string, number>>)[best]!;
       const label = `${preset.padEnd(15)} ${base.padEnd(5)}`;
-      rows.push({ label, gflops, local });
+      // The same shapes run back to back for as long as a step (at least 10 s): the rate the cores sustain.
+      const sustainSeconds = Math.max(10, Math.round(stepS));
+      const sustained = matmulCeiling(threads, sustainSeconds);
+      rows.push({ label, gflops, local, sustained, sustainSeconds });
       console.log(`${label} step ${stepS.toFixed(2).padStart(8)} s  ${((B * T) / stepS).toFixed(1).padStart(8)} tokens/s  ${gflops.toFixed(1).padStart(6)} GFLOP/s  peak RSS ${(run.maxRssBytes / GB).toFixed(2)} GB (after load ${(run.rssAfterLoadBytes / GB).toFixed(2)} GB)`);
       console.log(`${' '.repeat(21)} [forward ${ph.forward!.toFixed(1)} s, backward ${ph.backward!.toFixed(1)} s, head ${ph.head!.toFixed(1)} s, host ${ph.host!.toFixed(1)} s; CPU ${(ph.cpuUser! + ph.cpuSystem!).toFixed(1)} s (system ${ph.cpuSystem!.toFixed(1)} s); ceiling around the step ${around[best]!.toFixed(1)} / ${around[best + 1]!.toFixed(1)} GFLOP/s; step FLOPs ${(flops.total / 1e9).toFixed(1)} G, masks ${Math.max(...(run.maskSeconds as number[])).toFixed(2)} s, model build ${run.buildSeconds.toFixed(1)} s, engine load ${run.loadSeconds.toFixed(1)} s, loss ${run.loss.toFixed(3)}]`);
     }
@@ -82,6 +87,6 @@ export default async function bench(args: string[]): Promise<void> {
   const ceiling = Math.max(...ceilings);
   console.log(`ORT MatMul ceiling (after): ${ceilings[ceilings.length - 1]!.toFixed(1)} GFLOP/s; all ceilings this run: ${ceilings.map((c) => c.toFixed(1)).join(', ')}`);
   for (const r of rows) {
-    console.log(`${r.label} ${((100 * r.gflops) / ceiling).toFixed(0).padStart(3)}% of the run's best ceiling (${ceiling.toFixed(1)} GFLOP/s); ${((100 * r.gflops) / r.local).toFixed(0).padStart(3)}% of the ceiling measured around the step (${r.local.toFixed(1)})`);
+    console.log(`${r.label} ${((100 * r.gflops) / ceiling).toFixed(0).padStart(3)}% of the run's best ceiling (${ceiling.toFixed(1)} GFLOP/s); ${((100 * r.gflops) / r.local).toFixed(0).padStart(3)}% of the ceiling measured around the step (${r.local.toFixed(1)}); ${((100 * r.gflops) / r.sustained).toFixed(0).padStart(3)}% of the sustained rate (${r.sustained.toFixed(1)} GFLOP/s over ${r.sustainSeconds} s)`);
   }
 }
