@@ -11,11 +11,11 @@ import { performance } from 'node:perf_hooks';
 import { linearPath, linearShape, type LinearModule, type LlamaConfig } from '../model/config.js';
 import { ropeTables } from '../model/llama/graph.js';
 import { loadOrt, sessionOptions, type InferenceSession, type OrtModule, type OrtTensor } from '../model/onnx/session.js';
-import type { NBitsWeight } from '../model/quantize/nbits.js';
+import { dequantize4BitInto, type NBitsWeight } from '../model/quantize/nbits.js';
 import { toFloat32, type HostTensor } from '../model/tensor.js';
-import { dequantize4BitInto } from '../model/quantize/nbits.js';
 import { buildHead, buildLayerBackward, buildLayerForward, GROUP_NAMES, GROUPS, savedTensors, type GroupName, type GroupQuantized, type LayerGraphSpec } from './layer-graph.js';
 import type { LoraConfig, LoraSite, LoraTensors } from './lora.js';
+import { addInto } from './optimizer.js';
 
 /** The frozen base: float tensors by HF name; decoder linears may instead be int4 (MatMulNBits layout). */
 export interface BaseModel {
@@ -151,19 +151,27 @@ export class TrainingEngine {
       ...(options.profilePrefix ? { enableProfiling: true, profileFilePrefix: options.profilePrefix } : {}),
     };
     const perLayerOpts = { ...opts, enableCpuMemArena: false };
-    const forward: InferenceSession[] = [];
+    const created: InferenceSession[] = [];
+    const session = async (graph: { toBytes(): Uint8Array }, o: typeof opts): Promise<InferenceSession> => {
+      const x = await ort.InferenceSession.create(graph.toBytes(), o);
+      created.push(x);
+      return x;
+    };
+    let sessions: { forward: InferenceSession[]; backward: InferenceSession; head: InferenceSession };
     let savedNames: Record<string, string> = {};
-    for (const layer of layers[0]?.quantized ? layers : layers.slice(0, 1)) {
-      const built = buildLayerForward(spec, layer.quantized);
-      savedNames = built.saved; // the same value names in every layer's graph
-      forward.push(await ort.InferenceSession.create(built.graph.toBytes(), layer.quantized ? perLayerOpts : opts));
+    try {
+      const forward: InferenceSession[] = [];
+      for (const layer of layers[0]?.quantized ? layers : layers.slice(0, 1)) {
+        const built = buildLayerForward(spec, layer.quantized);
+        savedNames = built.saved; // the same value names in every layer's graph
+        forward.push(await session(built.graph, layer.quantized ? perLayerOpts : opts));
+      }
+      sessions = { forward, backward: await session(buildLayerBackward(spec), opts), head: await session(buildHead(cfg, full), opts) };
+    } catch (err) {
+      for (const x of created) await x.release(); // a failed start leaves no native session behind
+      throw err;
     }
     const scratch = layers[0]?.quantized ? mapGroups((group) => new Float32Array(layers[0]!.quantized![group].N * layers[0]!.quantized![group].K)) : undefined;
-    const sessions = {
-      forward,
-      backward: await ort.InferenceSession.create(buildLayerBackward(spec).toBytes(), opts),
-      head: await ort.InferenceSession.create(buildHead(cfg, full).toBytes(), opts),
-    };
     const index = new Map(options.sites.map((s, i) => [linearPath(s.layer, s.module), i]));
     return new TrainingEngine(ort, spec, sessions, layers, embed, head, { cos: cos.data as Float32Array, sin: sin.data as Float32Array }, (l, m) => index.get(linearPath(l, m)), savedNames, scratch, options.profilePrefix !== undefined, Math.max(1, Math.floor(options.headRows ?? HEAD_ROWS)), full ? fullTraining(cfg, layers, embed, head) : undefined);
   }
@@ -398,10 +406,6 @@ function fullTraining(cfg: LlamaConfig, layers: LayerWeights[], embed: Float32Ar
     add('lm_head.weight', [V, C], head.weight, headGrad, true);
   }
   return { params, grads, layers: layerGrads, embedGrad, headGrad, normGrad, headScratch: new Float32Array(V * C), normScratch: new Float32Array(C) };
-}
-
-function addInto(acc: Float32Array, x: Float32Array): void {
-  for (let i = 0; i < acc.length; i++) acc[i]! += x[i]!;
 }
 
 function checkQuantized(base: BaseModel): void {

@@ -39,7 +39,7 @@ const PROCESS_BYTES = 0.25 * 2 ** 30;
 /**
  * One layer's ORT working set in units of [N, F] float32 tensors: the backward's gate/up
  * gradients, SiLU terms and dY concatenation, the arena's power-of-two growth, the binding's
- * output copies. Fitted to the 1.1B benchmark's peak (int4, batch 4 × 256: 5.06 GiB).
+ * output copies. Fitted to the 1.1B benchmark's peak (int4, batch 4 × 256: 5.06–5.23 GiB).
  */
 const WORKING_NF = 32;
 /** Headroom over the fitted sum (allocator fragmentation, V8 heap). */

@@ -40,6 +40,11 @@ export function adamWUpdate(param: Float32Array, grad: Float32Array, state: Adam
   }
 }
 
+/** acc += x, element-wise (gradient accumulation). */
+export function addInto(acc: Float32Array, x: Float32Array): void {
+  for (let i = 0; i < acc.length; i++) acc[i] = acc[i]! + x[i]!;
+}
+
 /** √Σ g² over every tensor (float64 accumulation). */
 export function globalNorm(grads: Float32Array[]): number {
   let ss = 0;

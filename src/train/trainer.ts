@@ -17,7 +17,7 @@ import type { LoraConfig, LoraSite, LoraTensors } from './lora.js';
 import { loadCheckpoint, saveCheckpoint, type LogEntry, type TrainerState } from './checkpoint.js';
 import { makeBatch, type Example } from './data.js';
 import { dropoutMasks } from './dropout.js';
-import { adamWMoments, adamWUpdate, clipGradients, globalNorm, learningRate, warmupSteps, type AdamWConfig, type SchedulerType } from './optimizer.js';
+import { adamWMoments, adamWUpdate, addInto, clipGradients, globalNorm, learningRate, warmupSteps, type AdamWConfig, type SchedulerType } from './optimizer.js';
 import { TrainingEngine, type BaseModel, type TokenBatch } from './engine.js';
 
 export interface TrainingHyperParams {
@@ -206,10 +206,6 @@ export async function train(input: TrainerInput): Promise<TrainerResult> {
   const asLora = (list: Float32Array[]): LoraTensors[] => (full ? [] : input.params.map((_, i) => ({ A: list[2 * i]!, B: list[2 * i + 1]! })));
   const bestWeights = weights ? new Map(weights.map((w, i): [string, HostTensor] => [w.name, { dtype: 'F32', shape: w.shape, data: bestTensors[i]! }])) : undefined;
   return { final: asLora(tensors), best: asLora(bestTensors), bestWeights, state, totalSteps: total, resumedFromStep, throughput };
-}
-
-function addInto(acc: Float32Array, x: Float32Array): void {
-  for (let i = 0; i < acc.length; i++) acc[i] = acc[i]! + x[i]!;
 }
 
 /** Log values rounded so that trainer_state.json reads cleanly (the adapter keeps full precision). */
