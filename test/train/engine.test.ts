@@ -30,6 +30,29 @@ function makeBatch(): { batch: TokenBatch; ref: ReferenceBatch } {
   return { batch, ref: { B, T, ids, attentionMask: mask, labels } };
 }
 
+const EPS = 1e-4;
+
+/**
+ * The analytic gradient's projection on a random direction against the float64 central finite
+ * difference of the loss along it (covers every entry of the tensor); relative error < 1e-3.
+ * Returns the relative error.
+ */
+function expectDirectionalDerivative(theta: Float64Array, grad: Float32Array, loss: () => number, prng: Prng, label: string): number {
+  const dir = Float64Array.from(theta, () => prng.next() - 0.5);
+  const saved = Float64Array.from(theta);
+  theta.forEach((_, j) => (theta[j] = saved[j]! + EPS * dir[j]!));
+  const plus = loss();
+  theta.forEach((_, j) => (theta[j] = saved[j]! - EPS * dir[j]!));
+  const minus = loss();
+  theta.set(saved);
+  const fd = (plus - minus) / (2 * EPS);
+  let analytic = 0;
+  grad.forEach((gv, j) => (analytic += gv * dir[j]!));
+  const rel = Math.abs(analytic - fd) / Math.max(Math.abs(fd), 1e-6);
+  expect(rel, `${label}: engine ${analytic} vs finite differences ${fd}`).toBeLessThan(1e-3);
+  return rel;
+}
+
 async function gradientCheck(lora: LoraConfig, withMasks: boolean, quantize?: { symmetric: boolean }, cfg: LlamaConfig = baseCfg): Promise<void> {
   const weights = initLlamaWeights(cfg, 11);
   for (const [name, t] of weights) if (name.endsWith('.bias')) (t.data as Float32Array).forEach((_, i, a) => (a[i] = Math.sin(i + name.length))); // non-zero biases
@@ -65,35 +88,22 @@ async function gradientCheck(lora: LoraConfig, withMasks: boolean, quantize?: { 
   const refLoss = () => referenceLossSum(cfg, weights, ref, { config: lora, sites, A: A64, B: B64, masks });
   expect(Math.abs(lossSum - refLoss()) / refLoss()).toBeLessThan(1e-5);
 
-  const eps = 1e-4;
   const maxRel: number[] = [];
   sites.forEach((site, i) => {
     for (const which of ['A', 'B'] as const) {
       const theta = which === 'A' ? A64[i]! : B64[i]!;
       const grad = which === 'A' ? grads[i]!.A : grads[i]!.B;
-      // Directional derivative along a random direction: covers every entry of the tensor.
-      const dir = Float64Array.from(theta, () => prng.next() - 0.5);
       const saved = Float64Array.from(theta);
-      theta.forEach((_, j) => (theta[j] = saved[j]! + eps * dir[j]!));
-      const plus = refLoss();
-      theta.forEach((_, j) => (theta[j] = saved[j]! - eps * dir[j]!));
-      const minus = refLoss();
-      theta.set(saved);
-      const fd = (plus - minus) / (2 * eps);
-      let analytic = 0;
-      grad.forEach((gv, j) => (analytic += gv * dir[j]!));
-      const rel = Math.abs(analytic - fd) / Math.max(Math.abs(fd), 1e-6);
-      maxRel.push(rel);
-      expect(rel, `${site.path}.lora_${which}: graph ${analytic} vs finite differences ${fd}`).toBeLessThan(1e-3);
+      maxRel.push(expectDirectionalDerivative(theta, grad, refLoss, prng, `${site.path}.lora_${which}`));
       // And two single entries.
       for (let probe = 0; probe < 2; probe++) {
         const j = prng.int(theta.length);
-        theta[j] = saved[j]! + eps;
+        theta[j] = saved[j]! + EPS;
         const p1 = refLoss();
-        theta[j] = saved[j]! - eps;
+        theta[j] = saved[j]! - EPS;
         const m1 = refLoss();
         theta[j] = saved[j]!;
-        const fd1 = (p1 - m1) / (2 * eps);
+        const fd1 = (p1 - m1) / (2 * EPS);
         expect(Math.abs(grad[j]! - fd1), `${site.path}.lora_${which}[${j}]`).toBeLessThan(1e-3 * Math.max(Math.abs(fd1), 1e-2));
       }
     }
@@ -140,20 +150,8 @@ describe('full fine-tuning gradients', () => {
     // every weight of the model is trainable, once
     expect(params.map((p) => p.name).sort()).toEqual([...weights.keys()].sort());
     const prng = new Prng(17);
-    const eps = 1e-4;
     params.forEach((p, i) => {
-      const theta = w64.get(p.name)!.data;
-      const dir = Float64Array.from(theta, () => prng.next() - 0.5);
-      const saved = Float64Array.from(theta);
-      theta.forEach((_, j) => (theta[j] = saved[j]! + eps * dir[j]!));
-      const plus = refLoss();
-      theta.forEach((_, j) => (theta[j] = saved[j]! - eps * dir[j]!));
-      const minus = refLoss();
-      theta.set(saved);
-      const fd = (plus - minus) / (2 * eps);
-      let analytic = 0;
-      weightGrads![i]!.forEach((gv, j) => (analytic += gv * dir[j]!));
-      expect(Math.abs(analytic - fd) / Math.max(Math.abs(fd), 1e-6), `${p.name}: engine ${analytic} vs finite differences ${fd}`).toBeLessThan(1e-3);
+      expectDirectionalDerivative(w64.get(p.name)!.data, weightGrads![i]!, refLoss, prng, p.name);
     });
   }
 
