@@ -146,6 +146,25 @@ describe('lora-train with trainable: full', () => {
     expect(readFileSync(join(again.outDir, 'model.safetensors')).equals(readFileSync(join(run.outDir, 'model.safetensors')))).toBe(true);
   });
 
+  it('resumes a killed run from its checkpoint to the same model bytes', async () => {
+    const params = { ...FAST, trainable: 'full' as const, learning_rate: 0.003, max_steps: 8, eval_steps: 4, save_steps: 3 };
+    const whole = await trainOnce(params);
+    const abort = new AbortController();
+    const killed = context(params, modelDir, chatmlDir, abort.signal);
+    const progress = killed.ctx.progress;
+    killed.ctx.progress = (done, total, note) => {
+      progress(done, total, note);
+      if (done === 5) abort.abort(new Error('killed'));
+    };
+    await expect(stage.run(killed.ctx)).rejects.toThrow('killed');
+    const resumed = context(params);
+    resumed.ctx.workDir = killed.ctx.workDir;
+    await stage.run(resumed.ctx);
+    expect((resumed.provenance.loraTrain as { resumedFromStep: number }).resumedFromStep).toBe(3);
+    expect(readFileSync(join(resumed.outDir, 'model.safetensors')).equals(readFileSync(join(whole.outDir, 'model.safetensors')))).toBe(true);
+    expect(readFileSync(join(resumed.outDir, 'trainer_state.json'), 'utf8')).toBe(readFileSync(join(whole.outDir, 'trainer_state.json'), 'utf8'));
+  });
+
   it('refuses a quantized base and init_adapter, saying why', async () => {
     await expect(stage.run(context({ ...FAST, trainable: 'full' }, q4Dir).ctx)).rejects.toThrow(/trainable: full trains every weight, which needs a float base; base is quantized to 4 bits/);
     await expect(stage.run(context({ ...FAST, trainable: 'full', init_adapter: '/nowhere' }).ctx)).rejects.toThrow(/init_adapter continues a LoRA adapter; with trainable: full there is none/);
