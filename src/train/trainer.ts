@@ -105,7 +105,13 @@ export async function train(input: TrainerInput): Promise<TrainerResult> {
   let moments = tensors.map((t) => adamWMoments(t.length));
   let state: TrainerState = { step: 0, fingerprint: input.fingerprint, logHistory: [] };
   let best: Float32Array[] | undefined;
-  const resumed = loadCheckpoint(input.workDir, input.fingerprint, tensors.length);
+  let resumed: ReturnType<typeof loadCheckpoint>;
+  try {
+    resumed = loadCheckpoint(input.workDir, input.fingerprint, tensors.length);
+  } catch (err) {
+    await session.release(); // an unreadable checkpoint leaves no native session behind
+    throw err;
+  }
   if (resumed) {
     resumed.params.forEach((p, i) => tensors[i]!.set(p));
     moments = resumed.moments;
@@ -113,7 +119,6 @@ export async function train(input: TrainerInput): Promise<TrainerResult> {
     best = resumed.best;
   }
   const resumedFromStep = state.step;
-  const loraParams = (): LoraTensors[] => input.params;
   const dropout = !full && lora.loraDropout > 0;
   const orders = new Map<number, number[]>();
   const orderOf = (epoch: number): number[] => {
@@ -141,7 +146,7 @@ export async function train(input: TrainerInput): Promise<TrainerResult> {
     let lossSum = 0, tokens = 0;
     for (let i = 0; i < input.val.length; i += hp.batchSize) {
       const batch = makeBatch(input.val.slice(i, i + hp.batchSize), input.padTokenId);
-      const out = await session.step(batch, loraParams(), evalMasks(batch.B * batch.T));
+      const out = await session.step(batch, input.params, evalMasks(batch.B * batch.T));
       lossSum += out.lossSum;
       tokens += batch.tokens;
     }
@@ -161,7 +166,7 @@ export async function train(input: TrainerInput): Promise<TrainerResult> {
         if (k >= streamLength) break;
         const batch = microBatch(k);
         const masks = dropout ? dropoutMasks(sites.map((s) => s.inDim), batch.B * batch.T, lora.loraDropout, hp.seed, step, mb) : undefined;
-        const out = await session.step(batch, loraParams(), masks);
+        const out = await session.step(batch, input.params, masks);
         lossSum += out.lossSum;
         tokens += batch.tokens;
         seen = k;
@@ -169,14 +174,13 @@ export async function train(input: TrainerInput): Promise<TrainerResult> {
         stepGrads.forEach((g, i) => addInto(grads[i]!, g));
       }
       const loss = lossSum / tokens;
-      const flat = grads;
-      for (const g of flat) for (let i = 0; i < g.length; i++) g[i] = g[i]! / tokens;
-      const norm = globalNorm(flat);
+      for (const g of grads) for (let i = 0; i < g.length; i++) g[i] = g[i]! / tokens;
+      const norm = globalNorm(grads);
       if (!Number.isFinite(loss) || !Number.isFinite(norm)) {
         const kept = state.step > 0 && hp.saveSteps > 0 ? ` The last good checkpoint (step ${Math.floor(state.step / hp.saveSteps) * hp.saveSteps}) is kept in ${input.workDir}.` : '';
         throw new StageFailure('non-finite-loss', `training diverged at optimizer step ${step + 1}: loss ${loss}, gradient norm ${norm} (try a lower learning_rate or max_grad_norm).${kept}`);
       }
-      clipGradients(flat, norm, hp.maxGradNorm);
+      clipGradients(grads, norm, hp.maxGradNorm);
       const lr = learningRate(hp.scheduler, hp.learningRate, step, total, warmup);
       tensors.forEach((t, i) => adamWUpdate(t, grads[i]!, moments[i]!, step + 1, lr, decayed[i] ? adam : { ...adam, weightDecay: 0 }));
       state.step = step + 1;
