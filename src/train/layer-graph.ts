@@ -3,22 +3,24 @@
  * the same layer's backward, and the head (final norm, LM head, summed cross-entropy and its
  * gradient). Every decoder layer of a model has the same shapes, so one forward and one backward
  * session serve all layers: the layer's weights, LoRA tensors and dropout masks are graph *inputs*
- * fed zero-copy from host buffers, and the activations the backward needs leave the forward as
- * outputs that the trainer holds (engine.ts). ORT then only ever holds one layer's working set,
- * and the base weights exist once, in host memory.
+ * fed zero-copy from host buffers (a 4-bit base's forward is the exception: one session per layer
+ * with the codes as initializers, see baseWeight), and the activations the backward needs leave
+ * the forward as outputs that the engine holds (engine.ts). ORT then only ever holds one layer's
+ * working set, and the base weights exist once, in host memory.
  *
  * Shapes (N = tokens = B·T, C hidden, F MLP width, H/KVH heads, D head dim, G = H/KVH):
  *   forward  in:  h [N, C], mask_bias [B, 1, 1, T, T], cos/sin [T, D], weights, lora.*, mask.* (uint8)
  *            out: h_out [N, C], the saved activations (savedTensors)
  *   backward in:  dh [N, C] (gradient of h_out), saved.*, the forward's other inputs
  *            out: dh_in [N, C], grad.<module>.A [r, in], grad.<module>.B [out, r]
+ *                 (full fine-tuning: grad.w.<group>, grad.ln1, grad.ln2, grad.b.qkv instead)
  *   head     in:  h [N, C], norm [C], lm_head [V, C], labels int64 [N] (−100 = no loss)
- *            out: loss_sum [], dh [N, C]
+ *            out: loss_sum [], dh [N, C] (full fine-tuning: + grad.lm_head [V, C], grad.norm [C])
  *
  * The blocks (RMSNorm, RoPE, attention, projections) are those of graph-blocks.ts. Attention
- * probabilities are not saved: the backward recomputes them from the saved q and k (QKᵀ is
- * < 1 % of a layer's FLOPs; the probabilities would be H·T floats per token, the largest saved
- * tensor at T = 256).
+ * probabilities and the attention output are not saved: the backward recomputes them from the
+ * saved q, k and v (QKᵀ and P·V are < 1 % of a layer's FLOPs; the probabilities would be H·T
+ * floats per token, the largest saved tensor at T = 256).
  */
 import { LINEAR_MODULES, linearShape, type LinearModule, type LlamaConfig } from '../model/config.js';
 import { GraphBuilder } from '../model/onnx/index.js';
@@ -91,7 +93,7 @@ function declareLayerInputs(g: GraphBuilder, spec: LayerGraphSpec, quantized?: R
   const sin = g.input('sin', 'float32', ['seq', D]);
   const ln1 = g.input('ln1.weight', 'float32', [C]);
   const ln2 = g.input('ln2.weight', 'float32', [C]);
-  // [B, T] from the mask's shape, for the head reshapes.
+  // [B, T] from the mask's shape, for the reshapes to and from attention heads.
   const bt = g.concat([g.shape(maskBias, 0, 1), g.shape(maskBias, 4, 5)], 0);
   const weights = {} as Record<GroupName, BaseWeightRef>;
   for (const group of GROUP_NAMES) weights[group] = baseWeight(g, spec, group, quantized?.[group]);

@@ -4,11 +4,10 @@
  * as float32; the tensors the adapter does not touch keep their dtype. A quantized base (quantize
  * stage) is merged on its float weights; the result is a float model dir.
  */
-import { readFileSync, existsSync } from 'node:fs';
-import { join } from 'node:path';
 import type { PeftAdapter } from '../model/generate/adapter.js';
 import { loadModelDir, writeModelDir } from '../model/model-dir.js';
 import { toFloat32, type HostTensor } from '../model/tensor.js';
+import { readTokenizerFiles } from '../model/tokenizer/files.js';
 
 /** W [out, in] + s · B [out, r] · A [r, in], as a new float32 tensor. */
 export function mergedWeight(W: HostTensor, A: HostTensor, B: HostTensor, scaling: number): HostTensor {
@@ -39,10 +38,6 @@ export function mergeAdapterIntoModelDir(baseDir: string, adapter: PeftAdapter, 
     weights.set(name, mergedWeight(weights.get(name)!, branch.A, branch.B, branch.scaling));
     merged.push(name);
   }
-  const tokenizerFiles: Record<string, string> = {};
-  for (const f of ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json']) {
-    if (existsSync(join(model.dir, f))) tokenizerFiles[f] = readFileSync(join(model.dir, f), 'utf8');
-  }
-  writeModelDir(outDir, model.config, weights, tokenizerFiles);
+  writeModelDir(outDir, model.config, weights, readTokenizerFiles(model.dir));
   return merged;
 }

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { totalmem } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { writeFileAtomic } from '../../src/core/atomic.js';
@@ -9,7 +9,7 @@ import { readQuantizationConfig } from '../../src/model/llama/export.js';
 import { readPeftAdapter } from '../../src/model/generate/adapter.js';
 import { inspectModelDir, writeModelDir } from '../../src/model/model-dir.js';
 import { toFloat32 } from '../../src/model/tensor.js';
-import { loadTokenizer } from '../../src/model/tokenizer/index.js';
+import { loadTokenizer, readTokenizerFiles } from '../../src/model/tokenizer/index.js';
 import { writeAdapter } from '../../src/train/adapter.js';
 import { loadBaseModel } from '../../src/train/base.js';
 import { encodeRecords, readChatSplit, requireExamples, type ChatTokenizer, type ChatRecord } from '../../src/train/data.js';
@@ -88,7 +88,7 @@ export async function runLoraTrain(ctx: StageContext<LoraTrainParams>): Promise<
 
   // 4. Outputs: the best adapter by val loss (the final one without a val split), logs, curve.
   const baseName = typeof modelDir.configJson._name_or_path === 'string' ? modelDir.configJson._name_or_path : modelRef.stageId;
-  if (full) writeModelDir(ctx.outDir, cfg, result.bestWeights!, tokenizerFiles(modelDir.dir));
+  if (full) writeModelDir(ctx.outDir, cfg, result.bestWeights!, readTokenizerFiles(modelDir.dir));
   else writeAdapter(ctx.outDir, lora, sites, result.best, baseName);
   const trainerState = {
     global_step: result.state.step,
@@ -124,13 +124,6 @@ export async function runLoraTrain(ctx: StageContext<LoraTrainParams>): Promise<
       note: 'Same inputs, same thread count: byte-identical adapter (ONNX Runtime CPU kernels are deterministic for a fixed thread count). Another thread count may change float reductions in the last bits. Timings are in this provenance only, never in the artifact.',
     },
   });
-}
-
-/** The tokenizer files of a model dir, to copy next to fully fine-tuned weights. */
-function tokenizerFiles(dir: string): Record<string, string> {
-  const files: Record<string, string> = {};
-  for (const f of ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json']) if (existsSync(join(dir, f))) files[f] = readFileSync(join(dir, f), 'utf8');
-  return files;
 }
 
 function initialFromAdapter(dir: string, cfg: Parameters<typeof readPeftAdapter>[1], lora: LoraConfig, sites: LoraSite[]): LoraTensors[] {

@@ -1,5 +1,6 @@
-import { writeFileAtomic } from '../../core/atomic.js';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../../core/atomic.js';
 import { BYTE_LEVEL_BASE_VOCAB, BYTE_TO_CHAR, BYTE_TOKEN_OFFSET, SPECIAL_TOKENS } from './vocab.js';
 
 /**
@@ -96,6 +97,13 @@ export function byteLevelTokenizerFiles(spec: ByteLevelTokenizerSpec): Record<st
     'tokenizer.json': `${JSON.stringify(buildTokenizerJson(spec), null, 2)}\n`,
     'tokenizer_config.json': `${JSON.stringify(buildTokenizerConfig(spec), null, 2)}\n`,
   };
+}
+
+/** The tokenizer files a model dir has (tokenizer.json, its config, the special-tokens map), name → content. */
+export function readTokenizerFiles(dir: string): Record<string, string> {
+  const files: Record<string, string> = {};
+  for (const f of ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json']) if (existsSync(join(dir, f))) files[f] = readFileSync(join(dir, f), 'utf8');
+  return files;
 }
 
 export function writeTokenizerFiles(dir: string, files: Record<string, string>): string[] {
