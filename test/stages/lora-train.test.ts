@@ -64,6 +64,19 @@ async function trainOnce(params: Partial<LoraTrainParams>, model = modelDir) {
   return run;
 }
 
+/** A run aborted (as a kill would stop it) once optimizer step `step` is done; its workDir keeps the checkpoints. */
+async function killedAfterStep(params: Partial<LoraTrainParams>, step: number) {
+  const abort = new AbortController();
+  const killed = context(params, modelDir, chatmlDir, abort.signal);
+  const progress = killed.ctx.progress;
+  killed.ctx.progress = (done, total, note) => {
+    progress(done, total, note);
+    if (done === step) abort.abort(new Error('killed'));
+  };
+  await expect(stage.run(killed.ctx)).rejects.toThrow('killed');
+  return killed;
+}
+
 describe('lora-train stage', () => {
   it('writes a PEFT adapter, and the training loss falls', async () => {
     const run = await trainOnce({ ...FAST, max_steps: 16, eval_steps: 8 });
@@ -95,14 +108,7 @@ describe('lora-train stage', () => {
     expect(readFileSync(join(a.outDir, 'trainer_state.json'), 'utf8')).toBe(readFileSync(join(b.outDir, 'trainer_state.json'), 'utf8'));
 
     // Kill after step 7 (checkpoint at step 6), resume with the same work dir.
-    const abort = new AbortController();
-    const killed = context(FAST, modelDir, chatmlDir, abort.signal);
-    const progress = killed.ctx.progress;
-    killed.ctx.progress = (done, total, note) => {
-      progress(done, total, note);
-      if (done === 7) abort.abort(new Error('killed'));
-    };
-    await expect(stage.run(killed.ctx)).rejects.toThrow('killed');
+    const killed = await killedAfterStep(FAST, 7);
     expect(existsSync(join(killed.ctx.workDir, 'checkpoint-6', 'state.json'))).toBe(true);
     const resumed = context(FAST);
     resumed.ctx.workDir = killed.ctx.workDir;
@@ -149,14 +155,7 @@ describe('lora-train with trainable: full', () => {
   it('resumes a killed run from its checkpoint to the same model bytes', async () => {
     const params = { ...FAST, trainable: 'full' as const, learning_rate: 0.003, max_steps: 8, eval_steps: 4, save_steps: 3 };
     const whole = await trainOnce(params);
-    const abort = new AbortController();
-    const killed = context(params, modelDir, chatmlDir, abort.signal);
-    const progress = killed.ctx.progress;
-    killed.ctx.progress = (done, total, note) => {
-      progress(done, total, note);
-      if (done === 5) abort.abort(new Error('killed'));
-    };
-    await expect(stage.run(killed.ctx)).rejects.toThrow('killed');
+    const killed = await killedAfterStep(params, 5);
     const resumed = context(params);
     resumed.ctx.workDir = killed.ctx.workDir;
     await stage.run(resumed.ctx);
