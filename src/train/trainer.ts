@@ -62,6 +62,11 @@ export interface TrainerInput {
   workDir: string;
   fingerprint: string;
   signal?: AbortSignal;
+  /**
+   * Extra evaluation after each val loss (LoRA runs): metrics of the current adapter, logged as
+   * `eval_<name>`. Must be deterministic, as everything in log_history is.
+   */
+  evalMetrics?(params: LoraTensors[], step: number): Promise<Record<string, number>>;
   onStep?(step: number, total: number, entry: LogEntry): void;
 }
 
@@ -192,6 +197,7 @@ export async function train(input: TrainerInput): Promise<TrainerResult> {
         if (input.val.length > 0) {
           const evalLoss = await evaluate();
           entry.eval_loss = round6(evalLoss);
+          if (input.evalMetrics && !full) for (const [name, value] of Object.entries(await input.evalMetrics(input.params, step + 1))) entry[`eval_${name}`] = round6(value);
           if (!Number.isFinite(evalLoss)) throw new StageFailure('non-finite-loss', `val loss is ${evalLoss} after optimizer step ${step + 1}`);
           if (!state.best || evalLoss < state.best.evalLoss) {
             state.best = { step: step + 1, evalLoss: round6(evalLoss) };

@@ -28,6 +28,8 @@ export interface LoraTrainParams {
   loss_on: 'assistant' | 'all';
   init_adapter: string | null;
   trainable: 'lora' | 'full';
+  eval_metrics_samples: number;
+  eval_max_new_tokens: number;
   max_memory_gb: number | null;
 }
 

@@ -18,6 +18,7 @@ import { lossCurveSvg } from '../../src/train/loss-curve.js';
 import { initLora, loraSites, resolveTargetModules, type LoraConfig, type LoraSite, type LoraTensors } from '../../src/train/lora.js';
 import { estimateTrainingMemory } from '../../src/train/memory.js';
 import { plannedSteps, train } from '../../src/train/trainer.js';
+import { generationMetrics } from './eval-metrics.js';
 import type { LoraTrainParams } from './index.js';
 
 const GB = 2 ** 30;
@@ -76,6 +77,7 @@ export async function runLoraTrain(ctx: StageContext<LoraTrainParams>): Promise<
     gradientAccumulation: p.gradient_accumulation_steps, maxGradNorm: p.max_grad_norm, maxSteps: p.max_steps, evalSteps: p.eval_steps,
     saveSteps: p.save_steps, loggingSteps: p.logging_steps, seed,
   };
+  const baseName = typeof modelDir.configJson._name_or_path === 'string' ? modelDir.configJson._name_or_path : modelRef.stageId;
   const fingerprint = hashJson({ stage: 'lora-train', version: 2, params: p, seed, model: modelRef.digest, chatml: chatmlRef.digest, threads: ctx.threads });
   const total = plannedSteps(trainEnc.examples.length, hp);
   ctx.progress(0, total, 'training');
@@ -83,11 +85,13 @@ export async function runLoraTrain(ctx: StageContext<LoraTrainParams>): Promise<
   const result = await train({
     base, lora, sites, params, trainable: p.trainable, train: trainEnc.examples, val: valEnc.examples, padTokenId: cfg.padTokenId ?? cfg.eosTokenId[0] ?? 0,
     hp, threads: ctx.threads, workDir: ctx.workDir, fingerprint, signal: ctx.signal,
+    evalMetrics: p.eval_metrics_samples > 0 && !full && existsSync(valFile)
+      ? generationMetrics({ modelDir: modelRef.dir, valFile, samples: p.eval_metrics_samples, maxNewTokens: p.eval_max_new_tokens, lora, sites, baseName, workDir: ctx.workDir, threads: ctx.threads, seed })
+      : undefined,
     onStep: (step, n, entry) => ctx.progress(step, n, `loss ${entry.loss}${entry.eval_loss !== undefined ? ` val ${entry.eval_loss}` : ''}`),
   });
 
   // 4. Outputs: the best adapter by val loss (the final one without a val split), logs, curve.
-  const baseName = typeof modelDir.configJson._name_or_path === 'string' ? modelDir.configJson._name_or_path : modelRef.stageId;
   if (full) writeModelDir(ctx.outDir, cfg, result.bestWeights!, readTokenizerFiles(modelDir.dir));
   else writeAdapter(ctx.outDir, lora, sites, result.best, baseName);
   const trainerState = {

@@ -117,6 +117,22 @@ describe('lora-train stage', () => {
     expect(bytes(resumed.outDir).equals(bytes(a.outDir))).toBe(true);
   });
 
+  it('logs BLEU and ROUGE-L of greedy answers on a val sample at each evaluation (eval_metrics_samples), the same on a second run', async () => {
+    const params = { ...FAST, max_steps: 6, eval_steps: 3, eval_metrics_samples: 3, eval_max_new_tokens: 12 };
+    const history = async () => JSON.parse(readFileSync(join((await trainOnce(params)).outDir, 'trainer_state.json'), 'utf8')).log_history as Array<Record<string, number>>;
+    const first = await history();
+    const evals = first.filter((e) => e.eval_loss !== undefined);
+    expect(evals.map((e) => e.step)).toEqual([3, 6]);
+    for (const e of evals) {
+      expect(e.eval_bleu).toBeGreaterThanOrEqual(0);
+      expect(e.eval_bleu).toBeLessThanOrEqual(1);
+      expect(e.eval_rougeL).toBeGreaterThanOrEqual(0);
+      expect(e.eval_rougeL).toBeLessThanOrEqual(1);
+    }
+    expect(first.filter((e) => e.eval_loss === undefined).every((e) => e.eval_bleu === undefined)).toBe(true);
+    expect(await history()).toEqual(first); // greedy answers: deterministic
+  });
+
   it('trains on a 4-bit quantized base (QLoRA) with the base kept 4-bit', async () => {
     const run = await trainOnce({ ...FAST, max_steps: 8, eval_steps: 0 }, q4Dir);
     expect((run.provenance.loraTrain as { baseQuantization: unknown }).baseQuantization).toEqual({ bits: 4, blockSize: 32, symmetric: true });
