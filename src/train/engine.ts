@@ -197,8 +197,8 @@ export class TrainingEngine {
         // A 4-bit layer's forward session holds its codes; its backward gets them dequantized.
         if (w.quantized && pass === 'forward') continue;
         const data = w.float?.[group] ?? dequantize4BitInto(w.quantized![group], this.scratch![group]);
-        const inDim = w.float ? data.length / rowsOf(cfg, group) : w.quantized![group].K;
-        feeds[`w.${group}`] = tensor('float32', data, [data.length / inDim, inDim]);
+        const rows = rowsOf(cfg, group);
+        feeds[`w.${group}`] = tensor('float32', data, [rows, data.length / rows]);
       }
       for (const m of spec.adapted) {
         const i = this.siteOf(l, m)!;
@@ -282,7 +282,10 @@ export class TrainingEngine {
       for (const m of spec.adapted) fetches[`grad.${m}.A`] = fetches[`grad.${m}.B`] = null; // allocated by ORT: the trainer keeps them
       if (full) {
         const lg = full.layers[l]!;
-        for (const group of GROUP_NAMES) fetches[`grad.w.${group}`] = tensor('float32', lg.groups[group], [rowsOf(cfg, group), lg.groups[group].length / rowsOf(cfg, group)]);
+        for (const group of GROUP_NAMES) {
+          const rows = rowsOf(cfg, group);
+          fetches[`grad.w.${group}`] = tensor('float32', lg.groups[group], [rows, lg.groups[group].length / rows]);
+        }
         fetches['grad.ln1'] = tensor('float32', lg.ln1, [C]);
         fetches['grad.ln2'] = tensor('float32', lg.ln2, [C]);
         if (lg.qkvBias) fetches['grad.b.qkv'] = tensor('float32', lg.qkvBias, [lg.qkvBias.length]);
