@@ -83,15 +83,41 @@ export function parseModelConfig(json: unknown, file: string): LlamaConfig {
     numKeyValueHeads,
     headDim,
     rmsNormEps: num('rms_norm_eps', 1e-6),
-    ropeTheta: num('rope_theta', 10000),
+    ropeTheta: ropeTheta(c, file),
     maxPositionEmbeddings: int('max_position_embeddings', 2048),
     tieWordEmbeddings: c.tie_word_embeddings === true,
     attentionBias: architecture === 'qwen2' ? true : c.attention_bias === true,
     bosTokenId: optionalId('bos_token_id'),
     eosTokenId,
     padTokenId: optionalId('pad_token_id'),
-    torchDtype: typeof c.torch_dtype === 'string' ? c.torch_dtype : 'float32',
+    // transformers ≥ 5 writes `dtype`; earlier versions (and this project) `torch_dtype`.
+    torchDtype: typeof c.dtype === 'string' ? c.dtype : typeof c.torch_dtype === 'string' ? c.torch_dtype : 'float32',
   };
+}
+
+/**
+ * RoPE base frequency. transformers ≥ 5 writes `rope_parameters: { rope_theta, rope_type }`
+ * instead of a top-level `rope_theta` (+ `rope_scaling`); reading only the old key would silently
+ * fall back to 10000 and give wrong logits for every model with another base (Qwen2, Mistral,
+ * Llama 3). Scaled RoPE (llama3, linear, dynamic, yarn, …) is refused here, as `rope_scaling` is
+ * by checkGraphSupport.
+ */
+function ropeTheta(c: Record<string, unknown>, file: string): number {
+  const params = c.rope_parameters;
+  if (params === undefined || params === null) {
+    const v = c.rope_theta ?? 10000;
+    if (typeof v !== 'number' || !(v > 0)) throw new DataError('bad-config', `${file}: "rope_theta" must be a positive number, got ${JSON.stringify(v)}`, { location: { file } });
+    return v;
+  }
+  if (typeof params !== 'object' || Array.isArray(params)) throw new DataError('bad-config', `${file}: "rope_parameters" must be an object, got ${JSON.stringify(params)}`, { location: { file } });
+  const p = params as Record<string, unknown>;
+  const kind = p.rope_type ?? 'default';
+  if (kind !== 'default') {
+    throw new DataError('unsupported-config', `${file}: rope_parameters.rope_type ${JSON.stringify(kind)} is not supported (plain RoPE only)`, { location: { file } });
+  }
+  const theta = p.rope_theta;
+  if (typeof theta !== 'number' || !(theta > 0)) throw new DataError('bad-config', `${file}: "rope_parameters.rope_theta" must be a positive number, got ${JSON.stringify(theta)}`, { location: { file } });
+  return theta;
 }
 
 /** The config.json a Hugging Face loader expects for this shape. */

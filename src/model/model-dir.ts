@@ -27,7 +27,7 @@ export interface ModelDir {
   configJson: Record<string, unknown>;
   /** Where each expected weight lives (file + header entry); checked against the config. */
   weightIndex: Map<string, LocatedTensor>;
-  /** Tensors in the checkpoint that the config does not expect (e.g. rotary inv_freq buffers). */
+  /** Tensors in the checkpoint that the config does not expect and the model ignores (rotary inv_freq buffers, an LM head beside tied embeddings); any other extra tensor is refused. */
   extraTensors: string[];
   /** Every file of the dir (relative names, sorted). */
   files: string[];
@@ -72,6 +72,11 @@ export function inspectModelDir(modelDir: string, options: LoadOptions = {}): Mo
     weightIndex.set(name, hit);
   }
   const extraTensors = [...located.keys()].filter((n) => !weightIndex.has(n)).sort();
+  const unused = extraTensors.find((n) => !ignorableTensor(n, config));
+  if (unused !== undefined) {
+    const file = join(dir, located.get(unused)!.file);
+    throw new DataError('unexpected-weight', `${file}: weight "${unused}" is not part of a ${config.architecture} model as ${CONFIG_FILE} describes it (a variant this project does not build, e.g. an o_proj or MLP bias); refusing to drop it silently`, { location: { file } });
+  }
   return { dir, config, configJson: configJson as Record<string, unknown>, weightIndex, extraTensors, files: listFiles(dir) };
 }
 
@@ -165,6 +170,16 @@ function readJsonFile(path: string, what: string): unknown {
   } catch (err) {
     throw new DataError('bad-json', `${path}: not valid JSON (${(err as Error).message})`, { location: { file: path } });
   }
+}
+
+/**
+ * Tensors a checkpoint may carry that the model does not use: RoPE inverse-frequency buffers
+ * (recomputed from rope_theta) saved by old transformers versions, and an LM head kept beside
+ * tied embeddings (transformers ties it to the embedding on load, as we do). Any other unknown
+ * tensor means a variant the graph would get wrong (see inspectModelDir).
+ */
+function ignorableTensor(name: string, config: LlamaConfig): boolean {
+  return name.endsWith('.rotary_emb.inv_freq') || (name === 'lm_head.weight' && config.tieWordEmbeddings);
 }
 
 function weightFilesLabel(dir: string): string {
