@@ -17,6 +17,7 @@ import { trainingStepFlops } from '../../src/train/flops.js';
 import { lossCurveSvg } from '../../src/train/loss-curve.js';
 import { initLora, loraSites, resolveTargetModules, type LoraConfig, type LoraSite, type LoraTensors } from '../../src/train/lora.js';
 import { estimateTrainingMemory } from '../../src/train/memory.js';
+import { peftBaseModelPath } from '../../src/train/peft-base-path.js';
 import { plannedSteps, train } from '../../src/train/trainer.js';
 import { generationMetrics } from './eval-metrics.js';
 import type { LoraTrainParams } from './index.js';
@@ -77,7 +78,7 @@ export async function runLoraTrain(ctx: StageContext<LoraTrainParams>): Promise<
     gradientAccumulation: p.gradient_accumulation_steps, maxGradNorm: p.max_grad_norm, maxSteps: p.max_steps, evalSteps: p.eval_steps,
     saveSteps: p.save_steps, loggingSteps: p.logging_steps, seed,
   };
-  const baseName = typeof modelDir.configJson._name_or_path === 'string' ? modelDir.configJson._name_or_path : modelRef.stageId;
+  const baseName = peftBaseModelPath(modelRef.key); // adapter_config.json's base_model_name_or_path (see peft-base-path.ts)
   const fingerprint = hashJson({ stage: 'lora-train', version: 2, params: p, seed, model: modelRef.digest, chatml: chatmlRef.digest, threads: ctx.threads });
   const total = plannedSteps(trainEnc.examples.length, hp);
   ctx.progress(0, total, 'training');
