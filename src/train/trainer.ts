@@ -147,11 +147,15 @@ export async function train(input: TrainerInput): Promise<TrainerResult> {
     if (!m) onesCache.set(tokens, (m = sites.map((s) => new Uint8Array(tokens * s.inDim).fill(1))));
     return m;
   };
+  // The engine folds dropout's 1/(1 − p) into the branch scaling; evaluation keeps every input
+  // (all-ones masks), so it runs with B·(1 − p) to score the adapter as saved and as PEFT runs it.
+  const evalParams = (): LoraTensors[] => (dropout ? input.params.map((p) => ({ A: p.A, B: p.B.map((b) => b * (1 - lora.loraDropout)) })) : input.params);
   const evaluate = async (): Promise<number> => {
     let lossSum = 0, tokens = 0;
+    const params = evalParams();
     for (let i = 0; i < input.val.length; i += hp.batchSize) {
       const batch = makeBatch(input.val.slice(i, i + hp.batchSize), input.padTokenId);
-      const out = await session.step(batch, input.params, evalMasks(batch.B * batch.T));
+      const out = await session.step(batch, params, evalMasks(batch.B * batch.T));
       lossSum += out.lossSum;
       tokens += batch.tokens;
     }
