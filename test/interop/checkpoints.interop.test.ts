@@ -8,13 +8,17 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ARCHITECTURES_FILE, interopPython, makeTempDir, maxRelativeError, readF32, readJson, runPython } from './harness.js';
-import { projectLogits, supportsModelType } from './project.js';
+import { projectLogits, projectTokenize, supportsModelType } from './project.js';
 
 interface Manifest {
   input_ids: number[][];
   attention_mask: number[][];
   position_ids: number[][];
   vocab_size: number;
+  texts: string[];
+  text_ids: number[][];
+  chats: Array<Array<{ role: string; content: string }>>;
+  chat_ids: number[][];
   fixtures: Array<{ name: string; architecture: string; model_type: string; variant: string; dir: string; dims: [number, number, number]; files: string[]; torch_fp32_vs_fp64_max_rel: number | null }>;
 }
 interface ArchitectureList {
@@ -48,6 +52,16 @@ describe.skipIf(!python)(`checkpoints written by transformers ${skipReason}`, ()
       expect(f.files.includes('model.safetensors.index.json'), f.name).toBe(sharded);
       expect(f.files.filter((n) => n.endsWith('.safetensors')).length > 1, f.name).toBe(sharded);
     }
+  });
+
+  it("reads the tokenizer transformers saved: transformers' ids for every text and chat prompt", async () => {
+    // The same tokenizer files are in every fixture; transformers 5 keeps the chat template in
+    // chat_template.jinja beside tokenizer_config.json.
+    const f = manifest.fixtures[0]!;
+    expect(f.files).toContain('chat_template.jinja');
+    const ours = await projectTokenize(f.dir, manifest.texts, manifest.chats);
+    expect(ours.texts).toEqual(manifest.text_ids);
+    expect(ours.chats).toEqual(manifest.chat_ids);
   });
 
   for (const arch of spec.architectures) {

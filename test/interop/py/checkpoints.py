@@ -104,7 +104,12 @@ def main():
                 "dims": list(logits.shape), "files": sorted(os.listdir(d)),
                 "torch_fp32_vs_fp64_max_rel": dev64,
             })
-    write_json(os.path.join(out, "manifest.json"), {"input_ids": ids, "attention_mask": mask, "position_ids": pos, "fixtures": fixtures, "vocab_size": len(tokenizer)})
+    chats = [[{"role": "system", "content": CORPUS[i]}, {"role": "user", "content": CORPUS[i + 1]}] for i in range(0, len(CORPUS) - 1, 2)]
+    chat_ids = [list(tokenizer.apply_chat_template(c, tokenize=True, add_generation_prompt=True)["input_ids"]) for c in chats]
+    write_json(os.path.join(out, "manifest.json"), {
+        "input_ids": ids, "attention_mask": mask, "position_ids": pos, "fixtures": fixtures, "vocab_size": len(tokenizer),
+        "texts": CORPUS, "text_ids": [tokenizer(t, add_special_tokens=False)["input_ids"] for t in CORPUS], "chats": chats, "chat_ids": chat_ids,
+    })
 
 
 if __name__ == "__main__":
