@@ -103,10 +103,10 @@ export function byteLevelTokenizerFiles(spec: ByteLevelTokenizerSpec): Record<st
   };
 }
 
-/** The tokenizer files a model dir has (tokenizer.json, its config, the special-tokens map), name → content. */
+/** The tokenizer files a model dir has (tokenizer.json, its config, the special-tokens map, the chat template file transformers 5 writes), name → content. */
 export function readTokenizerFiles(dir: string): Record<string, string> {
   const files: Record<string, string> = {};
-  for (const f of ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json']) if (existsSync(join(dir, f))) files[f] = readFileSync(join(dir, f), 'utf8');
+  for (const f of ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'chat_template.jinja']) if (existsSync(join(dir, f))) files[f] = readFileSync(join(dir, f), 'utf8');
   return files;
 }
 
