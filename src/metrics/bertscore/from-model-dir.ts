@@ -32,14 +32,19 @@ interface HfBertConfig {
   hidden_act?: string;
 }
 
-const FAMILIES: Record<string, { prefix: string; positionOffset: (pad: number) => number }> = {
-  bert: { prefix: 'bert.', positionOffset: () => 0 },
-  roberta: { prefix: 'roberta.', positionOffset: (pad) => pad + 1 },
-  'xlm-roberta': { prefix: 'roberta.', positionOffset: (pad) => pad + 1 },
+/**
+ * `spaceBefore`: bert-score encodes RoBERTa (and GPT-2) texts with `add_prefix_space=True` on the
+ * slow tokenizer, i.e. as " " + text, so the first word gets its leading-space token like every
+ * other; XLM-RoBERTa's SentencePiece tokenizer is not a RobertaTokenizer and gets no space.
+ */
+const FAMILIES: Record<string, { prefix: string; positionOffset: (pad: number) => number; spaceBefore: boolean }> = {
+  bert: { prefix: 'bert.', positionOffset: () => 0, spaceBefore: false },
+  roberta: { prefix: 'roberta.', positionOffset: (pad) => pad + 1, spaceBefore: true },
+  'xlm-roberta': { prefix: 'roberta.', positionOffset: (pad) => pad + 1, spaceBefore: false },
 };
 
 /** Reads config.json into an encoder config; throws DataError naming the file and field. */
-export function encoderConfigFromDir(dir: string, numLayers: number): { config: BertEncoderConfig; padId: number; maxPositions: number; prefix: string } {
+export function encoderConfigFromDir(dir: string, numLayers: number): { config: BertEncoderConfig; padId: number; maxPositions: number; prefix: string; spaceBefore: boolean } {
   const file = join(dir, 'config.json');
   if (!existsSync(file)) throw new DataError('missing-config', `${dir}: no config.json (BERTScore needs a BERT/RoBERTa model dir)`, { location: { file } });
   let c: HfBertConfig;
@@ -62,12 +67,13 @@ export function encoderConfigFromDir(dir: string, numLayers: number): { config: 
     padId,
     maxPositions: c.max_position_embeddings!,
     prefix: family.prefix,
+    spaceBefore: family.spaceBefore,
   };
 }
 
 /** Loads a BERTScore function for a model dir. */
 export async function bertScoreFromModelDir(dir: string, options: BertScoreModelOptions): Promise<(predictions: string[], references: string[]) => Promise<Array<{ precision: number; recall: number; f1: number }>>> {
-  const { config, padId, maxPositions, prefix } = encoderConfigFromDir(dir, options.numLayers);
+  const { config, padId, maxPositions, prefix, spaceBefore } = encoderConfigFromDir(dir, options.numLayers);
   const weightsFile = join(dir, 'model.safetensors');
   if (!existsSync(weightsFile)) throw new DataError('missing-weights', `${dir}: no model.safetensors`, { location: { file: weightsFile } });
   const { readSafetensors } = await import('../../model/safetensors/read.js');
@@ -85,7 +91,9 @@ export async function bertScoreFromModelDir(dir: string, options: BertScoreModel
   const tokenizer = await loadTokenizer(dir);
   const maxLen = maxPositions - config.positionOffset;
   const encode = (text: string): number[] => {
-    const ids = tokenizer.encode(text) as number[];
+    // bert-score's sent_encode: strip (Python's whitespace set); an empty text is only the specials.
+    const stripped = stripPython(text);
+    const ids = tokenizer.encode(stripped !== '' && spaceBefore ? ` ${stripped}` : stripped) as number[];
     // keep the last (special) token when truncating, as bert-score's tokenizer truncation does
     return ids.length <= maxLen ? ids : [...ids.slice(0, maxLen - 1), ids[ids.length - 1]!];
   };
@@ -95,4 +103,9 @@ export async function bertScoreFromModelDir(dir: string, options: BertScoreModel
     const r = await embedSequences(session as never, references.map(encode), { padId, batchSize: options.batchSize });
     return bertScore(p, r, { specialIds, idf: options.idf, baseline: options.baseline });
   };
+}
+
+/** Python's str.strip(): Unicode whitespace plus the separators \x1c-\x1f that JS's trim() keeps. */
+export function stripPython(text: string): string {
+  return text.replace(/^[\s\x1c-\x1f\x85]+|[\s\x1c-\x1f\x85]+$/gu, '');
 }

@@ -7,7 +7,10 @@ its source (github.com/Tiiiger/bert_score, bert_score/utils.py and score.py at c
 function by function with the same names, in float32 as it runs:
 
 - sent_encode: the text is stripped, then tokenizer.encode(add_special_tokens=True, truncation);
-  an empty text is [CLS] [SEP] (build_inputs_with_special_tokens([])).
+  an empty text is [CLS] [SEP] (build_inputs_with_special_tokens([])). For RoBERTa and GPT-2
+  tokenizers bert-score passes add_prefix_space=True, and loads the slow tokenizer
+  (get_tokenizer(use_fast=False)), whose prepare_for_tokenization then puts a space before the
+  (stripped, non-empty) text: encoding " " + text here does the same.
 - get_model: the encoder is cut to its first `num_layers` layers; the embedding is the last
   hidden state of the cut model (hidden_states[num_layers]).
 - idf: get_idf_dict over the references, idf(w) = log((M + 1) / (df(w) + 1)), unseen ids
@@ -21,8 +24,8 @@ function by function with the same names, in float32 as it runs:
   sentence; F = 2PR / (P + R), NaN → 0; a side with only [CLS] [SEP] sets P and R to 0.
 - score(rescale_with_baseline): (x − b) / (1 − b) per P, R, F with the baseline row of the layer.
 
-Writes OUT_DIR/bert (the model dir: config.json, model.safetensors, tokenizer files) and
-OUT_DIR/result.json: the pairs and, per setting, P, R, F lists.
+Writes OUT_DIR/bert and OUT_DIR/roberta (model dirs: config.json, model.safetensors, tokenizer
+files) and OUT_DIR/result.json: the pairs and, per setting, P, R, F lists.
 """
 import copy
 import os
@@ -30,9 +33,9 @@ from collections import Counter, defaultdict
 from math import log
 
 import torch
-from tokenizers import BertWordPieceTokenizer
+from tokenizers import BertWordPieceTokenizer, ByteLevelBPETokenizer, processors
 from torch.nn.utils.rnn import pad_sequence
-from transformers import BertConfig, BertModel, BertTokenizerFast
+from transformers import BertConfig, BertModel, BertTokenizerFast, RobertaConfig, RobertaModel, RobertaTokenizerFast
 
 from common import CORPUS, args, write_json
 
@@ -65,11 +68,13 @@ REFERENCES = [
     "Strongly agree!",
 ]
 SETTINGS = [
-    {"name": "layer2", "num_layers": 2, "idf": False, "baseline": None},
-    {"name": "layer2-idf", "num_layers": 2, "idf": True, "baseline": None},
-    {"name": "layer4", "num_layers": 4, "idf": False, "baseline": None},
-    {"name": "layer1-idf", "num_layers": 1, "idf": True, "baseline": None},
-    {"name": "layer3-idf-baseline", "num_layers": 3, "idf": True, "baseline": [0.31, 0.29, 0.30]},
+    {"name": "bert-layer2", "model": "bert", "num_layers": 2, "idf": False, "baseline": None},
+    {"name": "bert-layer2-idf", "model": "bert", "num_layers": 2, "idf": True, "baseline": None},
+    {"name": "bert-layer4", "model": "bert", "num_layers": 4, "idf": False, "baseline": None},
+    {"name": "bert-layer1-idf", "model": "bert", "num_layers": 1, "idf": True, "baseline": None},
+    {"name": "bert-layer3-idf-baseline", "model": "bert", "num_layers": 3, "idf": True, "baseline": [0.31, 0.29, 0.30]},
+    {"name": "roberta-layer2", "model": "roberta", "num_layers": 2, "idf": False, "baseline": None},
+    {"name": "roberta-layer3-idf-baseline", "model": "roberta", "num_layers": 3, "idf": True, "baseline": [0.83, 0.84, 0.83]},
 ]
 BATCH_SIZE = 5  # smaller than the pair count, so batches pad differently (bert-score's default is 64)
 
@@ -79,6 +84,8 @@ def sent_encode(tokenizer, sent):
     if sent == "":
         # bert-score: build_inputs_with_special_tokens([]), gone from transformers 5: [CLS] [SEP]
         return tokenizer.encode("", add_special_tokens=True)
+    if isinstance(tokenizer, RobertaTokenizerFast):
+        sent = " " + sent  # add_prefix_space=True on the slow tokenizer, see the module doc
     return tokenizer.encode(sent, add_special_tokens=True, max_length=tokenizer.model_max_length, truncation=True)
 
 
@@ -202,12 +209,32 @@ def make_bert(out):
     return BertModel.from_pretrained(out).eval(), tokenizer
 
 
+def make_roberta(out):
+    # A byte-level BPE with RoBERTa's special tokens (<pad> = 1, positions from padding_idx + 1)
+    # and add_prefix_space false, as roberta-large's tokenizer files have it.
+    bpe = ByteLevelBPETokenizer(add_prefix_space=False)
+    bpe.train_from_iterator(CORPUS + REFERENCES + CANDIDATES, vocab_size=400, min_frequency=1, special_tokens=["<s>", "<pad>", "</s>", "<unk>", "<mask>"], show_progress=False)
+    bpe._tokenizer.post_processor = processors.RobertaProcessing(("</s>", 2), ("<s>", 0), add_prefix_space=False, trim_offsets=True)
+    tokenizer = RobertaTokenizerFast(tokenizer_object=bpe._tokenizer, bos_token="<s>", eos_token="</s>", sep_token="</s>", cls_token="<s>", unk_token="<unk>", pad_token="<pad>", mask_token="<mask>", add_prefix_space=False, model_max_length=128)
+    config = RobertaConfig(vocab_size=len(tokenizer), hidden_size=64, num_hidden_layers=3, num_attention_heads=4, intermediate_size=128, max_position_embeddings=130, pad_token_id=1, bos_token_id=0, eos_token_id=2)
+    torch.manual_seed(23)
+    model = RobertaModel(config).eval()
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if "LayerNorm" in name:
+                p.add_(torch.randn(p.shape) * 0.1)
+    model.save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    return RobertaModel.from_pretrained(out).eval(), tokenizer
+
+
 def main():
     (out,) = args(1)
-    model_dir = os.path.join(out, "bert")
-    model, tokenizer = make_bert(model_dir)
-    result = {"dir": model_dir, "candidates": CANDIDATES, "references": REFERENCES, "files": sorted(os.listdir(model_dir)), "settings": []}
+    dirs = {"bert": os.path.join(out, "bert"), "roberta": os.path.join(out, "roberta")}
+    models = {"bert": make_bert(dirs["bert"]), "roberta": make_roberta(dirs["roberta"])}
+    result = {"dirs": dirs, "candidates": CANDIDATES, "references": REFERENCES, "files": sorted(os.listdir(dirs["bert"])), "settings": []}
     for setting in SETTINGS:
+        model, tokenizer = models[setting["model"]]
         preds, negatives = score(model, tokenizer, CANDIDATES, REFERENCES, setting)
         result["settings"].append({**setting, "P": preds[:, 0].tolist(), "R": preds[:, 1].tolist(), "F": preds[:, 2].tolist(), "negative_similarities": negatives})
     write_json(os.path.join(out, "result.json"), result)
