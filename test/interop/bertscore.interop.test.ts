@@ -7,7 +7,7 @@
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { interopPython, makeTempDir, readJson, runPython } from './harness.js';
+import { interopPython, makeTempDir, readJson, runPython, StepTimes } from './harness.js';
 import { projectBertScore } from './project.js';
 
 interface Setting {
@@ -36,13 +36,14 @@ describe.skipIf(!python)(`BERTScore against the bert-score algorithm on transfor
   const tmp = makeTempDir('bertscore');
   let ref: Reference;
   const measured: string[] = [];
+  const times = new StepTimes();
 
   beforeAll(async () => {
-    await runPython(python!, 'bertscore_ref.py', [tmp.dir], tmp.dir);
+    await times.time('bertscore_ref.py', () => runPython(python!, 'bertscore_ref.py', [tmp.dir], tmp.dir));
     ref = readJson<Reference>(join(tmp.dir, 'result.json'));
   });
   afterAll(() => {
-    if (measured.length) console.log(`BERTScore, max |ours − bert-score| over P, R, F (tolerance ${TOLERANCE}):\n  ${measured.join('\n  ')}`);
+    if (measured.length) console.log(`BERTScore, max |ours − bert-score| over P, R, F (tolerance ${TOLERANCE}):\n  ${measured.join('\n  ')}\n  wall time: ${times}`);
     tmp.remove();
   });
 

@@ -7,7 +7,7 @@
  */
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ARCHITECTURES_FILE, interopPython, makeTempDir, maxRelativeError, readF32, readJson, runPython } from './harness.js';
+import { ARCHITECTURES_FILE, interopPython, makeTempDir, maxRelativeError, readF32, readJson, runPython, StepTimes } from './harness.js';
 import { projectLogits, projectTokenize, supportsModelType } from './project.js';
 
 interface Manifest {
@@ -35,13 +35,14 @@ describe.skipIf(!python)(`checkpoints written by transformers ${skipReason}`, ()
   const out = join(tmp.dir, 'fixtures');
   let manifest: Manifest;
   const measured: string[] = [];
+  const times = new StepTimes();
 
   beforeAll(async () => {
-    await runPython(python!, 'checkpoints.py', [ARCHITECTURES_FILE, out], tmp.dir);
+    await times.time('checkpoints.py', () => runPython(python!, 'checkpoints.py', [ARCHITECTURES_FILE, out], tmp.dir));
     manifest = readJson<Manifest>(join(out, 'manifest.json'));
   });
   afterAll(() => {
-    if (measured.length) console.log(`logits, max |ours − transformers| / max |transformers| (tolerance ${TOLERANCE}):\n  ${measured.join('\n  ')}`);
+    if (measured.length) console.log(`logits, max |ours − transformers| / max |transformers| (tolerance ${TOLERANCE}):\n  ${measured.join('\n  ')}\n  wall time: ${times}`);
     tmp.remove();
   });
 

@@ -98,5 +98,20 @@ export function maxRelativeError(ours: Float32Array, ref: Float32Array, dims: re
   return diff / scale;
 }
 
-/** Figures the tests measured, printed once at the end of a file (vitest shows console output). */
-export const findings: string[] = [];
+/** Wall time of each step, for the breakdown a file prints at its end. */
+export class StepTimes {
+  private readonly steps: Array<[string, number]> = [];
+
+  async time<T>(label: string, fn: () => Promise<T>): Promise<T> {
+    const started = performance.now();
+    try {
+      return await fn();
+    } finally {
+      this.steps.push([label, (performance.now() - started) / 1000]);
+    }
+  }
+
+  toString(): string {
+    return this.steps.map(([label, s]) => `${label} ${s.toFixed(1)} s`).join(', ');
+  }
+}

@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { interopPython, makeTempDir, maxRelativeError, readF32, readJson, runCli, runPython } from './harness.js';
+import { interopPython, makeTempDir, maxRelativeError, readF32, readJson, runCli, runPython, StepTimes } from './harness.js';
 import { projectGreedy, projectLogits, projectTokenize } from './project.js';
 
 const SMOKE = fileURLToPath(new URL('../../pipelines/smoke.yaml', import.meta.url));
@@ -68,6 +68,7 @@ describe.skipIf(!python)(`the project's pipeline outputs and PEFT ${skipReason}`
   const dirs: Record<string, string> = {};
   let prompts: number[][];
   const measured: string[] = [];
+  const times = new StepTimes();
 
   // A stage's output folder, from the lock file the run wrote (its key) and the store's layout.
   const stageDir = (id: string): string => {
@@ -78,14 +79,14 @@ describe.skipIf(!python)(`the project's pipeline outputs and PEFT ${skipReason}`
 
   beforeAll(async () => {
     writeFileSync(join(project, 'interop.yaml'), interopPipeline());
-    await runCli(['run', 'interop.yaml'], project);
+    await times.time('pipeline run', () => runCli(['run', 'interop.yaml'], project));
     for (const id of ['chatml', 'base', 'quantized', 'adapter', 'adapter-q4']) dirs[id] = stageDir(id);
     // Prompts: the first six test records' system + user turns with the assistant turn opened.
     const test = readSplit(join(dirs.chatml!, 'test.jsonl')).slice(0, 6);
-    prompts = (await projectTokenize(dirs.base!, [], test.map((r) => r.messages.slice(0, -1)))).chats;
+    prompts = (await times.time('prompts', () => projectTokenize(dirs.base!, [], test.map((r) => r.messages.slice(0, -1))))).chats;
   });
   afterAll(() => {
-    if (measured.length) console.log(`pipeline interop:\n  ${measured.join('\n  ')}`);
+    if (measured.length) console.log(`pipeline interop:\n  ${measured.join('\n  ')}\n  wall time: ${times}`);
     tmp.remove();
   });
 
@@ -95,9 +96,9 @@ describe.skipIf(!python)(`the project's pipeline outputs and PEFT ${skipReason}`
     const chats = records.map((r) => r.messages.slice(0, -1));
     const request = join(project, 'tokenize.json');
     writeFileSync(request, JSON.stringify({ dirs: [dirs.base], texts, chats }));
-    await runPython(python!, 'tokenize_corpus.py', [request, join(project, 'tokenized.json')], project);
+    await times.time('tokenize_corpus.py', () => runPython(python!, 'tokenize_corpus.py', [request, join(project, 'tokenized.json')], project));
     const py = readJson<Record<string, { class: string; texts: number[][]; chats: number[][] }>>(join(project, 'tokenized.json'))[dirs.base!]!;
-    const ours = await projectTokenize(dirs.base!, texts, chats);
+    const ours = await times.time('project tokenize', () => projectTokenize(dirs.base!, texts, chats));
     const textAgree = ours.texts.filter((ids, i) => JSON.stringify(ids) === JSON.stringify(py.texts[i])).length;
     const chatAgree = ours.chats.filter((ids, i) => JSON.stringify(ids) === JSON.stringify(py.chats[i])).length;
     measured.push(`tokenizer (${py.class} in Python): ${textAgree}/${texts.length} texts and ${chatAgree}/${chats.length} chat prompts with identical ids (${ours.texts.flat().length} text tokens)`);
@@ -113,7 +114,7 @@ describe.skipIf(!python)(`the project's pipeline outputs and PEFT ${skipReason}`
     ];
     writeFileSync(request, JSON.stringify({ base: dirs.base, rows: prompts, max_new_tokens: MAX_NEW_TOKENS, adapters }));
     const out = join(project, 'loaded');
-    await runPython(python!, 'peft_load.py', [request, out], project);
+    await times.time('peft_load.py', () => runPython(python!, 'peft_load.py', [request, out], project));
     type Loaded = { base_model: string; lora_modules: number; greedy?: number[][]; min_gap?: number };
     const result = readJson<Record<string, Record<'PeftModel' | 'AutoPeftModelForCausalLM', Loaded>>>(join(out, 'result.json'));
     const config = readJson<{ base_model_name_or_path: string }>(join(dirs.adapter!, 'adapter_config.json'));
@@ -130,7 +131,7 @@ describe.skipIf(!python)(`the project's pipeline outputs and PEFT ${skipReason}`
     const T = Math.max(...prompts.map((p) => p.length));
     const pad = (row: number[], fill: number) => [...Array(T - row.length).fill(fill), ...row];
     const rows = { inputIds: prompts.map((p) => pad(p, 0)), attentionMask: prompts.map((p) => pad(p.map(() => 1), 0)), positionIds: prompts.map((p) => pad(p.map((_, t) => t), 1)) };
-    const ours = await projectLogits(dirs.base!, rows, { adapterDir: dirs.adapter });
+    const ours = await times.time('project logits', () => projectLogits(dirs.base!, rows, { adapterDir: dirs.adapter }));
     const V = ours.dims[2];
     const errors: Record<string, number> = {};
     for (const way of ['PeftModel', 'AutoPeftModelForCausalLM'] as const) {
@@ -143,7 +144,7 @@ describe.skipIf(!python)(`the project's pipeline outputs and PEFT ${skipReason}`
       });
       errors[way] = maxRelativeError(ours.logits, ref, ours.dims, rows.attentionMask);
     }
-    const greedy = await projectGreedy(dirs.base!, prompts, MAX_NEW_TOKENS, dirs.adapter);
+    const greedy = await times.time('project greedy', () => projectGreedy(dirs.base!, prompts, MAX_NEW_TOKENS, dirs.adapter));
     measured.push(`project adapter in PEFT: logits max rel error PeftModel ${errors.PeftModel!.toExponential(2)}, AutoPeftModelForCausalLM ${errors.AutoPeftModelForCausalLM!.toExponential(2)}; greedy ${greedy.flat().length} tokens, smallest top-2 gap ${result.adapter!.PeftModel.min_gap!.toFixed(4)}`);
     expect(errors.PeftModel).toBeLessThan(LOGITS_TOLERANCE);
     expect(errors.AutoPeftModelForCausalLM).toBeLessThan(LOGITS_TOLERANCE);
@@ -161,7 +162,7 @@ describe.skipIf(!python)(`the project's pipeline outputs and PEFT ${skipReason}`
       target_modules: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'],
       prompts, max_new_tokens: MAX_NEW_TOKENS,
     }));
-    await runPython(python!, 'peft_train.py', [request, out], project);
+    await times.time('peft_train.py', () => runPython(python!, 'peft_train.py', [request, out], project));
     const peft = readJson<{ train_losses: number[]; val_loss: number; greedy: number[][]; base_greedy: number[][]; min_gap: number }>(join(out, 'result.json'));
     const peftAdapter = join(out, 'adapter');
     // The adapter must change the model's choices, or agreeing on them would prove nothing.
@@ -177,14 +178,14 @@ describe.skipIf(!python)(`the project's pipeline outputs and PEFT ${skipReason}`
       with: { init_adapter: peftAdapter, r: 8, lora_alpha: 32, max_steps: 1, learning_rate: 1e-12, warmup_ratio: 0, per_device_train_batch_size: 4, gradient_accumulation_steps: 1, save_steps: 0 },
     };
     writeFileSync(join(project, 'interop.yaml'), interopPipeline({ continued }));
-    await runCli(['run', 'interop.yaml'], project);
+    await times.time('pipeline run (continued)', () => runCli(['run', 'interop.yaml'], project));
     const continuedDir = stageDir('continued');
     const state = readJson<{ log_history: Array<{ eval_loss?: number }> }>(join(continuedDir, 'trainer_state.json'));
     const evalLoss = state.log_history.map((e) => e.eval_loss).filter((l): l is number => l !== undefined).pop()!;
     const lossError = Math.abs(evalLoss - peft.val_loss) / peft.val_loss;
 
-    const direct = await projectGreedy(dirs.base!, prompts, MAX_NEW_TOKENS, peftAdapter);
-    const viaInit = await projectGreedy(dirs.base!, prompts, MAX_NEW_TOKENS, continuedDir);
+    const direct = await times.time('project greedy (PEFT adapter)', () => projectGreedy(dirs.base!, prompts, MAX_NEW_TOKENS, peftAdapter));
+    const viaInit = await times.time('project greedy (continued)', () => projectGreedy(dirs.base!, prompts, MAX_NEW_TOKENS, continuedDir));
     measured.push(`PEFT adapter in the project: val loss ${evalLoss} vs PEFT ${peft.val_loss.toFixed(6)} (rel ${lossError.toExponential(2)}); greedy ${peft.greedy.flat().length} tokens, smallest top-2 gap ${peft.min_gap.toFixed(4)}; PEFT train losses ${peft.train_losses.map((l) => l.toFixed(3)).join(' ')}`);
     expect(lossError).toBeLessThan(LOSS_TOLERANCE);
     expect(direct).toEqual(peft.greedy);

@@ -50,23 +50,23 @@ def summed_loss(model, examples, pad_id):
 
 
 def greedy(model, prompts, max_new_tokens, eos_ids):
-    """Greedy completions (stop token excluded) and the smallest top-1 − top-2 logit gap met on
-    the way (a gap near float noise could flip between implementations)."""
+    """Greedy completions (stop token excluded) by transformers' generate (KV cache, do_sample
+    off), and the smallest top-1 − top-2 logit gap met on the way (a gap near float noise could
+    flip between implementations)."""
     completions, min_gap = [], float("inf")
     with torch.no_grad():
         for prompt in prompts:
-            ids = list(prompt)
-            out = []
-            for _ in range(max_new_tokens):
-                logits = model(input_ids=torch.tensor([ids])).logits[0, -1]
-                top = torch.topk(logits, 2).values
+            ids = torch.tensor([prompt])
+            out = model.generate(input_ids=ids, attention_mask=torch.ones_like(ids), max_new_tokens=max_new_tokens, do_sample=False,
+                                 eos_token_id=sorted(eos_ids), pad_token_id=sorted(eos_ids)[0], output_scores=True, return_dict_in_generate=True)
+            new = out.sequences[0, len(prompt):].tolist()
+            for step, scores in enumerate(out.scores):
+                top = torch.topk(scores[0], 2).values
                 min_gap = min(min_gap, (top[0] - top[1]).item())
-                nxt = int(torch.argmax(logits))
-                if nxt in eos_ids:
+                if new[step] in eos_ids:
+                    new = new[:step]
                     break
-                out.append(nxt)
-                ids.append(nxt)
-            completions.append(out)
+            completions.append(new)
     return completions, min_gap
 
 
