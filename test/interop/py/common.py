@@ -5,8 +5,9 @@ import sys
 
 import torch
 
-# Deterministic, and within the 2-core budget the TypeScript side assumes.
-torch.set_num_threads(int(os.environ.get("POLYPERSONA_INTEROP_THREADS", "2")))
+# One thread: the models are tiny, and on a busy 2-core machine two OpenMP threads spent most of
+# their time waiting for each other (peft_train.py: 30 s CPU with 2 threads, 9 s with 1).
+torch.set_num_threads(int(os.environ.get("POLYPERSONA_INTEROP_THREADS", "1")))
 torch.use_deterministic_algorithms(True)
 
 # Texts for the fixture tokenizer and the logits inputs: survey-style English plus digits,
