@@ -1,7 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataError } from '../core/errors.js';
-import { DEFAULT_SYSTEM_PROMPT, promptMessages, type ChatMessage, type DatasetRecord } from './record.js';
+import type { ChatMessage } from '../formats/chatml.js';
+import { DEFAULT_SYSTEM_PROMPT, promptMessages, type DatasetRecord } from './record.js';
 
 /**
  * Algorithm 1's message triplets and their rendering.

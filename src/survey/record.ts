@@ -1,14 +1,6 @@
-import type { QuestionType } from './domains.js';
-import type { AnswerScale } from './question-bank.js';
+import type { ChatMessage } from '../formats/chatml.js';
+import type { ItemScale, QuestionType, RecordQuestion } from '../formats/survey-item.js';
 import type { PersonaCard } from './persona.js';
-
-/** The question as stored in a dataset record. */
-export interface RecordQuestion {
-  id: string;
-  text: string;
-  scale?: AnswerScale;
-  construct?: string;
-}
 
 /**
  * One line of dataset.jsonl (schemas/dataset-record.schema.json): a persona's reference answer
@@ -19,17 +11,12 @@ export interface DatasetRecord {
   id: string;
   domain: string;
   question_type: QuestionType;
-  question: RecordQuestion;
+  question: RecordQuestion<ItemScale>;
   persona: PersonaCard | Record<string, unknown> | string;
   reference: string;
   /** Imported records keep their own message triplet when they had one. */
   messages?: ChatMessage[];
   meta: Record<string, unknown>;
-}
-
-export interface ChatMessage {
-  role: 'system' | 'user' | 'assistant';
-  content: string;
 }
 
 export const DEFAULT_SYSTEM_PROMPT =
@@ -61,7 +48,7 @@ export function personaBlock(persona: DatasetRecord['persona']): string {
   return `Persona:\n${lines.join('\n')}`;
 }
 
-function scaleLine(scale: AnswerScale): string {
+function scaleLine(scale: ItemScale): string {
   return `Answer scale: ${scale.labels.map((l, i) => `${i + 1} = ${l}`).join(', ')}`;
 }
 
