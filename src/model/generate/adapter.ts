@@ -4,25 +4,19 @@
  * A: [r, in] and B: [out, r]. Returns the side branches by HF module path, with PEFT's scaling.
  */
 import { DataError } from '../../core/errors.js';
-import { peftLoraTensorName, readPeftAdapterDir } from '../../formats/peft-adapter.js';
+import { peftLoraTensorName, readPeftAdapterDir, type PeftAdapterFiles } from '../../formats/peft-adapter.js';
 import { linearPath, linearShape, LINEAR_MODULES, type LlamaConfig } from '../config.js';
 import type { LoraBranch } from '../llama/linear.js';
 
-export interface PeftAdapter {
-  dir: string;
-  r: number;
-  loraAlpha: number;
-  scaling: number;
-  targetModules: string[];
+/** The adapter's settings (see PeftAdapterFiles) and its branches. */
+export interface PeftAdapter extends Omit<PeftAdapterFiles, 'configPath' | 'weightsPath' | 'tensors'> {
   /** Module path → branch. */
   branches: Map<string, LoraBranch>;
-  /** adapter_config.json as parsed. */
-  configJson: Record<string, unknown>;
 }
 
 export function readPeftAdapter(adapterDir: string, cfg: LlamaConfig): PeftAdapter {
-  const files = readPeftAdapterDir(adapterDir);
-  const { r, scaling, weightsPath, tensors } = files;
+  const { configPath: _config, weightsPath, tensors, ...settings } = readPeftAdapterDir(adapterDir);
+  const { r, scaling } = settings;
   const fail = (message: string): never => {
     throw new DataError('bad-adapter', `${weightsPath}: ${message}`, { location: { file: weightsPath } });
   };
@@ -44,5 +38,5 @@ export function readPeftAdapter(adapterDir: string, cfg: LlamaConfig): PeftAdapt
   const unknown = [...tensors.keys()].filter((n) => !used.has(n));
   if (unknown.length > 0) fail(`tensors that match no layer of the base model: ${unknown.slice(0, 3).join(', ')}${unknown.length > 3 ? ', …' : ''}`);
   if (branches.size === 0) fail('no LoRA tensors found');
-  return { dir: files.dir, r, loraAlpha: files.loraAlpha, scaling, targetModules: files.targetModules, branches, configJson: files.configJson };
+  return { ...settings, branches };
 }
