@@ -12,7 +12,7 @@ import { describeAjvError, fieldPath } from '../core/json-schema.js';
 import { packageRoot } from '../core/paths.js';
 
 /** The schema files of the record formats, by the name used in messages. */
-export type RecordSchema = 'chatml-record' | 'prediction-record' | 'adapter-config';
+export type RecordSchema = 'chatml-record' | 'prediction-record' | 'adapter-config' | 'dataset-record';
 
 /** The definitions every record schema may `$ref`. */
 const SHARED = 'survey-item';

@@ -1,5 +1,9 @@
+import { DataError } from '../core/errors.js';
 import type { ChatMessage } from '../formats/chatml.js';
+import { idOf } from '../formats/jsonl.js';
+import { schemaProblem } from '../formats/schema-check.js';
 import type { ItemScale, QuestionType, RecordQuestion } from '../formats/survey-item.js';
+import { readJsonl } from './jsonl.js';
 import type { PersonaCard } from './persona.js';
 
 /**
@@ -17,6 +21,24 @@ export interface DatasetRecord {
   /** Imported records keep their own message triplet when they had one. */
   messages?: ChatMessage[];
   meta: Record<string, unknown>;
+}
+
+/** The file of a responses artifact. */
+export const DATASET_FILE = 'dataset.jsonl';
+
+/**
+ * Reads dataset.jsonl, every record checked against schemas/dataset-record.schema.json; the first
+ * bad one throws a DataError `FILE:LINE: record "ID": field: message`.
+ */
+export function readDatasetFile(file: string): DatasetRecord[] {
+  return readJsonl(file).map(({ line, value }) => {
+    const problem = schemaProblem('dataset-record', value);
+    if (problem !== undefined) {
+      const id = idOf(value);
+      throw new DataError('bad-record', `${file}:${line}: ${id === undefined ? '' : `record "${id}": `}${problem}`, { location: { file, line } });
+    }
+    return value as unknown as DatasetRecord;
+  });
 }
 
 export const DEFAULT_SYSTEM_PROMPT =

@@ -3,8 +3,7 @@ import { join } from 'node:path';
 import type { StageContext } from '../../src/engine/contract.js';
 import { DataError, UserError } from '../../src/core/errors.js';
 import { canonicalJson } from '../../src/core/canonical-json.js';
-import { readJsonl } from '../../src/survey/jsonl.js';
-import { DEFAULT_SYSTEM_PROMPT, type DatasetRecord } from '../../src/survey/record.js';
+import { DATASET_FILE, DEFAULT_SYSTEM_PROMPT, readDatasetFile } from '../../src/survey/record.js';
 import { chatmlSplitFile, writeChatmlSplit, type BuiltChatmlRecord } from '../../src/formats/chatml.js';
 import { chatMlRenderer, findChatTemplate, nativeRenderer, recordMessages, type ChatRenderer } from '../../src/survey/chatml.js';
 import { SPLITS, stratifiedSplit, type SplitName } from '../../src/survey/split.js';
@@ -21,8 +20,8 @@ export async function runBuildChatml(ctx: StageContext<BuildChatmlParams>): Prom
   const p = ctx.params;
   const seed = p.seed ?? ctx.seed;
   const responses = ctx.input('responses');
-  const records = readJsonl(join(responses.dir, 'dataset.jsonl')).map((r) => r.value as unknown as DatasetRecord);
-  if (records.length === 0) throw new DataError('build-chatml', `${responses.dir}/dataset.jsonl holds no records`);
+  const records = readDatasetFile(join(responses.dir, DATASET_FILE));
+  if (records.length === 0) throw new DataError('build-chatml', `${join(responses.dir, DATASET_FILE)} holds no records`);
 
   const model = ctx.optionalInput('model', { transitive: true });
   let renderer: ChatRenderer = chatMlRenderer;
