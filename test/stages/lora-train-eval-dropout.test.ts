@@ -11,7 +11,8 @@ import { initLlamaWeights } from '../../src/model/init/index.js';
 import { writeModelDir } from '../../src/model/model-dir.js';
 import { presetConfig } from '../../src/model/presets.js';
 import { byteLevelTokenizerFiles } from '../../src/model/tokenizer/index.js';
-import stage, { type LoraTrainParams } from '../../stages/lora-train/index.js';
+import stage from '../../stages/lora-train/index.js';
+import type { LoraTrainParams } from '../../stages/lora-train/params.js';
 import { artifact, makeStageContext, tempDir } from '../helpers/stage-context.js';
 
 let root: string;
