@@ -13,7 +13,7 @@
  *   lora-train's init_adapter (its val loss is PEFT's) and as generate's adapter, and the
  *   project's greedy tokens are transformers'.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -67,6 +67,7 @@ describe.skipIf(!python)(`the project's pipeline outputs and PEFT ${skipReason}`
   const project = tmp.dir;
   const dirs: Record<string, string> = {};
   let prompts: number[][];
+  let corpus: { texts: string[]; chats: ChatRecord['messages'][] };
   const measured: string[] = [];
   const times = new StepTimes();
 
@@ -84,6 +85,33 @@ describe.skipIf(!python)(`the project's pipeline outputs and PEFT ${skipReason}`
     // Prompts: the first six test records' system + user turns with the assistant turn opened.
     const test = readSplit(join(dirs.chatml!, 'test.jsonl')).slice(0, 6);
     prompts = (await times.time('prompts', () => projectTokenize(dirs.base!, [], test.map((r) => r.messages.slice(0, -1))))).chats;
+    // Python's side of all three tests in one process (torch and transformers import once).
+    const records = ['train', 'val', 'test'].flatMap((s) => readSplit(join(dirs.chatml!, `${s}.jsonl`)));
+    corpus = { texts: [...new Set(records.flatMap((r) => r.messages.map((m) => m.content)))], chats: records.map((r) => r.messages.slice(0, -1)) };
+    const jobs = [
+      { script: 'tokenize_corpus', out: join(project, 'tokenized.json'), request: { dirs: [dirs.base], ...corpus } },
+      {
+        script: 'peft_load',
+        out: join(project, 'loaded'),
+        request: {
+          base: dirs.base, rows: prompts, max_new_tokens: MAX_NEW_TOKENS,
+          adapters: [{ name: 'adapter', dir: dirs.adapter, compare: true }, { name: 'adapter-q4', dir: dirs['adapter-q4'], compare: false }],
+        },
+      },
+      {
+        script: 'peft_train',
+        out: join(project, 'peft'),
+        request: {
+          base: dirs.base, train: join(dirs.chatml!, 'train.jsonl'), val: join(dirs.chatml!, 'val.jsonl'),
+          steps: 8, batch_size: 4, learning_rate: 0.02, r: 8, lora_alpha: 16, seed: 3,
+          target_modules: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'],
+          prompts, max_new_tokens: MAX_NEW_TOKENS,
+        },
+      },
+    ];
+    writeFileSync(join(project, 'jobs.json'), JSON.stringify(jobs));
+    // Run from the project folder: AutoPeftModelForCausalLM resolves base_model_name_or_path there.
+    await times.time('python (tokenize_corpus, peft_load, peft_train)', () => runPython(python!, 'batch.py', [join(project, 'jobs.json')], project));
   });
   afterAll(() => {
     if (measured.length) console.log(`pipeline interop:\n  ${measured.join('\n  ')}\n  wall time: ${times}`);
@@ -91,12 +119,7 @@ describe.skipIf(!python)(`the project's pipeline outputs and PEFT ${skipReason}`
   });
 
   it("AutoTokenizer on the project's model dir gives the project's ids for the whole smoke corpus", async () => {
-    const records = ['train', 'val', 'test'].flatMap((s) => readSplit(join(dirs.chatml!, `${s}.jsonl`)));
-    const texts = [...new Set(records.flatMap((r) => r.messages.map((m) => m.content)))];
-    const chats = records.map((r) => r.messages.slice(0, -1));
-    const request = join(project, 'tokenize.json');
-    writeFileSync(request, JSON.stringify({ dirs: [dirs.base], texts, chats }));
-    await times.time('tokenize_corpus.py', () => runPython(python!, 'tokenize_corpus.py', [request, join(project, 'tokenized.json')], project));
+    const { texts, chats } = corpus;
     const py = readJson<Record<string, { class: string; texts: number[][]; chats: number[][] }>>(join(project, 'tokenized.json'))[dirs.base!]!;
     const ours = await times.time('project tokenize', () => projectTokenize(dirs.base!, texts, chats));
     const textAgree = ours.texts.filter((ids, i) => JSON.stringify(ids) === JSON.stringify(py.texts[i])).length;
@@ -107,14 +130,7 @@ describe.skipIf(!python)(`the project's pipeline outputs and PEFT ${skipReason}`
   });
 
   it('PeftModel and AutoPeftModelForCausalLM load the adapters the project trained; logits and greedy tokens match', async () => {
-    const request = join(project, 'load.json');
-    const adapters = [
-      { name: 'adapter', dir: dirs.adapter, compare: true },
-      { name: 'adapter-q4', dir: dirs['adapter-q4'], compare: false },
-    ];
-    writeFileSync(request, JSON.stringify({ base: dirs.base, rows: prompts, max_new_tokens: MAX_NEW_TOKENS, adapters }));
     const out = join(project, 'loaded');
-    await times.time('peft_load.py', () => runPython(python!, 'peft_load.py', [request, out], project));
     type Loaded = { base_model: string; lora_modules: number; greedy?: number[][]; min_gap?: number };
     const result = readJson<Record<string, Record<'PeftModel' | 'AutoPeftModelForCausalLM', Loaded>>>(join(out, 'result.json'));
     const config = readJson<{ base_model_name_or_path: string }>(join(dirs.adapter!, 'adapter_config.json'));
@@ -154,15 +170,6 @@ describe.skipIf(!python)(`the project's pipeline outputs and PEFT ${skipReason}`
 
   it("a PEFT-trained adapter loads as init_adapter (same val loss) and in generate (transformers' greedy tokens)", async () => {
     const out = join(project, 'peft');
-    mkdirSync(out, { recursive: true });
-    const request = join(out, 'request.json');
-    writeFileSync(request, JSON.stringify({
-      base: dirs.base, train: join(dirs.chatml!, 'train.jsonl'), val: join(dirs.chatml!, 'val.jsonl'),
-      steps: 8, batch_size: 4, learning_rate: 0.02, r: 8, lora_alpha: 16, seed: 3,
-      target_modules: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'],
-      prompts, max_new_tokens: MAX_NEW_TOKENS,
-    }));
-    await times.time('peft_train.py', () => runPython(python!, 'peft_train.py', [request, out], project));
     const peft = readJson<{ train_losses: number[]; val_loss: number; greedy: number[][]; base_greedy: number[][]; min_gap: number }>(join(out, 'result.json'));
     const peftAdapter = join(out, 'adapter');
     // The adapter must change the model's choices, or agreeing on them would prove nothing.

@@ -23,9 +23,7 @@ from common import args, write_f32, write_json
 from peft_common import greedy, load_request
 
 
-def main():
-    request_file, out = args(2)
-    request = load_request(request_file)
+def run(request, out):
     os.makedirs(out, exist_ok=True)
     result = {}
     for adapter in request["adapters"]:
@@ -49,4 +47,5 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    request_file, out_dir = args(2)
+    run(load_request(request_file), out_dir)

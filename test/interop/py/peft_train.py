@@ -21,9 +21,8 @@ from common import args, write_json
 from peft_common import batch, example, greedy, load_request, read_split, summed_loss
 
 
-def main():
-    request_file, out = args(2)
-    q = load_request(request_file)
+def run(q, out):
+    os.makedirs(out, exist_ok=True)
     torch.manual_seed(q["seed"])
     rng = random.Random(q["seed"])
     tokenizer = AutoTokenizer.from_pretrained(q["base"])
@@ -58,4 +57,5 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    request_file, out_dir = args(2)
+    run(load_request(request_file), out_dir)

@@ -18,9 +18,7 @@ def ids_of(encoded):
     return list(encoded["input_ids"]) if hasattr(encoded, "keys") else list(encoded)
 
 
-def main():
-    request_file, out = args(2)
-    request = read_json(request_file)
+def run(request, out):
     result = {}
     for d in request["dirs"]:
         tok = AutoTokenizer.from_pretrained(d)
@@ -33,4 +31,5 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    request_file, out_file = args(2)
+    run(read_json(request_file), out_file)
