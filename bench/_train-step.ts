@@ -1,7 +1,7 @@
 /**
  * Child process of `npm run bench -- train`: builds a random model of a preset shape (fp32, or
- * int4 quantized tensor by tensor as the stage's loader does), creates the training engine
- * (per-layer ONNX Runtime sessions, src/train/engine.ts) and times training steps. One process
+ * int4 quantized tensor by tensor as the stage's loader does), creates the training step
+ * (per-layer ONNX Runtime sessions, src/train/step/layerwise-step.ts) and times training steps. One process
  * per (preset, base), so that each peak RSS is its own. Prints one JSON line.
  */
 import { execFileSync } from 'node:child_process';
@@ -15,7 +15,7 @@ import { presetConfig, type PresetName } from '../src/model/presets.js';
 import { quantizeNBits, type NBitsWeight } from '../src/model/quantize/nbits.js';
 import { toFloat32, type HostTensor } from '../src/model/tensor.js';
 import { dropoutMasks } from '../src/train/dropout.js';
-import { TrainingEngine, type BaseModel, type TokenBatch } from '../src/train/engine.js';
+import { createTrainingStep, type BaseModel, type TokenBatch } from '../src/train/step/index.js';
 import { initLora, loraSites, type LoraConfig } from '../src/train/lora.js';
 
 /** The MatMul ceiling, measured by bench/_ceiling.ts in a separate process (GFLOP/s). */
@@ -63,7 +63,8 @@ async function train(preset: PresetName, quant: boolean, B: number, T: number, s
   const base = randomBase(cfg, quant);
   const buildSeconds = (performance.now() - t0) / 1000;
   const t1 = performance.now();
-  const engine = await TrainingEngine.create(base, { lora: BENCH_LORA, sites, maxPositions: T + 1, threads, consumeBase: true, profilePrefix: process.env.POLYPERSONA_BENCH_PROFILE });
+  const lora = initLora(sites, BENCH_LORA.r, 5);
+  const engine = await createTrainingStep({ base, trainable: { kind: 'lora', lora: BENCH_LORA, sites, params: lora }, maxPositions: T + 1, threads, consumeBase: true, profilePrefix: process.env.POLYPERSONA_BENCH_PROFILE });
   const loadSeconds = (performance.now() - t1) / 1000;
   const rssAfterLoad = process.memoryUsage().rss;
   const prng = new Prng(3);
@@ -76,7 +77,6 @@ async function train(preset: PresetName, quant: boolean, B: number, T: number, s
     labels: BigInt64Array.from(ids.map((_, i) => ((i + 1) % T === 0 ? -100n : BigInt(ids[i + 1]!)))),
     tokens: N - B,
   };
-  const lora = initLora(sites, BENCH_LORA.r, 5);
   const stepSeconds: number[] = [];
   const phases: unknown[] = [];
   const ceilings: number[] = [];
@@ -89,7 +89,7 @@ async function train(preset: PresetName, quant: boolean, B: number, T: number, s
     if (s > 0) ceilings.push(measureCeiling(threads)); // before each timed step, in the same conditions
     const ts = performance.now();
     const cpu0 = process.cpuUsage();
-    const out = await engine.step(batch, lora, masks);
+    const out = await engine.run(batch, masks);
     const cpu = process.cpuUsage(cpu0);
     loss = out.lossSum / batch.tokens;
     if (s > 0) {

@@ -7,7 +7,7 @@
  */
 import { readFileSync, existsSync } from 'node:fs';
 import { DataError, UserError } from '../core/errors.js';
-import type { TokenBatch } from './engine.js';
+import type { TokenBatch } from './step/index.js';
 
 export type LossOn = 'assistant' | 'all';
 

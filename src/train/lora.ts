@@ -5,19 +5,21 @@
  */
 import { UserError } from '../core/errors.js';
 import { Prng, deriveSeed } from '../core/prng.js';
-import { LINEAR_MODULES, linearPath, linearShape, type LinearModule, type LlamaConfig } from '../model/config.js';
+import { decoderArchitecture } from '../model/architectures/index.js';
+import type { LlamaConfig } from '../model/config.js';
 
 export interface LoraConfig {
   r: number;
   loraAlpha: number;
   loraDropout: number;
-  targetModules: LinearModule[];
+  /** Module names of the architecture's layer (PEFT's target_modules), in layer order. */
+  targetModules: string[];
 }
 
 /** One adapted module: layer, module and shapes. */
 export interface LoraSite {
   layer: number;
-  module: LinearModule;
+  module: string;
   /** HF module path, e.g. `model.layers.0.self_attn.q_proj`. */
   path: string;
   inDim: number;
@@ -34,24 +36,26 @@ export function loraScaling(cfg: LoraConfig): number {
   return cfg.loraAlpha / cfg.r;
 }
 
-/** Checks target module names (PEFT accepts the short names) and returns them in HF order. */
-export function resolveTargetModules(names: readonly string[]): LinearModule[] {
-  const unknown = names.filter((n) => !(LINEAR_MODULES as readonly string[]).includes(n));
+/** Checks target module names (PEFT accepts the short names) and returns them in layer order. */
+export function resolveTargetModules(model: LlamaConfig, names: readonly string[]): string[] {
+  const arch = decoderArchitecture(model);
+  const unknown = names.filter((n) => !arch.linearModules.includes(n));
   if (unknown.length > 0) {
-    throw new UserError('unknown-target-module', `target_modules: ${unknown.map((n) => `"${n}"`).join(', ')} ${unknown.length === 1 ? 'is' : 'are'} not a linear module of a llama-family layer (known: ${LINEAR_MODULES.join(', ')})`);
+    throw new UserError('unknown-target-module', `target_modules: ${unknown.map((n) => `"${n}"`).join(', ')} ${unknown.length === 1 ? 'is' : 'are'} not a linear module of a ${arch.modelType} layer (known: ${arch.linearModules.join(', ')})`);
   }
   if (names.length === 0) throw new UserError('unknown-target-module', 'target_modules must name at least one module');
-  return LINEAR_MODULES.filter((m) => names.includes(m));
+  return arch.linearModules.filter((m) => names.includes(m));
 }
 
-/** Every adapted module, layer-major then in HF module order (the order of the optimizer's flat buffer). */
+/** Every adapted module, layer-major then in the layer's module order (the order of the optimizer's flat buffer). */
 export function loraSites(model: LlamaConfig, lora: LoraConfig): LoraSite[] {
+  const arch = decoderArchitecture(model);
   const sites: LoraSite[] = [];
   for (let layer = 0; layer < model.numHiddenLayers; layer++) {
-    for (const module of LINEAR_MODULES) {
+    for (const module of arch.linearModules) {
       if (!lora.targetModules.includes(module)) continue;
-      const [outDim, inDim] = linearShape(model, module);
-      sites.push({ layer, module, path: linearPath(layer, module), inDim, outDim });
+      const [outDim, inDim] = arch.linearShape(model, module);
+      sites.push({ layer, module, path: arch.linearPath(layer, module), inDim, outDim });
     }
   }
   return sites;

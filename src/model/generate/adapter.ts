@@ -10,7 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DataError } from '../../core/errors.js';
 import { linearPath, linearShape, LINEAR_MODULES, type LlamaConfig } from '../config.js';
-import type { LoraBranch } from '../llama/linear.js';
+import type { LoraBranch } from '../blocks/lora.js';
 import { readSafetensors } from '../safetensors/index.js';
 
 export const ADAPTER_CONFIG_FILE = 'adapter_config.json';

@@ -8,9 +8,9 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Prng } from '../../core/prng.js';
 import { linearPath, LINEAR_MODULES, type LlamaConfig } from '../config.js';
-import { buildLlamaGraph } from '../llama/graph.js';
-import { writeOnnxModelDir, type QuantizationSettings } from '../llama/export.js';
-import { DecoderRunner, type StepInput } from '../llama/runner.js';
+import { buildDecoderGraph } from '../decoder/graph.js';
+import { writeOnnxModelDir, type QuantizationSettings } from '../decoder/export.js';
+import { DecoderRunner, type StepInput } from '../decoder/runner.js';
 import { loadModelDir } from '../model-dir.js';
 import { sessionFromGraph } from '../onnx/session.js';
 import { numel } from '../tensor.js';
@@ -68,7 +68,7 @@ export async function quantizeModelDir(sourceDir: string, outDir: string, quanti
   const batch = Array.from({ length: rows }, () => Array.from({ length: tokens }, () => prng.int(cfg.vocabSize)));
   const step = { inputIds: batch, attentionMask: batch.map((r) => r.map(() => 1)), positionIds: batch.map((r) => r.map((_, t) => t)) };
 
-  const fullSession = await sessionFromGraph(buildLlamaGraph(cfg, model.weights), { threads: options.threads }, options.scratchDir);
+  const fullSession = await sessionFromGraph(buildDecoderGraph(cfg, model.weights), { threads: options.threads }, options.scratchDir);
   const ref = await logitsOf(await DecoderRunner.create(cfg, fullSession, options.threads), step);
   const got = await logitsOf(await DecoderRunner.create(cfg, join(outDir, exported.file), options.threads), step);
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Prng } from '../../../src/core/prng.js';
 import { linearPath, linearShape } from '../../../src/model/config.js';
 import { TextGenerator, generateText } from '../../../src/model/generate/generator.js';
-import { writeOnnxModelDir } from '../../../src/model/llama/export.js';
+import { writeOnnxModelDir } from '../../../src/model/decoder/export.js';
 import { loadModelDir } from '../../../src/model/model-dir.js';
 import { argmax } from '../../../src/model/generate/sampling.js';
 import { referenceLogits } from '../../../src/model/reference/llama.js';

@@ -1,5 +1,5 @@
 /**
- * Exports a llama-family model as ONNX in the layout transformers.js loads:
+ * Exports a decoder model (any registered architecture) as ONNX in the layout transformers.js loads:
  *   <dir>/onnx/model.onnx            float32
  *   <dir>/onnx/model_q4.onnx         4-bit MatMulNBits   (transformers.js dtype "q4")
  *   <dir>/onnx/model_quantized.onnx  8-bit MatMulNBits   (transformers.js dtype "q8")
@@ -16,8 +16,8 @@ import type { SaveOptions } from '../onnx/serialize.js';
 import type { NBitsOptions } from '../quantize/nbits.js';
 import { checkNBitsOptions } from '../quantize/nbits.js';
 import type { HostTensor } from '../tensor.js';
-import { buildLlamaGraph, type LlamaGraphOptions } from './graph.js';
-import type { LoraBranch } from './linear.js';
+import type { LoraBranch } from '../blocks/lora.js';
+import { buildDecoderGraph, type DecoderGraphOptions } from './graph.js';
 
 export interface QuantizationSettings extends NBitsOptions {
   /** MatMulNBits accuracy_level: 0 = float32 compute (default); 4 = int8 activations (faster, less exact). */
@@ -46,11 +46,11 @@ export function onnxFileFor(quantization?: Pick<NBitsOptions, 'bits'>): { file: 
 }
 
 /** Builds and writes the decoder graph for in-memory weights (or a model dir) under `outDir/onnx/`. */
-export function exportLlamaOnnx(source: string | { cfg: LlamaConfig; weights: Map<string, HostTensor> }, outDir: string, options: ExportOptions = {}): ExportedOnnx {
+export function exportDecoderOnnx(source: string | { cfg: LlamaConfig; weights: Map<string, HostTensor> }, outDir: string, options: ExportOptions = {}): ExportedOnnx {
   const { cfg, weights } = typeof source === 'string' ? fromDir(source) : source;
   if (options.quantization) checkNBitsOptions(options.quantization);
-  const graphOptions: LlamaGraphOptions = { quantization: options.quantization, lora: options.lora };
-  const graph = buildLlamaGraph(cfg, weights, graphOptions);
+  const graphOptions: DecoderGraphOptions = { quantization: options.quantization, lora: options.lora };
+  const graph = buildDecoderGraph(cfg, weights, graphOptions);
   const { file, dtype } = onnxFileFor(options.quantization);
   const saved = graph.save(join(outDir, 'onnx'), file.slice('onnx/'.length), { externalData: options.externalData });
   return { file, dtype, externalData: saved.dataPath !== undefined, bytes: saved.bytes };
@@ -121,7 +121,7 @@ export function writeOnnxModelDir(source: string | LoadedModelDir, outDir: strin
     copyFileSync(join(model.dir, f), join(outDir, f));
     copied.push(f);
   }
-  const exported = exportLlamaOnnx({ cfg: model.config, weights: model.weights }, outDir, options);
+  const exported = exportDecoderOnnx({ cfg: model.config, weights: model.weights }, outDir, options);
   const configJson: Record<string, unknown> = { ...model.configJson };
   delete configJson.quantization_config;
   if (options.quantization) configJson.quantization_config = quantizationConfigJson(options.quantization);
