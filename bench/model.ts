@@ -134,7 +134,7 @@ async function childMain(args: string[]): Promise<void> {
     const dir = args[2]!;
     const { initLlamaWeights } = await import('../src/model/init/index.js');
     const { buildDecoderGraph } = await import('../src/model/decoder/graph.js');
-    const { LINEAR_MODULES, linearShape } = await import('../src/model/config.js');
+    const { LINEAR_MODULES, linearShape } = await import('../src/model/architectures/llama.js');
     const weights = initLlamaWeights(cfg, 1);
     const C = cfg.hiddenSize, V = cfg.vocabSize;
     const linearParams = cfg.numHiddenLayers * LINEAR_MODULES.reduce((s, m) => s + linearShape(cfg, m)[0] * linearShape(cfg, m)[1], 0);

@@ -18,7 +18,7 @@ import { execFileSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { LINEAR_MODULES } from '../src/model/config.js';
+import { LINEAR_MODULES } from '../src/model/architectures/llama.js';
 import { presetConfig, type PresetName } from '../src/model/presets.js';
 import { trainingStepFlops } from '../src/train/flops.js';
 import { loraSites } from '../src/train/lora.js';

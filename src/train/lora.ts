@@ -36,15 +36,20 @@ export function loraScaling(cfg: LoraConfig): number {
   return cfg.loraAlpha / cfg.r;
 }
 
-/** Checks target module names (PEFT accepts the short names) and returns them in layer order. */
+/**
+ * Resolves target module names as PEFT does (a name selects every linear module it equals or
+ * ends with after a dot: `gate_proj` selects each expert's `experts.3.gate_proj` in an MoE layer)
+ * and returns the selected modules in layer order.
+ */
 export function resolveTargetModules(model: LlamaConfig, names: readonly string[]): string[] {
   const arch = decoderArchitecture(model);
-  const unknown = names.filter((n) => !arch.linearModules.includes(n));
+  const selects = (name: string, module: string): boolean => module === name || module.endsWith(`.${name}`);
+  const unknown = names.filter((n) => !arch.linearModules.some((m) => selects(n, m)));
   if (unknown.length > 0) {
     throw new UserError('unknown-target-module', `target_modules: ${unknown.map((n) => `"${n}"`).join(', ')} ${unknown.length === 1 ? 'is' : 'are'} not a linear module of a ${arch.modelType} layer (known: ${arch.linearModules.join(', ')})`);
   }
   if (names.length === 0) throw new UserError('unknown-target-module', 'target_modules must name at least one module');
-  return arch.linearModules.filter((m) => names.includes(m));
+  return arch.linearModules.filter((m) => names.some((n) => selects(n, m)));
 }
 
 /** Every adapted module, layer-major then in the layer's module order (the order of the optimizer's flat buffer). */

@@ -5,7 +5,8 @@
  * [B, T] (1 = token, 0 = padding), labels −100 where no loss is taken. Uses the model reference's
  * RMSNorm, RoPE and linear kernels (src/model/reference/llama.ts).
  */
-import { linearPath, type LinearModule, type LlamaConfig } from '../model/config.js';
+import { linearPath, type LinearModule } from '../model/architectures/llama.js';
+import type { LlamaConfig } from '../model/config.js';
 import { applyRope, linear, rmsNorm, type Weights } from '../model/reference/llama.js';
 import { toFloat32 } from '../model/tensor.js';
 import type { LoraConfig, LoraSite } from './lora.js';

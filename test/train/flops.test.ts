@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { LINEAR_MODULES } from '../../src/model/config.js';
+import { LINEAR_MODULES } from '../../src/model/architectures/llama.js';
 import { presetConfig } from '../../src/model/presets.js';
 import { trainingStepFlops } from '../../src/train/flops.js';
 import { loraSites } from '../../src/train/lora.js';

@@ -19,3 +19,36 @@ export function decoderArchitecture(cfg: Pick<LlamaConfig, 'architecture'>): Dec
   if (!arch) throw new Error(`no decoder architecture "${String(cfg.architecture)}" (known: ${Object.keys(ARCHITECTURES).join(', ')})`);
   return arch;
 }
+
+/**
+ * Every tensor a checkpoint of this shape holds, with its shape (HF names), in checkpoint order:
+ * the embedding; per layer its tensors, then each linear's weight (and bias); the head's tensors;
+ * an untied LM head.
+ */
+export function expectedWeights(cfg: LlamaConfig): Map<string, number[]> {
+  const arch = decoderArchitecture(cfg);
+  const C = cfg.hiddenSize;
+  const w = new Map<string, number[]>();
+  w.set(arch.embedding, [cfg.vocabSize, C]);
+  for (let l = 0; l < cfg.numHiddenLayers; l++) {
+    for (const t of arch.layerTensors(cfg)) w.set(`model.layers.${l}.${t.name}`, t.shape);
+    for (const m of arch.linearModules) {
+      const path = arch.linearPath(l, m);
+      const shape = arch.linearShape(cfg, m);
+      w.set(`${path}.weight`, shape);
+      if (arch.linearBias(cfg, m)) w.set(`${path}.bias`, [shape[0]]);
+    }
+  }
+  for (const t of arch.headTensors(cfg)) w.set(t.name, t.shape);
+  const lmHead = arch.lmHead(cfg);
+  if (lmHead !== arch.embedding) w.set(lmHead, [cfg.vocabSize, C]);
+  return w;
+}
+
+/** Whether `name` is a decoder linear's weight (`<path>.weight`): what quantization and QLoRA quantize. */
+export function linearWeightNames(cfg: LlamaConfig): Set<string> {
+  const arch = decoderArchitecture(cfg);
+  const names = new Set<string>();
+  for (let l = 0; l < cfg.numHiddenLayers; l++) for (const m of arch.linearModules) names.add(`${arch.linearPath(l, m)}.weight`);
+  return names;
+}

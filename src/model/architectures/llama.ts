@@ -7,12 +7,36 @@
  * with GQA, full-width RoPE, optional q/k/v biases (`attention_bias`), a final RMSNorm and a tied
  * or untied LM head. mistral and qwen2 use this layer as it is (mistral.ts, qwen2.ts).
  */
-import { LINEAR_MODULES, linearPath, linearShape, type LinearModule, type LlamaConfig } from '../config.js';
+import type { LlamaConfig } from '../config.js';
 import { rmsNormBackward, rmsNormForward, type RmsNormSaved } from '../blocks/rmsnorm.js';
 import { selfAttentionBackward, selfAttentionForward, type AttentionModules, type SelfAttentionShape } from '../blocks/self-attention.js';
 import { swigluBackward, swigluForward } from '../blocks/swiglu.js';
 import type { GraphBuilder } from '../onnx/builder.js';
 import type { DecoderArchitecture, SavedActivation } from './architecture.js';
+
+/** The linear projections of a llama layer, in HF order (also the LoRA targets). */
+export const LINEAR_MODULES = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] as const;
+export type LinearModule = (typeof LINEAR_MODULES)[number];
+
+/** [out, in] of a layer's linear module (HF stores weights as [out, in]). */
+export function linearShape(cfg: LlamaConfig, module: LinearModule): [number, number] {
+  const C = cfg.hiddenSize, D = cfg.headDim, H = cfg.numAttentionHeads, KVH = cfg.numKeyValueHeads, F = cfg.intermediateSize;
+  switch (module) {
+    case 'q_proj': return [H * D, C];
+    case 'k_proj': return [KVH * D, C];
+    case 'v_proj': return [KVH * D, C];
+    case 'o_proj': return [C, H * D];
+    case 'gate_proj': return [F, C];
+    case 'up_proj': return [F, C];
+    case 'down_proj': return [C, F];
+  }
+}
+
+/** HF module path of a layer's linear module, e.g. `model.layers.3.mlp.up_proj`. */
+export function linearPath(layer: number, module: LinearModule): string {
+  const group = module === 'gate_proj' || module === 'up_proj' || module === 'down_proj' ? 'mlp' : 'self_attn';
+  return `model.layers.${layer}.${group}.${module}`;
+}
 
 const ATTENTION: AttentionModules = { q: 'q_proj', k: 'k_proj', v: 'v_proj', o: 'o_proj' };
 const QKV: readonly string[] = ['q_proj', 'k_proj', 'v_proj'];

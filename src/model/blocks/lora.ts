@@ -7,7 +7,7 @@
  * The scaling multiplies the product (Gemm's alpha), as PEFT scales lora_B's output. Inference
  * (an adapter on a generation graph) and training build the same nodes.
  */
-import { attr } from '../onnx/attributes.js';
+import { attr } from '../onnx/attr.js';
 import type { GraphBuilder } from '../onnx/builder.js';
 import type { HostTensor } from '../tensor.js';
 

@@ -9,7 +9,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DataError } from '../../core/errors.js';
-import { linearPath, linearShape, LINEAR_MODULES, type LlamaConfig } from '../config.js';
+import { linearPath, linearShape, LINEAR_MODULES } from '../architectures/llama.js';
+import type { LlamaConfig } from '../config.js';
 import type { LoraBranch } from '../blocks/lora.js';
 import { readSafetensors } from '../safetensors/index.js';
 

@@ -7,7 +7,7 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Prng } from '../../core/prng.js';
-import { linearPath, LINEAR_MODULES, type LlamaConfig } from '../config.js';
+import { linearWeightNames } from '../architectures/index.js';
 import { buildDecoderGraph } from '../decoder/graph.js';
 import { writeOnnxModelDir, type QuantizationSettings } from '../decoder/export.js';
 import { DecoderRunner, type StepInput } from '../decoder/runner.js';
@@ -56,9 +56,10 @@ export async function quantizeModelDir(sourceDir: string, outDir: string, quanti
   const onnxBytes = statSync(join(outDir, exported.file)).size + (exported.externalData ? statSync(join(outDir, `${exported.file}_data`)).size : 0);
   const cfg = model.config;
   let quantizedParameters = 0, totalParameters = 0;
+  const linear = linearWeightNames(cfg);
   for (const [name, t] of model.weights) {
     totalParameters += numel(t.shape);
-    if (isLinearWeight(cfg, name)) quantizedParameters += numel(t.shape);
+    if (linear.has(name)) quantizedParameters += numel(t.shape);
   }
   const blocksPerParam = 1 / quantization.blockSize;
   const linearBytesQuantized = Math.round(quantizedParameters * (quantization.bits / 8 + blocksPerParam * (4 + (quantization.symmetric ? 0 : quantization.bits / 8))));
@@ -91,11 +92,6 @@ async function logitsOf(runner: DecoderRunner, step: StepInput): Promise<Float32
   } finally {
     await runner.release();
   }
-}
-
-function isLinearWeight(cfg: LlamaConfig, name: string): boolean {
-  for (let l = 0; l < cfg.numHiddenLayers; l++) for (const m of LINEAR_MODULES) if (name === `${linearPath(l, m)}.weight`) return true;
-  return false;
 }
 
 /** Error statistics of `got` against `ref` (both [positions, V]). */

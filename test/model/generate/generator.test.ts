@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Prng } from '../../../src/core/prng.js';
-import { linearPath, linearShape } from '../../../src/model/config.js';
+import { linearPath, linearShape } from '../../../src/model/architectures/llama.js';
 import { TextGenerator, generateText } from '../../../src/model/generate/generator.js';
 import { writeOnnxModelDir } from '../../../src/model/decoder/export.js';
 import { loadModelDir } from '../../../src/model/model-dir.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { linearPath, LINEAR_MODULES } from '../../../src/model/config.js';
+import { linearPath, LINEAR_MODULES } from '../../../src/model/architectures/llama.js';
 import { buildDecoderGraph } from '../../../src/model/decoder/graph.js';
 import { DecoderRunner } from '../../../src/model/decoder/runner.js';
 import { dequantizeNBits, quantizeNBits, type NBitsOptions } from '../../../src/model/quantize/nbits.js';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { Prng } from '../../../src/core/prng.js';
 import type { LlamaConfig } from '../../../src/model/config.js';
 import { initLlamaWeights } from '../../../src/model/init/index.js';
-import { LINEAR_MODULES, linearPath } from '../../../src/model/config.js';
+import { LINEAR_MODULES, linearPath } from '../../../src/model/architectures/llama.js';
 import { dequantizeNBits, quantizeNBits, type NBitsWeight } from '../../../src/model/quantize/nbits.js';
 import { createTrainingStep, type BaseModel, type StepResult, type TokenBatch, type TrainingStepOptions } from '../../../src/train/step/index.js';
 import { initLora, loraSites, type LoraConfig, type LoraSite, type LoraTensors } from '../../../src/train/lora.js';
