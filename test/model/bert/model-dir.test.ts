@@ -1,9 +1,19 @@
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { DataError } from '../../../src/core/errors.js';
 import { encoderConfigFromDir, loadBertWeights } from '../../../src/model/bert/model-dir.js';
-import { tempDir } from '../../helpers/stage-context.js';
+import { tempDir as makeTempDir } from '../../helpers/stage-context.js';
+
+const made: string[] = [];
+const tempDir = (prefix: string): string => {
+  const dir = makeTempDir(prefix);
+  made.push(dir);
+  return dir;
+};
+afterEach(() => {
+  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
 
 describe('BERT model dir', () => {
   it('reports bad model dirs clearly', () => {
