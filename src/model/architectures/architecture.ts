@@ -40,10 +40,12 @@ export interface DecoderArchitecture {
   layerTensors(cfg: LlamaConfig): TensorSpec[];
   /** The token embedding [V, C]. */
   readonly embedding: string;
-  /** The tensors of the final norm (full HF names), in checkpoint order. */
+  /** The head's tensors other than the LM head weight (the final norm's; an LM head bias), full HF names, in checkpoint order. */
   headTensors(cfg: LlamaConfig): TensorSpec[];
-  /** The LM head weight [V, C]: the embedding when tied. */
-  lmHead(cfg: LlamaConfig): string;
+  /** The LM head: its weight [V, C] (the embedding when tied) and, where it has one, its bias [V] (one of headTensors). */
+  lmHead(cfg: LlamaConfig): { weight: string; bias?: string };
+  /** The config.json `hidden_act` values its MLP computes (others are refused before a graph is built). */
+  readonly hiddenActivations: readonly string[];
   /** Features of each head that RoPE rotates (D; less with partial rotary). */
   rotaryDim(cfg: LlamaConfig): number;
   /** The activations a layer's forward saves for its backward (the training step holds them). */

@@ -13,6 +13,11 @@ export type { DecoderArchitecture, SavedActivation, SavedDim, TensorSpec } from 
 
 const ARCHITECTURES: Readonly<Record<Architecture, DecoderArchitecture>> = { llama, mistral, qwen2 };
 
+/** The architecture serving a config.json `model_type`, if any. */
+export function architectureFor(modelType: unknown): DecoderArchitecture | undefined {
+  return typeof modelType === 'string' && Object.hasOwn(ARCHITECTURES, modelType) ? ARCHITECTURES[modelType as Architecture] : undefined;
+}
+
 /** The architecture of a parsed config. */
 export function decoderArchitecture(cfg: Pick<LlamaConfig, 'architecture'>): DecoderArchitecture {
   const arch = ARCHITECTURES[cfg.architecture];
@@ -40,7 +45,7 @@ export function expectedWeights(cfg: LlamaConfig): Map<string, number[]> {
     }
   }
   for (const t of arch.headTensors(cfg)) w.set(t.name, t.shape);
-  const lmHead = arch.lmHead(cfg);
+  const lmHead = arch.lmHead(cfg).weight;
   if (lmHead !== arch.embedding) w.set(lmHead, [cfg.vocabSize, C]);
   return w;
 }

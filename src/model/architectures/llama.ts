@@ -65,7 +65,8 @@ export const llama: DecoderArchitecture = {
   ],
   embedding: 'model.embed_tokens.weight',
   headTensors: (cfg) => [{ name: 'model.norm.weight', shape: [cfg.hiddenSize] }],
-  lmHead: (cfg) => (cfg.tieWordEmbeddings ? 'model.embed_tokens.weight' : 'lm_head.weight'),
+  lmHead: (cfg) => ({ weight: cfg.tieWordEmbeddings ? 'model.embed_tokens.weight' : 'lm_head.weight' }),
+  hiddenActivations: ['silu', 'swish'],
   rotaryDim: (cfg) => cfg.headDim,
 
   savedActivations(cfg): SavedActivation[] {

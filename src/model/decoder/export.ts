@@ -10,6 +10,8 @@ import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../core/atomic.js';
 import { DataError } from '../../core/errors.js';
+import { architectureFor } from '../architectures/index.js';
+import { llama } from '../architectures/llama.js';
 import type { LlamaConfig } from '../config.js';
 import { CONFIG_FILE, loadModelDir, type LoadedModelDir } from '../model-dir.js';
 import type { SaveOptions } from '../onnx/serialize.js';
@@ -64,7 +66,8 @@ function fromDir(dir: string): { cfg: LlamaConfig; weights: Map<string, HostTens
 
 /**
  * config.json features the graph does not implement, refused rather than silently ignored:
- * RoPE scaling (llama 3 / YaRN / linear) and activations other than SiLU.
+ * RoPE scaling (llama 3 / YaRN / linear) and activations the architecture's MLP does not compute
+ * (its hiddenActivations; llama's when config.json has no model_type).
  */
 export function checkGraphSupport(configJson: Record<string, unknown>, file: string): void {
   const scaling = configJson.rope_scaling as Record<string, unknown> | null | undefined;
@@ -75,8 +78,9 @@ export function checkGraphSupport(configJson: Record<string, unknown>, file: str
     }
   }
   const act = configJson.hidden_act;
-  if (act !== undefined && act !== 'silu' && act !== 'swish') {
-    throw new DataError('unsupported-config', `${file}: hidden_act "${String(act)}" is not supported (SiLU only)`, { location: { file } });
+  const activations = (architectureFor(configJson.model_type) ?? llama).hiddenActivations;
+  if (act !== undefined && !activations.includes(String(act))) {
+    throw new DataError('unsupported-config', `${file}: hidden_act "${String(act)}" is not supported (${activations.join(' or ')} only)`, { location: { file } });
   }
 }
 

@@ -19,6 +19,7 @@
 import type { LlamaConfig } from '../config.js';
 import { decoderArchitecture } from '../architectures/index.js';
 import { attentionForward } from '../blocks/attention.js';
+import { linearForward } from '../blocks/linear.js';
 import type { LayerForward } from '../blocks/layer-context.js';
 import { ropeTables } from '../blocks/rope.js';
 import { GraphBuilder } from '../onnx/builder.js';
@@ -94,9 +95,9 @@ export function buildDecoderGraph(cfg: LlamaConfig, weights: Weights, options: D
   }
 
   const final = arch.finalNorm({ g, cfg, tensor: (name) => w.tensor(name) }, h).y;
-  const headName = arch.lmHead(cfg);
-  const head = headName === arch.embedding ? embed : w.tensor(headName);
-  const logits2d = g.gemmTransB(final, head); // [B·T, V]
+  const lm = arch.lmHead(cfg);
+  const head = lm.weight === arch.embedding ? embed : w.tensor(lm.weight);
+  const logits2d = linearForward(g, final, { float: head, bias: lm.bias && w.tensor(lm.bias) }); // [B·T, V]
   const logits = g.op('Reshape', [logits2d, g.concat([idsShape, g.constInt64([V])], 0)]);
   g.output(logits, 'logits', 'float32', ['batch_size', 'sequence_length', V]);
   return g;

@@ -67,7 +67,7 @@ export class FullTraining implements TrainedPart {
       add(t.name, t.shape, weights.head.get(t.name)!, total, false);
       this.head.push({ name: `grad.${t.name}`, scratch: new Float32Array(total.length), dims: t.shape, total });
     }
-    const lmHead = arch.lmHead(cfg);
+    const lmHead = arch.lmHead(cfg).weight;
     let lmTotal = this.embedGrad; // tied: the LM head's gradient is the embedding's
     if (lmHead !== arch.embedding) {
       lmTotal = new Float32Array(V * C);

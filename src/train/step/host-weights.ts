@@ -55,7 +55,7 @@ export function hostWeights(base: BaseModel, arch: DecoderArchitecture, groups: 
   for (let l = 0; l < cfg.numHiddenLayers; l++) layers.push(hostLayer(base, arch, groups, l, f32, consume));
   const embed = f32(arch.embedding);
   const head = new Map(arch.headTensors(cfg).map((t) => [t.name, f32(t.name)]));
-  const lmHead = arch.lmHead(cfg);
+  const lmHead = arch.lmHead(cfg).weight;
   head.set(lmHead, lmHead === arch.embedding ? embed : f32(lmHead));
   return { layers, embed, head };
 }

@@ -188,7 +188,7 @@ export class LayerwiseStep implements TrainingStep {
         h: tensor('float32', hData.subarray(r0 * C, (r0 + rows) * C), [rows, C]),
         labels: new ort.Tensor('int64', batch.labels.subarray(r0, r0 + rows), [rows]),
       };
-      for (const [name, data] of weights.head) if (headWants.has(name)) feeds[name] = tensor('float32', data, name === spec.arch.lmHead(cfg) ? [cfg.vocabSize, C] : [data.length]);
+      for (const [name, data] of weights.head) if (headWants.has(name)) feeds[name] = tensor('float32', data, name === spec.arch.lmHead(cfg).weight ? [cfg.vocabSize, C] : [data.length]);
       const fetches: Record<string, OrtTensor | null> = { loss_sum: null, dh: tensor('float32', dhHead.subarray(r0 * C, (r0 + rows) * C), [rows, C]) };
       trained.fetchHead(fetches, tensor);
       const out = await this.sessions.head.run(feeds, fetches);
