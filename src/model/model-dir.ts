@@ -1,7 +1,8 @@
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DataError, UserError } from '../core/errors.js';
 import { writeFileAtomic } from '../core/atomic.js';
+import { readJsonFile } from '../core/files.js';
 import { expectedWeights } from './architectures/index.js';
 import { parseModelConfig, toHfConfigJson, type LlamaConfig } from './config.js';
 import { torchOfDtype } from './dtype-convert.js';
@@ -152,20 +153,6 @@ export function writeModelDir(
   const weightFiles = writeSafetensorsDir(dir, ordered, { maxShardBytes: options.maxShardBytes });
   const tokenizer = writeTokenizerFiles(dir, tokenizerFiles);
   return [CONFIG_FILE, GENERATION_CONFIG_FILE, ...weightFiles, ...tokenizer];
-}
-
-function readJsonFile(path: string, what: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new DataError('missing-file', `${path}: cannot read ${what} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, { location: { file: path }, cause: err });
-  }
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    throw new DataError('bad-json', `${path}: not valid JSON (${(err as Error).message})`, { location: { file: path } });
-  }
 }
 
 function weightFilesLabel(dir: string): string {

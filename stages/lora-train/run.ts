@@ -12,7 +12,8 @@ import { loadTokenizer, readTokenizerFiles } from '../../src/model/tokenizer/ind
 import { writeAdapter } from '../../src/train/adapter.js';
 import type { TrainingArguments } from '../../src/train/arguments.js';
 import { loadBaseModel } from '../../src/train/base.js';
-import { encodeRecords, readChatSplit, requireExamples, type ChatTokenizer, type ChatRecord } from '../../src/train/data.js';
+import { encodeRecords, requireExamples, type ChatTokenizer, type ChatRecord } from '../../src/train/data.js';
+import { chatmlSplitFile, readChatmlSplit } from '../../src/formats/chatml.js';
 import { trainingStepFlops } from '../../src/train/flops.js';
 import { loraFromAdapter } from '../../src/train/init-adapter.js';
 import { lossCurveSvg } from '../../src/train/loss-curve.js';
@@ -22,7 +23,7 @@ import type { Trainable } from '../../src/train/step/index.js';
 import { writeTrainerState } from '../../src/train/trainer-state.js';
 import { plannedSteps, train } from '../../src/train/trainer.js';
 import { generationMetrics } from './eval-metrics.js';
-import type { LoraTrainParams } from './index.js';
+import type { LoraTrainParams } from './params.js';
 
 const GB = 2 ** 30;
 
@@ -43,10 +44,10 @@ export async function runLoraTrain(ctx: StageContext<LoraTrainParams>): Promise<
   if (full && p.init_adapter) throw new UserError('full-with-adapter', 'lora-train: init_adapter continues a LoRA adapter; with trainable: full there is none (start from a model dir instead)');
   const sites = full ? [] : loraSites(cfg, lora);
   const tokenizer = (await loadTokenizer(modelRef.dir)) as unknown as ChatTokenizer;
-  const trainFile = join(chatmlRef.dir, 'train.jsonl');
-  const valFile = join(chatmlRef.dir, 'val.jsonl');
-  const trainRecords = readChatSplit(trainFile);
-  const valRecords: ChatRecord[] = existsSync(valFile) ? readChatSplit(valFile) : [];
+  const trainFile = chatmlSplitFile(chatmlRef.dir, 'train');
+  const valFile = chatmlSplitFile(chatmlRef.dir, 'val');
+  const trainRecords = readChatmlSplit(trainFile);
+  const valRecords: ChatRecord[] = existsSync(valFile) ? readChatmlSplit(valFile) : [];
   const trainEnc = encodeRecords(tokenizer, trainRecords, p.loss_on, p.max_seq_length, trainFile);
   requireExamples('train', trainFile, trainEnc, trainRecords.length);
   const valEnc = encodeRecords(tokenizer, valRecords, p.loss_on, p.max_seq_length, valFile);

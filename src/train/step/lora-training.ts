@@ -4,8 +4,8 @@
  * grad.lora.<module>.A / .B, allocated by ORT per run (the trainer adds them up at once).
  */
 import type { OrtTensor } from '../../model/onnx/session.js';
+import { peftLoraTensorName } from '../../formats/peft-adapter.js';
 import type { LoraSite, LoraTensors } from '../lora.js';
-import { peftTensorName } from '../lora.js';
 import type { TokenBatch, TrainedTensor } from './step.js';
 import type { TensorOf, TrainedPart } from './trained-part.js';
 
@@ -28,8 +28,8 @@ export class LoraTraining implements TrainedPart {
   /** A₀, B₀, A₁, B₁, … in site order; LoRA A and B are weights, so AdamW decays them. */
   parameters(): TrainedTensor[] {
     return this.sites.flatMap((site, i) => [
-      { name: peftTensorName(site, 'A'), shape: [this.r, site.inDim], data: this.params[i]!.A, decay: true },
-      { name: peftTensorName(site, 'B'), shape: [site.outDim, this.r], data: this.params[i]!.B, decay: true },
+      { name: peftLoraTensorName(site.path, 'A'), shape: [this.r, site.inDim], data: this.params[i]!.A, decay: true },
+      { name: peftLoraTensorName(site.path, 'B'), shape: [site.outDim, this.r], data: this.params[i]!.B, decay: true },
     ]);
   }
 
