@@ -26,7 +26,7 @@ export function measureCeiling(threads: number): number {
   return (JSON.parse(out.trim().split('\n').pop()!) as { gflops: number }).gflops;
 }
 
-export const BENCH_LORA: LoraConfig = { r: 16, loraAlpha: 32, loraDropout: Number(process.env.POLYPERSONA_BENCH_DROPOUT ?? 0.05), targetModules: [...LINEAR_MODULES] };
+export const BENCH_LORA: LoraConfig = { r: 16, lora_alpha: 32, lora_dropout: Number(process.env.POLYPERSONA_BENCH_DROPOUT ?? 0.05), target_modules: [...LINEAR_MODULES] };
 
 /** The preset's shape; POLYPERSONA_BENCH_LAYERS overrides the layer count (memory-per-layer probes). */
 function benchConfig(preset: PresetName): LlamaConfig {
@@ -85,7 +85,7 @@ async function train(preset: PresetName, quant: boolean, B: number, T: number, s
   let loss = 0;
   for (let s = 0; s <= steps; s++) {
     const tm = performance.now();
-    const masks = BENCH_LORA.loraDropout > 0 ? dropoutMasks(sites.map((x) => x.inDim), N, BENCH_LORA.loraDropout, 9, s, 0) : undefined;
+    const masks = BENCH_LORA.lora_dropout > 0 ? dropoutMasks(sites.map((x) => x.inDim), N, BENCH_LORA.lora_dropout, 9, s, 0) : undefined;
     maskSeconds.push((performance.now() - tm) / 1000);
     if (s > 0) ceilings.push(measureCeiling(threads)); // before each timed step, in the same conditions
     const ts = performance.now();

@@ -18,9 +18,9 @@ export function loraFromAdapter(dir: string, cfg: LlamaConfig, lora: LoraConfig,
   const missing = sites.filter((s) => !adapter.branches.has(s.path));
   const extra = [...adapter.branches.keys()].filter((path) => !sites.some((s) => s.path === path));
   if (missing.length > 0 || extra.length > 0) {
-    throw new UserError('init-adapter-mismatch', `${dir}: init_adapter does not cover the same modules as target_modules [${lora.targetModules.join(', ')}] (${missing.length ? `missing ${missing[0]!.path}` : `extra ${extra[0]}`})`, { location: { file: join(dir, ADAPTER_WEIGHTS_FILE) } });
+    throw new UserError('init-adapter-mismatch', `${dir}: init_adapter does not cover the same modules as target_modules [${lora.target_modules.join(', ')}] (${missing.length ? `missing ${missing[0]!.path}` : `extra ${extra[0]}`})`, { location: { file: join(dir, ADAPTER_WEIGHTS_FILE) } });
   }
-  const scale = adapter.scaling / (lora.loraAlpha / lora.r);
+  const scale = adapter.scaling / (lora.lora_alpha / lora.r);
   return sites.map((s) => {
     const b = adapter.branches.get(s.path)!;
     const B = Float32Array.from(toFloat32(b.B));

@@ -8,12 +8,13 @@ import { Prng, deriveSeed } from '../core/prng.js';
 import { decoderArchitecture } from '../model/architectures/index.js';
 import type { LlamaConfig } from '../model/config.js';
 
+/** PEFT's LoraConfig, by PEFT's names (the pipeline's `with:` keys). */
 export interface LoraConfig {
   r: number;
-  loraAlpha: number;
-  loraDropout: number;
+  lora_alpha: number;
+  lora_dropout: number;
   /** Module names of the architecture's layer (PEFT's target_modules), in layer order. */
-  targetModules: string[];
+  target_modules: string[];
 }
 
 /** One adapted module: layer, module and shapes. */
@@ -33,7 +34,7 @@ export interface LoraTensors {
 }
 
 export function loraScaling(cfg: LoraConfig): number {
-  return cfg.loraAlpha / cfg.r;
+  return cfg.lora_alpha / cfg.r;
 }
 
 /**
@@ -58,7 +59,7 @@ export function loraSites(model: LlamaConfig, lora: LoraConfig): LoraSite[] {
   const sites: LoraSite[] = [];
   for (let layer = 0; layer < model.numHiddenLayers; layer++) {
     for (const module of arch.linearModules) {
-      if (!lora.targetModules.includes(module)) continue;
+      if (!lora.target_modules.includes(module)) continue;
       const [outDim, inDim] = arch.linearShape(model, module);
       sites.push({ layer, module, path: arch.linearPath(layer, module), inDim, outDim });
     }

@@ -80,8 +80,8 @@ function layerOf(cfg: LlamaConfig, get: (name: string) => Float64Array, l: numbe
   const C = cfg.hiddenSize, H = cfg.numAttentionHeads, KVH = cfg.numKeyValueHeads, D = cfg.headDim, F = cfg.intermediateSize;
   const N = B * T;
   const siteIndex = new Map(lora.sites.map((s, i) => [s.path, i]));
-  const keep = 1 - lora.config.loraDropout;
-  const scaling = lora.config.loraAlpha / lora.config.r;
+  const keep = 1 - lora.config.lora_dropout;
+  const scaling = lora.config.lora_alpha / lora.config.r;
   const r = lora.config.r;
   const proj = (x: Float64Array, module: LinearModule, out: number, inDim: number): Float64Array => {
     const path = linearPath(l, module);

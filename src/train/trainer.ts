@@ -97,7 +97,7 @@ export async function train(input: TrainerInput): Promise<TrainerResult> {
     best = resumed.best;
   }
   const resumedFromStep = state.step;
-  const dropout = lora !== undefined && lora.lora.loraDropout > 0;
+  const dropout = lora !== undefined && lora.lora.lora_dropout > 0;
   const orders = new Map<number, number[]>();
   const orderOf = (epoch: number): number[] => {
     let o = orders.get(epoch);
@@ -143,7 +143,7 @@ export async function train(input: TrainerInput): Promise<TrainerResult> {
         const k = step * accumulation + mb;
         if (k >= streamLength) break;
         const batch = microBatch(k);
-        const masks = dropout ? dropoutMasks(lora.sites.map((s) => s.inDim), batch.B * batch.T, lora.lora.loraDropout, args.seed, step, mb) : undefined;
+        const masks = dropout ? dropoutMasks(lora.sites.map((s) => s.inDim), batch.B * batch.T, lora.lora.lora_dropout, args.seed, step, mb) : undefined;
         const out = await session.run(batch, masks);
         lossSum += out.lossSum;
         tokens += batch.tokens;

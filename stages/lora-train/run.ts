@@ -37,7 +37,7 @@ export async function runLoraTrain(ctx: StageContext<LoraTrainParams>): Promise<
   // 1. Shapes and data first: cheap, and every user error surfaces before weights are read.
   const modelDir = inspectModelDir(modelRef.dir);
   const cfg = modelDir.config;
-  const lora: LoraConfig = { r: p.r, loraAlpha: p.lora_alpha, loraDropout: p.lora_dropout, targetModules: resolveTargetModules(cfg, p.target_modules) };
+  const lora: LoraConfig = { r: p.r, lora_alpha: p.lora_alpha, lora_dropout: p.lora_dropout, target_modules: resolveTargetModules(cfg, p.target_modules) }; // PEFT names, as in the pipeline
   const quant = readQuantizationConfig(modelDir.configJson, join(modelDir.dir, 'config.json'));
   const full = p.trainable === 'full';
   if (full && quant) throw new UserError('full-on-quantized', `lora-train: trainable: full trains every weight, which needs a float base; ${modelRef.stageId} is quantized to ${quant.bits} bits (use the model before the quantize stage, or trainable: lora for QLoRA)`);
@@ -59,7 +59,7 @@ export async function runLoraTrain(ctx: StageContext<LoraTrainParams>): Promise<
   // 2. Resource check (resource-adaptive configuration): refuse up front, with a configuration that fits.
   const longest = Math.max(...trainEnc.examples.map((e) => e.ids.length), ...valEnc.examples.map((e) => e.ids.length));
   const budget = (p.max_memory_gb ?? (0.9 * totalmem()) / GB) * GB;
-  const need = requireTrainingMemory(cfg, { quantizedBits: quant?.bits, blockSize: quant?.blockSize, r: p.r, dropout: p.lora_dropout > 0, targetModules: lora.targetModules, trainable: p.trainable }, args, longest, budget);
+  const need = requireTrainingMemory(cfg, { quantizedBits: quant?.bits, blockSize: quant?.blockSize, r: p.r, dropout: p.lora_dropout > 0, targetModules: lora.target_modules, trainable: p.trainable }, args, longest, budget);
 
   // 3. What is trained, from where: every weight, or LoRA from a fresh PEFT init or init_adapter (shapes checked against the base).
   const initAdapter = p.init_adapter && (isAbsolute(p.init_adapter) ? p.init_adapter : resolve(ctx.pipelineDir, p.init_adapter));

@@ -7,7 +7,7 @@ import { tinyConfig } from '../model/llama/fixtures.js';
 import { tempDir } from '../helpers/stage-context.js';
 
 const cfg = tinyConfig();
-const lora: LoraConfig = { r: 2, loraAlpha: 8, loraDropout: 0, targetModules: ['q_proj', 'down_proj'] };
+const lora: LoraConfig = { r: 2, lora_alpha: 8, lora_dropout: 0, target_modules: ['q_proj', 'down_proj'] };
 
 function savedAdapter(): { dir: string; params: ReturnType<typeof initLora> } {
   const sites = loraSites(cfg, lora);
@@ -25,7 +25,7 @@ describe('init_adapter start', () => {
       const same = loraFromAdapter(dir, cfg, lora, loraSites(cfg, lora));
       expect(same).toEqual(params);
       expect(same[0]!.A).not.toBe(params[0]!.A);
-      const doubled = loraFromAdapter(dir, cfg, { ...lora, loraAlpha: 16 }, loraSites(cfg, lora));
+      const doubled = loraFromAdapter(dir, cfg, { ...lora, lora_alpha: 16 }, loraSites(cfg, lora));
       doubled.forEach((p, i) => p.B.forEach((v, j) => expect(v).toBe(Math.fround(params[i]!.B[j]! / 2))));
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -37,9 +37,9 @@ describe('init_adapter start', () => {
     try {
       const r4 = { ...lora, r: 4 };
       expect(() => loraFromAdapter(dir, cfg, r4, loraSites(cfg, r4))).toThrow(/init_adapter has r 2, but this run trains r 4/);
-      const more = { ...lora, targetModules: ['q_proj', 'v_proj', 'down_proj'] };
+      const more = { ...lora, target_modules: ['q_proj', 'v_proj', 'down_proj'] };
       expect(() => loraFromAdapter(dir, cfg, more, loraSites(cfg, more))).toThrow(/does not cover the same modules as target_modules \[q_proj, v_proj, down_proj\] \(missing model\.layers\.0\.self_attn\.v_proj\)/);
-      const fewer = { ...lora, targetModules: ['q_proj'] };
+      const fewer = { ...lora, target_modules: ['q_proj'] };
       expect(() => loraFromAdapter(dir, cfg, fewer, loraSites(cfg, fewer))).toThrow(/\(extra model\.layers\.0\.mlp\.down_proj\)/);
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -28,7 +28,7 @@ const ARGS: TrainingArguments = {
   num_train_epochs: 2, per_device_train_batch_size: 4, gradient_accumulation_steps: 1, max_grad_norm: 1, max_steps: -1, eval_steps: 0,
   save_steps: 0, logging_steps: 1, seed: 5,
 };
-const LORA: LoraConfig = { r: 2, loraAlpha: 4, loraDropout: 0.1, targetModules: ['q_proj', 'v_proj', 'down_proj'] };
+const LORA: LoraConfig = { r: 2, lora_alpha: 4, lora_dropout: 0.1, target_modules: ['q_proj', 'v_proj', 'down_proj'] };
 
 const made: string[] = [];
 afterEach(() => {
@@ -78,7 +78,7 @@ describe('trainer', () => {
 
   it('normalises by the tokens of the whole optimizer step: 2 micro-batches of 1 give the loss and gradient norm of one batch of 2', async () => {
     // Without dropout: its masks are drawn per micro-batch, so they differ between the two runs.
-    const noDropout = { ...LORA, loraDropout: 0 };
+    const noDropout = { ...LORA, lora_dropout: 0 };
     const one = await train(input({ per_device_train_batch_size: 2, max_steps: 1 }, { val: [] }, noDropout));
     const two = await train(input({ per_device_train_batch_size: 1, gradient_accumulation_steps: 2, max_steps: 1 }, { val: [] }, noDropout));
     const [a, b] = [one.state.logHistory[0]!, two.state.logHistory[0]!];

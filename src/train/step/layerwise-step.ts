@@ -65,8 +65,8 @@ export class LayerwiseStep implements TrainingStep {
       config: cfg, arch, fullGrads: full,
       adapted: trainable.kind === 'lora' ? [...new Set(trainable.sites.map((s) => s.module))] : [],
       r: lora?.r ?? 1,
-      dropout: (lora?.loraDropout ?? 0) > 0,
-      scale: lora ? lora.loraAlpha / lora.r / (1 - lora.loraDropout) : 1,
+      dropout: (lora?.lora_dropout ?? 0) > 0,
+      scale: lora ? lora.lora_alpha / lora.r / (1 - lora.lora_dropout) : 1,
     };
     const groups = linearGroups(cfg, arch);
     const loraPart = trainable.kind === 'lora' ? new LoraTraining(trainable.sites, trainable.params, trainable.lora.r, spec.dropout, cfg.numHiddenLayers) : undefined;

@@ -93,9 +93,9 @@ describe('training layer graphs', () => {
   it('forward equals the float64 reference layer; dh_in and every LoRA gradient match central finite differences (dropout masks, biases, GQA, padding)', async () => {
     const prng = new Prng(4);
     const weights = modelWeights();
-    const lora: LoraConfig = { r: 2, loraAlpha: 4, loraDropout: 0.25, targetModules: ['q_proj', 'v_proj', 'down_proj'] };
+    const lora: LoraConfig = { r: 2, lora_alpha: 4, lora_dropout: 0.25, target_modules: ['q_proj', 'v_proj', 'down_proj'] };
     const sites = loraSites(cfg, lora);
-    const spec: TrainingGraphSpec = { config: cfg, arch, adapted: lora.targetModules, r: 2, scale: 4 / 2 / 0.75, dropout: true, fullGrads: false };
+    const spec: TrainingGraphSpec = { config: cfg, arch, adapted: lora.target_modules, r: 2, scale: 4 / 2 / 0.75, dropout: true, fullGrads: false };
     const A = sites.map((s) => Float32Array.from({ length: 2 * s.inDim }, () => Math.fround(prng.next() - 0.5)));
     const Bm = sites.map((s) => Float32Array.from({ length: s.outDim * 2 }, () => Math.fround(prng.next() - 0.5)));
     const masks = sites.map((s) => Uint8Array.from({ length: N * s.inDim }, () => (prng.next() < 0.25 ? 0 : 1)));
@@ -131,7 +131,7 @@ describe('training layer graphs', () => {
     const h = Float32Array.from({ length: N * C }, () => Math.fround(prng.normal()));
     const w = Float32Array.from({ length: N * C }, () => Math.fround(prng.normal()));
     const { backward } = await runLayer(spec, weights, h, w, { A: [], B: [] });
-    const none: LoraConfig = { r: 1, loraAlpha: 1, loraDropout: 0, targetModules: [] };
+    const none: LoraConfig = { r: 1, lora_alpha: 1, lora_dropout: 0, target_modules: [] };
     const loss = () => referenceLayer(cfg, w64, 0, Float64Array.from(h), { B, T, attentionMask: MASK }, { config: none, sites: [], A: [], B: [] }).reduce((s, v, i) => s + v * w[i]!, 0);
     // The fused q/k/v gradient's rows are q's, then k's, then v's.
     const gq = backward['grad.w.qkv']!.data as Float32Array;

@@ -87,7 +87,7 @@ async function gradientCheck(lora: LoraConfig, withMasks: boolean, quantize?: { 
   const prng = new Prng(5);
   for (const p of params) p.B.forEach((_, i, a) => (a[i] = Math.fround((prng.next() - 0.5) * 0.5))); // B ≠ 0 so dA ≠ 0
   const { batch, ref } = makeBatch();
-  const masks = withMasks ? sites.map((s) => Uint8Array.from({ length: ref.B * ref.T * s.inDim }, () => (prng.next() < lora.loraDropout ? 0 : 1))) : undefined;
+  const masks = withMasks ? sites.map((s) => Uint8Array.from({ length: ref.B * ref.T * s.inDim }, () => (prng.next() < lora.lora_dropout ? 0 : 1))) : undefined;
 
   const engine = await loraStep({ config: cfg, weights, quantized }, lora, sites, params);
   const { lossSum, grads } = await engine.run(batch, masks);
@@ -121,22 +121,22 @@ async function gradientCheck(lora: LoraConfig, withMasks: boolean, quantize?: { 
 
 describe('layerwise training step gradients', () => {
   it('match float64 central finite differences for every LoRA tensor (RoPE, GQA, padding, label mask)', async () => {
-    await gradientCheck({ r: 4, loraAlpha: 8, loraDropout: 0, targetModules: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] }, false);
+    await gradientCheck({ r: 4, lora_alpha: 8, lora_dropout: 0, target_modules: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] }, false);
   });
 
   it('match finite differences on an int4 base dequantized in the graph (symmetric and with zero points)', async () => {
-    const lora: LoraConfig = { r: 2, loraAlpha: 4, loraDropout: 0, targetModules: ['k_proj', 'o_proj', 'up_proj', 'down_proj'] };
+    const lora: LoraConfig = { r: 2, lora_alpha: 4, lora_dropout: 0, target_modules: ['k_proj', 'o_proj', 'up_proj', 'down_proj'] };
     await gradientCheck(lora, false, { symmetric: true });
     await gradientCheck(lora, false, { symmetric: false });
   });
 
   it('match finite differences with LoRA dropout keep-masks, on a subset of modules', async () => {
-    await gradientCheck({ r: 2, loraAlpha: 16, loraDropout: 0.25, targetModules: ['q_proj', 'v_proj', 'down_proj'] }, true);
+    await gradientCheck({ r: 2, lora_alpha: 16, lora_dropout: 0.25, target_modules: ['q_proj', 'v_proj', 'down_proj'] }, true);
   });
 
   it('match finite differences with q/k/v biases and tied embeddings (qwen2 style), on an int4 base', async () => {
     const qwen: LlamaConfig = { ...baseCfg, architecture: 'qwen2', attentionBias: true, tieWordEmbeddings: true };
-    const lora: LoraConfig = { r: 2, loraAlpha: 4, loraDropout: 0, targetModules: ['q_proj', 'v_proj', 'gate_proj'] };
+    const lora: LoraConfig = { r: 2, lora_alpha: 4, lora_dropout: 0, target_modules: ['q_proj', 'v_proj', 'gate_proj'] };
     await gradientCheck(lora, false, undefined, qwen);
     await gradientCheck(lora, false, { symmetric: true }, qwen);
   });
@@ -148,7 +148,7 @@ describe('full fine-tuning gradients', () => {
     for (const [name, t] of weights) (t.data as Float32Array).forEach((v, i, a) => (a[i] = name.endsWith('norm.weight') ? 1 + 0.3 * Math.sin(i + name.length) : name.endsWith('.bias') ? Math.sin(i) : v * 10));
     // float64 copies for the reference, equal to the float32 weights the engine trains
     const w64 = new Map([...weights].map(([name, t]) => [name, { dtype: 'F64' as const, shape: t.shape, data: Float64Array.from(t.data as Float32Array) }]));
-    const lora: LoraConfig = { r: 1, loraAlpha: 1, loraDropout: 0, targetModules: ['q_proj'] };
+    const lora: LoraConfig = { r: 1, lora_alpha: 1, lora_dropout: 0, target_modules: ['q_proj'] };
     const engine = await createTrainingStep({ base: { config: cfg, weights }, trainable: { kind: 'full' }, maxPositions: 16, threads: 1, headRows: 5 });
     const { batch, ref } = makeBatch();
     const { lossSum, grads: weightGrads } = await engine.run(batch);
@@ -182,7 +182,7 @@ describe('full fine-tuning gradients', () => {
 
 describe('layerwise training step head', () => {
   it('gives the same loss and gradients when the head runs a few tokens at a time', async () => {
-    const lora: LoraConfig = { r: 2, loraAlpha: 4, loraDropout: 0, targetModules: ['q_proj', 'down_proj'] };
+    const lora: LoraConfig = { r: 2, lora_alpha: 4, lora_dropout: 0, target_modules: ['q_proj', 'down_proj'] };
     const sites = loraSites(baseCfg, lora);
     const params = initLora(sites, lora.r, 2);
     params.forEach((p) => p.B.forEach((_, i, a) => (a[i] = Math.sin(i) * 0.1)));
@@ -201,7 +201,7 @@ describe('layerwise training step head', () => {
 });
 
 describe('layerwise training step bad input', () => {
-  const lora: LoraConfig = { r: 2, loraAlpha: 4, loraDropout: 0.1, targetModules: ['q_proj'] };
+  const lora: LoraConfig = { r: 2, lora_alpha: 4, lora_dropout: 0.1, target_modules: ['q_proj'] };
   async function engine() {
     const sites = loraSites(baseCfg, lora);
     const params = initLora(sites, lora.r, 1);
