@@ -33,24 +33,31 @@ interface Sessions {
   head: InferenceSession;
 }
 
+/** What a step holds from create() on. */
+interface StepParts {
+  ort: OrtModule;
+  spec: TrainingGraphSpec;
+  groups: LinearGroup[];
+  sessions: Sessions;
+  weights: HostWeights;
+  /** LoRA branches or every weight. */
+  trained: TrainedPart;
+  /** RoPE rows [maxPositions, R]. */
+  rope: { cos: Float32Array; sin: Float32Array };
+  /** Backward input name of a saved activation → the forward's output name. */
+  savedNames: Record<string, string>;
+  /** Dequantization targets per group (4-bit base), reused by every layer's backward. */
+  scratch: Map<string, Float32Array> | undefined;
+  headRows: number;
+  profiling: boolean;
+}
+
 export class LayerwiseStep implements TrainingStep {
   private readonly buffers = new Map<string, Float32Array>();
   private readonly inputNames = new Map<InferenceSession, ReadonlySet<string>>();
 
-  private constructor(
-    private readonly ort: OrtModule,
-    private readonly spec: TrainingGraphSpec,
-    private readonly groups: LinearGroup[],
-    private readonly sessions: Sessions,
-    private readonly weights: HostWeights,
-    private readonly trained: TrainedPart,
-    private readonly rope: { cos: Float32Array; sin: Float32Array },
-    /** Backward input name of a saved activation → the forward's output name. */
-    private readonly savedNames: Record<string, string>,
-    /** Dequantization targets per group (4-bit base), reused by every layer's backward. */
-    private readonly scratch: Map<string, Float32Array> | undefined,
-    private readonly options: Pick<TrainingStepOptions, 'headRows' | 'profilePrefix'>,
-  ) {
+  private constructor(private readonly parts: StepParts) {
+    const { sessions } = parts;
     for (const s of [...sessions.forward, sessions.backward, sessions.head]) this.inputNames.set(s, new Set(s.inputNames));
   }
 
@@ -106,26 +113,28 @@ export class LayerwiseStep implements TrainingStep {
       throw err;
     }
     const scratch = quantized ? new Map(groups.map((group) => [group.name, new Float32Array(group.rows * group.inDim)])) : undefined;
-    return new LayerwiseStep(ort, spec, groups, sessions, weights, part, { cos: cos.data as Float32Array, sin: sin.data as Float32Array }, savedNames, scratch, {
+    return new LayerwiseStep({
+      ort, spec, groups, sessions, weights, trained: part, savedNames, scratch,
+      rope: { cos: cos.data as Float32Array, sin: sin.data as Float32Array },
       headRows: Math.max(1, Math.floor(options.headRows ?? HEAD_ROWS)),
-      profilePrefix: options.profilePrefix,
+      profiling: options.profilePrefix !== undefined,
     });
   }
 
   parameters(): TrainedTensor[] {
-    return this.trained.parameters();
+    return this.parts.trained.parameters();
   }
 
   async run(batch: TokenBatch, masks?: Uint8Array[]): Promise<StepResult> {
-    const { ort, spec, weights, trained } = this;
+    const { ort, spec, weights, trained, groups, sessions, savedNames, scratch, headRows } = this.parts;
     const cfg = spec.config;
     const C = cfg.hiddenSize, R = spec.arch.rotaryDim(cfg), N = batch.B * batch.T, L = cfg.numHiddenLayers;
     const tensor: TensorOf = (type, data, dims) => new ort.Tensor(type as 'float32', data as Float32Array, dims);
     trained.begin(N, masks);
     const shared: Record<string, OrtTensor> = {
       mask_bias: tensor('float32', attentionBias(batch), [batch.B, 1, 1, batch.T, batch.T]),
-      cos: tensor('float32', this.rope.cos.subarray(0, batch.T * R), [batch.T, R]),
-      sin: tensor('float32', this.rope.sin.subarray(0, batch.T * R), [batch.T, R]),
+      cos: tensor('float32', this.parts.rope.cos.subarray(0, batch.T * R), [batch.T, R]),
+      sin: tensor('float32', this.parts.rope.sin.subarray(0, batch.T * R), [batch.T, R]),
     };
     // A layer run's feeds: exactly the session's inputs (a graph declares what its layer code uses).
     const layerFeeds = (l: number, session: InferenceSession): Record<string, OrtTensor> => {
@@ -134,12 +143,12 @@ export class LayerwiseStep implements TrainingStep {
       for (const [name, t] of Object.entries(shared)) if (wants.has(name)) feeds[name] = t;
       const w = weights.layers[l]!;
       for (const [name, data] of w.tensors) if (wants.has(name)) feeds[name] = tensor('float32', data, [data.length]);
-      for (const group of this.groups) {
+      for (const group of groups) {
         const bias = w.biases.get(group.name);
         if (bias && wants.has(`b.${group.name}`)) feeds[`b.${group.name}`] = tensor('float32', bias, [bias.length]);
         // A 4-bit layer's forward session holds its codes; its backward gets them dequantized.
         if (!wants.has(`w.${group.name}`)) continue;
-        const data = w.float?.get(group.name) ?? dequantize4BitInto(w.quantized!.get(group.name)!, this.scratch!.get(group.name)!);
+        const data = w.float?.get(group.name) ?? dequantize4BitInto(w.quantized!.get(group.name)!, scratch!.get(group.name)!);
         feeds[`w.${group.name}`] = tensor('float32', data, [group.rows, data.length / group.rows]);
       }
       trained.feedLayer(l, feeds, wants, tensor);
@@ -159,13 +168,13 @@ export class LayerwiseStep implements TrainingStep {
     const saved: Array<Record<string, OrtTensor> | undefined> = [];
     const dims = (d: Array<number | string>): number[] => d.map((x) => (x === 'tokens' ? N : x === 'batch' ? batch.B : x === 'seq' ? batch.T : (x as number)));
     for (let l = 0; l < L; l++) {
-      const session = this.sessions.forward[l] ?? this.sessions.forward[0]!;
+      const session = sessions.forward[l] ?? sessions.forward[0]!;
       const fetches: Record<string, OrtTensor> = {};
       const mine: Record<string, OrtTensor> = {};
       for (const s of savedTensors(spec)) {
         const shape = dims(s.dims);
         const t = tensor('float32', this.buffer(`${l}:${s.name}`, shape.reduce((a, b) => a * b, 1)), shape);
-        fetches[this.savedNames[`saved.${s.name}`]!] = t;
+        fetches[savedNames[`saved.${s.name}`]!] = t;
         mine[`saved.${s.name}`] = t;
       }
       fetches.h_out = tensor('float32', this.buffer(`h:${l % 2}`, N * C), [N, C]);
@@ -180,10 +189,10 @@ export class LayerwiseStep implements TrainingStep {
     // softmax are its whole working set (0.5 GB at 1,024 × 32,000 in one run).
     const hData = h.data as Float32Array;
     const dhHead = this.buffer('dh:head', N * C);
-    const headWants = this.inputNames.get(this.sessions.head)!;
+    const headWants = this.inputNames.get(sessions.head)!;
     let lossSum = 0;
-    for (let r0 = 0; r0 < N; r0 += this.options.headRows!) {
-      const rows = Math.min(this.options.headRows!, N - r0);
+    for (let r0 = 0; r0 < N; r0 += headRows) {
+      const rows = Math.min(headRows, N - r0);
       const feeds: Record<string, OrtTensor> = {
         h: tensor('float32', hData.subarray(r0 * C, (r0 + rows) * C), [rows, C]),
         labels: new ort.Tensor('int64', batch.labels.subarray(r0, r0 + rows), [rows]),
@@ -191,19 +200,19 @@ export class LayerwiseStep implements TrainingStep {
       for (const [name, data] of weights.head) if (headWants.has(name)) feeds[name] = tensor('float32', data, name === spec.arch.lmHead(cfg).weight ? [cfg.vocabSize, C] : [data.length]);
       const fetches: Record<string, OrtTensor | null> = { loss_sum: null, dh: tensor('float32', dhHead.subarray(r0 * C, (r0 + rows) * C), [rows, C]) };
       trained.fetchHead(fetches, tensor);
-      const out = await this.sessions.head.run(feeds, fetches);
+      const out = await sessions.head.run(feeds, fetches);
       lossSum += (out.loss_sum!.data as Float32Array)[0]!;
       trained.takeHead();
     }
     lap('head');
     let dh = tensor('float32', dhHead, [N, C]);
     for (let l = L - 1; l >= 0; l--) {
-      const feeds = { ...layerFeeds(l, this.sessions.backward), ...saved[l]!, dh };
+      const feeds = { ...layerFeeds(l, sessions.backward), ...saved[l]!, dh };
       lap('host');
       const dhIn = tensor('float32', this.buffer(`dh:${l % 2}`, N * C), [N, C]);
       const fetches: Record<string, OrtTensor | null> = { dh_in: dhIn };
       trained.fetchLayer(l, fetches, tensor);
-      const out = await this.sessions.backward.run(feeds, fetches);
+      const out = await sessions.backward.run(feeds, fetches);
       lap('backward');
       saved[l] = undefined; // this layer's activations are no longer needed
       dh = dhIn;
@@ -223,19 +232,20 @@ export class LayerwiseStep implements TrainingStep {
 
   /** Rows of the embedding for the batch's ids: [N, C]. */
   private embedRows(ids: BigInt64Array, C: number): Float32Array {
-    const V = this.spec.config.vocabSize;
+    const V = this.parts.spec.config.vocabSize;
     const h = new Float32Array(ids.length * C);
     for (let n = 0; n < ids.length; n++) {
       const id = Number(ids[n]);
       if (!(id >= 0 && id < V)) throw new RangeError(`training step: token id ${id} outside the vocabulary (size ${V})`);
-      h.set(this.weights.embed.subarray(id * C, (id + 1) * C), n * C);
+      h.set(this.parts.weights.embed.subarray(id * C, (id + 1) * C), n * C);
     }
     return h;
   }
 
   async release(): Promise<void> {
-    const all = [...this.sessions.forward, this.sessions.backward, this.sessions.head];
-    if (this.options.profilePrefix) for (const x of all) x.endProfiling();
+    const { sessions, profiling } = this.parts;
+    const all = [...sessions.forward, sessions.backward, sessions.head];
+    if (profiling) for (const x of all) x.endProfiling();
     for (const x of all) await x.release();
   }
 }
