@@ -147,50 +147,6 @@ export function toHfConfigJson(cfg: LlamaConfig): Record<string, unknown> {
   };
 }
 
-/** The names of the linear projections in one decoder layer, in HF order (also the LoRA targets). */
-export const LINEAR_MODULES = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] as const;
-export type LinearModule = (typeof LINEAR_MODULES)[number];
-
-/** [out, in] of a layer's linear module (HF stores weights as [out, in]). */
-export function linearShape(cfg: LlamaConfig, module: LinearModule): [number, number] {
-  const C = cfg.hiddenSize, D = cfg.headDim, H = cfg.numAttentionHeads, KVH = cfg.numKeyValueHeads, F = cfg.intermediateSize;
-  switch (module) {
-    case 'q_proj': return [H * D, C];
-    case 'k_proj': return [KVH * D, C];
-    case 'v_proj': return [KVH * D, C];
-    case 'o_proj': return [C, H * D];
-    case 'gate_proj': return [F, C];
-    case 'up_proj': return [F, C];
-    case 'down_proj': return [C, F];
-  }
-}
-
-/** Every weight tensor a checkpoint of this shape must hold, with its shape (HF names). */
-export function expectedWeights(cfg: LlamaConfig): Map<string, number[]> {
-  const w = new Map<string, number[]>();
-  const C = cfg.hiddenSize;
-  w.set('model.embed_tokens.weight', [cfg.vocabSize, C]);
-  for (let l = 0; l < cfg.numHiddenLayers; l++) {
-    const p = `model.layers.${l}`;
-    w.set(`${p}.input_layernorm.weight`, [C]);
-    w.set(`${p}.post_attention_layernorm.weight`, [C]);
-    for (const m of LINEAR_MODULES) {
-      const path = linearPath(l, m);
-      w.set(`${path}.weight`, linearShape(cfg, m));
-      if (cfg.attentionBias && (m === 'q_proj' || m === 'k_proj' || m === 'v_proj')) w.set(`${path}.bias`, [linearShape(cfg, m)[0]]);
-    }
-  }
-  w.set('model.norm.weight', [C]);
-  if (!cfg.tieWordEmbeddings) w.set('lm_head.weight', [cfg.vocabSize, C]);
-  return w;
-}
-
-/** HF module path of a layer's linear module, e.g. `model.layers.3.mlp.up_proj`. */
-export function linearPath(layer: number, module: LinearModule): string {
-  const group = module === 'gate_proj' || module === 'up_proj' || module === 'down_proj' ? 'mlp' : 'self_attn';
-  return `model.layers.${layer}.${group}.${module}`;
-}
-
 function missing(file: string, key: string): DataError {
   return new DataError('bad-config', `${file}: missing required key "${key}"`, { location: { file } });
 }

@@ -9,9 +9,9 @@ import { DataError } from '../../src/core/errors.js';
 import { parseModelConfig } from '../../src/model/config.js';
 import { readPeftAdapter } from '../../src/model/generate/adapter.js';
 import { TextGenerator } from '../../src/model/generate/generator.js';
-import { checkGraphSupport } from '../../src/model/llama/export.js';
-import { buildLlamaGraph } from '../../src/model/llama/graph.js';
-import { DecoderRunner } from '../../src/model/llama/runner.js';
+import { checkGraphSupport } from '../../src/model/decoder/export.js';
+import { buildDecoderGraph } from '../../src/model/decoder/graph.js';
+import { DecoderRunner } from '../../src/model/decoder/runner.js';
 import { CONFIG_FILE, loadModelDir } from '../../src/model/model-dir.js';
 import { sessionFromGraph } from '../../src/model/onnx/session.js';
 import { loadTokenizer } from '../../src/model/tokenizer/load.js';
@@ -50,7 +50,7 @@ export async function projectLogits(modelDir: string, rows: Rows, options: { spl
   const model = loadModelDir(modelDir, { requireTokenizer: false });
   checkGraphSupport(model.configJson, join(model.dir, CONFIG_FILE));
   const lora = options.adapterDir ? readPeftAdapter(options.adapterDir, model.config).branches : undefined;
-  const graph = buildLlamaGraph(model.config, model.weights, { lora });
+  const graph = buildDecoderGraph(model.config, model.weights, { lora });
   const runner = await DecoderRunner.create(model.config, await sessionFromGraph(graph, { threads: 1 }), 1);
   try {
     const T = rows.inputIds[0]!.length;

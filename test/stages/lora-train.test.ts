@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { presetConfig } from '../../src/model/presets.js';
 import { initLlamaWeights } from '../../src/model/init/index.js';
 import { writeModelDir } from '../../src/model/model-dir.js';
-import { writeOnnxModelDir } from '../../src/model/llama/export.js';
+import { writeOnnxModelDir } from '../../src/model/decoder/export.js';
 import { readSafetensors } from '../../src/model/safetensors/index.js';
 import { byteLevelTokenizerFiles } from '../../src/model/tokenizer/index.js';
 import stage from '../../stages/lora-train/index.js';

@@ -7,8 +7,9 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { bertScoreFromModelDir, encoderConfigFromDir, stripPython } from '../../../src/metrics/bertscore/from-model-dir.js';
-import { randomBertWeights } from '../../../src/metrics/bertscore/random-encoder.js';
+import { bertScoreFromModelDir, stripPython } from '../../../src/metrics/bertscore/from-model-dir.js';
+import { encoderConfigFromDir } from '../../../src/model/bert/model-dir.js';
+import { randomBertWeights } from '../../../src/model/bert/random-weights.js';
 import { writeSafetensors } from '../../../src/model/safetensors/write.js';
 import { byteLevelTokenizerFiles, byteLevelVocabSize, writeTokenizerFiles } from '../../../src/model/tokenizer/index.js';
 import { tempDir } from '../../helpers/stage-context.js';

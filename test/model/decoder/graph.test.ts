@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { buildLlamaGraph } from '../../../src/model/llama/graph.js';
-import { DecoderRunner } from '../../../src/model/llama/runner.js';
+import { buildDecoderGraph } from '../../../src/model/decoder/graph.js';
+import { DecoderRunner } from '../../../src/model/decoder/runner.js';
 import { referenceLogits } from '../../../src/model/reference/llama.js';
-import { tinyModel, type TinyModel } from './fixtures.js';
+import { tinyModel, type TinyModel } from '../llama/fixtures.js';
 
 /** max |a - b| / max |b| over all elements. */
 function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
@@ -16,7 +16,7 @@ function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 async function runner(model: TinyModel): Promise<DecoderRunner> {
-  return DecoderRunner.create(model.cfg, buildLlamaGraph(model.cfg, model.weights).toBytes(), 1);
+  return DecoderRunner.create(model.cfg, buildDecoderGraph(model.cfg, model.weights).toBytes(), 1);
 }
 
 const ids = [3, 17, 5, 42, 8, 8, 21, 0, 33];

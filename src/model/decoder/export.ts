@@ -1,5 +1,5 @@
 /**
- * Exports a llama-family model as ONNX in the layout transformers.js loads:
+ * Exports a decoder model (any registered architecture) as ONNX in the layout transformers.js loads:
  *   <dir>/onnx/model.onnx            float32
  *   <dir>/onnx/model_q4.onnx         4-bit MatMulNBits   (transformers.js dtype "q4")
  *   <dir>/onnx/model_quantized.onnx  8-bit MatMulNBits   (transformers.js dtype "q8")
@@ -10,14 +10,16 @@ import { copyFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../core/atomic.js';
 import { DataError } from '../../core/errors.js';
+import { architectureFor } from '../architectures/index.js';
+import { llama } from '../architectures/llama.js';
 import type { LlamaConfig } from '../config.js';
 import { CONFIG_FILE, loadModelDir, type LoadedModelDir } from '../model-dir.js';
 import type { SaveOptions } from '../onnx/serialize.js';
 import type { NBitsOptions } from '../quantize/nbits.js';
 import { checkNBitsOptions } from '../quantize/nbits.js';
 import type { HostTensor } from '../tensor.js';
-import { buildLlamaGraph, type LlamaGraphOptions } from './graph.js';
-import type { LoraBranch } from './linear.js';
+import type { LoraBranch } from '../blocks/lora.js';
+import { buildDecoderGraph, type DecoderGraphOptions } from './graph.js';
 
 export interface QuantizationSettings extends NBitsOptions {
   /** MatMulNBits accuracy_level: 0 = float32 compute (default); 4 = int8 activations (faster, less exact). */
@@ -46,11 +48,11 @@ export function onnxFileFor(quantization?: Pick<NBitsOptions, 'bits'>): { file: 
 }
 
 /** Builds and writes the decoder graph for in-memory weights (or a model dir) under `outDir/onnx/`. */
-export function exportLlamaOnnx(source: string | { cfg: LlamaConfig; weights: Map<string, HostTensor> }, outDir: string, options: ExportOptions = {}): ExportedOnnx {
+export function exportDecoderOnnx(source: string | { cfg: LlamaConfig; weights: Map<string, HostTensor> }, outDir: string, options: ExportOptions = {}): ExportedOnnx {
   const { cfg, weights } = typeof source === 'string' ? fromDir(source) : source;
   if (options.quantization) checkNBitsOptions(options.quantization);
-  const graphOptions: LlamaGraphOptions = { quantization: options.quantization, lora: options.lora };
-  const graph = buildLlamaGraph(cfg, weights, graphOptions);
+  const graphOptions: DecoderGraphOptions = { quantization: options.quantization, lora: options.lora };
+  const graph = buildDecoderGraph(cfg, weights, graphOptions);
   const { file, dtype } = onnxFileFor(options.quantization);
   const saved = graph.save(join(outDir, 'onnx'), file.slice('onnx/'.length), { externalData: options.externalData });
   return { file, dtype, externalData: saved.dataPath !== undefined, bytes: saved.bytes };
@@ -64,7 +66,8 @@ function fromDir(dir: string): { cfg: LlamaConfig; weights: Map<string, HostTens
 
 /**
  * config.json features the graph does not implement, refused rather than silently ignored:
- * RoPE scaling (llama 3 / YaRN / linear) and activations other than SiLU.
+ * RoPE scaling (llama 3 / YaRN / linear) and activations the architecture's MLP does not compute
+ * (its hiddenActivations; llama's when config.json has no model_type).
  */
 export function checkGraphSupport(configJson: Record<string, unknown>, file: string): void {
   const scaling = configJson.rope_scaling as Record<string, unknown> | null | undefined;
@@ -75,8 +78,9 @@ export function checkGraphSupport(configJson: Record<string, unknown>, file: str
     }
   }
   const act = configJson.hidden_act;
-  if (act !== undefined && act !== 'silu' && act !== 'swish') {
-    throw new DataError('unsupported-config', `${file}: hidden_act "${String(act)}" is not supported (SiLU only)`, { location: { file } });
+  const activations = (architectureFor(configJson.model_type) ?? llama).hiddenActivations;
+  if (act !== undefined && !activations.includes(String(act))) {
+    throw new DataError('unsupported-config', `${file}: hidden_act "${String(act)}" is not supported (${activations.join(' or ')} only)`, { location: { file } });
   }
 }
 
@@ -121,7 +125,7 @@ export function writeOnnxModelDir(source: string | LoadedModelDir, outDir: strin
     copyFileSync(join(model.dir, f), join(outDir, f));
     copied.push(f);
   }
-  const exported = exportLlamaOnnx({ cfg: model.config, weights: model.weights }, outDir, options);
+  const exported = exportDecoderOnnx({ cfg: model.config, weights: model.weights }, outDir, options);
   const configJson: Record<string, unknown> = { ...model.configJson };
   delete configJson.quantization_config;
   if (options.quantization) configJson.quantization_config = quantizationConfigJson(options.quantization);

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { checkGraphSupport, writeOnnxModelDir, exportLlamaOnnx, readQuantizationConfig } from '../../../src/model/llama/export.js';
+import { checkGraphSupport, writeOnnxModelDir, exportDecoderOnnx, readQuantizationConfig } from '../../../src/model/decoder/export.js';
 import { loadModelDir } from '../../../src/model/model-dir.js';
 import { referenceLogits } from '../../../src/model/reference/llama.js';
 import { tempDir } from '../../helpers/stage-context.js';
-import { tinyModelDir } from './model-dir-fixture.js';
+import { tinyModelDir } from '../llama/model-dir-fixture.js';
 
 describe('ONNX model dir export', () => {
   it('writes onnx/model.onnx that transformers.js loads and runs with the reference logits', async () => {
@@ -59,7 +59,7 @@ describe('ONNX model dir export', () => {
   it('external data export for in-memory weights', () => {
     const { dir } = tinyModelDir();
     const out = tempDir();
-    const exported = exportLlamaOnnx(dir, out, { externalData: true });
+    const exported = exportDecoderOnnx(dir, out, { externalData: true });
     expect(exported.externalData).toBe(true);
     expect(existsSync(join(out, 'onnx/model.onnx_data'))).toBe(true);
   });

@@ -1,6 +1,6 @@
 /**
  * A BERT/RoBERTa encoder truncated at layer L, as an ONNX graph built with the model engine's
- * GraphBuilder (src/model/onnx), for BERTScore. Weights use the Hugging Face names of
+ * GraphBuilder (src/model/onnx); BERTScore (src/metrics/bertscore) embeds texts with it. Weights use the Hugging Face names of
  * `BertModel`/`RobertaModel` (with or without the `bert.`/`roberta.` prefix stripped by the
  * caller). Output: the hidden states after layer L (HF `hidden_states[L]`; L = 0 is the
  * embedding output).
@@ -15,8 +15,8 @@
  * this equals RoBERTa's create_position_ids_from_input_ids on every non-pad token, and pad
  * tokens are masked out. GELU is the exact erf form (hidden_act "gelu").
  */
-import type { HostTensor } from '../../model/tensor.js';
-import type { GraphBuilder as GraphBuilderType } from '../../model/onnx/builder.js';
+import type { HostTensor } from '../tensor.js';
+import type { GraphBuilder as GraphBuilderType } from '../onnx/builder.js';
 
 export interface BertEncoderConfig {
   hiddenSize: number;
@@ -48,7 +48,7 @@ function transposed(t: HostTensor): HostTensor {
 
 /** Builds the encoder graph (float32 weights expected). */
 export async function buildBertEncoderGraph(config: BertEncoderConfig, weights: BertWeights): Promise<GraphBuilderType> {
-  const { GraphBuilder } = await import('../../model/onnx/builder.js');
+  const { GraphBuilder } = await import('../onnx/builder.js');
   const g = new GraphBuilder('bert_encoder');
   const H = config.hiddenSize;
   const heads = config.numHeads;
@@ -105,7 +105,7 @@ export interface EncoderSession {
  * order) and returns each sequence's hidden states for bertScore().
  */
 export async function embedSequences(session: EncoderSession, sequences: ReadonlyArray<readonly number[]>, options: { padId: number; batchSize?: number }): Promise<Array<{ ids: number[]; embeddings: Float32Array; dim: number }>> {
-  const { loadOrt, i64Tensor } = await import('../../model/onnx/session.js');
+  const { loadOrt, i64Tensor } = await import('../onnx/session.js');
   const ort = await loadOrt();
   const batchSize = options.batchSize ?? 32;
   const order = sequences.map((s, i) => i).sort((a, b) => sequences[a]!.length - sequences[b]!.length || a - b);

@@ -3,7 +3,7 @@
  * never downloaded. Normal(0, scale) entries from Prng; LayerNorm gains around 1.
  */
 import { Prng } from '../../core/prng.js';
-import type { HostTensor } from '../../model/tensor.js';
+import type { HostTensor } from '../tensor.js';
 import type { BertEncoderConfig } from './encoder.js';
 
 export function randomBertWeights(config: BertEncoderConfig, sizes: { vocab: number; positions: number; layers?: number }, seed: number): Map<string, HostTensor> {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { randomBertWeights } from '../../../src/metrics/bertscore/random-encoder.js';
+import { randomBertWeights } from '../../../src/model/bert/random-weights.js';
 import type { HostTensor } from '../../../src/model/tensor.js';
-import { buildBertEncoderGraph, embedSequences, type BertEncoderConfig, type EncoderSession } from '../../../src/metrics/bertscore/encoder.js';
+import { buildBertEncoderGraph, embedSequences, type BertEncoderConfig, type EncoderSession } from '../../../src/model/bert/encoder.js';
 import { bertScore } from '../../../src/metrics/bertscore/score.js';
 import { i64Tensor, loadOrt, sessionFromGraph } from '../../../src/model/onnx/session.js';
 

@@ -1,12 +1,24 @@
 import { describe, expect, it } from 'vitest';
-import { Prng } from '../../src/core/prng.js';
-import type { LlamaConfig } from '../../src/model/config.js';
-import { initLlamaWeights } from '../../src/model/init/index.js';
-import { LINEAR_MODULES, linearPath } from '../../src/model/config.js';
-import { dequantizeNBits, quantizeNBits, type NBitsWeight } from '../../src/model/quantize/nbits.js';
-import { TrainingEngine, type TokenBatch } from '../../src/train/engine.js';
-import { initLora, loraSites, type LoraConfig, type LoraTensors } from '../../src/train/lora.js';
-import { referenceLossSum, type ReferenceBatch } from '../../src/train/reference.js';
+import { Prng } from '../../../src/core/prng.js';
+import type { LlamaConfig } from '../../../src/model/config.js';
+import { initLlamaWeights } from '../../../src/model/init/index.js';
+import { LINEAR_MODULES, linearPath } from '../../../src/model/architectures/llama.js';
+import { dequantizeNBits, quantizeNBits, type NBitsWeight } from '../../../src/model/quantize/nbits.js';
+import { createTrainingStep, type BaseModel, type StepResult, type TokenBatch, type TrainingStepOptions } from '../../../src/train/step/index.js';
+import { initLora, loraSites, type LoraConfig, type LoraSite, type LoraTensors } from '../../../src/train/lora.js';
+
+/** A LoRA step over `params`; its gradients as A/B pairs per site (the step returns them flat, A₀, B₀, A₁, …). */
+async function loraStep(base: BaseModel, lora: LoraConfig, sites: LoraSite[], params: LoraTensors[], options: Partial<TrainingStepOptions> = {}) {
+  const step = await createTrainingStep({ base, trainable: { kind: 'lora', lora, sites, params }, maxPositions: 16, threads: 1, ...options });
+  return {
+    step,
+    run: async (batch: TokenBatch, masks?: Uint8Array[]) => {
+      const out: StepResult = await step.run(batch, masks);
+      return { lossSum: out.lossSum, grads: sites.map((_, i) => ({ A: out.grads[2 * i]!, B: out.grads[2 * i + 1]! })) };
+    },
+  };
+}
+import { referenceLossSum, type ReferenceBatch } from '../../../src/train/reference.js';
 
 // A small GQA model (H 4, KVH 2) so that float64 finite differences stay fast.
 const baseCfg: LlamaConfig = {
@@ -75,11 +87,11 @@ async function gradientCheck(lora: LoraConfig, withMasks: boolean, quantize?: { 
   const prng = new Prng(5);
   for (const p of params) p.B.forEach((_, i, a) => (a[i] = Math.fround((prng.next() - 0.5) * 0.5))); // B ≠ 0 so dA ≠ 0
   const { batch, ref } = makeBatch();
-  const masks = withMasks ? sites.map((s) => Uint8Array.from({ length: ref.B * ref.T * s.inDim }, () => (prng.next() < lora.loraDropout ? 0 : 1))) : undefined;
+  const masks = withMasks ? sites.map((s) => Uint8Array.from({ length: ref.B * ref.T * s.inDim }, () => (prng.next() < lora.lora_dropout ? 0 : 1))) : undefined;
 
-  const engine = await TrainingEngine.create({ config: cfg, weights, quantized }, { lora, sites, maxPositions: 16, threads: 1 });
-  const { lossSum, grads } = await engine.step(batch, params, masks);
-  await engine.release();
+  const engine = await loraStep({ config: cfg, weights, quantized }, lora, sites, params);
+  const { lossSum, grads } = await engine.run(batch, masks);
+  await engine.step.release();
 
   const A64 = params.map((p) => Float64Array.from(p.A));
   const B64 = params.map((p) => Float64Array.from(p.B));
@@ -107,24 +119,24 @@ async function gradientCheck(lora: LoraConfig, withMasks: boolean, quantize?: { 
   });
 }
 
-describe('training engine gradients', () => {
+describe('layerwise training step gradients', () => {
   it('match float64 central finite differences for every LoRA tensor (RoPE, GQA, padding, label mask)', async () => {
-    await gradientCheck({ r: 4, loraAlpha: 8, loraDropout: 0, targetModules: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] }, false);
+    await gradientCheck({ r: 4, lora_alpha: 8, lora_dropout: 0, target_modules: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] }, false);
   });
 
   it('match finite differences on an int4 base dequantized in the graph (symmetric and with zero points)', async () => {
-    const lora: LoraConfig = { r: 2, loraAlpha: 4, loraDropout: 0, targetModules: ['k_proj', 'o_proj', 'up_proj', 'down_proj'] };
+    const lora: LoraConfig = { r: 2, lora_alpha: 4, lora_dropout: 0, target_modules: ['k_proj', 'o_proj', 'up_proj', 'down_proj'] };
     await gradientCheck(lora, false, { symmetric: true });
     await gradientCheck(lora, false, { symmetric: false });
   });
 
   it('match finite differences with LoRA dropout keep-masks, on a subset of modules', async () => {
-    await gradientCheck({ r: 2, loraAlpha: 16, loraDropout: 0.25, targetModules: ['q_proj', 'v_proj', 'down_proj'] }, true);
+    await gradientCheck({ r: 2, lora_alpha: 16, lora_dropout: 0.25, target_modules: ['q_proj', 'v_proj', 'down_proj'] }, true);
   });
 
   it('match finite differences with q/k/v biases and tied embeddings (qwen2 style), on an int4 base', async () => {
     const qwen: LlamaConfig = { ...baseCfg, architecture: 'qwen2', attentionBias: true, tieWordEmbeddings: true };
-    const lora: LoraConfig = { r: 2, loraAlpha: 4, loraDropout: 0, targetModules: ['q_proj', 'v_proj', 'gate_proj'] };
+    const lora: LoraConfig = { r: 2, lora_alpha: 4, lora_dropout: 0, target_modules: ['q_proj', 'v_proj', 'gate_proj'] };
     await gradientCheck(lora, false, undefined, qwen);
     await gradientCheck(lora, false, { symmetric: true }, qwen);
   });
@@ -136,10 +148,10 @@ describe('full fine-tuning gradients', () => {
     for (const [name, t] of weights) (t.data as Float32Array).forEach((v, i, a) => (a[i] = name.endsWith('norm.weight') ? 1 + 0.3 * Math.sin(i + name.length) : name.endsWith('.bias') ? Math.sin(i) : v * 10));
     // float64 copies for the reference, equal to the float32 weights the engine trains
     const w64 = new Map([...weights].map(([name, t]) => [name, { dtype: 'F64' as const, shape: t.shape, data: Float64Array.from(t.data as Float32Array) }]));
-    const lora: LoraConfig = { r: 1, loraAlpha: 1, loraDropout: 0, targetModules: ['q_proj'] };
-    const engine = await TrainingEngine.create({ config: cfg, weights }, { lora, sites: [], maxPositions: 16, threads: 1, trainable: 'full', headRows: 5 });
+    const lora: LoraConfig = { r: 1, lora_alpha: 1, lora_dropout: 0, target_modules: ['q_proj'] };
+    const engine = await createTrainingStep({ base: { config: cfg, weights }, trainable: { kind: 'full' }, maxPositions: 16, threads: 1, headRows: 5 });
     const { batch, ref } = makeBatch();
-    const { lossSum, weightGrads } = await engine.step(batch, []);
+    const { lossSum, grads: weightGrads } = await engine.run(batch);
     const params = engine.parameters();
     await engine.release();
     const refLoss = () => referenceLossSum(cfg, w64, ref, { config: lora, sites: [], A: [], B: [] });
@@ -160,26 +172,24 @@ describe('full fine-tuning gradients', () => {
     await fullCheck({ ...baseCfg, architecture: 'qwen2', attentionBias: true, tieWordEmbeddings: true });
   });
 
-  it('refuses a 4-bit base and LoRA sites', async () => {
-    const lora: LoraConfig = { r: 2, loraAlpha: 4, loraDropout: 0, targetModules: ['q_proj'] };
+  it('refuses a 4-bit base', async () => {
     const weights = initLlamaWeights(baseCfg, 1);
     const w = weights.get('model.layers.0.self_attn.q_proj.weight')!;
     const quantized = new Map([['model.layers.0.self_attn.q_proj', quantizeNBits(w.data as Float32Array, w.shape[0]!, w.shape[1]!, { bits: 4, blockSize: 16, symmetric: true })]]);
-    await expect(TrainingEngine.create({ config: baseCfg, weights, quantized }, { lora, sites: [], maxPositions: 16, threads: 1, trainable: 'full' })).rejects.toThrow(/full fine-tuning needs a float base/);
-    await expect(TrainingEngine.create({ config: baseCfg, weights }, { lora, sites: loraSites(baseCfg, lora), maxPositions: 16, threads: 1, trainable: 'full' })).rejects.toThrow(/takes no LoRA sites/);
+    await expect(createTrainingStep({ base: { config: baseCfg, weights, quantized }, trainable: { kind: 'full' }, maxPositions: 16, threads: 1 })).rejects.toThrow(/full fine-tuning needs a float base/);
   });
 });
 
-describe('training engine head', () => {
+describe('layerwise training step head', () => {
   it('gives the same loss and gradients when the head runs a few tokens at a time', async () => {
-    const lora: LoraConfig = { r: 2, loraAlpha: 4, loraDropout: 0, targetModules: ['q_proj', 'down_proj'] };
+    const lora: LoraConfig = { r: 2, lora_alpha: 4, lora_dropout: 0, target_modules: ['q_proj', 'down_proj'] };
     const sites = loraSites(baseCfg, lora);
     const params = initLora(sites, lora.r, 2);
     params.forEach((p) => p.B.forEach((_, i, a) => (a[i] = Math.sin(i) * 0.1)));
     const run = async (headRows?: number) => {
-      const e = await TrainingEngine.create({ config: baseCfg, weights: initLlamaWeights(baseCfg, 4) }, { lora, sites, maxPositions: 16, threads: 1, headRows });
-      const out = await e.step(makeBatch().batch, params);
-      await e.release();
+      const e = await loraStep({ config: baseCfg, weights: initLlamaWeights(baseCfg, 4) }, lora, sites, params, { headRows });
+      const out = await e.run(makeBatch().batch);
+      await e.step.release();
       return out;
     };
     const whole = await run(), chunked = await run(3); // 14 tokens: runs of 3, 3, 3, 3, 2
@@ -190,31 +200,32 @@ describe('training engine head', () => {
   });
 });
 
-describe('training engine bad input', () => {
-  const lora: LoraConfig = { r: 2, loraAlpha: 4, loraDropout: 0.1, targetModules: ['q_proj'] };
+describe('layerwise training step bad input', () => {
+  const lora: LoraConfig = { r: 2, lora_alpha: 4, lora_dropout: 0.1, target_modules: ['q_proj'] };
   async function engine() {
     const sites = loraSites(baseCfg, lora);
-    const e = await TrainingEngine.create({ config: baseCfg, weights: initLlamaWeights(baseCfg, 1) }, { lora, sites, maxPositions: 16, threads: 1 });
-    return { e, sites, params: initLora(sites, lora.r, 1) };
+    const params = initLora(sites, lora.r, 1);
+    const e = await loraStep({ config: baseCfg, weights: initLlamaWeights(baseCfg, 1) }, lora, sites, params);
+    return { e, sites, params };
   }
 
   it('names the site whose dropout mask is missing', async () => {
-    const { e, params } = await engine();
-    await expect(e.step(makeBatch().batch, params)).rejects.toThrow(/dropout mask is needed for model\.layers\.0\.self_attn\.q_proj/);
-    await e.release();
+    const { e } = await engine();
+    await expect(e.run(makeBatch().batch)).rejects.toThrow(/dropout mask is needed for model\.layers\.0\.self_attn\.q_proj/);
+    await e.step.release();
   });
 
   it('rejects a token id outside the vocabulary', async () => {
-    const { e, sites, params } = await engine();
+    const { e, sites } = await engine();
     const { batch } = makeBatch();
     batch.inputIds[3] = 40n; // vocab 40
     const masks = sites.map((s) => new Uint8Array(batch.B * batch.T * s.inDim).fill(1));
-    await expect(e.step(batch, params, masks)).rejects.toThrow(/token id 40 outside the vocabulary \(size 40\)/);
-    await e.release();
+    await expect(e.run(batch, masks)).rejects.toThrow(/token id 40 outside the vocabulary \(size 40\)/);
+    await e.step.release();
   });
 
   it('refuses adapters on different modules per layer', async () => {
     const sites = loraSites(baseCfg, lora).filter((s) => s.layer === 0);
-    await expect(TrainingEngine.create({ config: baseCfg, weights: initLlamaWeights(baseCfg, 1) }, { lora, sites, maxPositions: 16, threads: 1 })).rejects.toThrow(/every layer must adapt the same modules/);
+    await expect(loraStep({ config: baseCfg, weights: initLlamaWeights(baseCfg, 1) }, lora, sites, initLora(sites, lora.r, 1))).rejects.toThrow(/every layer must adapt the same modules/);
   });
 });
