@@ -7,11 +7,13 @@ import type { Architecture, LlamaConfig } from '../config.js';
 import type { DecoderArchitecture } from './architecture.js';
 import { llama } from './llama.js';
 import { mistral } from './mistral.js';
+import { phi } from './phi.js';
+import { qwen2Moe } from './qwen2-moe.js';
 import { qwen2 } from './qwen2.js';
 
 export type { DecoderArchitecture, SavedActivation, SavedDim, TensorSpec } from './architecture.js';
 
-const ARCHITECTURES: Readonly<Record<Architecture, DecoderArchitecture>> = { llama, mistral, qwen2 };
+const ARCHITECTURES: Readonly<Record<Architecture, DecoderArchitecture>> = { llama, mistral, qwen2, phi, qwen2_moe: qwen2Moe };
 
 /** The architecture serving a config.json `model_type`, if any. */
 export function architectureFor(modelType: unknown): DecoderArchitecture | undefined {
@@ -37,7 +39,7 @@ export function expectedWeights(cfg: LlamaConfig): Map<string, number[]> {
   w.set(arch.embedding, [cfg.vocabSize, C]);
   for (let l = 0; l < cfg.numHiddenLayers; l++) {
     for (const t of arch.layerTensors(cfg)) w.set(`model.layers.${l}.${t.name}`, t.shape);
-    for (const m of arch.linearModules) {
+    for (const m of arch.linearModules(cfg)) {
       const path = arch.linearPath(l, m);
       const shape = arch.linearShape(cfg, m);
       w.set(`${path}.weight`, shape);
@@ -50,10 +52,10 @@ export function expectedWeights(cfg: LlamaConfig): Map<string, number[]> {
   return w;
 }
 
-/** Whether `name` is a decoder linear's weight (`<path>.weight`): what quantization and QLoRA quantize. */
+/** The decoder linears' weights (`<path>.weight`) that quantization and QLoRA quantize (all but the architecture's `unquantized`). */
 export function linearWeightNames(cfg: LlamaConfig): Set<string> {
   const arch = decoderArchitecture(cfg);
   const names = new Set<string>();
-  for (let l = 0; l < cfg.numHiddenLayers; l++) for (const m of arch.linearModules) names.add(`${arch.linearPath(l, m)}.weight`);
+  for (let l = 0; l < cfg.numHiddenLayers; l++) for (const m of arch.linearModules(cfg)) if (!arch.unquantized?.includes(m)) names.add(`${arch.linearPath(l, m)}.weight`);
   return names;
 }

@@ -24,8 +24,12 @@ export interface GraphContext {
 }
 
 export interface LayerForward extends GraphContext {
-  /** y = x · Wᵀ (+ b) (+ the module's LoRA branch) for one linear module: x [N, in] → [N, out]. */
-  linear(module: string, x: string): string;
+  /**
+   * y = x · Wᵀ (+ b) (+ the module's LoRA branch) for one linear module: x [N, in] → [N, out].
+   * An MoE expert's linear runs on the rows routed to it: x [n, in] and `rows` int64 [n], their
+   * token–expert pair indices (token · k + slot), which select its dropout mask's rows.
+   */
+  linear(module: string, x: string, rows?: string): string;
   /** [N, heads·D] → [B, heads, T, D]. */
   toHeads(x: string, heads: number): string;
   /** [B, heads, T, D] → [N, heads·D]. */
@@ -37,6 +41,11 @@ export interface LayerForward extends GraphContext {
    * KV cache in inference): the context [B, KVH, G, T, D] and what the backward needs.
    */
   attend(q: string, k: string, v: string): { out: string; saved: AttentionSaved };
+  /**
+   * Training with an auxiliary loss (the architecture's auxLoss): 1 for a real token, 0 for
+   * padding, [N, 1] float; the layer then returns the loss's statistics. Undefined otherwise.
+   */
+  readonly tokenMask?: string;
 }
 
 export interface LayerBackward extends GraphContext {
@@ -53,7 +62,16 @@ export interface LayerBackward extends GraphContext {
    * fine-tuning, the weight and bias gradients) become graph outputs. `input` rebuilds the
    * modules' common input [N, in]; it is called only when a gradient needs it.
    */
-  linearBackward(modules: readonly string[], dys: string[], input: () => string): string;
+  linearBackward(modules: readonly string[], dys: string[], input: () => string, rows?: string): string;
+  /**
+   * The forward of a linear module again (with its LoRA branch), where a backward recomputes
+   * rather than saves (an MoE expert's activations); same arguments as LayerForward.linear.
+   */
+  linear(module: string, x: string, rows?: string): string;
+  /** The token mask as in LayerForward, when training with the auxiliary loss. */
+  readonly tokenMask?: string;
+  /** d loss / d an auxiliary-loss statistic this layer returned ([size]), when training with it. */
+  auxGrad(name: string): string | undefined;
   /** Whether tensor gradients are wanted (full fine-tuning): then pass them to tensorGrad. */
   readonly wantsTensorGrads: boolean;
   /** Records d loss / d tensor(name) as a graph output. */

@@ -82,13 +82,15 @@ export function buildDecoderGraph(cfg: LlamaConfig, weights: Weights, options: D
   g.constFloat([1 / Math.sqrt(D)]);
   g.constFloat([cfg.rmsNormEps]);
 
+  const floatOptions = { ...options, quantization: undefined };
   const toHeads = (x: string, heads: number): string => g.transpose(g.op('Reshape', [x, g.concat([idsShape, g.constInt64([heads, D])], 0)]), [0, 2, 1, 3]); // [B·T, heads·D] → [B, heads, T, D]
   const fromHeads = (x: string, heads: number): string => g.reshape(g.transpose(x, [0, 2, 1, 3]), [-1, heads * D]); // [B, heads, T, D] → [B·T, heads·D]
   for (let l = 0; l < cfg.numHiddenLayers; l++) {
     const cx: LayerForward = {
       g, cfg, rope, toHeads, fromHeads,
       tensor: (name) => w.tensor(`model.layers.${l}.${name}`),
-      linear: (module, x) => w.linear(arch.linearPath(l, module), x, arch.linearBias(cfg, module), options),
+      // An MoE expert's rows (its routed pairs) matter only to training's dropout masks.
+      linear: (module, x) => w.linear(arch.linearPath(l, module), x, arch.linearBias(cfg, module), arch.unquantized?.includes(module) ? floatOptions : options),
       attend: (q, k, v) => attendWithCache(g, cfg, l, past[l]!, maskBias, q, k, v),
     };
     h = arch.layerForward(cx, h).h;

@@ -12,9 +12,9 @@ describe('decoder architecture registry', () => {
     for (const type of ['llama', 'qwen2']) {
       const cfg = tinyConfig({ model_type: type });
       const arch = decoderArchitecture(cfg);
-      const grouped = Object.values(arch.linearGroups).flat();
-      expect([...grouped].sort()).toEqual([...arch.linearModules].sort());
-      for (const modules of Object.values(arch.linearGroups)) expect(new Set(modules.map((m) => arch.linearShape(cfg, m)[1])).size).toBe(1);
+      const grouped = Object.values(arch.linearGroups(cfg)).flat();
+      expect([...grouped].sort()).toEqual([...arch.linearModules(cfg)].sort());
+      for (const modules of Object.values(arch.linearGroups(cfg))) expect(new Set(modules.map((m) => arch.linearShape(cfg, m)[1])).size).toBe(1);
     }
   });
 
