@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import { DataError } from '../core/errors.js';
-import { decoderArchitecture } from '../model/architectures/index.js';
+import { linearWeightNames } from '../model/architectures/index.js';
 import { readQuantizationConfig } from '../model/decoder/export.js';
 import { inspectModelDir, openModelWeights, type ModelDir } from '../model/model-dir.js';
 import { quantizeNBits, type NBitsWeight } from '../model/quantize/nbits.js';
@@ -25,9 +25,7 @@ export function loadBaseModel(modelDir: string): LoadedBase {
   if (quant && quant.bits !== 4) {
     throw new DataError('unsupported-quantization', `${join(dir.dir, 'config.json')}: lora-train trains on 4-bit (QLoRA) or float bases; this model is quantized to ${quant.bits} bits`, { location: { file: join(dir.dir, 'config.json') } });
   }
-  const linearWeights = new Set<string>();
-  const arch = decoderArchitecture(dir.config);
-  for (let l = 0; l < dir.config.numHiddenLayers; l++) for (const m of arch.linearModules) linearWeights.add(`${arch.linearPath(l, m)}.weight`);
+  const linearWeights = linearWeightNames(dir.config);
   const reader = openModelWeights(dir);
   const weights = new Map<string, HostTensor>();
   const quantized = new Map<string, NBitsWeight>();

@@ -23,6 +23,8 @@ export interface LogEntry {
   /** Labelled tokens in this optimizer step. */
   num_tokens?: number;
   eval_loss?: number;
+  /** MoE with output_router_logits: the step's mean load-balancing loss (unweighted; `loss` includes router_aux_loss_coef × it, as transformers' does). */
+  aux_loss?: number;
   /** Optional generation metrics on a val sample (eval_bleu, eval_rougeL; lora-train's eval_metrics_samples). */
   [metric: `eval_${string}`]: number | undefined;
 }

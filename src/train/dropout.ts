@@ -47,10 +47,14 @@ export function fillKeepMask(mask: Uint8Array, p: number, seed: number): void {
   }
 }
 
-/** The keep-masks of one micro-batch: uint8 [tokens, in] per site. */
-export function dropoutMasks(inDims: number[], tokens: number, p: number, seed: number, step: number, microBatch: number): Uint8Array[] {
+/**
+ * The keep-masks of one micro-batch: uint8 [tokens · rowsPerToken, in] per slot (a LoRA site's,
+ * or the one an MoE layer's experts share per projection: rowsPerToken k, one row per
+ * token–expert pair; lora.ts dropoutSlots). Slot i's stream is named by i.
+ */
+export function dropoutMasks(inDims: number[], tokens: number, p: number, seed: number, step: number, microBatch: number, rowsPerToken?: number[]): Uint8Array[] {
   return inDims.map((inDim, site) => {
-    const mask = new Uint8Array(tokens * inDim);
+    const mask = new Uint8Array(tokens * (rowsPerToken?.[site] ?? 1) * inDim);
     fillKeepMask(mask, p, deriveSeed(seed, `lora-dropout:${step}:${microBatch}:${site}`));
     return mask;
   });

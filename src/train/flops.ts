@@ -25,7 +25,7 @@ export function trainingStepFlops(cfg: LlamaConfig, B: number, T: number, sites:
   const N = B * T;
   const arch = decoderArchitecture(cfg);
   let layerParams = 0;
-  for (const m of arch.linearModules) {
+  for (const m of arch.linearModules(cfg)) {
     const [o, i] = arch.linearShape(cfg, m);
     layerParams += o * i;
   }

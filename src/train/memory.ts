@@ -53,9 +53,9 @@ export function estimateTrainingMemory(cfg: LlamaConfig, opts: MemoryOptions): M
   const C = cfg.hiddenSize, F = cfg.intermediateSize, L = cfg.numHiddenLayers;
   const N = opts.batchSize * opts.seqLength;
   const full = opts.trainable === 'full';
-  const modules = full ? [] : (opts.targetModules ?? arch.linearModules);
+  const modules = full ? [] : (opts.targetModules ?? arch.linearModules(cfg));
   let layerLinear = 0, maskBytesPerToken = 0, loraParams = 0;
-  for (const m of arch.linearModules) {
+  for (const m of arch.linearModules(cfg)) {
     const [o, i] = arch.linearShape(cfg, m);
     layerLinear += o * i;
     if (modules.includes(m)) {

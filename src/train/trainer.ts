@@ -17,7 +17,8 @@ import type { TrainingArguments } from './arguments.js';
 import { loadCheckpoint, saveCheckpoint, type LogEntry, type TrainerState } from './checkpoint.js';
 import { makeBatch, type Example } from './data.js';
 import { dropoutMasks } from './dropout.js';
-import type { LoraTensors } from './lora.js';
+import { dropoutSlots, type LoraTensors } from './lora.js';
+import { decoderArchitecture } from '../model/architectures/index.js';
 import { adamWMoments, adamWUpdate, addInto, clipGradients, globalNorm, learningRate, warmupSteps } from './optimizer.js';
 import { createTrainingStep, type BaseModel, type TokenBatch, type Trainable } from './step/index.js';
 
@@ -74,8 +75,12 @@ export async function train(input: TrainerInput): Promise<TrainerResult> {
   const maxLen = Math.max(...input.train.map((e) => e.ids.length), ...input.val.map((e) => e.ids.length));
 
   const lora = trainable.kind === 'lora' ? trainable : undefined;
+  // An auxiliary loss (MoE load balancing) joins the objective when the config asks for it
+  // (transformers: output_router_logits, weighted by router_aux_loss_coef).
+  const cfg = input.base.config;
+  const auxWeight = decoderArchitecture(cfg).auxLoss?.weight(cfg) ?? 0;
   // The step takes the decoder linears out of input.base (it holds them fused, once).
-  const session = await createTrainingStep({ base: input.base, trainable, maxPositions: maxLen + 1, threads: input.threads, consumeBase: true });
+  const session = await createTrainingStep({ base: input.base, trainable, maxPositions: maxLen + 1, threads: input.threads, consumeBase: true, auxLoss: auxWeight > 0 });
   // Everything trained, as one flat list (LoRA A₀, B₀, A₁, B₁, …, or every weight): views of
   // the buffers the step feeds, updated in place.
   const trained = session.parameters();
@@ -98,6 +103,10 @@ export async function train(input: TrainerInput): Promise<TrainerResult> {
   }
   const resumedFromStep = state.step;
   const dropout = lora !== undefined && lora.lora.lora_dropout > 0;
+  // Dropout masks per slot: a site's own [N, in], or an MoE layer's experts' shared [N·k, in].
+  const slots = lora ? dropoutSlots(lora.sites) : [];
+  const pairsPerToken = decoderArchitecture(cfg).routing?.pairsPerToken(cfg) ?? 1;
+  const slotRows = slots.map((s) => (s.rows === 'pairs' ? pairsPerToken : 1));
   const orders = new Map<number, number[]>();
   const orderOf = (epoch: number): number[] => {
     let o = orders.get(epoch);
@@ -117,7 +126,7 @@ export async function train(input: TrainerInput): Promise<TrainerResult> {
   const evalMasks = (tokens: number): Uint8Array[] | undefined => {
     if (!dropout) return undefined;
     let m = onesCache.get(tokens);
-    if (!m) onesCache.set(tokens, (m = lora.sites.map((s) => new Uint8Array(tokens * s.inDim).fill(1))));
+    if (!m) onesCache.set(tokens, (m = slots.map((s, i) => new Uint8Array(tokens * slotRows[i]! * s.inDim).fill(1))));
     return m;
   };
   // The step folds dropout's 1/(1 − p) into the branch scaling; evaluation keeps every input
@@ -154,19 +163,24 @@ export async function train(input: TrainerInput): Promise<TrainerResult> {
       input.signal?.throwIfAborted();
       const started = performance.now();
       const grads = tensors.map((t) => new Float32Array(t.length));
-      let lossSum = 0, tokens = 0, seen = 0;
-      for (let mb = 0; mb < accumulation; mb++) {
-        const k = step * accumulation + mb;
-        if (k >= streamLength) break;
-        const batch = microBatch(k);
-        const masks = dropout ? dropoutMasks(lora.sites.map((s) => s.inDim), batch.B * batch.T, lora.lora.lora_dropout, args.seed, step, mb) : undefined;
-        const out = await session.run(batch, masks);
+      let lossSum = 0, seen = 0;
+      const batches: TokenBatch[] = [];
+      for (let mb = 0; mb < accumulation && step * accumulation + mb < streamLength; mb++) batches.push(microBatch(step * accumulation + mb));
+      const tokens = batches.reduce((n, b) => n + b.tokens, 0);
+      // The auxiliary loss enters each micro-batch's gradient scaled so that, after the division by
+      // the step's tokens below, the objective is mean cross-entropy + coef × mean aux over micro-batches.
+      const auxLossScale = (auxWeight * tokens) / batches.length;
+      let auxSum = 0;
+      for (const [mb, batch] of batches.entries()) {
+        const masks = dropout ? dropoutMasks(slots.map((s) => s.inDim), batch.B * batch.T, lora.lora.lora_dropout, args.seed, step, mb, slotRows) : undefined;
+        const out = await session.run(batch, masks, { auxLossScale });
         lossSum += out.lossSum;
-        tokens += batch.tokens;
-        seen = k;
+        auxSum += out.auxLoss ?? 0;
+        seen = step * accumulation + mb;
         out.grads.forEach((g, i) => addInto(grads[i]!, g));
       }
-      const loss = lossSum / tokens;
+      const auxLoss = auxSum / batches.length;
+      const loss = lossSum / tokens + auxWeight * auxLoss;
       for (const g of grads) for (let i = 0; i < g.length; i++) g[i] = g[i]! / tokens;
       const norm = globalNorm(grads);
       if (!Number.isFinite(loss) || !Number.isFinite(norm)) {
@@ -180,6 +194,7 @@ export async function train(input: TrainerInput): Promise<TrainerResult> {
       tensors.forEach((t, i) => adamWUpdate(t, grads[i]!, moments[i]!, step + 1, lr, trained[i]!.decay ? args : noDecay));
       state.step = step + 1;
       const entry: LogEntry = { step: step + 1, epoch: round6((seen + 1) / nBatches), loss: round6(loss), learning_rate: lr, grad_norm: round6(norm), num_tokens: tokens };
+      if (auxWeight > 0) entry.aux_loss = round6(auxLoss);
       const seconds = (performance.now() - started) / 1000;
       throughput.push({ step: step + 1, tokens, tokensPerSecond: tokens / seconds, seconds });
       const last = step + 1 === total;

@@ -9,14 +9,16 @@
  *        grad.<layer tensor>; no LoRA)
  *
  * A linear's input is rebuilt (from the saved activations) only where a gradient needs it: a LoRA
- * branch's dA, or full fine-tuning's dW = dyᵀ·x.
+ * branch's dA, or full fine-tuning's dW = dyᵀ·x. An MoE expert's linears run forward again here
+ * (cx.linear, on the group's float weight with the LoRA branch) and their LoRA bottleneck u is
+ * taken from that recomputation; with an auxiliary loss the backward reads aux_grad.<statistic>.
  */
 import type { LayerBackward } from '../../model/blocks/layer-context.js';
-import { linearBackward } from '../../model/blocks/linear.js';
-import { loraBackward } from '../../model/blocks/lora.js';
+import { linearBackward, linearForward, splitColumns } from '../../model/blocks/linear.js';
+import { loraBackward, loraForward } from '../../model/blocks/lora.js';
 import { GraphBuilder } from '../../model/onnx/index.js';
 import { LayerInputs } from './layer-inputs.js';
-import { groupOf, savedTensors, type TrainingGraphSpec } from './spec.js';
+import { groupOf, isRouted, savedTensors, type TrainingGraphSpec } from './spec.js';
 
 export function buildLayerBackward(spec: TrainingGraphSpec): GraphBuilder {
   const cfg = spec.config;
@@ -28,8 +30,23 @@ export function buildLayerBackward(spec: TrainingGraphSpec): GraphBuilder {
   const full = spec.fullGrads;
   const grads: Array<{ value: string; name: string; dims: number[] }> = [];
   const tensorShape = (name: string): number[] => spec.arch.layerTensors(cfg).find((t) => t.name === name)!.shape;
+  // Forward recomputations (an MoE expert's linears): a group runs once per input; u by module and input.
+  const fused = new Map<string, string[]>();
+  const recomputedU = new Map<string, string>();
   const cx: LayerBackward = {
-    g, cfg, rope: inputs.rope, maskBias: inputs.maskBias, wantsTensorGrads: full,
+    g, cfg, rope: inputs.rope, maskBias: inputs.maskBias, wantsTensorGrads: full, tokenMask: inputs.tokenMask,
+    auxGrad: (name) => inputs.auxGrad(name),
+    linear(module, x, rows) {
+      const { group, index } = groupOf(inputs.groups, module);
+      const key = `${group.name}:${x}`;
+      let parts = fused.get(key);
+      if (!parts) fused.set(key, (parts = splitColumns(g, linearForward(g, x, { float: inputs.floatWeight(group), bias: inputs.weight(group).bias }), group.widths)));
+      const lora = inputs.lora(module, rows);
+      if (!lora) return parts[index]!;
+      const branch = loraForward(g, x, parts[index]!, lora);
+      recomputedU.set(`${module}:${x}`, branch.u);
+      return branch.y;
+    },
     tensor: (name) => inputs.tensor(name),
     toHeads: (x, heads) => inputs.toHeads(x, heads),
     fromHeads: (x, heads) => inputs.fromHeads(x, heads),
@@ -39,7 +56,7 @@ export function buildLayerBackward(spec: TrainingGraphSpec): GraphBuilder {
       return v;
     },
     tensorGrad: (name, grad) => void grads.push({ value: grad, name: `grad.${name}`, dims: tensorShape(name) }),
-    linearBackward(modules, dys, input) {
+    linearBackward(modules, dys, input, rows) {
       const { group } = groupOf(inputs.groups, modules[0]!);
       if (modules.join() !== group.modules.join()) throw new Error(`layer graph: the backward of [${modules.join(', ')}] must cover its group [${group.modules.join(', ')}]`);
       const x = full || modules.some((m) => spec.adapted.includes(m)) ? input() : undefined;
@@ -49,9 +66,10 @@ export function buildLayerBackward(spec: TrainingGraphSpec): GraphBuilder {
       if (base.db) grads.push({ value: base.db, name: `grad.b.${group.name}`, dims: [group.rows] });
       let dx = base.dx;
       modules.forEach((m, i) => {
-        const lora = inputs.lora(m);
+        const lora = inputs.lora(m, rows);
         if (!lora) return;
-        const branch = loraBackward(g, dys[i]!, lora, { x: x!, u: cx.saved(`u.${m}`) }, dx);
+        const u = isRouted(spec, m) ? (recomputedU.get(`${m}:${x}`) ?? g.op('Gemm', [lora.mask ? g.mul(x!, g.cast(lora.mask, 'float32')) : x!, lora.A], { transB: 1 })) : cx.saved(`u.${m}`);
+        const branch = loraBackward(g, dys[i]!, lora, { x: x!, u }, dx);
         dx = branch.dx;
         const [out, inDim] = spec.arch.linearShape(cfg, m);
         grads.push({ value: branch.dA, name: `grad.lora.${m}.A`, dims: [spec.r, inDim] }, { value: branch.dB, name: `grad.lora.${m}.B`, dims: [out, spec.r] });

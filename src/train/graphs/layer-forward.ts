@@ -4,7 +4,8 @@
  * Split) with LoRA branches and dropout masks, and whose attention sees the whole sequence.
  *
  *   in:  h [N, C], mask_bias, cos/sin, the layer's tensors, weights, lora.*, mask.*
- *   out: h_out [N, C] and the saved activations (savedTensors), under their own value names
+ *   out: h_out [N, C] and the saved activations (savedTensors), under their own value names;
+ *        with an auxiliary loss (spec.auxLoss) also aux.<statistic>
  *
  * Every layer of a model has the same shapes, so one forward session serves all layers with the
  * weights as inputs; a 4-bit base is the exception (one forward per layer, codes as initializers).
@@ -15,7 +16,7 @@ import { linearForward, splitColumns } from '../../model/blocks/linear.js';
 import { loraForward } from '../../model/blocks/lora.js';
 import { GraphBuilder } from '../../model/onnx/index.js';
 import { LayerInputs } from './layer-inputs.js';
-import { groupOf, savedTensors, type GroupQuantized, type TrainingGraphSpec } from './spec.js';
+import { auxStatistics, groupOf, isRouted, savedTensors, type GroupQuantized, type TrainingGraphSpec } from './spec.js';
 
 /**
  * The forward graph and `saved`: for each backward input name (`saved.<activation>`), the value
@@ -32,20 +33,20 @@ export function buildLayerForward(spec: TrainingGraphSpec, quantized?: Record<st
   const fused = new Map<string, { x: string; parts: string[] }>();
   const loraU: Record<string, string> = {};
   const cx: LayerForward = {
-    g, cfg, rope: inputs.rope,
+    g, cfg, rope: inputs.rope, tokenMask: inputs.tokenMask,
     tensor: (name) => inputs.tensor(name),
     toHeads: (x, heads) => inputs.toHeads(x, heads),
     fromHeads: (x, heads) => inputs.fromHeads(x, heads),
     attend: (q, k, v) => attentionForward(g, q, k, v, inputs.maskBias, { H, KVH, G: H / KVH, D }),
-    linear(module, x) {
+    linear(module, x, rows) {
       const { group, index } = groupOf(inputs.groups, module);
       let run = fused.get(group.name);
       if (!run) fused.set(group.name, (run = { x, parts: splitColumns(g, linearForward(g, x, inputs.weight(group)), group.widths) }));
       else if (run.x !== x) throw new Error(`layer graph: ${module} is fused with ${group.modules.join(', ')} but gets another input`);
-      const lora = inputs.lora(module);
+      const lora = inputs.lora(module, rows);
       if (!lora) return run.parts[index]!;
       const branch = loraForward(g, x, run.parts[index]!, lora);
-      loraU[module] = branch.u;
+      if (!isRouted(spec, module)) loraU[module] = branch.u; // an expert's is recomputed in the backward
       return branch.y;
     },
   };
@@ -58,6 +59,11 @@ export function buildLayerForward(spec: TrainingGraphSpec, quantized?: Record<st
     const value = values[`saved.${s.name}`];
     if (value === undefined) throw new Error(`layer graph: the ${spec.arch.modelType} layer did not return the saved activation ${s.name}`);
     g.output(value, value, 'float32', s.dims);
+  }
+  for (const stat of auxStatistics(spec)) {
+    const value = layer.aux?.[stat.name];
+    if (value === undefined) throw new Error(`layer graph: the ${spec.arch.modelType} layer did not return the auxiliary-loss statistic ${stat.name}`);
+    g.output(value, `aux.${stat.name}`, 'float32', [stat.size]);
   }
   return { graph: g, saved: values };
 }

@@ -13,7 +13,7 @@ import { matMulNBits, nbitsInitializers, type LinearWeight } from '../../model/b
 import type { LoraValues } from '../../model/blocks/lora.js';
 import type { GraphBuilder } from '../../model/onnx/index.js';
 import type { GroupQuantized, LinearGroup, TrainingGraphSpec } from './spec.js';
-import { linearGroups } from './spec.js';
+import { auxStatistics, isRouted, linearGroups, maskInputName } from './spec.js';
 
 export class LayerInputs {
   readonly groups: LinearGroup[];
@@ -62,17 +62,37 @@ export class LayerInputs {
     return this.once(`w.${group.name}`, () => this.g.input(`w.${group.name}`, 'float32', [group.rows, group.inDim]));
   }
 
-  /** A module's LoRA tensors (and dropout mask), when it is adapted. */
-  lora(module: string): LoraValues | undefined {
+  /**
+   * A module's LoRA tensors (and dropout mask), when it is adapted. An MoE expert's linear gets
+   * the rows `rows` of the mask its experts share (its routed pairs).
+   */
+  lora(module: string, rows?: string): LoraValues | undefined {
     const { g, spec } = this;
     if (!spec.adapted.includes(module)) return undefined;
     const [out, inDim] = spec.arch.linearShape(spec.config, module);
+    const maskName = maskInputName(spec, module);
+    const routed = isRouted(spec, module);
+    if (routed && rows === undefined) throw new Error(`layer graph: ${module} is an expert's linear; it needs its routed rows`);
+    const mask = spec.dropout ? this.once(maskName, () => g.input(maskName, 'uint8', [routed ? 'pairs' : 'tokens', inDim])) : undefined;
     return {
       A: this.once(`lora.${module}.A`, () => g.input(`lora.${module}.A`, 'float32', [spec.r, inDim])),
       B: this.once(`lora.${module}.B`, () => g.input(`lora.${module}.B`, 'float32', [out, spec.r])),
       scale: spec.scale,
-      mask: spec.dropout ? this.once(`mask.${module}`, () => g.input(`mask.${module}`, 'uint8', ['tokens', inDim])) : undefined,
+      mask: mask && routed ? g.gather(mask, rows!) : mask,
     };
+  }
+
+  /** 1 per real token, 0 per padding token, [N, 1] (graphs built with an auxiliary loss). */
+  get tokenMask(): string | undefined {
+    if (auxStatistics(this.spec).length === 0) return undefined;
+    return this.once('token_mask', () => this.g.input('token_mask', 'float32', ['tokens', 1]));
+  }
+
+  /** d loss / d statistic `name` [size] (the backward, with an auxiliary loss). */
+  auxGrad(name: string): string | undefined {
+    const stat = auxStatistics(this.spec).find((s) => s.name === name);
+    if (!stat) return undefined;
+    return this.once(`aux_grad.${name}`, () => this.g.input(`aux_grad.${name}`, 'float32', [stat.size]));
   }
 
   /** [N, heads·D] → [B, heads, T, D]. */

@@ -5,9 +5,12 @@
  *   inputs   h, dh [N, C]; mask_bias [B, 1, 1, T, T]; cos, sin [T, R]; labels int64 [N]
  *            <layer tensor> (`input_layernorm.weight`), w.<group> [rows, in], b.<group> [rows]
  *            lora.<module>.A [r, in], lora.<module>.B [out, r], mask.<module> uint8 [N, in]
+ *            (an MoE expert's: mask.experts.<projection> uint8 [N·k, in], shared by the experts)
  *            saved.<activation> (the forward's outputs, fed to the backward)
+ *            token_mask [N, 1] and aux_grad.<statistic> with an auxiliary loss
  *            head: its tensors by HF name (`model.norm.weight`, the LM head)
- *   outputs  h_out, dh_in, loss_sum, dh; grad.<input name> for every trained input
+ *   outputs  h_out, dh_in, loss_sum, dh; grad.<input name> for every trained input;
+ *            aux.<statistic> (the forward, with an auxiliary loss)
  *
  * A group is the architecture's set of linears sharing an input (q/k/v, gate/up), held and run
  * as one row-concatenated weight.
@@ -27,6 +30,8 @@ export interface TrainingGraphSpec {
   dropout: boolean;
   /** Full fine-tuning: the backward also returns the gradients of the layer's weights, biases and tensors. */
   fullGrads: boolean;
+  /** Build with the architecture's auxiliary loss (statistics out of the forward, their gradients into the backward). */
+  auxLoss?: boolean;
 }
 
 export interface LinearGroup {
@@ -46,7 +51,7 @@ export type GroupQuantized = NBitsWeight;
 
 /** The architecture's linear groups with their shapes. */
 export function linearGroups(cfg: LlamaConfig, arch: DecoderArchitecture): LinearGroup[] {
-  return Object.entries(arch.linearGroups).map(([name, modules]) => {
+  return Object.entries(arch.linearGroups(cfg)).map(([name, modules]) => {
     const shapes = modules.map((m) => arch.linearShape(cfg, m));
     const biased = modules.map((m) => arch.linearBias(cfg, m));
     if (biased.some((b) => b !== biased[0])) throw new Error(`training graphs: linear group ${name} mixes modules with and without bias`);
@@ -64,7 +69,26 @@ export function groupOf(groups: LinearGroup[], module: string): { group: LinearG
   throw new Error(`training graphs: linear module ${module} is in no group of the architecture`);
 }
 
-/** Activations the forward returns for the backward: the architecture's, then the LoRA bottlenecks u [N, r]. */
+/**
+ * Activations the forward returns for the backward: the architecture's, then the LoRA bottlenecks
+ * u [N, r] (not an MoE expert's: its rows are data-dependent, and its backward recomputes it).
+ */
 export function savedTensors(spec: TrainingGraphSpec): SavedActivation[] {
-  return [...spec.arch.savedActivations(spec.config), ...spec.adapted.map((m): SavedActivation => ({ name: `u.${m}`, dims: ['tokens', spec.r] }))];
+  const saved = spec.adapted.filter((m) => !isRouted(spec, m)).map((m): SavedActivation => ({ name: `u.${m}`, dims: ['tokens', spec.r] }));
+  return [...spec.arch.savedActivations(spec.config), ...saved];
+}
+
+/** Whether a module runs on routed token–expert pairs (an MoE expert's). */
+export function isRouted(spec: Pick<TrainingGraphSpec, 'arch'>, module: string): boolean {
+  return spec.arch.routing?.maskKind(module) !== undefined;
+}
+
+/** The graph input holding a module's dropout keep-mask: its own, or the one its experts share. */
+export function maskInputName(spec: Pick<TrainingGraphSpec, 'arch'>, module: string): string {
+  return `mask.${spec.arch.routing?.maskKind(module) ?? module}`;
+}
+
+/** The auxiliary loss's statistics when the graphs are built with it. */
+export function auxStatistics(spec: TrainingGraphSpec): Array<{ name: string; size: number }> {
+  return spec.auxLoss && spec.arch.auxLoss ? spec.arch.auxLoss.statistics(spec.config) : [];
 }

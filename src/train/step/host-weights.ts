@@ -23,7 +23,7 @@ export interface BaseModel {
 export interface HostLayer {
   /** Layer tensors by name under the layer prefix (`input_layernorm.weight`). */
   tensors: Map<string, Float32Array>;
-  /** Fused float weights [rows, in] by group (float base). */
+  /** Fused float weights [rows, in] by group (a float base; in a 4-bit base the groups kept float). */
   float?: Map<string, Float32Array>;
   /** Fused 4-bit weights by group (4-bit base): the backward dequantizes them into scratch buffers. */
   quantized?: Map<string, GroupQuantized>;
@@ -66,14 +66,17 @@ function hostLayer(base: BaseModel, arch: DecoderArchitecture, groups: LinearGro
   const layer: HostLayer = { tensors: new Map(arch.layerTensors(cfg).map((t) => [t.name, f32(`${prefix}.${t.name}`)])), biases: new Map() };
   const paths = (group: LinearGroup): string[] => group.modules.map((m) => arch.linearPath(l, m));
   for (const group of groups) if (group.bias) layer.biases.set(group.name, concat(paths(group).map((path) => f32(`${path}.bias`))));
-  const quantized = groups.some((group) => paths(group).some((path) => base.quantized?.has(path)));
-  if (!quantized) {
-    layer.float = new Map(groups.map((group) => [group.name, concat(paths(group).map((path) => f32(`${path}.weight`)))]));
-    if (consume) for (const group of groups) for (const path of paths(group)) base.weights.delete(`${path}.weight`);
-    return layer;
+  // A group is 4-bit when its modules are (a quantized base keeps a few small linears float: an MoE router).
+  const isQuantized = (group: LinearGroup): boolean => paths(group).some((path) => base.quantized?.has(path));
+  for (const group of groups) {
+    if (isQuantized(group)) {
+      (layer.quantized ??= new Map()).set(group.name, fuseQuantized(base, paths(group)));
+      if (consume) for (const path of paths(group)) base.quantized!.delete(path);
+    } else {
+      (layer.float ??= new Map()).set(group.name, concat(paths(group).map((path) => f32(`${path}.weight`))));
+      if (consume) for (const path of paths(group)) base.weights.delete(`${path}.weight`);
+    }
   }
-  layer.quantized = new Map(groups.map((group) => [group.name, fuseQuantized(base, paths(group))]));
-  if (consume) for (const group of groups) for (const path of paths(group)) base.quantized!.delete(path);
   return layer;
 }
 

@@ -2,7 +2,7 @@
 import { LayerwiseStep } from './layerwise-step.js';
 import type { TrainingStep, TrainingStepOptions } from './step.js';
 
-export type { StepResult, TokenBatch, Trainable, TrainedTensor, TrainingStep, TrainingStepOptions } from './step.js';
+export type { RunOptions, StepResult, TokenBatch, Trainable, TrainedTensor, TrainingStep, TrainingStepOptions } from './step.js';
 export type { BaseModel } from './host-weights.js';
 export { attentionBias } from './layerwise-step.js';
 

@@ -15,11 +15,11 @@ import { dequantize4BitInto } from '../../model/quantize/nbits.js';
 import { buildHead } from '../graphs/head.js';
 import { buildLayerBackward } from '../graphs/layer-backward.js';
 import { buildLayerForward } from '../graphs/layer-forward.js';
-import { linearGroups, savedTensors, type LinearGroup, type TrainingGraphSpec } from '../graphs/spec.js';
+import { auxStatistics, linearGroups, savedTensors, type LinearGroup, type TrainingGraphSpec } from '../graphs/spec.js';
 import { FullTraining } from './full-training.js';
 import { hostWeights, type HostWeights } from './host-weights.js';
 import { LoraTraining } from './lora-training.js';
-import type { StepResult, TokenBatch, TrainedTensor, TrainingStep, TrainingStepOptions } from './step.js';
+import type { RunOptions, StepResult, TokenBatch, TrainedTensor, TrainingStep, TrainingStepOptions } from './step.js';
 import type { TensorOf, TrainedPart } from './trained-part.js';
 
 const MASKED = -1e9;
@@ -74,9 +74,10 @@ export class LayerwiseStep implements TrainingStep {
       r: lora?.r ?? 1,
       dropout: (lora?.lora_dropout ?? 0) > 0,
       scale: lora ? lora.lora_alpha / lora.r / (1 - lora.lora_dropout) : 1,
+      auxLoss: (options.auxLoss ?? false) && arch.auxLoss !== undefined,
     };
     const groups = linearGroups(cfg, arch);
-    const loraPart = trainable.kind === 'lora' ? new LoraTraining(trainable.sites, trainable.params, trainable.lora.r, spec.dropout, cfg.numHiddenLayers) : undefined;
+    const loraPart = trainable.kind === 'lora' ? new LoraTraining(arch, cfg, trainable.sites, trainable.params, trainable.lora.r, spec.dropout) : undefined;
     const weights = hostWeights(base, arch, groups, options.consumeBase ?? false);
     const part: TrainedPart = loraPart ?? new FullTraining(cfg, arch, groups, weights);
     const { cos, sin } = ropeTables(options.maxPositions, arch.rotaryDim(cfg), cfg.ropeTheta);
@@ -125,7 +126,7 @@ export class LayerwiseStep implements TrainingStep {
     return this.parts.trained.parameters();
   }
 
-  async run(batch: TokenBatch, masks?: Uint8Array[]): Promise<StepResult> {
+  async run(batch: TokenBatch, masks?: Uint8Array[], options: RunOptions = {}): Promise<StepResult> {
     const { ort, spec, weights, trained, groups, sessions, savedNames, scratch, headRows } = this.parts;
     const cfg = spec.config;
     const C = cfg.hiddenSize, R = spec.arch.rotaryDim(cfg), N = batch.B * batch.T, L = cfg.numHiddenLayers;
@@ -136,6 +137,8 @@ export class LayerwiseStep implements TrainingStep {
       cos: tensor('float32', this.parts.rope.cos.subarray(0, batch.T * R), [batch.T, R]),
       sin: tensor('float32', this.parts.rope.sin.subarray(0, batch.T * R), [batch.T, R]),
     };
+    const stats = auxStatistics(spec);
+    if (stats.length > 0) shared.token_mask = tensor('float32', Float32Array.from(batch.attentionMask, (m) => (m !== 0n ? 1 : 0)), [N, 1]);
     // A layer run's feeds: exactly the session's inputs (a graph declares what its layer code uses).
     const layerFeeds = (l: number, session: InferenceSession): Record<string, OrtTensor> => {
       const wants = this.inputNames.get(session)!;
@@ -166,6 +169,7 @@ export class LayerwiseStep implements TrainingStep {
     // The saved activations go to buffers the step keeps from run to run (preallocated outputs):
     // a step allocates no activation memory, and none waits for the garbage collector.
     const saved: Array<Record<string, OrtTensor> | undefined> = [];
+    const layerStats: Array<Record<string, Float32Array>> = [];
     const dims = (d: Array<number | string>): number[] => d.map((x) => (x === 'tokens' ? N : x === 'batch' ? batch.B : x === 'seq' ? batch.T : (x as number)));
     for (let l = 0; l < L; l++) {
       const session = sessions.forward[l] ?? sessions.forward[0]!;
@@ -178,11 +182,13 @@ export class LayerwiseStep implements TrainingStep {
         mine[`saved.${s.name}`] = t;
       }
       fetches.h_out = tensor('float32', this.buffer(`h:${l % 2}`, N * C), [N, C]);
+      for (const s of stats) fetches[`aux.${s.name}`] = tensor('float32', new Float32Array(s.size), [s.size]);
       const feeds = { ...layerFeeds(l, session), h };
       lap('host');
       await session.run(feeds, fetches);
       lap('forward');
       saved[l] = mine;
+      if (stats.length > 0) layerStats.push(Object.fromEntries(stats.map((s) => [s.name, fetches[`aux.${s.name}`]!.data as Float32Array])));
       h = fetches.h_out;
     }
     // The head runs headRows tokens at a time: its [rows, V] logits, log-probabilities and
@@ -205,9 +211,13 @@ export class LayerwiseStep implements TrainingStep {
       trained.takeHead();
     }
     lap('head');
+    // The auxiliary loss over every layer's statistics; its gradient, scaled, seeds each layer's backward.
+    const aux = stats.length > 0 ? spec.arch.auxLoss!.combine(cfg, layerStats, batch.attentionMask.reduce((n, m) => n + (m !== 0n ? 1 : 0), 0)) : undefined;
+    const auxScale = options.auxLossScale ?? 0;
     let dh = tensor('float32', dhHead, [N, C]);
     for (let l = L - 1; l >= 0; l--) {
-      const feeds = { ...layerFeeds(l, sessions.backward), ...saved[l]!, dh };
+      const feeds: Record<string, OrtTensor> = { ...layerFeeds(l, sessions.backward), ...saved[l]!, dh };
+      for (const [name, grad] of Object.entries(aux?.grads[l] ?? {})) feeds[`aux_grad.${name}`] = tensor('float32', grad.map((v) => v * auxScale), [grad.length]);
       lap('host');
       const dhIn = tensor('float32', this.buffer(`dh:${l % 2}`, N * C), [N, C]);
       const fetches: Record<string, OrtTensor | null> = { dh_in: dhIn };
@@ -220,7 +230,7 @@ export class LayerwiseStep implements TrainingStep {
     }
     const grads = trained.finish(dh.data as Float32Array, batch);
     lap('host');
-    return { lossSum, grads, seconds };
+    return { lossSum, grads, seconds, ...(aux ? { auxLoss: aux.loss } : {}) };
   }
 
   /** A reusable float buffer of at least `size` values (grown when a longer batch comes), viewed at `size`. */

@@ -5,6 +5,9 @@
  */
 import type { OrtTensor } from '../../model/onnx/session.js';
 import { peftLoraTensorName } from '../../formats/peft-adapter.js';
+import type { DecoderArchitecture } from '../../model/architectures/index.js';
+import type { LlamaConfig } from '../../model/config.js';
+import { maskInputName } from '../graphs/spec.js';
 import type { LoraSite, LoraTensors } from '../lora.js';
 import type { TokenBatch, TrainedTensor } from './step.js';
 import type { TensorOf, TrainedPart } from './trained-part.js';
@@ -15,7 +18,12 @@ export class LoraTraining implements TrainedPart {
   private tokens = 0;
   private grads: Float32Array[] = [];
 
-  constructor(private readonly sites: LoraSite[], private readonly params: LoraTensors[], private readonly r: number, private readonly dropout: boolean, layers: number) {
+  /** Rows of a dropout mask per token: 1, or k for an MoE expert's token–expert pairs. */
+  private readonly pairsPerToken: number;
+
+  constructor(private readonly arch: DecoderArchitecture, cfg: LlamaConfig, private readonly sites: LoraSite[], private readonly params: LoraTensors[], private readonly r: number, private readonly dropout: boolean) {
+    const layers = cfg.numHiddenLayers;
+    this.pairsPerToken = arch.routing?.pairsPerToken(cfg) ?? 1;
     if (params.length !== sites.length) throw new Error(`training step: ${params.length} LoRA tensors for ${sites.length} sites`);
     const adapted = [...new Set(sites.map((s) => s.module))];
     for (let l = 0; l < layers; l++) {
@@ -49,9 +57,11 @@ export class LoraTraining implements TrainedPart {
       feeds[`lora.${m}.A`] = tensor('float32', this.params[i]!.A, [this.r, site.inDim]);
       feeds[`lora.${m}.B`] = tensor('float32', this.params[i]!.B, [site.outDim, this.r]);
       if (this.dropout) {
-        const mask = this.masks?.[i];
+        const mask = this.masks?.[site.maskSlot];
         if (!mask) throw new Error(`training step: a dropout mask is needed for ${site.path}`);
-        feeds[`mask.${m}`] = tensor('uint8', mask, [this.tokens, site.inDim]);
+        const rows = site.maskRows === 'pairs' ? this.tokens * this.pairsPerToken : this.tokens;
+        if (mask.length !== rows * site.inDim) throw new Error(`training step: the dropout mask of ${site.path} has ${mask.length} values, expected ${rows} × ${site.inDim}`);
+        feeds[maskInputName({ arch: this.arch }, m)] = tensor('uint8', mask, [rows, site.inDim]);
       }
     }
   }

@@ -37,13 +37,28 @@ export interface StepResult {
   grads: Float32Array[];
   /** Wall-clock seconds per phase (for provenance and benchmarks; never part of an artifact). */
   seconds: { forward: number; head: number; backward: number; host: number };
+  /** The architecture's auxiliary loss (unweighted; MoE load balancing), when the step was made with one. */
+  auxLoss?: number;
+}
+
+export interface RunOptions {
+  /**
+   * The gradients returned are d(loss_sum + auxLossScale · aux)/dθ (default 0: the auxiliary
+   * loss is reported, not trained). The trainer passes router_aux_loss_coef × the step's
+   * labelled tokens / micro-batches, so that after its division by the tokens the objective is
+   * mean cross-entropy + coef × the micro-batches' mean aux.
+   */
+  auxLossScale?: number;
 }
 
 export interface TrainingStep {
   /** The trained tensors, in the optimizer's (and the checkpoint's) order. */
   parameters(): TrainedTensor[];
-  /** One forward + backward over the batch. `masks`: uint8 [B·T, in] keep-masks per LoRA site when dropout is on. */
-  run(batch: TokenBatch, masks?: Uint8Array[]): Promise<StepResult>;
+  /**
+   * One forward + backward over the batch. `masks`: uint8 keep-masks per dropout slot when
+   * dropout is on (lora.ts dropoutSlots: [B·T, in] per site, [B·T·k, in] per MoE expert kind).
+   */
+  run(batch: TokenBatch, masks?: Uint8Array[], options?: RunOptions): Promise<StepResult>;
   release(): Promise<void>;
 }
 
@@ -63,4 +78,6 @@ export interface TrainingStepOptions {
   headRows?: number;
   /** Write ONNX Runtime profiles (JSON, one per session) with this path prefix. */
   profilePrefix?: string;
+  /** Build the graphs with the architecture's auxiliary loss (its statistics and their gradients); default false. */
+  auxLoss?: boolean;
 }
