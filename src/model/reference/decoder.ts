@@ -83,12 +83,16 @@ export function referenceHidden(cfg: LlamaConfig, get: Float64Of, rows: Referenc
   const embed = get('model.embed_tokens.weight');
   let h: Float64Array = new Float64Array(N * C);
   for (let n = 0; n < N; n++) h.set(embed.subarray(rows.ids[n]! * C, rows.ids[n]! * C + C), n * C);
-  for (let layer = 0; layer < cfg.numHiddenLayers; layer++) {
-    const run: LayerRun = { cfg, get, proj, rows, positions, layer, stats };
-    h = cfg.architecture === 'phi' ? phiLayer(run, h) : llamaFamilyLayer(run, h);
-  }
+  for (let layer = 0; layer < cfg.numHiddenLayers; layer++) h = referenceLayer(cfg, get, rows, proj, layer, h, stats);
   if (cfg.architecture === 'phi') return layerNorm(h, N, C, get('model.final_layernorm.weight'), get('model.final_layernorm.bias'), cfg.phi!.layerNormEps);
   return rmsNorm(h, N, C, get('model.norm.weight'), cfg.rmsNormEps);
+}
+
+/** One decoder layer on h [B·T, C] (updated in place and returned); an MoE layer appends its router statistics to `stats`. */
+export function referenceLayer(cfg: LlamaConfig, get: Float64Of, rows: ReferenceRows, proj: Projector, layer: number, h: Float64Array, stats?: RouterStats[]): Float64Array {
+  const positions = rows.positions ?? Array.from({ length: rows.B * rows.T }, (_, n) => n % rows.T);
+  const run: LayerRun = { cfg, get, proj, rows, positions, layer, stats };
+  return cfg.architecture === 'phi' ? phiLayer(run, h) : llamaFamilyLayer(run, h);
 }
 
 /** Logits [B·T, V] of the final hidden states (LM head tied or not, with phi's bias). */
@@ -119,8 +123,7 @@ function addInto(h: Float64Array, y: Float64Array): Float64Array {
 }
 
 /** SwiGLU through the projector: down(silu(gate(x)) ⊙ up(x)) for modules `<prefix>gate_proj` …. */
-function swiglu(run: LayerRun, x: Float64Array, rows: number, prefix: string, routed?: number[]): Float64Array {
-  const { proj, layer } = run;
+function swiglu(proj: Projector, layer: number, x: Float64Array, rows: number, prefix: string, routed?: number[]): Float64Array {
   const gate = proj(x, rows, layer, `${prefix}gate_proj`, routed), up = proj(x, rows, layer, `${prefix}up_proj`, routed);
   for (let i = 0; i < gate.length; i++) gate[i] = silu(gate[i]!) * up[i]!;
   return proj(gate, rows, layer, `${prefix}down_proj`, routed);
@@ -134,7 +137,7 @@ function llamaFamilyLayer(run: LayerRun, h: Float64Array): Float64Array {
   const x = rmsNorm(h, N, C, get(`${p}.input_layernorm.weight`), cfg.rmsNormEps);
   addInto(h, proj(attention(run, x, cfg.headDim), N, layer, 'o_proj'));
   const x2 = rmsNorm(h, N, C, get(`${p}.post_attention_layernorm.weight`), cfg.rmsNormEps);
-  return addInto(h, cfg.architecture === 'qwen2_moe' ? moe(run, x2) : swiglu(run, x2, N, ''));
+  return addInto(h, cfg.architecture === 'qwen2_moe' ? moe(run, x2) : swiglu(proj, layer, x2, N, ''));
 }
 
 /** phi: h + dense(attn(x)) + fc2(gelu_new(fc1(x))), x = LayerNorm(h). */
@@ -163,21 +166,28 @@ export function topK(p: ArrayLike<number>, k: number): number[] {
  * experts' SwiGLU, summed by weight, plus the shared expert gated by σ(shared_expert_gate(x)).
  */
 function moe(run: LayerRun, x: Float64Array): Float64Array {
-  const { cfg, proj, layer, rows } = run;
+  return referenceMoe(run.cfg, run.proj, run.layer, x, run.rows.attentionMask, run.stats);
+}
+
+/**
+ * The MoE block on x [N, C] through `proj` (N = mask.length; mask 0 marks padding, left out of the
+ * statistics); appends its router statistics to `stats`.
+ */
+export function referenceMoe(cfg: LlamaConfig, proj: Projector, layer: number, x: Float64Array, mask: number[], stats?: RouterStats[]): Float64Array {
   const m = cfg.moe!;
-  const N = rows.B * rows.T, C = cfg.hiddenSize, E = m.numExperts, k = m.numExpertsPerTok;
+  const N = mask.length, C = cfg.hiddenSize, E = m.numExperts, k = m.numExpertsPerTok;
   const probs = softmaxRows(proj(x, N, layer, 'gate'), N, E);
-  const out = swiglu(run, x, N, 'shared_expert.');
+  const out = swiglu(proj, layer, x, N, 'shared_expert.');
   const sg = proj(x, N, layer, 'shared_expert_gate');
   for (let n = 0; n < N; n++) for (let c = 0; c < C; c++) out[n * C + c] = out[n * C + c]! * sigmoid(sg[n]!);
   const chosen = Array.from({ length: N }, (_, n) => topK(probs.subarray(n * E, (n + 1) * E), k));
   const counts = new Float64Array(E), probSum = new Float64Array(E);
   for (let n = 0; n < N; n++) {
-    if (rows.attentionMask[n] === 0) continue;
+    if (mask[n] === 0) continue;
     for (const e of chosen[n]!) counts[e] += 1;
     for (let e = 0; e < E; e++) probSum[e] += probs[n * E + e]!;
   }
-  run.stats?.push({ counts, probSum });
+  stats?.push({ counts, probSum });
   for (let e = 0; e < E; e++) {
     const tokens: number[] = [], pairs: number[] = [], weights: number[] = [];
     for (let n = 0; n < N; n++) {
@@ -192,7 +202,7 @@ function moe(run: LayerRun, x: Float64Array): Float64Array {
     if (tokens.length === 0) continue;
     const xe = new Float64Array(tokens.length * C);
     tokens.forEach((n, i) => xe.set(x.subarray(n * C, (n + 1) * C), i * C));
-    const ye = swiglu(run, xe, tokens.length, `experts.${e}.`, pairs);
+    const ye = swiglu(proj, layer, xe, tokens.length, `experts.${e}.`, pairs);
     tokens.forEach((n, i) => {
       for (let c = 0; c < C; c++) out[n * C + c] += weights[i]! * ye[i * C + c]!;
     });
