@@ -11,10 +11,8 @@ import { dequantizeNBits, quantizeNBits } from '../../../src/model/quantize/nbit
 import { referenceDecoderLogits } from '../../../src/model/reference/decoder.js';
 import { referenceLogits } from '../../../src/model/reference/llama.js';
 import type { HostTensor } from '../../../src/model/tensor.js';
-import { tinyModel, type TinyModel } from '../llama/fixtures.js';
+import { MOE, PHI, tinyModel, type TinyModel } from '../llama/fixtures.js';
 
-export const PHI = { model_type: 'phi', partial_rotary_factor: 0.5, layer_norm_eps: 1e-5, num_key_value_heads: 4 };
-export const MOE = { model_type: 'qwen2_moe', num_experts: 4, num_experts_per_tok: 2, moe_intermediate_size: 24, shared_expert_intermediate_size: 40, norm_topk_prob: false };
 
 function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
   expect(a.length).toBe(b.length);

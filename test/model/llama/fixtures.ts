@@ -1,8 +1,12 @@
-/** Tiny seeded llama-family models made in the test (no files, no hub). */
+/** Tiny seeded decoder models made in the test (no files, no hub). */
 import { Prng } from '../../../src/core/prng.js';
 import { parseModelConfig, type LlamaConfig } from '../../../src/model/config.js';
 import { initLlamaWeights } from '../../../src/model/init/index.js';
 import type { HostTensor } from '../../../src/model/tensor.js';
+
+/** tinyConfig overrides for a tiny phi (partial rotary 0.5, MHA) and a tiny qwen2_moe (4 experts, top-2). */
+export const PHI = { model_type: 'phi', partial_rotary_factor: 0.5, layer_norm_eps: 1e-5, num_key_value_heads: 4 };
+export const MOE = { model_type: 'qwen2_moe', num_experts: 4, num_experts_per_tok: 2, moe_intermediate_size: 24, shared_expert_intermediate_size: 40, norm_topk_prob: false };
 
 export interface TinyModel {
   cfg: LlamaConfig;
