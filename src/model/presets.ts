@@ -1,16 +1,18 @@
 import { UserError } from '../core/errors.js';
 import { expectedWeights } from './architectures/index.js';
-import type { LlamaConfig } from './config.js';
+import type { Architecture, LlamaConfig } from './config.js';
 import { BYTE_LEVEL_SPECIAL_IDS, BYTE_LEVEL_BASE_VOCAB } from './tokenizer/vocab.js';
 
 /**
  * Named model shapes for init-model. `tiny` is for tests and the smoke pipeline (≈ 0.4 M
- * parameters, GQA 4:2, runs in milliseconds on 2 cores); `tinyllama-1.1b` is the exact shape of
- * TinyLlama/TinyLlama-1.1B-Chat-v1.0 (1,100,048,384 parameters) for benchmarks. Token ids follow
- * the project's byte-level tokenizer (specials first), so eos = `<|im_end|>` = 2 in both.
+ * parameters, GQA 4:2, runs in milliseconds on 2 cores), in any architecture (tinyOf);
+ * `tinyllama-1.1b`, `phi-2` and `qwen1.5-moe-a2.7b` are the exact shapes of
+ * TinyLlama/TinyLlama-1.1B-Chat-v1.0 (1,100,048,384 parameters), microsoft/phi-2 (2,779,683,840)
+ * and Qwen/Qwen1.5-MoE-A2.7B (14,315,784,192) for benchmarks and memory estimates. Token ids follow
+ * the project's byte-level tokenizer (specials first), so eos = `<|im_end|>` = 2 in all.
  */
-export type PresetName = 'tiny' | 'tinyllama-1.1b';
-export const PRESET_NAMES: PresetName[] = ['tiny', 'tinyllama-1.1b'];
+export type PresetName = 'tiny' | 'tinyllama-1.1b' | 'phi-2' | 'qwen1.5-moe-a2.7b';
+export const PRESET_NAMES: PresetName[] = ['tiny', 'tinyllama-1.1b', 'phi-2', 'qwen1.5-moe-a2.7b'];
 
 const TOKEN_IDS = {
   bosTokenId: BYTE_LEVEL_SPECIAL_IDS['<|endoftext|>'],
@@ -56,8 +58,69 @@ export function presetConfig(name: PresetName): LlamaConfig {
         ...TOKEN_IDS,
         torchDtype: 'float32',
       };
+    case 'phi-2':
+      return {
+        architecture: 'phi',
+        vocabSize: 51200,
+        hiddenSize: 2560,
+        intermediateSize: 10240,
+        numHiddenLayers: 32,
+        numAttentionHeads: 32,
+        numKeyValueHeads: 32,
+        headDim: 80,
+        rmsNormEps: 1e-6,
+        ropeTheta: 10000,
+        maxPositionEmbeddings: 2048,
+        tieWordEmbeddings: false,
+        attentionBias: true,
+        ...TOKEN_IDS,
+        torchDtype: 'float32',
+        phi: { layerNormEps: 1e-5, partialRotaryFactor: 0.4 },
+      };
+    case 'qwen1.5-moe-a2.7b':
+      return {
+        architecture: 'qwen2_moe',
+        vocabSize: 151936,
+        hiddenSize: 2048,
+        intermediateSize: 5632,
+        numHiddenLayers: 24,
+        numAttentionHeads: 16,
+        numKeyValueHeads: 16,
+        headDim: 128,
+        rmsNormEps: 1e-6,
+        ropeTheta: 1000000,
+        maxPositionEmbeddings: 8192,
+        tieWordEmbeddings: false,
+        attentionBias: true,
+        ...TOKEN_IDS,
+        torchDtype: 'float32',
+        moe: { numExperts: 60, numExpertsPerTok: 4, moeIntermediateSize: 1408, sharedExpertIntermediateSize: 5632, normTopkProb: false, routerAuxLossCoef: 0.001, outputRouterLogits: false },
+      };
     default:
       throw new UserError('unknown-preset', `unknown model preset "${String(name)}" (known: ${PRESET_NAMES.join(', ')})`);
+  }
+}
+
+/**
+ * The tiny preset in another architecture, each with what distinguishes it: phi with its partial
+ * rotary (Phi-2's 0.4), LayerNorm, biases and no GQA; qwen2_moe with 4 experts, top-2, a shared
+ * expert twice an expert's width (Qwen1.5-MoE's proportions: 4 experts of 1408 = the shared 5632).
+ */
+export function tinyOf(architecture: Architecture): LlamaConfig {
+  const tiny = presetConfig('tiny');
+  switch (architecture) {
+    case 'llama':
+    case 'mistral':
+      return { ...tiny, architecture };
+    case 'qwen2':
+      return { ...tiny, architecture, attentionBias: true };
+    case 'phi':
+      return { ...tiny, architecture, numKeyValueHeads: tiny.numAttentionHeads, attentionBias: true, phi: { layerNormEps: 1e-5, partialRotaryFactor: 0.4 } };
+    case 'qwen2_moe':
+      return {
+        ...tiny, architecture, attentionBias: true,
+        moe: { numExperts: 4, numExpertsPerTok: 2, moeIntermediateSize: 64, sharedExpertIntermediateSize: 128, normTopkProb: false, routerAuxLossCoef: 0.001, outputRouterLogits: false },
+      };
   }
 }
 

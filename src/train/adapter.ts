@@ -16,8 +16,11 @@ export function adapterTensors(sites: LoraSite[], params: LoraTensors[], r: numb
   return out;
 }
 
-/** Writes a PEFT adapter dir for `baseModel` (adapter_config.json's base_model_name_or_path). */
-export function writeAdapter(dir: string, lora: LoraConfig, sites: LoraSite[], params: LoraTensors[], baseModel: string): void {
-  const config = peftAdapterConfig({ r: lora.r, lora_alpha: lora.lora_alpha, lora_dropout: lora.lora_dropout, target_modules: lora.target_modules, base_model_name_or_path: baseModel });
+/**
+ * Writes a PEFT adapter dir for `baseModel` (adapter_config.json's base_model_name_or_path);
+ * `targetNames` are the config's target_modules (lora.ts peftTargetNames; default the modules).
+ */
+export function writeAdapter(dir: string, lora: LoraConfig, sites: LoraSite[], params: LoraTensors[], baseModel: string, targetNames: readonly string[] = lora.target_modules): void {
+  const config = peftAdapterConfig({ r: lora.r, lora_alpha: lora.lora_alpha, lora_dropout: lora.lora_dropout, target_modules: targetNames, base_model_name_or_path: baseModel });
   writePeftAdapter(dir, config, adapterTensors(sites, params, lora.r));
 }

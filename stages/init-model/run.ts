@@ -9,7 +9,7 @@ import { dtypeOfTorch } from '../../src/model/dtype-convert.js';
 import { lazyLlamaWeights } from '../../src/model/init/index.js';
 import type { HostTensor } from '../../src/model/tensor.js';
 import { CONFIG_FILE, writeModelDir } from '../../src/model/model-dir.js';
-import { parameterCount, presetConfig } from '../../src/model/presets.js';
+import { parameterCount, presetConfig, tinyOf, type PresetName } from '../../src/model/presets.js';
 import { byteLevelTokenizerFiles, byteLevelVocabSize, trainByteLevelBpe, BYTE_LEVEL_BASE_VOCAB } from '../../src/model/tokenizer/index.js';
 import { DATASET_FILE, readDatasetFile } from '../../src/survey/record.js';
 import { chatmlSplitFile, readChatmlSplit } from '../../src/formats/chatml.js';
@@ -18,6 +18,8 @@ import type { InitModelParams } from './params.js';
 const SHAPE_KEYS = [
   'model_type', 'vocab_size', 'hidden_size', 'intermediate_size', 'num_hidden_layers', 'num_attention_heads',
   'num_key_value_heads', 'head_dim', 'rope_theta', 'rms_norm_eps', 'max_position_embeddings', 'tie_word_embeddings',
+  'partial_rotary_factor', 'layer_norm_eps', 'num_experts', 'num_experts_per_tok', 'moe_intermediate_size',
+  'shared_expert_intermediate_size', 'norm_topk_prob', 'router_aux_loss_coef', 'output_router_logits',
 ] as const;
 
 export async function runInitModel(ctx: StageContext<InitModelParams>): Promise<void> {
@@ -79,10 +81,11 @@ export async function runInitModel(ctx: StageContext<InitModelParams>): Promise<
 
 /** The preset's shape with the params' HF keys laid over it, checked like a config.json. */
 export function resolveConfig(p: InitModelParams, tokenizerSize: number): LlamaConfig {
-  const base = presetConfig(p.preset === 'custom' ? 'tiny' : p.preset);
+  const tiny = p.preset === 'custom' || p.preset === 'tiny';
+  const base = tiny ? tinyOf(p.model_type ?? 'llama') : presetConfig(p.preset as PresetName);
   const hf: Record<string, unknown> = toHfConfigJson(base);
   delete hf.head_dim; // recomputed from hidden_size / heads unless given
-  if (p.preset !== 'tinyllama-1.1b') hf.vocab_size = tokenizerSize;
+  if (tiny) hf.vocab_size = tokenizerSize;
   for (const key of SHAPE_KEYS) if (p[key] !== undefined) hf[key] = p[key];
   if (p.model_type && p.model_type !== base.architecture) delete hf.attention_bias;
   hf.torch_dtype = p.torch_dtype;

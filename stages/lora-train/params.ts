@@ -3,7 +3,8 @@ export interface LoraTrainParams {
   r: number;
   lora_alpha: number;
   lora_dropout: number;
-  target_modules: string[];
+  /** PEFT's names, or its shorthand "all-linear". */
+  target_modules: string[] | 'all-linear';
   learning_rate: number;
   weight_decay: number;
   adam_beta1: number;
@@ -27,4 +28,6 @@ export interface LoraTrainParams {
   eval_metrics_samples: number;
   eval_max_new_tokens: number;
   max_memory_gb: number | null;
+  /** transformers' name: add the MoE load-balancing loss (unset: config.json's value). */
+  output_router_logits?: boolean;
 }

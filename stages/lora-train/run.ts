@@ -17,7 +17,7 @@ import { chatmlSplitFile, readChatmlSplit } from '../../src/formats/chatml.js';
 import { trainingStepFlops } from '../../src/train/flops.js';
 import { loraFromAdapter } from '../../src/train/init-adapter.js';
 import { lossCurveSvg } from '../../src/train/loss-curve.js';
-import { initLora, loraSites, resolveTargetModules, type LoraConfig } from '../../src/train/lora.js';
+import { initLora, loraSites, peftTargetNames, resolveTargetModules, type LoraConfig } from '../../src/train/lora.js';
 import { requireTrainingMemory } from '../../src/train/memory.js';
 import type { Trainable } from '../../src/train/step/index.js';
 import { writeTrainerState } from '../../src/train/trainer-state.js';
@@ -37,7 +37,8 @@ export async function runLoraTrain(ctx: StageContext<LoraTrainParams>): Promise<
 
   // 1. Shapes and data first: cheap, and every user error surfaces before weights are read.
   const modelDir = inspectModelDir(modelRef.dir);
-  const cfg = modelDir.config;
+  // transformers' output_router_logits: the MoE load-balancing loss joins training (config.json's value unless set here).
+  const cfg = p.output_router_logits !== undefined && modelDir.config.moe ? { ...modelDir.config, moe: { ...modelDir.config.moe, outputRouterLogits: p.output_router_logits } } : modelDir.config;
   const lora: LoraConfig = { r: p.r, lora_alpha: p.lora_alpha, lora_dropout: p.lora_dropout, target_modules: resolveTargetModules(cfg, p.target_modules) }; // PEFT names, as in the pipeline
   const quant = readQuantizationConfig(modelDir.configJson, join(modelDir.dir, 'config.json'));
   const full = p.trainable === 'full';
@@ -66,7 +67,7 @@ export async function runLoraTrain(ctx: StageContext<LoraTrainParams>): Promise<
   const initAdapter = p.init_adapter && (isAbsolute(p.init_adapter) ? p.init_adapter : resolve(ctx.pipelineDir, p.init_adapter));
   const trainable: Trainable = full ? { kind: 'full' } : { kind: 'lora', lora, sites, params: initAdapter ? loraFromAdapter(initAdapter, cfg, lora, sites) : initLora(sites, p.r, args.seed) };
 
-  const base = loadBaseModel(modelRef.dir);
+  const base = { ...loadBaseModel(modelRef.dir), config: cfg };
   const baseName = peftBaseModelPath(modelRef.key); // adapter_config.json's base_model_name_or_path (see peft-base-path.ts)
   const fingerprint = hashJson({ stage: 'lora-train', version: 2, params: p, seed: args.seed, model: modelRef.digest, chatml: chatmlRef.digest, threads: ctx.threads });
   const total = plannedSteps(trainEnc.examples.length, args);
@@ -83,7 +84,7 @@ export async function runLoraTrain(ctx: StageContext<LoraTrainParams>): Promise<
 
   // 4. Outputs: the best adapter by val loss (the final one without a val split), logs, curve.
   if (full) writeModelDir(ctx.outDir, cfg, result.bestWeights!, readTokenizerFiles(modelDir.dir));
-  else writeAdapter(ctx.outDir, lora, sites, result.best, baseName);
+  else writeAdapter(ctx.outDir, lora, sites, result.best, baseName, peftTargetNames(cfg, lora.target_modules));
   writeTrainerState(ctx.outDir, { result, num_train_epochs: p.num_train_epochs, full, train: trainEnc, val: valEnc });
   writeFileAtomic(join(ctx.outDir, 'loss_curve.svg'), lossCurveSvg(result.state.logHistory));
 
