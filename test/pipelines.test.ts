@@ -33,7 +33,7 @@ describe('shipped pipelines', () => {
   it('the model table expands one chain per model and one report over all of them', () => {
     const p = loadPipeline(join(dir, 'models.yaml'), builtinRegistry());
     const scores = [...p.stages.keys()].filter((id) => id.startsWith('scores['));
-    expect(scores).toHaveLength(5);
+    expect(scores).toHaveLength(7);
     expect(p.stages.get('report')!.needs.sort()).toEqual(scores.sort());
   });
 });

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DataError } from '../../core/errors.js';
 import type { PreTrainedTokenizer } from '@huggingface/transformers';
+import { CHATML_TEMPLATE } from './files.js';
 
 export type Tokenizer = PreTrainedTokenizer;
 
@@ -12,7 +13,8 @@ export const CHAT_TEMPLATE_FILE = 'chat_template.jinja';
  * Loads `tokenizer.json` + `tokenizer_config.json` from a model dir through transformers.js,
  * offline. transformers.js is imported lazily (it is heavy). An absolute path is not a valid
  * hub model id, so transformers.js reads the files from that path itself; remote lookups and its
- * file cache are switched off so nothing is fetched or written.
+ * file cache are switched off so nothing is fetched or written. Without a chat template of its
+ * own the tokenizer gets the ChatML one (CHATML_TEMPLATE).
  */
 export async function loadTokenizer(modelDir: string): Promise<Tokenizer> {
   const dir = resolve(modelDir);
@@ -32,6 +34,10 @@ export async function loadTokenizer(modelDir: string): Promise<Tokenizer> {
     // file only for processors. As in transformers, the file wins over the config's template.
     const templateFile = join(dir, CHAT_TEMPLATE_FILE);
     if (existsSync(templateFile)) tokenizer.chat_template = readFileSync(templateFile, 'utf8');
+    // A model without a chat template (a base model such as microsoft/phi-2) gets the ChatML
+    // fallback of Algorithm 1, which build-chatml renders its records with, so that training and
+    // generation format chats as the dataset does (transformers would refuse to apply none).
+    if (!tokenizer.chat_template) tokenizer.chat_template = CHATML_TEMPLATE;
     return tokenizer;
   } catch (err) {
     throw new DataError('bad-tokenizer', `${dir}: cannot load the tokenizer (${(err as Error).message})`, { location: { file: join(dir, 'tokenizer.json') }, cause: err });

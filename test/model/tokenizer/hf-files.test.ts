@@ -3,6 +3,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildTokenizerConfig, buildTokenizerJson, byteLevelTokenizerFiles, loadTokenizer, readTokenizerFiles, trainByteLevelBpe, writeTokenizerFiles } from '../../../src/model/tokenizer/index.js';
 import { tempDir } from '../../helpers/stage-context.js';
+import { renderChatMl } from '../../../src/survey/chatml.js';
 
 /**
  * tokenizer_config.json names the generic class, so Python transformers uses tokenizer.json as
@@ -56,5 +57,22 @@ describe('chat_template.jinja', () => {
 
   it('travels with the tokenizer files when a model dir is rewritten', () => {
     expect(readTokenizerFiles(join(dir, 'only-file'))['chat_template.jinja']).toBe(template);
+  });
+});
+
+/** A base model without a chat template (microsoft/phi-2) formats chats with ChatML, as build-chatml's fallback renders them. */
+describe('a tokenizer without a chat template', () => {
+  const dir = tempDir();
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('applies the ChatML fallback, the text build-chatml renders for such a model', async () => {
+    const files = byteLevelTokenizerFiles({});
+    const config = JSON.parse(files['tokenizer_config.json']!) as Record<string, unknown>;
+    delete config.chat_template;
+    writeTokenizerFiles(dir, { ...files, 'tokenizer_config.json': JSON.stringify(config) });
+    const tokenizer = await loadTokenizer(dir);
+    const messages = [{ role: 'system' as const, content: 'Be brief.' }, { role: 'user' as const, content: 'Hi?' }];
+    const text = tokenizer.apply_chat_template(messages, { tokenize: false, add_generation_prompt: true });
+    expect(text).toBe(renderChatMl(messages, true));
   });
 });
