@@ -1,9 +1,10 @@
 /**
  * The project's own outputs in Python's hands, and Python's in the project's, on a pipeline run
  * through the real CLI: the smoke pipeline's corpus and tokenizer (its personas, dataset, chatml
- * and base stages, read from pipelines/smoke.yaml so they stay the same), a LoRA adapter the
- * project trains on the float base, a QLoRA adapter on its int4 quantization, and then a PEFT
- * adapter that the project continues from (`init_adapter`).
+ * and base stages, read from pipelines/smoke.yaml so they stay the same), with bases of three
+ * architectures — the smoke llama, and the same tiny shape as phi and as qwen2_moe — a LoRA
+ * adapter the project trains on each, a QLoRA adapter on the llama's int4 quantization, and then
+ * PEFT adapters that the project continues from (`init_adapter`).
  *
  * - tokenizer: AutoTokenizer.from_pretrained on the project's model dir gives the project's ids
  *   for every text and chat prompt of the corpus;
@@ -11,7 +12,12 @@
  *   load it; base + adapter logits match the project's to 1e-4 relative, greedy tokens agree;
  * - PEFT adapter → project: trained by PEFT a few steps on the same train split, it loads as
  *   lora-train's init_adapter (its val loss is PEFT's) and as generate's adapter, and the
- *   project's greedy tokens are transformers'.
+ *   project's greedy tokens are transformers';
+ * - qwen2_moe's routed experts: transformers 5 fuses them in memory and PEFT 0.21 adapts them only
+ *   through target_parameters (an adapter in the checkpoint's per-expert layout loads with them
+ *   silently left out), so the PEFT round trips use attention and the shared expert, and an
+ *   adapter on every linear is checked against transformers running the base with the adapter
+ *   merged into its per-expert weights (py/merged_logits.py).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -32,27 +38,44 @@ interface ChatRecord {
   messages: Array<{ role: string; content: string }>;
 }
 
-/** pipelines/smoke.yaml's corpus and base stages (the base drawn wider, for clear greedy choices), plus the adapters under test. */
+/** An architecture under test: its base stage's model_type, the modules both sides adapt, and the suffix of its stage ids. */
+interface Arch {
+  name: string;
+  modelType?: string;
+  suffix: string;
+  targets: string[];
+}
+
+const ARCHS: Arch[] = [
+  { name: 'llama', suffix: '', targets: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] },
+  { name: 'phi', modelType: 'phi', suffix: '-phi', targets: ['q_proj', 'k_proj', 'v_proj', 'dense', 'fc1', 'fc2'] },
+  // What PEFT can adapt on transformers 5's qwen2_moe with target_modules: attention and the shared expert.
+  { name: 'qwen2_moe', modelType: 'qwen2_moe', suffix: '-moe', targets: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'shared_expert.gate_proj', 'shared_expert.up_proj', 'shared_expert.down_proj'] },
+];
+const TRAIN = { r: 8, lora_alpha: 16, max_steps: 6, learning_rate: 0.02, per_device_train_batch_size: 4, gradient_accumulation_steps: 1, save_steps: 0 };
+
+/** pipelines/smoke.yaml's corpus and base stages (the base drawn wider, for clear greedy choices), plus the bases and adapters under test. */
 function interopPipeline(extra: Record<string, unknown> = {}): string {
   // `${{ params.x }}` is the engine's syntax, not YAML's: stand-ins first, the params' values after.
   const text = readFileSync(SMOKE, 'utf8').replace(/\$\{\{\s*params\.(\w+)\s*\}\}/g, '__param_$1__');
   const smoke = parse(text) as { params: Record<string, unknown>; stages: Record<string, { with?: Record<string, unknown> }> };
   const resolved = JSON.parse(JSON.stringify(smoke.stages), (_, v: unknown) => (typeof v === 'string' && /^__param_\w+__$/.test(v) ? smoke.params[v.slice(8, -2)] : v)) as typeof smoke.stages;
   const pick = (id: string) => resolved[id]!;
-  const base = { ...pick('base'), with: { ...pick('base').with, initializer_range: 0.1 } };
-  const train = { r: 8, lora_alpha: 16, max_steps: 6, learning_rate: 0.02, per_device_train_batch_size: 4, gradient_accumulation_steps: 1, save_steps: 0 };
+  const stages: Record<string, unknown> = { personas: pick('personas'), dataset: pick('dataset'), chatml: pick('chatml') };
+  for (const arch of ARCHS) {
+    stages[`base${arch.suffix}`] = { ...pick('base'), with: { ...pick('base').with, initializer_range: 0.1, ...(arch.modelType ? { model_type: arch.modelType } : {}) } };
+    stages[`adapter${arch.suffix}`] = { uses: 'lora-train', needs: [`base${arch.suffix}`, 'chatml'], with: { ...TRAIN, target_modules: arch.targets } };
+  }
   return stringify({
     version: 1,
     name: 'interop',
     params: smoke.params,
     stages: {
-      personas: pick('personas'),
-      dataset: pick('dataset'),
-      chatml: pick('chatml'),
-      base,
+      ...stages,
       quantized: { uses: 'quantize', needs: ['base'], with: { bits: 4, block_size: 32 } },
-      adapter: { uses: 'lora-train', needs: ['base', 'chatml'], with: train },
-      'adapter-q4': { uses: 'lora-train', needs: ['quantized', 'chatml'], with: { ...train, max_steps: 1 } },
+      'adapter-q4': { uses: 'lora-train', needs: ['quantized', 'chatml'], with: { ...TRAIN, max_steps: 1 } },
+      // LoRA on every linear of the MoE (router, every routed expert, the shared expert and its gate).
+      'adapter-moe-all': { uses: 'lora-train', needs: ['base-moe', 'chatml'], with: { ...TRAIN, target_modules: 'all-linear' } },
       ...extra,
     },
   });
@@ -78,40 +101,53 @@ describe.skipIf(!python)(`the project's pipeline outputs and PEFT ${skipReason}`
     return join(project, 'runs', 'cache', key.slice(0, 2), key, 'out');
   };
 
+  /** The project's rows as one left-padded batch, and Python's per-row [T_i, V] logits laid out the same way. */
+  const T = () => Math.max(...prompts.map((p) => p.length));
+  const paddedRows = () => {
+    const pad = (row: number[], fill: number) => [...Array(T() - row.length).fill(fill), ...row];
+    return { inputIds: prompts.map((p) => pad(p, 0)), attentionMask: prompts.map((p) => pad(p.map(() => 1), 0)), positionIds: prompts.map((p) => pad(p.map((_, t) => t), 1)) };
+  };
+  const pythonLogits = (file: string, V: number): Float32Array => {
+    const perRow = readF32(file);
+    const ref = new Float32Array(prompts.length * T() * V);
+    let offset = 0;
+    prompts.forEach((row, b) => {
+      ref.set(perRow.subarray(offset, offset + row.length * V), (b * T() + T() - row.length) * V);
+      offset += row.length * V;
+    });
+    return ref;
+  };
+
   beforeAll(async () => {
     writeFileSync(join(project, 'interop.yaml'), interopPipeline());
     await times.time('pipeline run', () => runCli(['run', 'interop.yaml'], project));
-    for (const id of ['chatml', 'base', 'quantized', 'adapter', 'adapter-q4']) dirs[id] = stageDir(id);
-    // Prompts: the first six test records' system + user turns with the assistant turn opened.
+    const ids = ['chatml', 'quantized', 'adapter-q4', 'adapter-moe-all', ...ARCHS.flatMap((a) => [`base${a.suffix}`, `adapter${a.suffix}`])];
+    for (const id of ids) dirs[id] = stageDir(id);
+    // Prompts: the first six test records' system + user turns with the assistant turn opened (every base has the same tokenizer).
     const test = readSplit(join(dirs.chatml!, 'test.jsonl')).slice(0, 6);
     prompts = (await times.time('prompts', () => projectTokenize(dirs.base!, [], test.map((r) => r.messages.slice(0, -1))))).chats;
-    // Python's side of all three tests in one process (torch and transformers import once).
+    // Python's side of every test in one process (torch and transformers import once).
     const records = ['train', 'val', 'test'].flatMap((s) => readSplit(join(dirs.chatml!, `${s}.jsonl`)));
     corpus = { texts: [...new Set(records.flatMap((r) => r.messages.map((m) => m.content)))], chats: records.map((r) => r.messages.slice(0, -1)) };
-    const jobs = [
-      { script: 'tokenize_corpus', out: join(project, 'tokenized.json'), request: { dirs: [dirs.base], ...corpus } },
-      {
-        script: 'peft_load',
-        out: join(project, 'loaded'),
-        request: {
-          base: dirs.base, rows: prompts, max_new_tokens: MAX_NEW_TOKENS,
-          adapters: [{ name: 'adapter', dir: dirs.adapter, compare: true }, { name: 'adapter-q4', dir: dirs['adapter-q4'], compare: false }],
+    const jobs: unknown[] = [{ script: 'tokenize_corpus', out: join(project, 'tokenized.json'), request: { dirs: [dirs.base], ...corpus } }];
+    for (const arch of ARCHS) {
+      const adapters = [{ name: 'adapter', dir: dirs[`adapter${arch.suffix}`], compare: true }, ...(arch.name === 'llama' ? [{ name: 'adapter-q4', dir: dirs['adapter-q4'], compare: false }] : [])];
+      jobs.push(
+        { script: 'peft_load', out: join(project, `loaded${arch.suffix}`), request: { base: dirs[`base${arch.suffix}`], rows: prompts, max_new_tokens: MAX_NEW_TOKENS, adapters } },
+        {
+          script: 'peft_train',
+          out: join(project, `peft${arch.suffix}`),
+          request: {
+            base: dirs[`base${arch.suffix}`], train: join(dirs.chatml!, 'train.jsonl'), val: join(dirs.chatml!, 'val.jsonl'),
+            steps: 8, batch_size: 4, learning_rate: 0.02, r: 8, lora_alpha: 16, seed: 3, target_modules: arch.targets, prompts, max_new_tokens: MAX_NEW_TOKENS,
+          },
         },
-      },
-      {
-        script: 'peft_train',
-        out: join(project, 'peft'),
-        request: {
-          base: dirs.base, train: join(dirs.chatml!, 'train.jsonl'), val: join(dirs.chatml!, 'val.jsonl'),
-          steps: 8, batch_size: 4, learning_rate: 0.02, r: 8, lora_alpha: 16, seed: 3,
-          target_modules: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'],
-          prompts, max_new_tokens: MAX_NEW_TOKENS,
-        },
-      },
-    ];
+      );
+    }
+    jobs.push({ script: 'merged_logits', out: join(project, 'merged-moe'), request: { base: dirs['base-moe'], adapter: dirs['adapter-moe-all'], rows: prompts } });
     writeFileSync(join(project, 'jobs.json'), JSON.stringify(jobs));
     // Run from the project folder: AutoPeftModelForCausalLM resolves base_model_name_or_path there.
-    await times.time('python (tokenize_corpus, peft_load, peft_train)', () => runPython(python!, 'batch.py', [join(project, 'jobs.json')], project));
+    await times.time('python (tokenize_corpus, peft_load ×3, peft_train ×3, merged_logits)', () => runPython(python!, 'batch.py', [join(project, 'jobs.json')], project));
   });
   afterAll(() => {
     if (measured.length) console.log(`pipeline interop:\n  ${measured.join('\n  ')}\n  wall time: ${times}`);
@@ -129,73 +165,79 @@ describe.skipIf(!python)(`the project's pipeline outputs and PEFT ${skipReason}`
     expect(ours.chats).toEqual(py.chats);
   });
 
-  it('PeftModel and AutoPeftModelForCausalLM load the adapters the project trained; logits and greedy tokens match', async () => {
-    const out = join(project, 'loaded');
-    type Loaded = { base_model: string; lora_modules: number; greedy?: number[][]; min_gap?: number };
-    const result = readJson<Record<string, Record<'PeftModel' | 'AutoPeftModelForCausalLM', Loaded>>>(join(out, 'result.json'));
-    const config = readJson<{ base_model_name_or_path: string }>(join(dirs.adapter!, 'adapter_config.json'));
-    expect(config.base_model_name_or_path).toMatch(/^runs\/cache\/[0-9a-f]{2}\/[0-9a-f]{64}\/out$/);
-    expect(join(project, config.base_model_name_or_path)).toBe(dirs.base);
-    const quantizedBase = readJson<{ base_model_name_or_path: string }>(join(dirs['adapter-q4']!, 'adapter_config.json')).base_model_name_or_path;
-    expect(join(project, quantizedBase)).toBe(dirs.quantized);
-    for (const name of ['adapter', 'adapter-q4']) {
-      expect(result[name]!.AutoPeftModelForCausalLM.lora_modules, name).toBe(2 * 7); // 2 layers × 7 target modules
-      expect(result[name]!.PeftModel.lora_modules, name).toBe(14);
-    }
+  for (const arch of ARCHS) {
+    it(`${arch.name}: PeftModel and AutoPeftModelForCausalLM load the adapters the project trained; logits and greedy tokens match`, async () => {
+      const out = join(project, `loaded${arch.suffix}`);
+      type Loaded = { base_model: string; lora_modules: number; greedy?: number[][]; min_gap?: number };
+      const result = readJson<Record<string, Record<'PeftModel' | 'AutoPeftModelForCausalLM', Loaded>>>(join(out, 'result.json'));
+      const adapterDir = dirs[`adapter${arch.suffix}`]!, baseDir = dirs[`base${arch.suffix}`]!;
+      const config = readJson<{ base_model_name_or_path: string; target_modules: string[] }>(join(adapterDir, 'adapter_config.json'));
+      expect(config.base_model_name_or_path).toMatch(/^runs\/cache\/[0-9a-f]{2}\/[0-9a-f]{64}\/out$/);
+      expect(join(project, config.base_model_name_or_path)).toBe(baseDir);
+      expect(config.target_modules).toEqual(arch.targets);
+      const names = arch.name === 'llama' ? ['adapter', 'adapter-q4'] : ['adapter'];
+      if (arch.name === 'llama') expect(join(project, readJson<{ base_model_name_or_path: string }>(join(dirs['adapter-q4']!, 'adapter_config.json')).base_model_name_or_path)).toBe(dirs.quantized);
+      for (const name of names) {
+        expect(result[name]!.AutoPeftModelForCausalLM.lora_modules, name).toBe(2 * arch.targets.length); // 2 layers
+        expect(result[name]!.PeftModel.lora_modules, name).toBe(2 * arch.targets.length);
+      }
+      const ours = await times.time(`project logits (${arch.name})`, () => projectLogits(baseDir, paddedRows(), { adapterDir }));
+      const errors: Record<string, number> = {};
+      for (const way of ['PeftModel', 'AutoPeftModelForCausalLM'] as const) errors[way] = maxRelativeError(ours.logits, pythonLogits(join(out, `adapter.${way}.logits.f32`), ours.dims[2]), ours.dims, paddedRows().attentionMask);
+      const greedy = await times.time(`project greedy (${arch.name})`, () => projectGreedy(baseDir, prompts, MAX_NEW_TOKENS, adapterDir));
+      measured.push(`${arch.name}: project adapter in PEFT: logits max rel error PeftModel ${errors.PeftModel!.toExponential(2)}, AutoPeftModelForCausalLM ${errors.AutoPeftModelForCausalLM!.toExponential(2)}; greedy ${greedy.flat().length} tokens, smallest top-2 gap ${result.adapter!.PeftModel.min_gap!.toFixed(4)}`);
+      expect(errors.PeftModel).toBeLessThan(LOGITS_TOLERANCE);
+      expect(errors.AutoPeftModelForCausalLM).toBeLessThan(LOGITS_TOLERANCE);
+      expect(greedy).toEqual(result.adapter!.PeftModel.greedy);
+      expect(greedy).toEqual(result.adapter!.AutoPeftModelForCausalLM.greedy);
+    });
+  }
 
-    // The project runs the prompts as one left-padded batch; Python ran each alone ([T_i, V] each, concatenated).
-    const T = Math.max(...prompts.map((p) => p.length));
-    const pad = (row: number[], fill: number) => [...Array(T - row.length).fill(fill), ...row];
-    const rows = { inputIds: prompts.map((p) => pad(p, 0)), attentionMask: prompts.map((p) => pad(p.map(() => 1), 0)), positionIds: prompts.map((p) => pad(p.map((_, t) => t), 1)) };
-    const ours = await times.time('project logits', () => projectLogits(dirs.base!, rows, { adapterDir: dirs.adapter }));
-    const V = ours.dims[2];
-    const errors: Record<string, number> = {};
-    for (const way of ['PeftModel', 'AutoPeftModelForCausalLM'] as const) {
-      const perRow = readF32(join(out, `adapter.${way}.logits.f32`));
-      const ref = new Float32Array(ours.logits.length);
-      let offset = 0;
-      prompts.forEach((row, b) => {
-        ref.set(perRow.subarray(offset, offset + row.length * V), (b * T + T - row.length) * V);
-        offset += row.length * V;
-      });
-      errors[way] = maxRelativeError(ours.logits, ref, ours.dims, rows.attentionMask);
-    }
-    const greedy = await times.time('project greedy', () => projectGreedy(dirs.base!, prompts, MAX_NEW_TOKENS, dirs.adapter));
-    measured.push(`project adapter in PEFT: logits max rel error PeftModel ${errors.PeftModel!.toExponential(2)}, AutoPeftModelForCausalLM ${errors.AutoPeftModelForCausalLM!.toExponential(2)}; greedy ${greedy.flat().length} tokens, smallest top-2 gap ${result.adapter!.PeftModel.min_gap!.toFixed(4)}`);
-    expect(errors.PeftModel).toBeLessThan(LOGITS_TOLERANCE);
-    expect(errors.AutoPeftModelForCausalLM).toBeLessThan(LOGITS_TOLERANCE);
-    expect(greedy).toEqual(result.adapter!.PeftModel.greedy);
-    expect(greedy).toEqual(result.adapter!.AutoPeftModelForCausalLM.greedy);
+  it('qwen2_moe: an adapter on every linear (router, each routed expert, the shared expert and its gate) gives the logits of transformers on the merged weights', async () => {
+    const out = join(project, 'merged-moe');
+    const adapterDir = dirs['adapter-moe-all']!;
+    const config = readJson<{ target_modules: string[] }>(join(adapterDir, 'adapter_config.json'));
+    expect(config.target_modules).toEqual(['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate', 'gate_proj', 'up_proj', 'down_proj', 'shared_expert_gate']);
+    const merged = readJson<{ merged: number }>(join(out, 'result.json')).merged;
+    expect(merged).toBe(2 * (4 + 1 + 4 * 3 + 3 + 1)); // 2 layers × (attention, router, 4 experts × 3, shared expert, its gate)
+    const ours = await times.time('project logits (qwen2_moe, all linears)', () => projectLogits(dirs['base-moe']!, paddedRows(), { adapterDir }));
+    const error = maxRelativeError(ours.logits, pythonLogits(join(out, 'logits.f32'), ours.dims[2]), ours.dims, paddedRows().attentionMask);
+    const base = await projectLogits(dirs['base-moe']!, paddedRows());
+    const moved = maxRelativeError(base.logits, pythonLogits(join(out, 'logits.f32'), ours.dims[2]), ours.dims, paddedRows().attentionMask);
+    measured.push(`qwen2_moe, LoRA on all ${merged} linears: logits max rel error vs transformers on merged weights ${error.toExponential(2)} (the adapter moves them by ${moved.toExponential(2)})`);
+    expect(moved).toBeGreaterThan(100 * LOGITS_TOLERANCE); // the adapter matters, so agreeing on it proves something
+    expect(error).toBeLessThan(LOGITS_TOLERANCE);
   });
 
-  it("a PEFT-trained adapter loads as init_adapter (same val loss) and in generate (transformers' greedy tokens)", async () => {
-    const out = join(project, 'peft');
-    const peft = readJson<{ train_losses: number[]; val_loss: number; greedy: number[][]; base_greedy: number[][]; min_gap: number }>(join(out, 'result.json'));
-    const peftAdapter = join(out, 'adapter');
-    // The adapter must change the model's choices, or agreeing on them would prove nothing.
-    expect(peft.greedy).not.toEqual(peft.base_greedy);
-
-    // lora-train continues from it: lora_alpha 32 ≠ PEFT's 16 (the project rescales B to keep the
+  it("PEFT-trained adapters load as init_adapter (same val loss) and in generate (transformers' greedy tokens)", async () => {
+    // lora-train continues from each: lora_alpha 32 ≠ PEFT's 16 (the project rescales B to keep the
     // adapter's function), lora_dropout at its default 0.05 (evaluation must score the adapter
     // without dropout's rescale, as PEFT does), one step at a vanishing learning rate, so the
     // stage's eval_loss is the val loss of PEFT's adapter and its output is that adapter.
-    const continued = {
+    const continued = Object.fromEntries(ARCHS.map((arch) => [`continued${arch.suffix}`, {
       uses: 'lora-train',
-      needs: ['base', 'chatml'],
-      with: { init_adapter: peftAdapter, r: 8, lora_alpha: 32, max_steps: 1, learning_rate: 1e-12, warmup_ratio: 0, per_device_train_batch_size: 4, gradient_accumulation_steps: 1, save_steps: 0 },
-    };
-    writeFileSync(join(project, 'interop.yaml'), interopPipeline({ continued }));
+      needs: [`base${arch.suffix}`, 'chatml'],
+      with: { init_adapter: join(project, `peft${arch.suffix}`, 'adapter'), r: 8, lora_alpha: 32, target_modules: arch.targets, max_steps: 1, learning_rate: 1e-12, warmup_ratio: 0, per_device_train_batch_size: 4, gradient_accumulation_steps: 1, save_steps: 0 },
+    }]));
+    writeFileSync(join(project, 'interop.yaml'), interopPipeline(continued));
     await times.time('pipeline run (continued)', () => runCli(['run', 'interop.yaml'], project));
-    const continuedDir = stageDir('continued');
-    const state = readJson<{ log_history: Array<{ eval_loss?: number }> }>(join(continuedDir, 'trainer_state.json'));
-    const evalLoss = state.log_history.map((e) => e.eval_loss).filter((l): l is number => l !== undefined).pop()!;
-    const lossError = Math.abs(evalLoss - peft.val_loss) / peft.val_loss;
-
-    const direct = await times.time('project greedy (PEFT adapter)', () => projectGreedy(dirs.base!, prompts, MAX_NEW_TOKENS, peftAdapter));
-    const viaInit = await times.time('project greedy (continued)', () => projectGreedy(dirs.base!, prompts, MAX_NEW_TOKENS, continuedDir));
-    measured.push(`PEFT adapter in the project: val loss ${evalLoss} vs PEFT ${peft.val_loss.toFixed(6)} (rel ${lossError.toExponential(2)}); greedy ${peft.greedy.flat().length} tokens, smallest top-2 gap ${peft.min_gap.toFixed(4)}; PEFT train losses ${peft.train_losses.map((l) => l.toFixed(3)).join(' ')}`);
-    expect(lossError).toBeLessThan(LOSS_TOLERANCE);
-    expect(direct).toEqual(peft.greedy);
-    expect(viaInit).toEqual(peft.greedy);
+    for (const arch of ARCHS) {
+      const out = join(project, `peft${arch.suffix}`);
+      const peft = readJson<{ train_losses: number[]; val_loss: number; greedy: number[][]; base_greedy: number[][]; min_gap: number }>(join(out, 'result.json'));
+      const peftAdapter = join(out, 'adapter');
+      // The adapter must change the model's choices, or agreeing on them would prove nothing.
+      expect(peft.greedy, arch.name).not.toEqual(peft.base_greedy);
+      const continuedDir = stageDir(`continued${arch.suffix}`);
+      const state = readJson<{ log_history: Array<{ eval_loss?: number }> }>(join(continuedDir, 'trainer_state.json'));
+      const evalLoss = state.log_history.map((e) => e.eval_loss).filter((l): l is number => l !== undefined).pop()!;
+      const lossError = Math.abs(evalLoss - peft.val_loss) / peft.val_loss;
+      const baseDir = dirs[`base${arch.suffix}`]!;
+      const direct = await times.time(`project greedy (PEFT adapter, ${arch.name})`, () => projectGreedy(baseDir, prompts, MAX_NEW_TOKENS, peftAdapter));
+      const viaInit = await times.time(`project greedy (continued, ${arch.name})`, () => projectGreedy(baseDir, prompts, MAX_NEW_TOKENS, continuedDir));
+      measured.push(`${arch.name}: PEFT adapter in the project: val loss ${evalLoss} vs PEFT ${peft.val_loss.toFixed(6)} (rel ${lossError.toExponential(2)}); greedy ${peft.greedy.flat().length} tokens, smallest top-2 gap ${peft.min_gap.toFixed(4)}; PEFT train losses ${peft.train_losses.map((l) => l.toFixed(3)).join(' ')}`);
+      expect(lossError, arch.name).toBeLessThan(LOSS_TOLERANCE);
+      expect(direct, arch.name).toEqual(peft.greedy);
+      expect(viaInit, arch.name).toEqual(peft.greedy);
+    }
   });
 });
