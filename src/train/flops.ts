@@ -10,7 +10,7 @@ import type { LoraSite } from './lora.js';
 export interface StepFlops {
   /** Base projections and LM head, forward. */
   baseForward: number;
-  /** Data-gradients dX = dY·W through the frozen base and LM head. */
+  /** Data-gradients dX = dY·W through the frozen base and LM head (and an MoE's experts run forward again). */
   baseBackward: number;
   /** QKᵀ and P·V forward, and their four backward matmuls. */
   attention: number;
@@ -24,18 +24,21 @@ export interface StepFlops {
 export function trainingStepFlops(cfg: LlamaConfig, B: number, T: number, sites: LoraSite[], r: number, full = false): StepFlops {
   const N = B * T;
   const arch = decoderArchitecture(cfg);
-  let layerParams = 0;
+  // An MoE expert runs on k of every E tokens (on average), and its backward runs its forward again.
+  const share = (m: string): number => (arch.routing?.maskKind(m) === undefined ? 1 : arch.routing.pairsPerToken(cfg) / arch.routing.experts(cfg));
+  let layerParams = 0, recomputed = 0;
   for (const m of arch.linearModules(cfg)) {
     const [o, i] = arch.linearShape(cfg, m);
-    layerParams += o * i;
+    layerParams += o * i * share(m);
+    if (share(m) !== 1) recomputed += o * i * share(m);
   }
   const linearParams = cfg.numHiddenLayers * layerParams + cfg.vocabSize * cfg.hiddenSize;
   const baseForward = 2 * N * linearParams;
-  const baseBackward = baseForward;
+  const baseBackward = baseForward + 2 * N * cfg.numHiddenLayers * recomputed;
   // forward 2 matmuls, backward 4, each 2·B·H·T·T·D
   const attention = cfg.numHiddenLayers * 6 * 2 * B * cfg.numAttentionHeads * T * T * cfg.headDim;
   let lora = 0;
-  for (const s of sites) lora += 2 * N * r * (3 * s.inDim + 3 * s.outDim);
+  for (const s of sites) lora += 2 * N * share(s.module) * r * (3 * s.inDim + 3 * s.outDim);
   const weightGradients = full ? baseForward : 0;
   return { baseForward, baseBackward, attention, lora, weightGradients, total: baseForward + baseBackward + attention + lora + weightGradients };
 }

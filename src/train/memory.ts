@@ -50,35 +50,53 @@ const MARGIN = 1.1;
 
 export function estimateTrainingMemory(cfg: LlamaConfig, opts: MemoryOptions): MemoryEstimate {
   const arch = decoderArchitecture(cfg);
-  const C = cfg.hiddenSize, F = cfg.intermediateSize, L = cfg.numHiddenLayers;
+  const C = cfg.hiddenSize, L = cfg.numHiddenLayers;
   const N = opts.batchSize * opts.seqLength;
   const full = opts.trainable === 'full';
   const modules = full ? [] : (opts.targetModules ?? arch.linearModules(cfg));
-  let layerLinear = 0, maskBytesPerToken = 0, loraParams = 0;
+  // An MoE expert's linear sees k of every E tokens on average; its LoRA dropout mask is shared
+  // by the experts of its projection, one row per token–expert pair (k rows per token).
+  const k = arch.routing?.pairsPerToken(cfg) ?? 1;
+  const maskKinds = new Set<string>();
+  let layerLinear = 0, quantizedLinear = 0, maskBytesPerToken = 0, loraParams = 0, savedU = 0;
   for (const m of arch.linearModules(cfg)) {
     const [o, i] = arch.linearShape(cfg, m);
     layerLinear += o * i;
-    if (modules.includes(m)) {
+    if (!arch.unquantized?.includes(m)) quantizedLinear += o * i;
+    if (!modules.includes(m)) continue;
+    loraParams += opts.r * (o + i);
+    const kind = arch.routing?.maskKind(m);
+    if (kind === undefined) {
+      savedU += opts.r;
       maskBytesPerToken += opts.dropout ? i : 0;
-      loraParams += opts.r * (o + i);
+    } else if (!maskKinds.has(kind)) {
+      maskKinds.add(kind);
+      maskBytesPerToken += opts.dropout ? k * i : 0;
     }
   }
   const embedBytes = cfg.vocabSize * C * 4 * (cfg.tieWordEmbeddings ? 1 : 2);
   const bs = opts.blockSize ?? 32;
+  // 4-bit: the host codes, ORT's prepacked copies, one layer dequantized for its backward, and the linears kept float.
   const weightBytes = opts.quantizedBits
-    ? 2 * layerLinear * L * (opts.quantizedBits / 8 + 4 / bs + 0.5 / bs) + layerLinear * 4 + embedBytes
+    ? 2 * quantizedLinear * L * (opts.quantizedBits / 8 + 4 / bs + 0.5 / bs) + layerLinear * 4 + (layerLinear - quantizedLinear) * L * 4 + embedBytes
     : layerLinear * L * 4 + embedBytes;
   // Saved per token and layer (the architecture's savedActivations: for llama two RMSNorm x̂ and
-  // 1/rms, q, k, v, gate and up), and the LoRA bottlenecks; float32.
-  const savedFloats = savedFloatsPerToken(cfg) + modules.length * opts.r;
+  // 1/rms, q, k, v, gate and up), and the LoRA bottlenecks (not an expert's: recomputed); float32.
+  const savedFloats = savedFloatsPerToken(cfg) + savedU;
   const activationBytes = N * L * (4 * savedFloats + maskBytesPerToken);
   const lossBytes = 4 * Math.min(N, 256) * cfg.vocabSize * 4;
   // AdamW: step gradient, micro-batch gradient, two moments, best copy (+ the LoRA tensors
   // themselves; full fine-tuning's weights are counted in weightBytes).
   const trainedBytes = full ? 5 * (layerLinear * L * 4 + embedBytes + (2 * L + 1) * C * 4) : 6 * 4 * loraParams * L;
-  const workingBytes = WORKING_NF * N * Math.max(F, C) * 4 + trainedBytes + PROCESS_BYTES;
+  const workingBytes = WORKING_NF * N * Math.max(mlpWidthPerToken(cfg), C) * 4 + trainedBytes + PROCESS_BYTES;
   const parts = { weightBytes: Math.round(weightBytes), activationBytes, lossBytes, workingBytes: Math.round(workingBytes) };
   return { ...parts, totalBytes: Math.round(MARGIN * (parts.weightBytes + parts.activationBytes + parts.lossBytes + parts.workingBytes)) };
+}
+
+/** The MLP's hidden features per token: F, or for an MoE the shared expert's plus k routed experts'. */
+function mlpWidthPerToken(cfg: LlamaConfig): number {
+  const m = cfg.moe;
+  return m ? m.sharedExpertIntermediateSize + m.numExpertsPerTok * m.moeIntermediateSize : cfg.intermediateSize;
 }
 
 /** Floats a layer saves per token: each saved activation's size with its token dims (N, or B and T) taken as one. */

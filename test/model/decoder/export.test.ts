@@ -2,10 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkGraphSupport, writeOnnxModelDir, exportDecoderOnnx, readQuantizationConfig } from '../../../src/model/decoder/export.js';
-import { loadModelDir } from '../../../src/model/model-dir.js';
 import { referenceLogits } from '../../../src/model/reference/llama.js';
 import { tempDir } from '../../helpers/stage-context.js';
 import { tinyModelDir } from '../llama/model-dir-fixture.js';
+import { MOE, PHI, tinyModel } from '../llama/fixtures.js';
+import { referenceDecoderLogits } from '../../../src/model/reference/decoder.js';
+import { loadModelDir, writeModelDir } from '../../../src/model/model-dir.js';
+import { byteLevelTokenizerFiles } from '../../../src/model/tokenizer/index.js';
 
 describe('ONNX model dir export', () => {
   it('writes onnx/model.onnx that transformers.js loads and runs with the reference logits', async () => {
@@ -78,4 +81,30 @@ describe('ONNX model dir export', () => {
     writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...config, rope_scaling: { type: 'linear', factor: 2 } }));
     expect(() => writeOnnxModelDir(dir, tempDir())).toThrow(/rope_scaling "linear"/);
   });
+});
+
+describe('ONNX model dirs of phi and qwen2_moe', () => {
+  for (const [label, overrides] of [['phi', PHI], ['qwen2_moe', MOE]] as const) {
+    it(`${label}: onnx/model.onnx loads in transformers.js and gives the float64 reference's logits`, async () => {
+      const m = tinyModel({ ...overrides, vocab_size: 259 });
+      const dir = tempDir();
+      writeModelDir(dir, m.cfg, m.weights, byteLevelTokenizerFiles({}));
+      const out = join(dir, 'onnx-model');
+      writeOnnxModelDir(dir, out);
+      const { AutoModelForCausalLM, Tensor, env } = await import('@huggingface/transformers');
+      env.allowRemoteModels = false;
+      env.useFSCache = false;
+      const model = await AutoModelForCausalLM.from_pretrained(out, { local_files_only: true });
+      const ids = [5, 70, 80, 90, 33];
+      const result = (await model({ input_ids: new Tensor('int64', BigInt64Array.from(ids.map(BigInt)), [1, ids.length]), attention_mask: new Tensor('int64', BigInt64Array.from(ids.map(() => 1n)), [1, ids.length]) })) as { logits: { data: Float32Array } };
+      const ref = referenceDecoderLogits(m.cfg, m.weights, { B: 1, T: ids.length, ids, attentionMask: ids.map(() => 1) });
+      let d = 0, max = 0;
+      for (let i = 0; i < ref.length; i++) {
+        d = Math.max(d, Math.abs(result.logits.data[i]! - ref[i]!));
+        max = Math.max(max, Math.abs(ref[i]!));
+      }
+      expect(d / max).toBeLessThan(1e-4);
+      await model.dispose();
+    });
+  }
 });
