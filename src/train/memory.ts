@@ -99,6 +99,19 @@ function mlpWidthPerToken(cfg: LlamaConfig): number {
   return m ? m.sharedExpertIntermediateSize + m.numExpertsPerTok * m.moeIntermediateSize : cfg.intermediateSize;
 }
 
+/** LoRA parameters of a run: r · (in + out) per adapted module and layer. */
+function loraParameters(cfg: LlamaConfig, opts: Pick<MemoryOptions, 'r' | 'targetModules' | 'trainable'>): number {
+  if (opts.trainable === 'full') return 0;
+  const arch = decoderArchitecture(cfg);
+  const modules = opts.targetModules ?? arch.linearModules(cfg);
+  let n = 0;
+  for (const m of modules) {
+    const [o, i] = arch.linearShape(cfg, m);
+    n += opts.r * (o + i);
+  }
+  return n * cfg.numHiddenLayers;
+}
+
 /** Floats a layer saves per token: each saved activation's size with its token dims (N, or B and T) taken as one. */
 function savedFloatsPerToken(cfg: LlamaConfig): number {
   let floats = 0;
@@ -131,7 +144,9 @@ export function requireTrainingMemory(cfg: LlamaConfig, opts: Omit<MemoryOptions
       const bytes = estimate(1, t).totalBytes;
       if (bytes <= budgetBytes) return `Fits: per_device_train_batch_size 1, gradient_accumulation_steps ${effective}, max_seq_length ${t} — about ${fmt(bytes)}.`;
     }
-    return 'Even batch 1 with 8 tokens does not fit: use a quantized base (quantize stage, bits 4) or a machine with more memory.';
+    if (!opts.quantizedBits) return 'Even batch 1 with 8 tokens does not fit: use a quantized base (quantize stage, bits 4) or a machine with more memory.';
+    // Already 4-bit: what is left to cut is the adapter (its tensors, gradients and AdamW moments).
+    return `Even batch 1 with 8 tokens does not fit on this 4-bit base: adapt fewer modules (target_modules; the LoRA tensors and their optimizer state take about ${fmt(6 * 4 * loraParameters(cfg, opts))}) or use a machine with more memory.`;
   };
   lines.push(advice());
   throw new UserError('insufficient-memory', lines.join(' '));

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { presetConfig } from '../../src/model/presets.js';
 import { UserError } from '../../src/core/errors.js';
 import { estimateTrainingMemory, requireTrainingMemory } from '../../src/train/memory.js';
+import { resolveTargetModules } from '../../src/train/lora.js';
 
 const GiB = 2 ** 30;
 const tinyllama = presetConfig('tinyllama-1.1b');
@@ -56,8 +57,35 @@ describe('training memory check', () => {
     expect(check).toThrow(/per_device_train_batch_size 4 × 256 tokens needs about [\d.]+ GB, more than the [\d.]+ GB available \(max_memory_gb\)\. Fits: per_device_train_batch_size 2 with gradient_accumulation_steps 8 \(same effective batch ≈ 16\)/);
   });
 
-  it('then a shorter max_seq_length at batch 1, then a quantized base', () => {
+  it('then a shorter max_seq_length at batch 1, then fewer adapted modules (4-bit base) or a quantized base (float base)', () => {
     expect(() => requireTrainingMemory(tinyllama, opts, args, 256, need(1, 64))).toThrow(/Fits: per_device_train_batch_size 1, gradient_accumulation_steps 16, max_seq_length 64/);
-    expect(() => requireTrainingMemory(tinyllama, opts, args, 256, 1)).toThrow(/Even batch 1 with 8 tokens does not fit: use a quantized base/);
+    expect(() => requireTrainingMemory(tinyllama, opts, args, 256, 1)).toThrow(/Even batch 1 with 8 tokens does not fit on this 4-bit base: adapt fewer modules \(target_modules; the LoRA tensors and their optimizer state take about 0\.282 GB\)/);
+    expect(() => requireTrainingMemory(tinyllama, { ...opts, quantizedBits: undefined }, args, 256, 1)).toThrow(/Even batch 1 with 8 tokens does not fit: use a quantized base/);
+  });
+});
+
+describe('training memory of the paper\'s other shapes', () => {
+  const moe = presetConfig('qwen1.5-moe-a2.7b');
+  const qlora = { r: 16, dropout: true, blockSize: 64, quantizedBits: 4, targetModules: resolveTargetModules(moe, 'all-linear') };
+
+  it('Qwen1.5-MoE-A2.7B, QLoRA with the paper\'s recipe on all linears (int4 block 64): the figures docs/training.md states', () => {
+    const at = (batchSize: number, seqLength: number) => estimateTrainingMemory(moe, { ...qlora, batchSize, seqLength });
+    const b4 = at(4, 512), b1 = at(1, 512);
+    expect(b4.totalBytes / GiB).toBeCloseTo(38.1, 1);
+    expect(b4.weightBytes / GiB).toBeCloseTo(19.0, 1); // 14.3 B parameters: int4 codes twice (host, ORT's prepacked), one layer dequantized
+    expect(b4.activationBytes / GiB).toBeCloseTo(6.37, 1);
+    expect(b1.totalBytes / GiB).toBeCloseTo(30.6, 1);
+    // Of the working set, the adapter: 255.6 M LoRA parameters (every expert's three projections), × 6 float32 buffers.
+    expect(b4.workingBytes / GiB).toBeGreaterThan((6 * 4 * 255_613_824) / GiB);
+  });
+
+  it('on a 23 GB machine the stage refuses up front and says what to cut on a 4-bit base', () => {
+    const args = { per_device_train_batch_size: 4, gradient_accumulation_steps: 4 };
+    expect(() => requireTrainingMemory(moe, qlora, args, 512, 0.9 * 23 * 1e9)).toThrow(/needs about 38\.1 GB, more than the 19\.3 GB available \(max_memory_gb\)\. Even batch 1 with 8 tokens does not fit on this 4-bit base: adapt fewer modules \(target_modules; the LoRA tensors and their optimizer state take about 5\.71 GB\) or use a machine with more memory\./);
+  });
+
+  it('Phi-2, QLoRA on q, k, v, dense, fc1, fc2 at batch 4 × 512', () => {
+    const phi = presetConfig('phi-2');
+    expect(estimateTrainingMemory(phi, { r: 16, dropout: true, blockSize: 64, quantizedBits: 4, batchSize: 4, seqLength: 512 }).totalBytes / GiB).toBeCloseTo(15.2, 1);
   });
 });
