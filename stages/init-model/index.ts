@@ -3,14 +3,14 @@ import { readJsonAsset } from '../../src/core/paths.js';
 import type { InitModelParams } from './params.js';
 
 /**
- * `init-model`: a Hugging Face model dir with seeded random weights for any llama/mistral/qwen2
- * shape, a byte-level BPE tokenizer (optionally trained on the pipeline's own text) with a ChatML
+ * `init-model`: a Hugging Face model dir with seeded random weights for a shape of any registered
+ * architecture (llama, mistral, qwen2, phi, qwen2_moe), a byte-level BPE tokenizer (optionally trained on the pipeline's own text) with a ChatML
  * chat template, and (by default) the float32 ONNX graph beside it.
  */
 const initModel: StageDefinition<InitModelParams> = {
   type: 'init-model',
   version: 1,
-  description: 'Create a model dir with seeded random weights (presets tiny, tinyllama-1.1b, or custom sizes) and a byte-level ChatML tokenizer',
+  description: 'Create a model dir with seeded random weights (presets tiny, tinyllama-1.1b, phi-2, qwen1.5-moe-a2.7b, or custom sizes; llama, mistral, qwen2, phi or qwen2_moe) and a byte-level ChatML tokenizer',
   produces: 'model',
   consumes: { corpus: { kinds: ['chatml', 'responses'], optional: true } },
   paramsSchema: readJsonAsset(import.meta.url, 'params.schema.json'),
