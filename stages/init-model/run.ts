@@ -89,6 +89,15 @@ export function resolveConfig(p: InitModelParams, tokenizerSize: number): LlamaC
   for (const key of SHAPE_KEYS) if (p[key] !== undefined) hf[key] = p[key];
   if (p.model_type && p.model_type !== base.architecture) delete hf.attention_bias;
   hf.torch_dtype = p.torch_dtype;
+  // An architecture's own keys on another architecture would be ignored silently: refuse them.
+  const own: Record<string, readonly (keyof InitModelParams)[]> = {
+    phi: ['partial_rotary_factor', 'layer_norm_eps'],
+    qwen2_moe: ['num_experts', 'num_experts_per_tok', 'moe_intermediate_size', 'shared_expert_intermediate_size', 'norm_topk_prob', 'router_aux_loss_coef', 'output_router_logits'],
+  };
+  for (const [type, keys] of Object.entries(own)) {
+    const stray = keys.filter((k) => p[k] !== undefined);
+    if (stray.length > 0 && hf.model_type !== type) throw new UserError('bad-params', `init-model params: ${stray.join(', ')} ${stray.length === 1 ? 'applies' : 'apply'} to model_type ${type}, not ${String(hf.model_type)}`);
+  }
   const cfg = parseModelConfig(hf, 'init-model params');
   if (cfg.vocabSize < tokenizerSize) {
     throw new UserError('bad-params', `init-model params: vocab_size ${cfg.vocabSize} is smaller than the tokenizer (${tokenizerSize} tokens)`);

@@ -38,6 +38,9 @@ export async function runLoraTrain(ctx: StageContext<LoraTrainParams>): Promise<
   // 1. Shapes and data first: cheap, and every user error surfaces before weights are read.
   const modelDir = inspectModelDir(modelRef.dir);
   // transformers' output_router_logits: the MoE load-balancing loss joins training (config.json's value unless set here).
+  if (p.output_router_logits !== undefined && !modelDir.config.moe) {
+    throw new UserError('bad-params', `lora-train: output_router_logits adds an MoE's load-balancing loss; ${modelRef.stageId} is a ${modelDir.config.architecture} model, which has no router`);
+  }
   const cfg = p.output_router_logits !== undefined && modelDir.config.moe ? { ...modelDir.config, moe: { ...modelDir.config.moe, outputRouterLogits: p.output_router_logits } } : modelDir.config;
   const lora: LoraConfig = { r: p.r, lora_alpha: p.lora_alpha, lora_dropout: p.lora_dropout, target_modules: resolveTargetModules(cfg, p.target_modules) }; // PEFT names, as in the pipeline
   const quant = readQuantizationConfig(modelDir.configJson, join(modelDir.dir, 'config.json'));

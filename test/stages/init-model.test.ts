@@ -71,6 +71,26 @@ describe('init-model stage', () => {
     expect(m.weights.get('model.layers.0.self_attn.q_proj.bias')!.dtype).toBe('BF16');
   });
 
+  it('tiny phi and qwen2_moe shapes, their own keys laid over them', async () => {
+    const phi = makeStageContext(initModel, { preset: 'tiny', model_type: 'phi', partial_rotary_factor: 0.5, export_onnx: false });
+    await initModel.run(phi.ctx);
+    expect(loadModelDir(phi.outDir).config).toMatchObject({ architecture: 'phi', numKeyValueHeads: 4, attentionBias: true, phi: { partialRotaryFactor: 0.5, layerNormEps: 1e-5 } });
+    expect(JSON.parse(readFileSync(join(phi.outDir, 'config.json'), 'utf8'))).toMatchObject({ model_type: 'phi', architectures: ['PhiForCausalLM'], hidden_act: 'gelu_new', partial_rotary_factor: 0.5 });
+    const moe = makeStageContext(initModel, { preset: 'custom', model_type: 'qwen2_moe', hidden_size: 64, intermediate_size: 96, num_hidden_layers: 1, num_attention_heads: 4, num_experts: 3, moe_intermediate_size: 32, export_onnx: true });
+    await initModel.run(moe.ctx);
+    const m = loadModelDir(moe.outDir);
+    expect(m.config.moe).toEqual({ numExperts: 3, numExpertsPerTok: 2, moeIntermediateSize: 32, sharedExpertIntermediateSize: 128, normTopkProb: false, routerAuxLossCoef: 0.001, outputRouterLogits: false });
+    expect(m.weights.get('model.layers.0.mlp.experts.2.down_proj.weight')!.shape).toEqual([64, 32]);
+    expect(existsSync(join(moe.outDir, 'onnx', 'model.onnx'))).toBe(true);
+  });
+
+  it('refuses an architecture\'s own keys on another architecture', async () => {
+    const stray = makeStageContext(initModel, { preset: 'tiny', num_experts: 8 });
+    await expect(initModel.run(stray.ctx)).rejects.toThrow(/init-model params: num_experts applies to model_type qwen2_moe, not llama/);
+    const phiOnMoe = makeStageContext(initModel, { preset: 'tiny', model_type: 'qwen2_moe', partial_rotary_factor: 0.5, layer_norm_eps: 1e-5 });
+    await expect(initModel.run(phiOnMoe.ctx)).rejects.toThrow(/init-model params: partial_rotary_factor, layer_norm_eps apply to model_type phi, not qwen2_moe/);
+  });
+
   it('trains the tokenizer on the chatml train split and sizes the vocabulary to it', async () => {
     const chatml = tempDir();
     const lines = Array.from({ length: 30 }, (_, i) => chatmlRecord(`r${i}`, `How satisfied are you with service number ${i}?`, `I am fairly satisfied with the service, thank you (${i}).`));

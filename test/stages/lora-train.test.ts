@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { presetConfig } from '../../src/model/presets.js';
+import { presetConfig, tinyOf } from '../../src/model/presets.js';
 import { initLlamaWeights } from '../../src/model/init/index.js';
 import { writeModelDir } from '../../src/model/model-dir.js';
 import { writeOnnxModelDir } from '../../src/model/decoder/export.js';
@@ -184,6 +184,49 @@ describe('lora-train with trainable: full', () => {
   it('refuses a quantized base and init_adapter, saying why', async () => {
     await expect(stage.run(context({ ...FAST, trainable: 'full' }, q4Dir).ctx)).rejects.toThrow(/trainable: full trains every weight, which needs a float base; base is quantized to 4 bits/);
     await expect(stage.run(context({ ...FAST, trainable: 'full', init_adapter: '/nowhere' }).ctx)).rejects.toThrow(/init_adapter continues a LoRA adapter; with trainable: full there is none/);
+  });
+});
+
+describe('lora-train on phi and qwen2_moe', () => {
+  let phiDir: string, moeDir: string;
+  beforeAll(() => {
+    const root = tempDir('pp-lora-arch-');
+    phiDir = join(root, 'phi');
+    const phi = tinyOf('phi');
+    const phiCfg = { ...phi, numHiddenLayers: 1 };
+    writeModelDir(phiDir, phiCfg, initLlamaWeights(phiCfg, 7), byteLevelTokenizerFiles({}));
+    moeDir = join(root, 'moe');
+    const moeCfg = { ...tinyOf('qwen2_moe'), numHiddenLayers: 1 };
+    writeModelDir(moeDir, moeCfg, initLlamaWeights(moeCfg, 7), byteLevelTokenizerFiles({}));
+  });
+
+  it('phi: an adapter on its six projections under PEFT\'s names, and the loss falls', async () => {
+    const run = await trainOnce({ ...FAST, max_steps: 8, eval_steps: 8, target_modules: 'all-linear' }, phiDir);
+    const config = JSON.parse(readFileSync(join(run.outDir, 'adapter_config.json'), 'utf8'));
+    expect(config.target_modules).toEqual(['q_proj', 'k_proj', 'v_proj', 'dense', 'fc1', 'fc2']);
+    const tensors = readSafetensors(join(run.outDir, 'adapter_model.safetensors')).tensors;
+    expect([...tensors.keys()].filter((n) => n.endsWith('lora_A.weight')).sort()).toEqual(['mlp.fc1', 'mlp.fc2', 'self_attn.dense', 'self_attn.k_proj', 'self_attn.q_proj', 'self_attn.v_proj'].map((m) => `base_model.model.model.layers.0.${m}.lora_A.weight`));
+    const losses: number[] = JSON.parse(readFileSync(join(run.outDir, 'trainer_state.json'), 'utf8')).log_history.map((e: { loss: number }) => e.loss);
+    expect(losses.at(-1)!).toBeLessThan(losses[0]!);
+  });
+
+  it('qwen2_moe: experts adapted per expert; output_router_logits adds the load-balancing loss (logged as aux_loss, inside loss)', async () => {
+    const without = await trainOnce({ ...FAST, max_steps: 2, eval_steps: 2, target_modules: ['gate_proj', 'o_proj'] }, moeDir);
+    const adapter = readSafetensors(join(without.outDir, 'adapter_model.safetensors')).tensors;
+    expect([...adapter.keys()].filter((n) => n.endsWith('lora_B.weight')).sort()).toEqual(['mlp.experts.0.gate_proj', 'mlp.experts.1.gate_proj', 'mlp.experts.2.gate_proj', 'mlp.experts.3.gate_proj', 'mlp.shared_expert.gate_proj', 'self_attn.o_proj'].map((m) => `base_model.model.model.layers.0.${m}.lora_B.weight`));
+    const plain = JSON.parse(readFileSync(join(without.outDir, 'trainer_state.json'), 'utf8')).log_history;
+    expect(plain[0].aux_loss).toBeUndefined();
+    const withAux = await trainOnce({ ...FAST, max_steps: 2, eval_steps: 2, target_modules: ['gate_proj', 'o_proj'], output_router_logits: true }, moeDir);
+    const log = JSON.parse(readFileSync(join(withAux.outDir, 'trainer_state.json'), 'utf8')).log_history;
+    // Balanced routing gives aux = k = 2; a random router is close to it. The first step's weights are the same in both runs.
+    expect(log[0].aux_loss).toBeGreaterThan(1.9);
+    expect(log[0].aux_loss).toBeLessThan(2.5);
+    expect(log[0].loss).toBeCloseTo(plain[0].loss + 0.001 * log[0].aux_loss, 5);
+    expect(log.at(-1).eval_loss).toBeDefined();
+  });
+
+  it('refuses output_router_logits on a model without a router', async () => {
+    await expect(stage.run(context({ ...FAST, output_router_logits: true }).ctx)).rejects.toThrow(/output_router_logits adds an MoE's load-balancing loss; base is a llama model, which has no router/);
   });
 });
 
