@@ -1,6 +1,6 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Architecture } from './config.js';
+import type { Architecture, LlamaConfig } from './config.js';
 import { inspectModelDir } from './model-dir.js';
 import { DTYPE_BYTES, numel } from './tensor.js';
 
@@ -18,6 +18,8 @@ export interface ModelInfo {
   numKeyValueHeads: number;
   headDim: number;
   tieWordEmbeddings: boolean;
+  /** What the shape line does not say: phi's partial rotary and LayerNorm, an MoE's experts and its parameters active per token. */
+  architectureNotes: string[];
   /** Parameters of the expected weights. */
   parameters: number;
   /** Parameters per storage dtype. */
@@ -55,6 +57,7 @@ export function modelInfo(modelDir: string): ModelInfo {
     numKeyValueHeads: m.config.numKeyValueHeads,
     headDim: m.config.headDim,
     tieWordEmbeddings: m.config.tieWordEmbeddings,
+    architectureNotes: architectureNotes(m.config, parameters),
     parameters,
     dtypes,
     weightBytes,
@@ -65,12 +68,28 @@ export function modelInfo(modelDir: string): ModelInfo {
   };
 }
 
+function architectureNotes(cfg: LlamaConfig, parameters: number): string[] {
+  if (cfg.phi) {
+    const rotary = Math.floor(cfg.headDim * cfg.phi.partialRotaryFactor);
+    return [`partial rotary ${cfg.phi.partialRotaryFactor} (${rotary} of ${cfg.headDim} features), LayerNorm eps ${cfg.phi.layerNormEps}, parallel attention and MLP`];
+  }
+  if (!cfg.moe) return [];
+  const m = cfg.moe;
+  // A token runs k of the E experts: the other E − k experts' three projections per layer are idle.
+  const idle = cfg.numHiddenLayers * (m.numExperts - m.numExpertsPerTok) * 3 * cfg.hiddenSize * m.moeIntermediateSize;
+  return [
+    `experts ${m.numExperts} of width ${m.moeIntermediateSize}, top ${m.numExpertsPerTok}${m.normTopkProb ? ' (renormalised)' : ''}, shared expert ${m.sharedExpertIntermediateSize}`,
+    `active      ${formatCount(parameters - idle)} parameters per token`,
+  ];
+}
+
 /** Human-readable lines of a ModelInfo (the CLI prints them; library code does not). */
 export function formatModelInfo(info: ModelInfo): string[] {
   const lines = [
     `model dir   ${info.dir}`,
     `arch        ${info.architecture}${info.architectureClass ? ` (${info.architectureClass})` : ''}`,
     `shape       vocab ${info.vocabSize}, hidden ${info.hiddenSize}, mlp ${info.intermediateSize}, layers ${info.numHiddenLayers}, heads ${info.numAttentionHeads} (kv ${info.numKeyValueHeads}, head_dim ${info.headDim})${info.tieWordEmbeddings ? ', tied embeddings' : ''}`,
+    ...info.architectureNotes.map((n) => (n.startsWith('active') ? n : `            ${n}`)),
     `parameters  ${formatCount(info.parameters)} (${Object.entries(info.dtypes).map(([d, n]) => `${d} ${formatCount(n)}`).join(', ')})`,
     `weights     ${formatBytes(info.weightBytes)}`,
     `files       ${info.files.length}, ${formatBytes(info.totalBytes)} in all`,

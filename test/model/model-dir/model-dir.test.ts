@@ -5,8 +5,8 @@ import { DataError } from '../../../src/core/errors.js';
 import type { LlamaConfig } from '../../../src/model/config.js';
 import { initLlamaWeights } from '../../../src/model/init/index.js';
 import { inspectModelDir, loadModelDir, openModelWeights, writeModelDir } from '../../../src/model/model-dir.js';
-import { formatModelInfo, modelInfo } from '../../../src/model/model-info.js';
-import { parameterCount, presetConfig } from '../../../src/model/presets.js';
+import { formatCount, formatModelInfo, modelInfo } from '../../../src/model/model-info.js';
+import { parameterCount, presetConfig, tinyOf } from '../../../src/model/presets.js';
 import { writeSafetensors } from '../../../src/model/safetensors/index.js';
 import { byteLevelTokenizerFiles } from '../../../src/model/tokenizer/index.js';
 import { tempDir } from '../../helpers/stage-context.js';
@@ -118,5 +118,15 @@ describe('model dirs', () => {
     const text = formatModelInfo(info).join('\n');
     expect(text).toContain('qwen2 (Qwen2ForCausalLM)');
     expect(text).toContain('heads 4 (kv 2, head_dim 8)');
+  });
+
+  it('modelInfo says what the shape line does not: an MoE\'s experts and active parameters, phi\'s partial rotary', () => {
+    const moe = { ...tinyOf('qwen2_moe'), numHiddenLayers: 1 };
+    const info = modelInfo(makeDir(moe));
+    // A token runs 2 of the 4 experts: the other two's 3 projections [64 × 128] are idle.
+    expect(formatModelInfo(info).join('\n')).toContain('experts 4 of width 64, top 2, shared expert 128');
+    expect(formatModelInfo(info).join('\n')).toContain(`active      ${formatCount(parameterCount(moe) - 2 * 3 * 128 * 64)} parameters per token`);
+    const phi = { ...tinyOf('phi'), numHiddenLayers: 1 };
+    expect(formatModelInfo(modelInfo(makeDir(phi))).join('\n')).toContain('partial rotary 0.4 (12 of 32 features), LayerNorm eps 0.00001, parallel attention and MLP');
   });
 });
