@@ -248,7 +248,7 @@ export async function runPipeline(
       const job: StageJob = {
         stageId: stage.id,
         type: stage.type,
-        params: resolveRuntimeExpressions(stage.params, { outputsDir: staging.outDir, stageDirs }) as Record<string, unknown>,
+        params: resolveRuntimeExpressions(stage.params, { outputsDir: staging.outDir, stageDirs, shellParams: stage.definition.shellParams }) as Record<string, unknown>,
         inputs,
         outDir: staging.outDir,
         workDir: store.workDir(key),

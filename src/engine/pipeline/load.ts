@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { basename, dirname, extname, resolve } from 'node:path';
 import { UserError } from '../../core/errors.js';
 import type { StageRegistry } from '../registry.js';
@@ -24,14 +23,8 @@ export interface LoadOptions {
 
 /** Reads and checks a pipeline file. Throws a PipelineError listing every problem found. */
 export function loadPipeline(file: string, registry: StageRegistry, options: LoadOptions = {}): LoadedPipeline {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message;
-    throw new UserError('pipeline-unreadable', `cannot read pipeline file ${file}: ${reason}`, { location: { file }, cause: err });
-  }
-  return parsePipeline(text, file, registry, options);
+  // Only a regular UTF-8 file within the size limit is read (limits.ts): a FIFO would block.
+  return parsePipeline(PipelineSource.readText(file), file, registry, options);
 }
 
 /**

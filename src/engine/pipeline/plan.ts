@@ -212,7 +212,7 @@ export function planExpansion(declared: DeclaredStage, combo: MatrixCombo | unde
   }
 
   if (ctx.issues.reported > errorsBefore) return undefined;
-  return {
+  const planned: PlannedStage = {
     id,
     baseId,
     type: declared.type!,
@@ -224,6 +224,17 @@ export function planExpansion(declared: DeclaredStage, combo: MatrixCombo | unde
     location: ctx.source.locate(at, { key: true }),
     fileDeps,
   };
+  // Not enumerable: a planned stage stays plain data to compare, copy and print.
+  Object.defineProperty(planned, 'depLocation', {
+    enumerable: false,
+    value: (path: string) => {
+      const deps = declared.type === 'command' && Array.isArray(params.deps) ? (params.deps as unknown[]) : [];
+      const i = deps.findIndex((d) => typeof d === 'string' && resolve(ctx.pipelineDir, d) === path);
+      if (i >= 0) return ctx.source.locate([...at, 'deps', i]);
+      return ctx.source.locate(raw.with !== undefined ? [...at, 'with'] : at, { key: raw.with === undefined });
+    },
+  });
+  return planned;
 }
 
 /**

@@ -1,5 +1,7 @@
-import type { Document, LineCounter, Node, Pair, YAMLMap } from 'yaml';
+import type { Alias, Document, LineCounter, Node, Pair, Scalar, YAMLMap } from 'yaml';
 import type { SourceLocation } from '../../core/errors.js';
+import { formatBytes, readTextFile } from '../../core/text-file.js';
+import { MAX_ALIAS_EXPANSION, MAX_NESTING_DEPTH, MAX_PIPELINE_BYTES } from './limits.js';
 import { isAlias, isMap, isPair, isScalar, isSeq, yaml } from './yaml.js';
 import { PipelineError, type PipelineIssue } from './types.js';
 
@@ -85,6 +87,7 @@ export class PipelineSource {
   private lineCounter: LineCounter | undefined;
   private parsed: Document | undefined;
   private readonly pairIndex = new WeakMap<YAMLMap, Map<string, Pair>>();
+  private aliasTargets: Map<Alias, unknown> | undefined;
   /** From a snapshot: stage key positions known without parsing. */
   private readonly stageKeys: Record<string, [number, number]> | undefined;
 
@@ -107,19 +110,24 @@ export class PipelineSource {
       this.stageKeys = snapshot.stageKeys;
       return;
     }
-    const { masked, expressions } = maskExpressions(text);
-    this.expressions = expressions;
+    if (Buffer.byteLength(text, 'utf8') > MAX_PIPELINE_BYTES) {
+      throw new PipelineError([{ location: { file }, path: '', message: `the pipeline is larger than the limit of ${formatBytes(MAX_PIPELINE_BYTES)}` }]);
+    }
+    this.expressions = maskExpressions(text).expressions;
     const doc = this.doc;
-    if (doc.errors.length > 0) {
+    // Warnings are errors too: an unsupported `%YAML 9.9`, an unresolved tag such as `!include`
+    // (the yaml package would keep the text and drop the tag: `run: !include x.yaml` would run
+    // `x.yaml`), an ambiguous alias. A pipeline is plain YAML; nothing in it may be guessed at.
+    const problems = [...doc.errors, ...doc.warnings];
+    if (problems.length > 0) {
       throw new PipelineError(
-        doc.errors.map((err): PipelineIssue => {
+        problems.map((err): PipelineIssue => {
           const offset = err.pos[0];
           let message = `invalid YAML: ${err.message}`;
-          if (err.code === 'DUPLICATE_KEY') {
-            const key = restore(this.keyAt(offset) ?? masked.slice(err.pos[0], err.pos[1]), expressions);
-            message = `duplicate key "${key}"${this.isStageKey(offset) ? ' (stage ids must be unique)' : ''}`;
-          } else if (err.code === 'MULTIPLE_DOCS') {
+          if (err.code === 'MULTIPLE_DOCS') {
             message = 'invalid YAML: the file holds several documents (a "---" line); a pipeline is one document';
+          } else if (err.code === 'TAG_RESOLVE_FAILED') {
+            message = `invalid YAML: ${err.message}; a pipeline takes no custom tags (no !include: list files in deps, or use params)`;
           }
           return { location: this.position(offset), path: '', message };
         }),
@@ -128,15 +136,44 @@ export class PipelineSource {
     if (doc.contents === null) {
       throw new PipelineError([{ location: { file, line: 1, column: 1 }, path: '', message: 'the pipeline file is empty' }]);
     }
-    this.value = this.toJs(doc.contents, []);
+    const builder = new ValueBuilder(this);
+    this.value = builder.build(doc.contents);
+    if (builder.issues.length > 0) throw new PipelineError(builder.issues);
   }
 
-  /** The YAML document of the masked text, parsed on first use. */
+  /** Reads a pipeline file within the limits (limits.ts); a DataError names the file otherwise. */
+  static readText(file: string): string {
+    return readTextFile(file, { maxBytes: MAX_PIPELINE_BYTES, what: 'pipeline file' });
+  }
+
+  /**
+   * The YAML document of the masked text, parsed on first use: the yaml package's
+   * parseDocument, done in its two steps so that the concrete syntax tree (built without
+   * recursion) is checked for nesting depth before the composer (which recurses) sees it.
+   * Duplicate keys are found while building the value (uniqueKeys in the yaml package compares
+   * every key of a map with every other: quadratic, seconds for 10,000 stages).
+   */
   private get doc(): Document {
     if (!this.parsed) {
-      const { LineCounter, parseDocument } = yaml();
+      const { Composer, LineCounter, Parser } = yaml();
+      const masked = maskExpressions(this.text).masked;
       this.lineCounter = new LineCounter();
-      this.parsed = parseDocument(maskExpressions(this.text).masked, { lineCounter: this.lineCounter, prettyErrors: false, uniqueKeys: true });
+      const tokens = [...new Parser(this.lineCounter.addNewLine).parse(masked)];
+      const deep = tooDeepAt(tokens, MAX_NESTING_DEPTH);
+      if (deep !== undefined) {
+        const { line, col } = this.lineCounter.linePos(deep);
+        throw new PipelineError([{ location: { file: this.file, line, column: col }, path: '', message: nestingMessage() }]);
+      }
+      const composer = new Composer({ uniqueKeys: false, prettyErrors: false });
+      let first: Document | undefined;
+      for (const doc of composer.compose(tokens, true, masked.length)) {
+        if (!first) first = doc as Document;
+        else {
+          first.errors.push(new (yaml().YAMLParseError)([doc.range[0], doc.range[1]], 'MULTIPLE_DOCS', 'several documents'));
+          break;
+        }
+      }
+      this.parsed = first!;
     }
     return this.parsed;
   }
@@ -203,13 +240,6 @@ export class PipelineSource {
     return this.position(range ? range[0] : 0);
   }
 
-  private isStageKey(offset: number): boolean {
-    const root = this.doc.contents;
-    if (!isMap(root)) return false;
-    const stages = root.items.find((p) => isScalar(p.key) && p.key.value === 'stages');
-    return isMap(stages?.value) && stages.value.items.some((p) => isScalar(p.key) && p.key.range?.[0] === offset);
-  }
-
   /** A map's pairs by key text; built once per map, so locating 1,000 stages stays linear. */
   private pairsOf(map: YAMLMap): Map<string, Pair> {
     let pairs = this.pairIndex.get(map);
@@ -221,60 +251,181 @@ export class PipelineSource {
     return pairs;
   }
 
-  /** The text of the map key that starts at `offset`, if any. */
-  private keyAt(offset: number): string | undefined {
-    let text: string | undefined;
-    const { visit } = yaml();
-    visit(this.doc, {
-      Pair: (_key, pair) => {
-        if (isScalar(pair.key) && pair.key.range?.[0] === offset) {
-          text = String(pair.key.value);
-          return visit.BREAK;
-        }
-        return undefined;
-      },
-    });
-    return text;
-  }
-
   private deref(node: unknown): unknown {
-    return isAlias(node) ? node.resolve(this.doc) : node;
+    return isAlias(node) ? this.resolveAlias(node) : node;
   }
 
-  /** Builds the JS value, restoring expression text and recording which strings hold expressions. */
-  private toJs(raw: unknown, path: PathSeg[]): unknown {
-    const node = this.deref(raw);
-    if (isMap(node)) {
-      const out: Record<string, unknown> = {};
-      for (const pair of node.items) {
-        if (!isPair(pair)) continue;
-        const keyValue = isScalar(pair.key) ? pair.key.value : pair.key;
-        const key = keyText(keyValue, this.expressions);
-        if (typeof keyValue === 'string' && keyValue.includes('\uE000')) {
-          this.keyExpressions.push({ path: [...path, key], expressions: [...keyValue.matchAll(PLACEHOLDER)].map((m) => parseInt(m[1]!, 36)) });
-        }
-        out[key] = this.toJs(pair.value, [...path, key]);
-      }
-      return out;
+  /**
+   * For the value builder: the alias's target node (the last anchor of its name before it), or
+   * undefined for an unknown anchor. The yaml package's Alias.resolve walks the whole document
+   * on every call; one walk here maps every alias at once.
+   */
+  resolveAlias(alias: Alias): unknown {
+    if (!this.aliasTargets) {
+      const targets = new Map<Alias, unknown>();
+      const anchors = new Map<string, unknown>();
+      const { visit } = yaml();
+      visit(this.doc, {
+        Node: (_key, node) => {
+          if (isAlias(node)) targets.set(node, anchors.get(node.source));
+          else if (node.anchor) anchors.set(node.anchor, node);
+        },
+      });
+      this.aliasTargets = targets;
     }
-    if (isSeq(node)) return node.items.map((item, i) => this.toJs(item, [...path, i]));
-    if (isScalar(node)) {
-      if (typeof node.value !== 'string') return node.value;
-      const masked = node.value;
-      const indexes = [...masked.matchAll(PLACEHOLDER)].map((m) => parseInt(m[1]!, 36));
-      const value = restore(masked, this.expressions);
-      if (indexes.length > 0) {
-        const typed = node.type === 'PLAIN' && indexes.length === 1 && masked.trim() === masked.match(PLACEHOLDER)![0];
-        this.expressionStrings.push({ path, expressions: indexes, typed });
+    return this.aliasTargets.get(alias);
+  }
+}
+
+/** Tags a pipeline may spell out (`!!str 12`); everything else (`!include`, `!!binary`, `!!set`) is refused. */
+const CORE_TAGS = new Set(['str', 'int', 'float', 'bool', 'null', 'map', 'seq'].map((t) => `tag:yaml.org,2002:${t}`));
+
+/**
+ * Builds the document's JS value, restoring expression text and recording which strings hold
+ * expressions (into the source's lists). Recursive, but never deeper than MAX_NESTING_DEPTH: the
+ * text was checked before composing, and depth through aliases is counted here. Problems are
+ * collected in `issues`; a limit that is hit (alias expansion, depth) stops the build at once.
+ */
+class ValueBuilder {
+  readonly issues: PipelineIssue[] = [];
+  /** Values made by expanding aliases so far (MAX_ALIAS_EXPANSION). */
+  private aliased = 0;
+  /** Nodes being built right now: an alias to one of them is recursive. */
+  private readonly building = new Set<unknown>();
+
+  constructor(private readonly source: PipelineSource) {}
+
+  build(root: unknown): unknown {
+    return this.toJs(root, [], 1, false);
+  }
+
+  private fail(node: unknown, path: readonly PathSeg[], message: string): void {
+    const range = (node as Node | null)?.range;
+    this.issues.push({ location: this.source.position(range ? range[0] : 0), path: formatPath(path), message });
+  }
+
+  /** Stops the build: `message` at `node`, with the issues found so far. */
+  private stop(node: unknown, path: readonly PathSeg[], message: string): never {
+    this.fail(node, path, message);
+    throw new PipelineError(this.issues);
+  }
+
+  private toJs(raw: unknown, path: PathSeg[], depth: number, viaAlias: boolean): unknown {
+    let node = raw;
+    if (isAlias(node)) {
+      const target = this.source.resolveAlias(node);
+      if (target === undefined) {
+        this.fail(node, path, `unknown alias *${node.source} (no anchor &${node.source} before it)`);
+        return null;
       }
-      if (masked.includes('${{') && node.range) {
-        const at = this.text.indexOf('${{', node.range[0]);
-        this.unterminated.push({ path, offset: at >= 0 && at < node.range[1] ? at : node.range[0] });
-      }
-      return value;
+      if (this.building.has(target)) this.stop(node, path, `recursive alias *${node.source}: it stands inside its own anchor &${node.source}`);
+      node = target;
+      viaAlias = true;
     }
+    if (viaAlias && ++this.aliased > MAX_ALIAS_EXPANSION) {
+      this.stop(raw, path, `aliases expand to more than ${MAX_ALIAS_EXPANSION.toLocaleString('en-US')} values (the limit on alias expansion; a YAML alias bomb?)`);
+    }
+    const tag = (node as { tag?: string } | null)?.tag;
+    if (tag !== undefined && !CORE_TAGS.has(tag)) {
+      this.fail(node, path, `the tag ${tag.replace('tag:yaml.org,2002:', '!!')} is not supported; a pipeline takes plain strings, numbers, booleans, lists and maps`);
+      return null;
+    }
+    if (isMap(node) || isSeq(node)) {
+      if (depth > MAX_NESTING_DEPTH) this.stop(raw, path, nestingMessage());
+      this.building.add(node);
+      try {
+        return isMap(node) ? this.mapToJs(node, path, depth, viaAlias) : node.items.map((item, i) => this.toJs(item, [...path, i], depth + 1, viaAlias));
+      } finally {
+        this.building.delete(node);
+      }
+    }
+    if (isScalar(node)) return this.scalarToJs(node, path);
     return null; // `key:` with nothing after it
   }
+
+  private mapToJs(node: YAMLMap, path: PathSeg[], depth: number, viaAlias: boolean): Record<string, unknown> {
+    const { expressions, keyExpressions } = this.source;
+    const out: Record<string, unknown> = {};
+    const seen = new Set<string>();
+    for (const pair of node.items) {
+      if (!isPair(pair)) continue;
+      if (pair.key !== null && !isScalar(pair.key)) {
+        this.fail(pair.key, path, 'a map key must be a plain string, not a list, map or alias');
+        continue;
+      }
+      const keyValue = isScalar(pair.key) ? pair.key.value : pair.key;
+      const key = keyText(keyValue, expressions);
+      if (seen.has(key)) {
+        // An alias repeats its anchor's keys only once per map: this is in the text itself.
+        const stage = path.length === 1 && path[0] === 'stages' ? ' (stage ids must be unique)' : '';
+        this.fail(pair.key, [], `duplicate key "${key}"${stage}`);
+        continue;
+      }
+      seen.add(key);
+      if (typeof keyValue === 'string' && keyValue.includes('\uE000')) {
+        keyExpressions.push({ path: [...path, key], expressions: [...keyValue.matchAll(PLACEHOLDER)].map((m) => parseInt(m[1]!, 36)) });
+      }
+      const value = this.toJs(pair.value, [...path, key], depth + 1, viaAlias);
+      // Assigning `__proto__` would set the object's prototype instead of adding a field.
+      if (key === '__proto__') Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+      else out[key] = value;
+    }
+    return out;
+  }
+
+  private scalarToJs(node: Scalar, path: PathSeg[]): unknown {
+    const { expressions, expressionStrings, unterminated, text } = this.source;
+    if (typeof node.value === 'number') {
+      if (!Number.isFinite(node.value)) {
+        this.fail(node, path, `${String(node.source ?? node.value)} is not a number a pipeline can hold (no .inf or .nan: stage keys are canonical JSON)`);
+        return null;
+      }
+      if (Number.isInteger(node.value) && !Number.isSafeInteger(node.value)) {
+        this.fail(node, path, `the number ${String(node.source ?? node.value)} is too large to be exact (integers must lie within ±${Number.MAX_SAFE_INTEGER}); quote it if it is text`);
+        return null;
+      }
+    }
+    if (typeof node.value !== 'string') return node.value;
+    const masked = node.value;
+    const indexes = [...masked.matchAll(PLACEHOLDER)].map((m) => parseInt(m[1]!, 36));
+    const value = restore(masked, expressions);
+    if (indexes.length > 0) {
+      const typed = node.type === 'PLAIN' && indexes.length === 1 && masked.trim() === masked.match(PLACEHOLDER)![0];
+      expressionStrings.push({ path, expressions: indexes, typed });
+    }
+    if (masked.includes('${{') && node.range) {
+      const at = text.indexOf('${{', node.range[0]);
+      unterminated.push({ path, offset: at >= 0 && at < node.range[1] ? at : node.range[0] });
+    }
+    return value;
+  }
+}
+
+function nestingMessage(): string {
+  return `maps and lists nest more than ${MAX_NESTING_DEPTH} levels deep (the limit on nesting depth)`;
+}
+
+/**
+ * Offset of the first collection nested deeper than `max` in the yaml package's concrete syntax
+ * tree (documents of block maps, block sequences and flow collections), or undefined. Walked with
+ * an explicit stack: the tree being checked may be deep enough to overflow a recursive walk.
+ */
+function tooDeepAt(tokens: readonly unknown[], max: number): number | undefined {
+  const stack: Array<[unknown, number]> = tokens.map((t) => [t, 0]);
+  while (stack.length > 0) {
+    const [token, depth] = stack.pop()!;
+    if (token === null || typeof token !== 'object') continue;
+    const t = token as { type?: string; offset?: number; value?: unknown; items?: Array<{ key?: unknown; value?: unknown }> };
+    if (t.type === 'document') stack.push([t.value, depth]);
+    else if (t.type === 'block-map' || t.type === 'block-seq' || t.type === 'flow-collection') {
+      if (depth + 1 > max) return t.offset ?? 0;
+      for (const item of t.items ?? []) {
+        stack.push([item.key, depth + 1]);
+        stack.push([item.value, depth + 1]);
+      }
+    }
+  }
+  return undefined;
 }
 
 function keyText(value: unknown, expressions: readonly SourceExpression[]): string {

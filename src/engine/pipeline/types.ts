@@ -27,6 +27,12 @@ export interface PlannedStage {
   location: SourceLocation;
   /** Absolute paths whose content joins the stage key: a command stage's `deps` + definition.fileDeps(). */
   fileDeps: string[];
+  /**
+   * Where the pipeline names one of fileDeps (a command stage's `deps[i]`, else the stage's
+   * `with:`), for the error when a dep is missing at run time. Computed on demand: a cached load
+   * never parses the YAML just to know positions.
+   */
+  depLocation?(path: string): SourceLocation;
 }
 
 export interface LoadedPipeline {
