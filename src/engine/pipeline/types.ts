@@ -78,5 +78,7 @@ export class PipelineError extends UserError {
 
 export function formatIssue(issue: PipelineIssue): string {
   const where = formatLocation(issue.location);
-  return issue.path ? `${where}: ${issue.path}: ${issue.message}` : `${where}: ${issue.message}`;
+  // One issue, one line: a key or value quoted from the file may hold a line break.
+  const message = issue.message.replace(/[\u0000-\u0008\u000a-\u001f\u007f\u2028\u2029]/g, (c) => (c === '\n' ? '\\n' : c === '\r' ? '\\r' : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
+  return issue.path ? `${where}: ${issue.path}: ${message}` : `${where}: ${message}`;
 }
