@@ -13,7 +13,9 @@ import {
   explainStale,
   lockFilePath,
   readPipelineLock,
+  RunLease,
   sameLock,
+  sweepStaleKeyLocks,
   writePipelineLock,
   writeRunRecord,
   type ArtifactStore,
@@ -119,7 +121,12 @@ export async function runPipeline(
   if (options.signal?.aborted) onOuterAbort();
   const cancelled = (): boolean => options.signal?.aborted === true;
 
-  if (!options.dryRun) await store.sweepStaging();
+  if (!options.dryRun) {
+    await store.sweepStaging();
+    sweepStaleKeyLocks(store);
+  }
+  // What this run produces or reads, leased so that a gc meanwhile leaves it alone (lease.ts).
+  const lease = options.dryRun ? undefined : RunLease.open(store);
   emit({ type: 'run-start', runId, pipeline: pipeline.name, stages: targets.map((id) => ({ id, type: pipeline.stages.get(id)!.type })), dryRun: options.dryRun === true });
 
   const finish = (result: StageResult): void => {
@@ -158,6 +165,7 @@ export async function runPipeline(
     const keyInputs = await stageKeyInputs(stage, inputDigests, pipeline.dir, pipeline.seed, depDigests);
     const key = keyOf(keyInputs);
     keyInputsById.set(id, keyInputs);
+    await lease?.hold(key);
     const toRef = (entry: CacheEntry): ArtifactRef => ({
       stageId: id,
       type: stage.type,
@@ -306,6 +314,7 @@ export async function runPipeline(
   };
 
   const settled = await Promise.allSettled(targets.map(process));
+  lease?.release();
   options.signal?.removeEventListener('abort', onOuterAbort);
   const thrown = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (thrown) throw thrown.reason;
