@@ -11,9 +11,9 @@
  * bleu_corpus and distinct_n are corpus values over the group's records.
  * records.jsonl = one RecordScores per scored line, in file order.
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataError } from '../core/errors.js';
+import { readTextFile } from '../core/text-file.js';
 import { writeFileAtomic } from '../core/atomic.js';
 import { corpusBleuFromStats, type SegmentStats } from './sacrebleu.js';
 import { LexicalPass } from './lexical-pass.js';
@@ -190,16 +190,32 @@ export async function scorePredictions(inputs: readonly NumberedPrediction[], op
   return { metrics: { ...head, distribution }, records: rows };
 }
 
-/** Reads and scores a predictions JSONL file; bad lines are listed in `metrics.skipped`. */
+/** Largest predictions file read, bytes: the whole file is held in memory as text. */
+export const MAX_PREDICTIONS_BYTES = 1 << 30;
+
+/**
+ * Reads and scores a predictions JSONL file; bad lines are listed in `metrics.skipped`. A file
+ * with no scorable record at all (empty, blank lines only, every line broken or of the wrong
+ * shape) is an error that names the first bad line, never "0 records scored"; so is a file that
+ * is not UTF-8 text (binary, NUL bytes) or not a regular file (a FIFO would block).
+ */
 export async function scorePredictionsFile(path: string, options: ScoreOptions = {}): Promise<ScoreResult> {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new DataError('predictions-unreadable', `cannot read predictions file ${path}: ${(err as Error).message}`, { cause: err, location: { file: path } });
-  }
+  const text = readTextFile(path, { maxBytes: MAX_PREDICTIONS_BYTES, what: 'predictions file', rejectNul: true });
   const { records, skipped } = parsePredictions(text);
+  if (records.length === 0) throw noRecords(path, text, skipped);
   return scorePredictions(records, options, skipped);
+}
+
+function noRecords(path: string, text: string, skipped: readonly SkippedLine[]): DataError {
+  const first = skipped[0];
+  if (!first) {
+    const why = text.length === 0 ? 'the file is empty' : 'it holds only blank lines';
+    return new DataError('no-records', `${path}: no predictions to score: ${why} (one JSON object per line with "reference" and "prediction" strings)`, { location: { file: path } });
+  }
+  const all = skipped.length > 1 ? `, and so are the other ${skipped.length - 1} non-blank lines` : '';
+  return new DataError('no-records', `${path}:${first.line}: no predictions to score: line ${first.line}: ${first.reason}${all}`, {
+    location: { file: path, line: first.line },
+  });
 }
 
 /** Writes metrics.json (2-space JSON) and records.jsonl into `dir`, atomically each. */

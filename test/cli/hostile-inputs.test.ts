@@ -108,3 +108,23 @@ describe('malformed pipeline files through the real CLI', () => {
     expect(existsSync(join(r.dir, 'runs', 'cache'))).toBe(false);
   });
 });
+
+describe('polypersona score with nothing to score', () => {
+  it('exits 2 naming the file (and line) for empty, blank, broken, wrong-typed and binary files', async () => {
+    const r = rig();
+    const cases: Array<[string, string | Buffer, RegExp]> = [
+      ['empty.jsonl', '', /empty\.jsonl: no predictions to score: the file is empty/],
+      ['blank.jsonl', '\n\n  \n', /blank\.jsonl: no predictions to score: it holds only blank lines/],
+      ['broken.jsonl', '\n{oops\n', /broken\.jsonl:2: no predictions to score: line 2: not JSON/],
+      ['types.jsonl', '{"reference": 1, "prediction": true}\n', /types\.jsonl:1: no predictions to score: line 1: missing or non-string/],
+      ['nul.jsonl', Buffer.from([0x7b, 0x00, 0x7d]), /nul\.jsonl:1: predictions file holds a NUL byte at byte offset 1/],
+    ];
+    for (const [name, content, expected] of cases) {
+      writeFileSync(join(r.dir, name), content);
+      const res = await r.run(['score', name]);
+      expect(res.code, `${name}: ${res.stdout}${res.stderr}`).toBe(2);
+      expect(res.stderr).toMatch(expected);
+      expect(res.stdout).not.toMatch(/records scored/);
+    }
+  });
+});
