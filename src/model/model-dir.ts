@@ -1,6 +1,7 @@
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DataError, UserError } from '../core/errors.js';
+import { readTextFile } from '../core/text-file.js';
 import { writeFileAtomic } from '../core/atomic.js';
 import { expectedWeights, parseModelConfig, toHfConfigJson, type LlamaConfig } from './config.js';
 import { torchOfDtype } from './dtype-convert.js';
@@ -153,12 +154,18 @@ export function writeModelDir(
   return [CONFIG_FILE, GENERATION_CONFIG_FILE, ...weightFiles, ...tokenizer];
 }
 
+/** Largest JSON file of a model dir read (config.json is a few KiB). */
+const MAX_CONFIG_BYTES = 16 << 20;
+
 function readJsonFile(path: string, what: string): unknown {
   let text: string;
   try {
-    text = readFileSync(path, 'utf8');
+    // A directory, FIFO or device is refused with its name; a FIFO no longer blocks.
+    text = readTextFile(path, { maxBytes: MAX_CONFIG_BYTES, what });
   } catch (err) {
-    throw new DataError('missing-file', `${path}: cannot read ${what} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, { location: { file: path }, cause: err });
+    if (!(err instanceof DataError) || err.code !== 'file-unreadable') throw err;
+    const cause = err.cause as NodeJS.ErrnoException | undefined;
+    throw new DataError('missing-file', `${path}: cannot read ${what} (${cause?.code ?? err.message})`, { location: { file: path }, cause: err });
   }
   try {
     return JSON.parse(text);
