@@ -27,6 +27,7 @@ import {
   type StageKeyInputs,
 } from './store/index.js';
 import { PolypersonaError, StageFailure } from '../core/errors.js';
+import { redactSecrets } from '../core/secrets.js';
 import { selectStages } from './selection.js';
 import { join } from 'node:path';
 
@@ -270,7 +271,7 @@ export async function runPipeline(
           job,
           {
             progress: (done, total, note) => emit({ type: 'stage-progress', id: stage.id, done, total, note }),
-            log: (level, message) => emit({ type: 'stage-log', id: stage.id, level, message }),
+            log: (level, message) => emit({ type: 'stage-log', id: stage.id, level, message: redactSecrets(message) }),
           },
           abortRunning.signal,
         ));
@@ -389,9 +390,10 @@ function updateLockFile(
   return path;
 }
 
+/** The failure as recorded (run history) and shown (events): known secrets redacted (core/secrets.ts). */
 function describeFailure(err: unknown, stageId: string): { code: string; message: string; cause?: unknown } {
-  if (err instanceof PolypersonaError) return { code: err.code, message: err.message, cause: err };
-  if (err instanceof Error) return { code: 'stage-threw', message: `stage "${stageId}" threw: ${err.message}`, cause: err };
-  return { code: 'stage-threw', message: `stage "${stageId}" threw: ${String(err)}`, cause: err };
+  if (err instanceof PolypersonaError) return { code: err.code, message: redactSecrets(err.message), cause: err };
+  if (err instanceof Error) return { code: 'stage-threw', message: redactSecrets(`stage "${stageId}" threw: ${err.message}`), cause: err };
+  return { code: 'stage-threw', message: redactSecrets(`stage "${stageId}" threw: ${String(err)}`), cause: err };
 }
 
