@@ -11,21 +11,24 @@
  * bleu_corpus and distinct_n are corpus values over the group's records.
  * records.jsonl = one RecordScores per scored line, in file order.
  */
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataError } from '../core/errors.js';
-import { readTextFile } from '../core/text-file.js';
 import { writeFileAtomic } from '../core/atomic.js';
+import { readPredictionsLenient, type NumberedPrediction, type SkippedLine } from '../formats/predictions.js';
 import { corpusBleuFromStats, type SegmentStats } from './sacrebleu.js';
 import { LexicalPass } from './lexical-pass.js';
 import { compareDistributions, type QuestionDistribution } from './distribution.js';
 import { resolveMetrics, type MetricName } from './metric-names.js';
-import { parsePredictions, type NumberedPrediction, type SkippedLine } from './predictions-file.js';
-import { scoreRecord, type RecordScores } from './record-scores.js';
+import { scoreRecord, type RecordScores, type ReferencedPrediction } from './record-scores.js';
 
 export type { MetricName } from './metric-names.js';
 export { METRIC_NAMES, METRIC_GROUPS, DEFAULT_METRICS, resolveMetrics } from './metric-names.js';
-export type { PredictionRecord, SkippedLine } from './predictions-file.js';
-export type { RecordScores } from './record-scores.js';
+export type { SkippedLine } from '../formats/predictions.js';
+export type { RecordScores, ReferencedPrediction } from './record-scores.js';
+
+/** A parsed prediction line with a reference. */
+export type ScoredInput = NumberedPrediction<ReferencedPrediction>;
 
 export type MetricMap = Partial<Record<MetricName, number | null>>;
 export type GroupBy = 'domain' | 'question_type';
@@ -98,7 +101,7 @@ function aggregate(rows: readonly RecordScores[], parts: readonly CorpusParts[],
   return out;
 }
 
-function groupIndices(inputs: readonly NumberedPrediction[], key: GroupBy): Map<string, number[]> {
+function groupIndices(inputs: readonly ScoredInput[], key: GroupBy): Map<string, number[]> {
   const groups = new Map<string, number[]>();
   inputs.forEach((r, i) => {
     const k = r.record[key] ?? 'unknown';
@@ -109,7 +112,7 @@ function groupIndices(inputs: readonly NumberedPrediction[], key: GroupBy): Map<
   return new Map([...groups.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
-function distributionSection(inputs: readonly NumberedPrediction[], rows: readonly RecordScores[]): MetricsJson['distribution'] {
+function distributionSection(inputs: readonly ScoredInput[], rows: readonly RecordScores[]): MetricsJson['distribution'] {
   const byQuestion = new Map<string, { points: number; pred: number[]; ref: number[] }>();
   rows.forEach((row, i) => {
     if (row.answer_points === undefined) return;
@@ -137,7 +140,7 @@ function distributionSection(inputs: readonly NumberedPrediction[], rows: readon
 }
 
 /** Scores parsed records (`line` numbers are kept in records.jsonl). */
-export async function scorePredictions(inputs: readonly NumberedPrediction[], options: ScoreOptions = {}, skipped: SkippedLine[] = []): Promise<ScoreResult> {
+export async function scorePredictions(inputs: readonly ScoredInput[], options: ScoreOptions = {}, skipped: SkippedLine[] = []): Promise<ScoreResult> {
   const metrics = resolveMetrics(options.metrics);
   const wanted = new Set(metrics);
   const rows: RecordScores[] = [];
@@ -190,27 +193,31 @@ export async function scorePredictions(inputs: readonly NumberedPrediction[], op
   return { metrics: { ...head, distribution }, records: rows };
 }
 
-/** Largest predictions file read, bytes: the whole file is held in memory as text. */
-export const MAX_PREDICTIONS_BYTES = 1 << 30;
-
 /**
- * Reads and scores a predictions JSONL file; bad lines are listed in `metrics.skipped`. A file
- * with no scorable record at all (empty, blank lines only, every line broken or of the wrong
- * shape) is an error that names the first bad line, never "0 records scored"; so is a file that
- * is not UTF-8 text (binary, NUL bytes) or not a regular file (a FIFO would block).
+ * Reads (src/formats/predictions.ts) and scores a predictions JSONL file. Lines that are not
+ * prediction records, and records without a `reference` to score against, are listed in
+ * `metrics.skipped` by line number; the rest are scored. A file with nothing to score (empty,
+ * blank lines only, every line unusable) is an error that names the first bad line, never
+ * "0 records scored"; the reader refuses binary data, invalid UTF-8 and non-regular files (a
+ * FIFO would block).
  */
 export async function scorePredictionsFile(path: string, options: ScoreOptions = {}): Promise<ScoreResult> {
-  const text = readTextFile(path, { maxBytes: MAX_PREDICTIONS_BYTES, what: 'predictions file', rejectNul: true });
-  const { records, skipped } = parsePredictions(text);
-  if (records.length === 0) throw noRecords(path, text, skipped);
-  return scorePredictions(records, options, skipped);
+  const { records, skipped } = readPredictionsLenient(path);
+  const scorable: ScoredInput[] = [];
+  for (const r of records) {
+    if (r.record.reference !== undefined) scorable.push(r as ScoredInput);
+    else skipped.push({ line: r.line, reason: `record "${r.record.id}": no "reference" to score against` });
+  }
+  skipped.sort((a, b) => a.line - b.line);
+  if (scorable.length === 0) throw noRecords(path, skipped);
+  return scorePredictions(scorable, options, skipped);
 }
 
-function noRecords(path: string, text: string, skipped: readonly SkippedLine[]): DataError {
+function noRecords(path: string, skipped: readonly SkippedLine[]): DataError {
   const first = skipped[0];
   if (!first) {
-    const why = text.length === 0 ? 'the file is empty' : 'it holds only blank lines';
-    return new DataError('no-records', `${path}: no predictions to score: ${why} (one JSON object per line with "reference" and "prediction" strings)`, { location: { file: path } });
+    const why = statSync(path).size === 0 ? 'the file is empty' : 'it holds only blank lines';
+    return new DataError('no-records', `${path}: no predictions to score: ${why} (one JSON object per line with "id", "prediction" and "reference")`, { location: { file: path } });
   }
   const all = skipped.length > 1 ? `, and so are the other ${skipped.length - 1} non-blank lines` : '';
   return new DataError('no-records', `${path}:${first.line}: no predictions to score: line ${first.line}: ${first.reason}${all}`, {

@@ -115,8 +115,8 @@ describe('polypersona score with nothing to score', () => {
     const cases: Array<[string, string | Buffer, RegExp]> = [
       ['empty.jsonl', '', /empty\.jsonl: no predictions to score: the file is empty/],
       ['blank.jsonl', '\n\n  \n', /blank\.jsonl: no predictions to score: it holds only blank lines/],
-      ['broken.jsonl', '\n{oops\n', /broken\.jsonl:2: no predictions to score: line 2: not JSON/],
-      ['types.jsonl', '{"reference": 1, "prediction": true}\n', /types\.jsonl:1: no predictions to score: line 1: missing or non-string/],
+      ['broken.jsonl', '\n{oops\n', /broken\.jsonl:2: no predictions to score: line 2: not valid JSON/],
+      ['types.jsonl', '{"id": "a", "reference": 1, "prediction": true}\n', /types\.jsonl:1: no predictions to score: line 1: record "a": prediction: must be string/],
       ['nul.jsonl', Buffer.from([0x7b, 0x00, 0x7d]), /nul\.jsonl:1: predictions file holds a NUL byte at byte offset 1/],
     ];
     for (const [name, content, expected] of cases) {

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import stage from '../../stages/generate/index.js';
-import { promptMessages, readChatmlSplit } from '../../src/model/generate/records.js';
+import { chatmlPrompt, readChatmlSplit } from '../../src/formats/chatml.js';
 import { artifact, makeStageContext } from '../helpers/stage-context.js';
 import { eosFirstModelDir } from '../model/generate/eos-first-fixture.js';
 
@@ -33,7 +33,7 @@ describe('generate stage: an empty answer', () => {
     writeFileSync(join(data, 'test.jsonl'), `${records.map((r) => JSON.stringify(r)).join('\n')}\n`);
     writeFileSync(join(data, 'train.jsonl'), '');
     // Only q1's first greedy token ends the answer.
-    const chats = readChatmlSplit(join(data, 'test.jsonl')).map(promptMessages);
+    const chats = readChatmlSplit(join(data, 'test.jsonl')).map(chatmlPrompt);
     const { dir: model } = await eosFirstModelDir([chats[1]!]);
     made.push(dirname(model));
     const run = makeStageContext(stage, { do_sample: false, max_new_tokens: 4, batch_size: 2 }, { inputs: [artifact('model', model), artifact('chatml', data)] });

@@ -7,7 +7,7 @@ import quantize from '../../stages/quantize/index.js';
 import { artifact, makeStageContext, tempDir } from '../helpers/stage-context.js';
 import { tinyModelDir } from '../model/llama/model-dir-fixture.js';
 import { Prng } from '../../src/core/prng.js';
-import { linearPath, linearShape } from '../../src/model/config.js';
+import { linearPath, linearShape } from '../../src/model/architectures/llama.js';
 import { writeSafetensors } from '../../src/model/safetensors/index.js';
 import type { HostTensor } from '../../src/model/tensor.js';
 
@@ -106,7 +106,7 @@ describe('generate stage', () => {
 
   it('names the file and line of a bad record', async () => {
     const bad = chatmlDir([records[0], { id: 'x1', messages: [{ role: 'assistant', content: 'no question' }] }]);
-    await expect(runStage(params, [artifact('model', modelDir), artifact('chatml', bad)])).rejects.toThrow(/test\.jsonl:2: record "x1": no user message/);
+    await expect(runStage(params, [artifact('model', modelDir), artifact('chatml', bad)])).rejects.toThrow(/test\.jsonl:2: record "x1": messages: needs a message with role "user"/);
     const broken = chatmlDir([records[0], '{"id": "x2", "messages": [']);
     await expect(runStage(params, [artifact('model', modelDir), artifact('chatml', broken)])).rejects.toThrow(/test\.jsonl:2: not valid JSON/);
   });

@@ -25,7 +25,7 @@ describe('score stage', () => {
     await stage.run(run.ctx);
     const metrics = JSON.parse(readFileSync(join(run.outDir, 'metrics.json'), 'utf8'));
     expect(metrics.n).toBe(2);
-    expect(metrics.skipped).toEqual([{ line: 3, reason: expect.stringContaining('not JSON') }]);
+    expect(metrics.skipped).toEqual([{ line: 3, reason: expect.stringContaining('not valid JSON') }]);
     expect(metrics.overall.bleu).toBeCloseTo((bleu('I save some money every month.', 'I save a bit every month.') + bleu('I strongly agree.', 'I agree.')) / 2, 15);
     expect(Object.keys(metrics.by_domain)).toEqual(['finance', 'technology']);
     expect(metrics.overall.answer_distance).toBe(0.25);
@@ -58,7 +58,7 @@ describe('score stage with BERTScore', () => {
   it('scores with an encoder model input', async () => {
     const { writeSafetensors } = await import('../../src/model/safetensors/write.js');
     const { byteLevelTokenizerFiles, byteLevelVocabSize, writeTokenizerFiles } = await import('../../src/model/tokenizer/index.js');
-    const { randomBertWeights } = await import('../../src/metrics/bertscore/random-encoder.js');
+    const { randomBertWeights } = await import('../../src/model/bert/random-weights.js');
     const model = tempDir('pp-enc-');
     const cfg = { hiddenSize: 16, numHeads: 2, intermediateSize: 32, layers: 1, layerNormEps: 1e-12, positionOffset: 0 };
     writeSafetensors(join(model, 'model.safetensors'), randomBertWeights(cfg, { vocab: byteLevelVocabSize({}), positions: 128 }, 3));

@@ -1,6 +1,6 @@
 import type { Alias, Document, LineCounter, Node, Pair, Scalar, YAMLMap } from 'yaml';
 import type { SourceLocation } from '../../core/errors.js';
-import { formatBytes, readTextFile } from '../../core/text-file.js';
+import { formatBytes, readTextFile } from '../../core/files.js';
 import { MAX_ALIAS_EXPANSION, MAX_NESTING_DEPTH, MAX_PIPELINE_BYTES } from './limits.js';
 import { isAlias, isMap, isPair, isScalar, isSeq, yaml } from './yaml.js';
 import { PipelineError, type PipelineIssue } from './types.js';
@@ -143,7 +143,7 @@ export class PipelineSource {
 
   /** Reads a pipeline file within the limits (limits.ts); a DataError names the file otherwise. */
   static readText(file: string): string {
-    return readTextFile(file, { maxBytes: MAX_PIPELINE_BYTES, what: 'pipeline file' });
+    return readTextFile(file, 'pipeline file', { maxBytes: MAX_PIPELINE_BYTES });
   }
 
   /**

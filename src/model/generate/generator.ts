@@ -11,20 +11,16 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Prng } from '../../core/prng.js';
 import { DataError } from '../../core/errors.js';
+import type { ChatMessage } from '../../formats/chatml.js';
 import type { LlamaConfig } from '../config.js';
-import { buildLlamaGraph } from '../llama/graph.js';
-import { checkGraphSupport, onnxFileFor, readQuantizationConfig, type QuantizationSettings } from '../llama/export.js';
-import { DecoderRunner } from '../llama/runner.js';
+import { buildDecoderGraph } from '../decoder/graph.js';
+import { checkGraphSupport, onnxFileFor, readQuantizationConfig, type QuantizationSettings } from '../decoder/export.js';
+import { DecoderRunner } from '../decoder/runner.js';
 import { CONFIG_FILE, inspectModelDir, loadModelDir } from '../model-dir.js';
 import { sessionFromGraph } from '../onnx/session.js';
 import { loadTokenizer, type Tokenizer } from '../tokenizer/index.js';
 import { readPeftAdapter, type PeftAdapter } from './adapter.js';
 import { checkSampling, sampleToken, type SamplingOptions } from './sampling.js';
-
-export interface ChatMessage {
-  role: string;
-  content: string;
-}
 
 export interface LoadGeneratorOptions {
   /** A PEFT LoRA adapter applied as side branches on the (possibly quantized) base. */
@@ -102,7 +98,7 @@ export class TextGenerator {
     } else {
       adapter = options.adapterDir ? readPeftAdapter(options.adapterDir, cfg) : undefined;
       const { weights } = loadModelDir(inspected.dir);
-      const built = buildLlamaGraph(cfg, weights, { quantization, lora: adapter?.branches });
+      const built = buildDecoderGraph(cfg, weights, { quantization, lora: adapter?.branches });
       runner = await DecoderRunner.create(cfg, await sessionFromGraph(built, { threads: options.threads }, options.scratchDir), options.threads);
       graph = 'built in memory';
     }
@@ -208,7 +204,7 @@ export class TextGenerator {
 export async function generateText(modelDir: string, prompt: string, options: Partial<GenerateOptions> & { adapterDir?: string; threads?: number; system?: string } = {}): Promise<GenerationResult> {
   const generator = await TextGenerator.load(modelDir, { adapterDir: options.adapterDir, threads: options.threads ?? 1 });
   try {
-    const messages: ChatMessage[] = [...(options.system ? [{ role: 'system', content: options.system }] : []), { role: 'user', content: prompt }];
+    const messages: ChatMessage[] = [...(options.system ? [{ role: 'system' as const, content: options.system }] : []), { role: 'user', content: prompt }];
     const [result] = await generator.generate([{ ids: generator.encodeChat(messages), label: 'prompt' }], {
       doSample: options.doSample ?? false,
       temperature: options.temperature ?? 1,

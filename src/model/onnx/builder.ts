@@ -3,7 +3,7 @@ import type { HostTensor } from '../tensor.js';
 import { numel } from '../tensor.js';
 import { attributeProto, type AttrValue } from './attributes.js';
 import { ELEM_CODE, ELEM_OF_DTYPE, tensorBytes, type ElemType } from './dtype.js';
-import { saveModel, toBytes, type SaveOptions, type SavedModel } from './serialize.js';
+import { saveModel, toBytes, type InitializerEntry, type SaveOptions, type SavedModel } from './serialize.js';
 
 const { onnx } = onnxProto;
 
@@ -25,14 +25,6 @@ export interface OpOptions {
 export interface MultiOpOptions extends OpOptions {
   /** Output count (names generated) or explicit output names. */
   outputs: number | string[];
-}
-
-/** An initializer as stored by the builder: a view of the caller's bytes (no copy). */
-export interface InitializerEntry {
-  name: string;
-  elemType: ElemType;
-  dims: number[];
-  bytes: Uint8Array;
 }
 
 interface ValueInfo {
@@ -190,6 +182,10 @@ export class GraphBuilder {
   unsqueeze(x: string, axes: number[]): string { return this.op('Unsqueeze', [x, this.constInt64(axes)]); }
   squeeze(x: string, axes: number[]): string { return this.op('Squeeze', [x, this.constInt64(axes)]); }
   cast(x: string, to: ElemType): string { return this.op('Cast', [x], { to: ELEM_CODE[to] }); }
+  /** ReduceMean over `axes`: an attribute up to opset 17, an input from opset 18 on. */
+  reduceMean(x: string, axes: number[], keepdims = 1): string {
+    return this.opsets['']! >= 18 ? this.op('ReduceMean', [x, this.constInt64(axes)], { keepdims }) : this.op('ReduceMean', [x], { axes, keepdims });
+  }
   shape(x: string, start?: number, end?: number): string { return this.op('Shape', [x], { start, end }); }
   /** Slice along `axes` with constant starts/ends (use ±2^62 for "to the end"). */
   slice(x: string, starts: number[], ends: number[], axes: number[], steps?: number[]): string {

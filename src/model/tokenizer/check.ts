@@ -15,7 +15,7 @@
  */
 import { join } from 'node:path';
 import { DataError } from '../../core/errors.js';
-import { readTextFile } from '../../core/text-file.js';
+import { readTextFile } from '../../core/files.js';
 
 /** Largest tokenizer file read (real ones are up to ~20 MiB: Qwen2's is 7 MiB). */
 const MAX_TOKENIZER_BYTES = 256 << 20;
@@ -65,7 +65,7 @@ function isId(v: unknown): boolean {
 }
 
 function readJsonObject(path: string): Record<string, unknown> {
-  const text = readTextFile(path, { maxBytes: MAX_TOKENIZER_BYTES, what: 'tokenizer file' });
+  const text = readTextFile(path, 'tokenizer file', { maxBytes: MAX_TOKENIZER_BYTES });
   let value: unknown;
   try {
     value = JSON.parse(text);

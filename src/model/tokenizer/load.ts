@@ -1,10 +1,13 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DataError } from '../../core/errors.js';
 import { checkTokenizerFiles } from './check.js';
 import type { PreTrainedTokenizer } from '@huggingface/transformers';
 
 export type Tokenizer = PreTrainedTokenizer;
+
+/** Where transformers ≥ 4.43 may write the chat template (always, from version 5). */
+export const CHAT_TEMPLATE_FILE = 'chat_template.jinja';
 
 /**
  * Loads `tokenizer.json` + `tokenizer_config.json` from a model dir through transformers.js,
@@ -25,12 +28,18 @@ export async function loadTokenizer(modelDir: string): Promise<Tokenizer> {
   env.allowLocalModels = true;
   env.useFSCache = false;
   let tokenizer: Tokenizer;
+  // transformers ≥ 4.43 may keep the chat template in its own file, and transformers 5 always
+  // does (save_pretrained leaves it out of tokenizer_config.json); transformers.js reads that
+  // file only for processors. As in transformers, the file wins over the config's template.
+  const templateFile = join(dir, CHAT_TEMPLATE_FILE);
+  const hasTemplateFile = existsSync(templateFile);
   try {
     tokenizer = await AutoTokenizer.from_pretrained(dir, { local_files_only: true });
+    if (hasTemplateFile) tokenizer.chat_template = readFileSync(templateFile, 'utf8');
   } catch (err) {
     throw new DataError('bad-tokenizer', `${dir}: cannot load the tokenizer (${(err as Error).message})`, { location: { file: join(dir, 'tokenizer.json') }, cause: err });
   }
-  checkChatTemplate(tokenizer, join(dir, 'tokenizer_config.json'));
+  checkChatTemplate(tokenizer, hasTemplateFile ? templateFile : join(dir, 'tokenizer_config.json'));
   return tokenizer;
 }
 
@@ -39,12 +48,13 @@ export async function loadTokenizer(modelDir: string): Promise<Tokenizer> {
  * with a syntax error is named when the tokenizer loads, not as a raw parser error in the middle
  * of `generate` or a `serve` request. Every real template renders a single user message.
  */
-function checkChatTemplate(tokenizer: Tokenizer, configPath: string): void {
+function checkChatTemplate(tokenizer: Tokenizer, file: string): void {
   if (!tokenizer.chat_template) return;
   try {
     tokenizer.apply_chat_template([{ role: 'user', content: 'hello' }], { add_generation_prompt: true, tokenize: false });
   } catch (err) {
     const why = ((err as Error).message ?? String(err)).split('\n')[0];
-    throw new DataError('bad-chat-template', `${configPath}: chat_template cannot render a one-message chat: ${why}`, { location: { file: configPath }, cause: err });
+    const what = file.endsWith('.jinja') ? 'the chat template' : 'chat_template';
+    throw new DataError('bad-chat-template', `${file}: ${what} cannot render a one-message chat: ${why}`, { location: { file }, cause: err });
   }
 }

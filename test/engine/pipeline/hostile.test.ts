@@ -88,7 +88,7 @@ describe('hostile pipeline files are refused at once, naming file, line and limi
     const dir = tempDir();
     const file = join(dir, 'big.yaml');
     writeFileSync(file, `version: 1\nstages:\n  a:\n    run: "${'x'.repeat(MAX_PIPELINE_BYTES)}\n`);
-    expect(() => loadPipeline(file, testRegistry())).toThrow(`pipeline file ${file} is larger than the limit of 1 MiB`);
+    expect(() => loadPipeline(file, testRegistry())).toThrow(`${file}: cannot read pipeline file: it is larger than the limit of 1 MiB`);
     expect(refusal(`version: 1\nstages:\n  a:\n    run: "${'x'.repeat(50 << 20)}\n`).message).toBe('p.yaml: the pipeline is larger than the limit of 1 MiB');
   });
 
@@ -100,7 +100,7 @@ describe('hostile pipeline files are refused at once, naming file, line and limi
     } catch {
       return; // no mkfifo on this system: the directory case below still runs
     }
-    expect(() => loadPipeline(fifo, testRegistry())).toThrow(`cannot read pipeline file ${fifo}: it is a named pipe (FIFO), not a regular file`);
+    expect(() => loadPipeline(fifo, testRegistry())).toThrow(`${fifo}: cannot read pipeline file: it is a named pipe (FIFO), not a regular file`);
     mkdirSync(join(dir, 'd.yaml'));
     expect(() => loadPipeline(join(dir, 'd.yaml'), testRegistry())).toThrow('it is a directory, not a regular file');
     expect(() => loadPipeline('/dev/zero', testRegistry())).toThrow('it is a device, not a regular file');

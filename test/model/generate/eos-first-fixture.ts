@@ -6,7 +6,8 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { TextGenerator, type ChatMessage } from '../../../src/model/generate/generator.js';
+import type { ChatMessage } from '../../../src/formats/chatml.js';
+import { TextGenerator } from '../../../src/model/generate/generator.js';
 import { tinyModelDir } from '../llama/model-dir-fixture.js';
 
 export async function eosFirstModelDir(chats: ChatMessage[][]): Promise<{ dir: string; firstTokens: number[] }> {

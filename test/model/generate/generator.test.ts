@@ -2,9 +2,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Prng } from '../../../src/core/prng.js';
-import { linearPath, linearShape } from '../../../src/model/config.js';
+import { linearPath, linearShape } from '../../../src/model/architectures/llama.js';
 import { TextGenerator, generateText } from '../../../src/model/generate/generator.js';
-import { writeOnnxModelDir } from '../../../src/model/llama/export.js';
+import { writeOnnxModelDir } from '../../../src/model/decoder/export.js';
 import { loadModelDir } from '../../../src/model/model-dir.js';
 import { argmax } from '../../../src/model/generate/sampling.js';
 import { referenceLogits } from '../../../src/model/reference/llama.js';
@@ -149,7 +149,7 @@ describe('LoRA adapters and quantized models', () => {
 describe('an empty answer (end-of-sequence as the first token)', () => {
   it('is "" with finish reason stop, not an error; its batch-mates are unaffected', async () => {
     const { eosFirstModelDir } = await import('./eos-first-fixture.js');
-    const chat = [{ role: 'user', content: 'question 55' }];
+    const chat = [{ role: 'user' as const, content: 'question 55' }];
     const { dir, firstTokens } = await eosFirstModelDir([chat]);
     expect(firstTokens).toHaveLength(1);
     const generator = await TextGenerator.load(dir, { threads: 1 });

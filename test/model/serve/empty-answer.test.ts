@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '../../../src/model/serve/index.js';
 import { eosFirstModelDir } from '../generate/eos-first-fixture.js';
 
-const messages = [{ role: 'user', content: 'question 55' }];
+const messages = [{ role: 'user' as const, content: 'question 55' }];
 let server: RunningServer | undefined;
 let modelDir: string | undefined;
 afterAll(async () => {

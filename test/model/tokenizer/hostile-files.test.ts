@@ -45,7 +45,7 @@ describe('a model dir with a directory where a file belongs', () => {
     expect(dataError(() => modelInfo(dir)).message).toBe(`${join(dir, 'model.safetensors')}: a safetensors file was expected here, but this is a directory`);
     rmSync(join(dir, 'config.json'));
     mkdirSync(join(dir, 'config.json'));
-    expect(dataError(() => inspectModelDir(dir)).message).toBe(`cannot read the model config ${join(dir, 'config.json')}: it is a directory, not a regular file`);
+    expect(dataError(() => inspectModelDir(dir)).message).toBe(`${join(dir, 'config.json')}: cannot read the model config: it is a directory, not a regular file`);
   });
 });
 
