@@ -3,6 +3,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // Every test file gets a private TMPDIR, removed when the file ends (no pp-* folders left behind).
+    setupFiles: ['test/setup/private-tmpdir.ts'],
     // Model and training tests run ONNX Runtime sessions; the machine has 2 cores.
     testTimeout: 120_000,
     hookTimeout: 120_000,
