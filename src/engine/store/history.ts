@@ -18,6 +18,11 @@ export interface RunRecord {
   finishedAt: string;
   status: 'ok' | 'failed' | 'cancelled';
   argv: string[];
+  /**
+   * `run -S` overrides by full path (`params.seed`, `stages.adapter.with.learning_rate`) with the
+   * values used; absent when the pipeline ran as written. Run comparisons show these as what changed.
+   */
+  overrides?: Record<string, unknown>;
   stages: Array<{
     id: string;
     type: string;
