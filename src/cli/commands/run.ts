@@ -106,7 +106,7 @@ function outputsOf(summary: RunSummary): Array<{ id: string; outDir: string }> {
 }
 
 /** The report's path (stages producing a report), then where the other outputs are. */
-function printWhereTo(io: CliIO, pipeline: LoadedPipeline, runsDir: string, summary: RunSummary): void {
+export function printWhereTo(io: CliIO, pipeline: LoadedPipeline, runsDir: string, summary: RunSummary): void {
   // Relative to where the user stands when that is inside it, else absolute.
   const shown = (path: string): string => {
     const rel = relative(io.cwd, path);
