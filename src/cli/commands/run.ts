@@ -9,6 +9,7 @@ import { producedKind } from '../../engine/contract.js';
 import { runPipeline, type RunSummary } from '../../engine/scheduler.js';
 import { parseOverride, type LoadedPipeline } from '../../engine/pipeline/index.js';
 import type { CliIO } from '../io.js';
+import { UserError } from '../../core/errors.js';
 
 const OPTIONS = {
   stage: { type: 'string', multiple: true },
@@ -59,6 +60,7 @@ and the exit code is 130 (a second Ctrl-C exits at once).
 `,
   async run(argv: string[], io: CliIO): Promise<number> {
     const { values, positionals } = parseCommandArgs('run', argv, OPTIONS);
+    if (positionals.length > 1) throw new UserError('usage', `run: one pipeline at a time, got ${positionals.length} (${positionals.join(', ')})`);
     const overrides = (values.set ?? []).map(parseOverride);
     const pipeline = openPipeline(io, positionals[0], values['runs-dir'], { overrides });
     const store = openStore(io, values['runs-dir'], pipeline.file);
