@@ -3,7 +3,7 @@ import { isAbsolute, join, relative } from 'node:path';
 import { EXIT, type Command } from '../command.js';
 import { intOption, parseCommandArgs } from '../args.js';
 import { openPipeline, openStore, RUNS_DIR_HELP, stageRegistry } from '../project.js';
-import { chooseReporter, createReporter } from '../reporters/reporter.js';
+import { chooseReporter, createReporter } from '../reporters/index.js';
 import { latestDir, latestLink, linkLatest } from '../latest.js';
 import { producedKind } from '../../engine/contract.js';
 import { runPipeline, type RunSummary } from '../../engine/scheduler.js';

@@ -4,7 +4,8 @@ import { EXIT, formatError, type Command } from '../command.js';
 
 import { intOption, parseCommandArgs } from '../args.js';
 import { openStore, pipelinePath, projectRoot, stageRegistry } from '../project.js';
-import { chooseReporter, reporterFactory, type Reporter } from '../reporters/reporter.js';
+import { chooseReporter, reporterFactory } from '../reporters/index.js';
+import type { Reporter } from '../reporters/reporter.js';
 import { watchPipeline } from '../../engine/watch.js';
 import type { CliIO } from '../io.js';
 

@@ -4,7 +4,8 @@
  * (and the decoding) as soon as they appear, and a caller's AbortSignal (the client went away)
  * stops the decoding at the next token.
  */
-import type { GenerationResult, TextGenerator, ChatMessage } from '../generate/generator.js';
+import type { ChatMessage } from '../../formats/chatml.js';
+import type { GenerationResult, TextGenerator } from '../generate/generator.js';
 import { RequestError, type ChatRequest } from './request.js';
 import { StopMatcher } from './stop.js';
 
