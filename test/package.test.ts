@@ -95,5 +95,10 @@ describe('the packed package', () => {
     expect(ran.stdout).toMatch(/ok: 7 ran, 0 cached/);
     expect(ran.stdout).toContain('report: runs/latest/installed/report/report.md');
     expect(readFileSync(join(project, 'runs', 'latest', 'installed', 'report', 'report.md'), 'utf8')).toMatch(/^#/);
+    // The run record carries the scores' metrics, for run comparisons.
+    const historyDir = join(project, 'runs', 'history', 'installed');
+    const record = JSON.parse(readFileSync(join(historyDir, readdirSync(historyDir)[0]!), 'utf8')) as { metrics: Record<string, { overall: Record<string, unknown> }> };
+    expect(Object.keys(record.metrics)).toEqual(['scores']);
+    expect(typeof record.metrics.scores!.overall.bleu).toBe('number');
   }, 600_000);
 });

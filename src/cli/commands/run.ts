@@ -1,4 +1,5 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { writeFileAtomic } from '../../core/atomic.js';
 import { isAbsolute, join, relative } from 'node:path';
 import { EXIT, type Command } from '../command.js';
 import { intOption, parseCommandArgs } from '../args.js';
@@ -87,6 +88,7 @@ and the exit code is 130 (a second Ctrl-C exits at once).
       await reporter.close();
     }
     if (!values['dry-run']) {
+      if (summary.historyFile) recordMetrics(summary.historyFile, pipeline, summary);
       linkLatest(store.runsDir, pipeline.name, outputsOf(summary));
       if (!values.json) printWhereTo(io, pipeline, store.runsDir, summary);
     }
@@ -102,6 +104,30 @@ and the exit code is 130 (a second Ctrl-C exits at once).
     return EXIT.failed;
   },
 };
+
+/**
+ * Adds the run's metrics to its history record: for each stage producing scores, metrics.json's
+ * overall / by_domain / by_question_type, under `metrics.<stage id>`. Run comparisons read them
+ * there, even after gc removed the entries.
+ */
+function recordMetrics(historyFile: string, pipeline: LoadedPipeline, summary: RunSummary): void {
+  const metrics: Record<string, unknown> = {};
+  for (const r of summary.results.values()) {
+    const stage = pipeline.stages.get(r.id);
+    if (!r.entry || !stage || producedKind(stage) !== 'scores') continue;
+    const file = join(r.entry.outDir, 'metrics.json');
+    if (!existsSync(file)) continue;
+    try {
+      const m = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+      metrics[r.id] = { overall: m.overall, ...(m.by_domain ? { by_domain: m.by_domain } : {}), ...(m.by_question_type ? { by_question_type: m.by_question_type } : {}) };
+    } catch {
+      // A scores entry without readable metrics: the record simply lacks them.
+    }
+  }
+  if (Object.keys(metrics).length === 0) return;
+  const record = JSON.parse(readFileSync(historyFile, 'utf8')) as Record<string, unknown>;
+  writeFileAtomic(historyFile, `${JSON.stringify({ ...record, metrics }, null, 2)}\n`);
+}
 
 function outputsOf(summary: RunSummary): Array<{ id: string; outDir: string }> {
   return [...summary.results.values()].flatMap((r) => (r.entry && (r.outcome === 'ran' || r.outcome === 'cached') ? [{ id: r.id, outDir: r.entry.outDir }] : []));
