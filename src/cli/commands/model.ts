@@ -31,7 +31,7 @@ output is.
       return EXIT.ok;
     }
     const { modelInfo, formatModelInfo } = await import('../../model/model-info.js');
-    const { readQuantizationConfig } = await import('../../model/llama/export.js');
+    const { readQuantizationConfig } = await import('../../model/decoder/export.js');
     const info = modelInfo(abs);
     const configPath = join(info.dir, 'config.json');
     const quantization = readQuantizationConfig(JSON.parse(readFileSync(configPath, 'utf8')) as Record<string, unknown>, configPath) ?? null;
