@@ -4,6 +4,7 @@ import { producedKind, type ArtifactRef } from './contract.js';
 import type { RunEvent, RunEventListener, StageOutcome } from './events.js';
 import { LocalExecutor, type Executor, type StageJob } from './executor.js';
 import { StageGate } from './gate.js';
+import { ProgressMeter } from './progress.js';
 import { DepDigests, keyOf, stageKeyInputs, stageSeed } from './keys.js';
 import { resolveRuntimeExpressions, type LoadedPipeline, type PlannedStage } from './pipeline/index.js';
 import type { StageRegistry } from './registry.js';
@@ -11,6 +12,7 @@ import {
   acquireKeyLock,
   environmentInfo,
   explainStale,
+  listRunRecords,
   lockFilePath,
   readPipelineLock,
   RunLease,
@@ -29,6 +31,7 @@ import {
 import { PolypersonaError, StageFailure } from '../core/errors.js';
 import { redactSecrets } from '../core/secrets.js';
 import { selectStages } from './selection.js';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface RunOptions {
@@ -69,6 +72,8 @@ export interface StageResult {
   durationMs: number;
   error?: { code: string; message: string; cause?: unknown };
   entry?: CacheEntry;
+  /** A dry run's stage that a real run would execute (its outcome stays 'skipped'). */
+  wouldRun?: boolean;
 }
 
 export interface RunSummary {
@@ -108,6 +113,17 @@ export async function runPipeline(
   const keyInputsById = new Map<string, StageKeyInputs>();
   const memo = new Map<string, Promise<Produced>>();
   const depDigests = new DepDigests();
+  let keysBuiltHere: Set<string> | undefined;
+  /** Keys earlier runs of this pipeline ran or found cached here (read once, only when needed). */
+  const builtHereBefore = (): Set<string> => {
+    if (keysBuiltHere) return keysBuiltHere;
+    try {
+      keysBuiltHere = new Set(listRunRecords(store.runsDir, pipeline.name).flatMap((r) => r.stages.filter((s) => s.outcome === 'ran' || s.outcome === 'cached').map((s) => s.key)));
+    } catch {
+      keysBuiltHere = new Set(); // a broken record only costs the reason its precision
+    }
+    return keysBuiltHere;
+  };
   // `halt` stops NEW stages: after a stage failure (unless keepGoing), an error of the run itself,
   // or the caller's signal. `abortRunning` cancels the stages already running, and only for the
   // caller's signal or an error of the run itself: like make without -k, a stage failure lets the
@@ -157,7 +173,7 @@ export async function runPipeline(
       const reason = options.dryRun ? `waits for ${missing.join(', ')}` : `upstream ${missing.join(', ')} did not complete`;
       if (options.dryRun) emit({ type: 'stage-would-run', id, reasons: [reason] });
       else emit({ type: 'stage-skipped', id, reason });
-      finish({ id, type: stage.type, outcome: 'skipped', durationMs: 0 });
+      finish({ id, type: stage.type, outcome: 'skipped', durationMs: 0, ...(options.dryRun ? { wouldRun: true } : {}) });
       return NO_ARTIFACT;
     }
     const inputs = upstream as ArtifactRef[];
@@ -186,10 +202,13 @@ export async function runPipeline(
       }
     }
     const reasons = isForced ? ['forced'] : explainStale(previousLock?.stages[id], keyInputs);
-    if (reasons.length === 0) reasons.push('no cache entry for this key (removed by gc, or built on another machine)');
+    if (reasons.length === 0) {
+      // The lock file has this very key: the entry was built here once and removed, or never here.
+      reasons.push(builtHereBefore().has(key) ? 'cache entry removed (by gc or by hand) since a run built it' : 'not built on this machine yet (the lock file records this key)');
+    }
     if (options.dryRun) {
       emit({ type: 'stage-would-run', id, reasons });
-      finish({ id, type: stage.type, outcome: 'skipped', key, durationMs: 0 });
+      finish({ id, type: stage.type, outcome: 'skipped', key, durationMs: 0, wouldRun: true });
       return NO_ARTIFACT;
     }
     // Checked before queueing and again when the gate lets the stage start.
@@ -251,7 +270,10 @@ export async function runPipeline(
       if (existing && !isForced) return { entry: existing, cachedByOther: true };
       const staging = await store.stage(key);
       const startedAt = new Date();
-      emit({ type: 'stage-start', id: stage.id, key, reasons });
+      const workDir = store.workDir(key);
+      // Work left by an interrupted run of this key (checkpoints, teacher answers): the stage resumes it.
+      const resuming = readdirSync(workDir).length > 0;
+      emit({ type: 'stage-start', id: stage.id, key, reasons: resuming ? [`resumes an interrupted run (its work is kept in ${workDir})`, ...reasons.filter((r) => r !== 'new stage')] : reasons });
       const stageDirs: Record<string, string> = {};
       for (const ref of inputs) stageDirs[ref.stageId] = ref.dir;
       const job: StageJob = {
@@ -260,17 +282,18 @@ export async function runPipeline(
         params: resolveRuntimeExpressions(stage.params, { outputsDir: staging.outDir, stageDirs, shellParams: stage.definition.shellParams }) as Record<string, unknown>,
         inputs,
         outDir: staging.outDir,
-        workDir: store.workDir(key),
+        workDir,
         pipelineDir: pipeline.dir,
         seed: stageSeed(pipeline.seed, key),
         threads: stage.definition.exclusive ? totalThreads : Math.max(1, Math.floor(totalThreads / jobs)),
       };
       let provenance: Record<string, unknown>;
+      const meter = new ProgressMeter();
       try {
         ({ provenance } = await executor.execute(
           job,
           {
-            progress: (done, total, note) => emit({ type: 'stage-progress', id: stage.id, done, total, note }),
+            progress: (done, total, note) => emit({ type: 'stage-progress', id: stage.id, done, total, note, ...meter.sample(done, total) }),
             log: (level, message) => emit({ type: 'stage-log', id: stage.id, level, message: redactSecrets(message) }),
           },
           abortRunning.signal,
@@ -321,7 +344,11 @@ export async function runPipeline(
   if (thrown) throw thrown.reason;
 
   const counts: Record<StageOutcome, number> = { cached: 0, ran: 0, failed: 0, skipped: 0, cancelled: 0 };
-  for (const r of results.values()) counts[r.outcome]++;
+  let wouldRun = 0;
+  for (const r of results.values()) {
+    if (r.wouldRun) wouldRun++;
+    else counts[r.outcome]++;
+  }
   const status: RunSummary['status'] = cancelled() ? 'cancelled' : counts.failed > 0 ? 'failed' : 'ok';
   const summary: RunSummary = { runId, status, results, durationMs: Date.now() - started };
   if (!options.dryRun) {
@@ -335,6 +362,7 @@ export async function runPipeline(
         finishedAt: new Date().toISOString(),
         status,
         argv: options.argv ?? [],
+        ...(pipeline.overrides ? { overrides: pipeline.overrides } : {}),
         stages: targets.map((id) => {
           const r = results.get(id);
           return {
@@ -351,7 +379,7 @@ export async function runPipeline(
       summary.historyFile = writeRunRecord(store.runsDir, record);
     }
   }
-  emit({ type: 'run-end', runId, status, counts, durationMs: summary.durationMs });
+  emit({ type: 'run-end', runId, status, counts, ...(options.dryRun ? { wouldRun } : {}), durationMs: summary.durationMs });
   return summary;
 }
 

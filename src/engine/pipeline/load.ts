@@ -11,6 +11,8 @@ import { checkPipelineSchema } from './schema.js';
 import { ParamsMemo } from './params-memo.js';
 import { paramsMemoPath, readParsedCopy, serializeSnapshot, writeParsedCopy } from './parse-cache.js';
 import { PipelineSource } from './source.js';
+import { applyOverrides, overrideNote, type ParamOverride } from './overrides.js';
+import { PipelineError } from './types.js';
 import { type LoadedPipeline, type PlannedStage } from './types.js';
 
 export interface LoadOptions {
@@ -19,6 +21,8 @@ export interface LoadOptions {
    * parse-cache.ts): an unchanged file is then not parsed again. Results are the same either way.
    */
   parsedCacheDir?: string;
+  /** `-S NAME=VALUE` overrides (overrides.ts), applied to the document before any check. */
+  overrides?: readonly ParamOverride[];
 }
 
 /** Reads and checks a pipeline file. Throws a PipelineError listing every problem found. */
@@ -38,6 +42,8 @@ export function parsePipeline(text: string, file: string, registry: StageRegistr
   const snapshot = cacheDir === undefined ? undefined : readParsedCopy(cacheDir, text);
   const source = new PipelineSource(file, text, snapshot);
   const toStore = cacheDir !== undefined && !snapshot ? serializeSnapshot(source.snapshot()) : undefined;
+  // After the parsed copy is taken: the copy is of the file as written.
+  const overridden = options.overrides?.length ? applyOverrides(source, options.overrides) : undefined;
   const issues = new IssueList(source);
   const doc = source.value;
   // A stored copy exists only for a text that passed this schema (its name includes the schema).
@@ -56,7 +62,8 @@ export function parsePipeline(text: string, file: string, registry: StageRegistr
     params,
     pipelineDir: dirname(absFile),
     // Beside a parsed copy only: a text that cannot have one is parsed and validated every time.
-    ...(cacheDir !== undefined && (snapshot || toStore !== undefined) ? { paramsMemo: new ParamsMemo(paramsMemoPath(cacheDir, text)) } : {}),
+    // Not with overrides: the memo is of the file's own params.
+    ...(cacheDir !== undefined && !overridden && (snapshot || toStore !== undefined) ? { paramsMemo: new ParamsMemo(paramsMemoPath(cacheDir, text)) } : {}),
   };
   const declared = declareStages(stagesRaw, broken, ctx);
   const byId = new Map<string, DeclaredStage>(declared.map((d) => [d.id, d]));
@@ -83,7 +90,15 @@ export function parsePipeline(text: string, file: string, registry: StageRegistr
       issues.add(['stages', planned.get(cycle[0]!)!.baseId, 'needs'], `needs form a cycle: ${cycle.join(' → ')}`);
     }
   }
-  issues.throwIfAny();
+  try {
+    issues.throwIfAny();
+  } catch (err) {
+    if (!overridden || !(err instanceof PipelineError)) throw err;
+    throw new PipelineError(err.issues.map((i) => {
+      const note = overrideNote(i.path, overridden);
+      return note ? { ...i, message: `${i.message} ${note}` } : i;
+    }));
+  }
   if (!complete) throw new Error('parsePipeline: a stage failed to plan without reporting an issue');
   if (cacheDir !== undefined && toStore !== undefined) writeParsedCopy(cacheDir, text, toStore);
   ctx.paramsMemo?.save();
@@ -92,7 +107,7 @@ export function parsePipeline(text: string, file: string, registry: StageRegistr
   const stages = new Map(order.map((id) => [id, planned.get(id)!]));
   const name = typeof root.name === 'string' ? root.name : basename(file, extname(file));
   const seed = Number.isInteger(params.seed) ? (params.seed as number) : 0;
-  return new Pipeline(absFile, name, params, seed, stages);
+  return new Pipeline(absFile, name, params, seed, stages, overridden);
 }
 
 class Pipeline implements LoadedPipeline {
@@ -107,6 +122,7 @@ class Pipeline implements LoadedPipeline {
     readonly params: Record<string, unknown>,
     readonly seed: number,
     readonly stages: Map<string, PlannedStage>,
+    readonly overrides?: Record<string, unknown>,
   ) {
     this.dir = dirname(file);
     this.rank = new Map([...stages.keys()].map((id, i) => [id, i]));

@@ -47,6 +47,8 @@ export interface LoadedPipeline {
   seed: number;
   /** Iteration order is a topological order, stable: YAML order among ready stages. */
   stages: Map<string, PlannedStage>;
+  /** `-S` overrides applied at load, by full path (`stages.adapter.with.learning_rate`); absent without any. */
+  overrides?: Record<string, unknown>;
   /** Direct dependents of a stage (expanded ids), in topological order. */
   dependents(id: string): string[];
   /** Stages that depend on any of `ids`, transitively, in topological order; `ids` themselves only if one depends on another. */
