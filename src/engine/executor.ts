@@ -1,14 +1,47 @@
 import type { ArtifactKind, ArtifactRef, InputLookup, Logger, StageContext } from './contract.js';
 import type { StageRegistry } from './registry.js';
+import type { ArtifactStore, CacheEntry, StageRecordDraft } from './store/index.js';
+import type { ExecutorSettings } from './executors/settings.js';
 import { UserError } from '../core/errors.js';
+import { buildEntry } from './build.js';
 
 /**
- * The executor seam: how one stage's run() gets executed once the scheduler has decided it must
- * run. The job is plain, JSON-serialisable data (no closures), so that an executor can ship it
- * elsewhere — a SLURM executor writes it to the shared filesystem, submits a job that runs
- * `polypersona exec-job JOB.json` against the same cache, and waits — while the scheduler keeps
- * ownership of keys, locks and publishing. LocalExecutor runs it in this process.
+ * The executor seam. The scheduler owns keys, locks, cache lookups and the lock file; once it
+ * has decided a stage must be built (and holds the key's writer lock) it hands a StageTask to
+ * an Executor, which builds the cache entry and returns it:
+ *
+ *   LocalExecutor   stages → runs the stage in this process → publishes      (build.ts)
+ *   SlurmExecutor   writes the task as JSON, sbatch `polypersona exec-job JOB.json`, which does
+ *                   the same on a node against the shared cache; waits, returns the entry
+ *
+ * A StageTask is plain JSON (no closures, no live objects) so that it can cross machines: a job
+ * file is the executor contract any scheduler can run (docs/cluster.md).
  */
+export interface StageTask {
+  /** Stage key (hex sha256): the entry to build. */
+  key: string;
+  stageId: string;
+  type: string;
+  /** The stage definition's version (recorded in stage.json). */
+  version: number;
+  /** Pipeline name (recorded in stage.json). */
+  pipeline: string;
+  /**
+   * Params as planned: `${{ outputs.dir }}` and `${{ stages.X.outputs.dir }}` still unresolved,
+   * because only the builder knows its staging dir (a node's differs from the submitter's).
+   */
+  params: Record<string, unknown>;
+  inputs: ArtifactRef[];
+  pipelineDir: string;
+  seed: number;
+  threads: number;
+  /** What stage.json records as the key's inputs. */
+  record: Pick<StageRecordDraft, 'params' | 'inputs' | 'deps'>;
+  /** An entry for this key exists and is to be replaced (`--force`). */
+  replace: boolean;
+}
+
+/** One stage's run() as an in-process call sees it: a StageTask with its dirs resolved. */
 export interface StageJob {
   stageId: string;
   type: string;
@@ -32,25 +65,50 @@ export interface JobResult {
   provenance: Record<string, unknown>;
 }
 
+export interface BuildContext {
+  store: ArtifactStore;
+  callbacks: JobCallbacks;
+  /** Aborted when the run is cancelled: stop, clean up (cancel remote jobs), throw signal.reason. */
+  signal: AbortSignal;
+  /** The stage's `executor:` settings (resources for a cluster job). */
+  settings: ExecutorSettings;
+}
+
 export interface Executor {
+  /** Recorded in stage.json's provenance as `executor`. */
   readonly name: string;
-  execute(job: StageJob, callbacks: JobCallbacks, signal: AbortSignal): Promise<JobResult>;
+  /**
+   * True when stages run on this machine's cores: the scheduler then admits them through its
+   * gate (`--jobs`, exclusive stages alone). A cluster executor limits itself.
+   */
+  readonly inProcess: boolean;
+  /** Builds (or finds, when another writer won) the entry of task.key. The caller holds the key lock. */
+  build(task: StageTask, ctx: BuildContext): Promise<CacheEntry>;
 }
 
 /** Runs stages in this Node process (their heavy work runs on ONNX Runtime's native threads). */
 export class LocalExecutor implements Executor {
   readonly name = 'local';
+  readonly inProcess = true;
   constructor(private readonly registry: StageRegistry) {}
 
-  async execute(job: StageJob, callbacks: JobCallbacks, signal: AbortSignal): Promise<JobResult> {
-    const definition = this.registry.get(job.type);
-    const provenance: Record<string, unknown> = {};
-    const ctx = buildStageContext(job, callbacks, signal, provenance);
-    signal.throwIfAborted();
-    await definition.run(ctx);
-    signal.throwIfAborted();
-    return { provenance };
+  build(task: StageTask, ctx: BuildContext): Promise<CacheEntry> {
+    return buildEntry(ctx.store, task, (job, signal) => runStageInProcess(this.registry, job, ctx.callbacks, signal), {
+      signal: ctx.signal,
+      executor: this.name,
+    });
   }
+}
+
+/** Calls the stage's run() here; returns what it recorded as provenance. */
+export async function runStageInProcess(registry: StageRegistry, job: StageJob, callbacks: JobCallbacks, signal: AbortSignal): Promise<JobResult> {
+  const definition = registry.get(job.type);
+  const provenance: Record<string, unknown> = {};
+  const ctx = buildStageContext(job, callbacks, signal, provenance);
+  signal.throwIfAborted();
+  await definition.run(ctx);
+  signal.throwIfAborted();
+  return { provenance };
 }
 
 /** The StageContext a stage sees, from a job (shared by every executor that runs stages in Node). */
