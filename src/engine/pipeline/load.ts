@@ -12,6 +12,7 @@ import { checkPipelineSchema } from './schema.js';
 import { ParamsMemo } from './params-memo.js';
 import { paramsMemoPath, readParsedCopy, serializeSnapshot, writeParsedCopy } from './parse-cache.js';
 import { PipelineSource } from './source.js';
+import { parseExecutorFields } from '../executors/settings.js';
 import { type LoadedPipeline, type PlannedStage } from './types.js';
 
 export interface LoadOptions {
@@ -65,6 +66,11 @@ export function parsePipeline(text: string, file: string, registry: StageRegistr
     // Beside a parsed copy only: a text that cannot have one is parsed and validated every time.
     ...(cacheDir !== undefined && (snapshot || toStore !== undefined) ? { paramsMemo: new ParamsMemo(paramsMemoPath(cacheDir, text)) } : {}),
   };
+  if (root.executor !== undefined && !broken.has('/executor')) {
+    const value = ctx.resolver.resolve(root.executor, ['executor'], { params, implied: [], stageOutput: () => ({ error: 'stage outputs are not known here' }) });
+    const fields = parseExecutorFields(value, (path, message) => issues.add(['executor', ...path], message, { key: message.startsWith('unknown executor setting') }));
+    if (fields) ctx.executor = fields;
+  }
   const declared = declareStages(stagesRaw, broken, ctx);
   const byId = new Map<string, DeclaredStage>(declared.map((d) => [d.id, d]));
   const planned = new Map<string, PlannedStage>();
@@ -99,12 +105,15 @@ export function parsePipeline(text: string, file: string, registry: StageRegistr
   const stages = new Map(order.map((id) => [id, planned.get(id)!]));
   const name = typeof root.name === 'string' ? root.name : basename(file, extname(file));
   const seed = Number.isInteger(params.seed) ? (params.seed as number) : 0;
-  return new Pipeline(absFile, name, params, seed, stages);
+  const pipeline = new Pipeline(absFile, name, params, seed, stages);
+  if (typeof root.cache_dir === 'string') pipeline.cacheDir = resolve(pipeline.dir, root.cache_dir);
+  return pipeline;
 }
 
 class Pipeline implements LoadedPipeline {
   readonly dir: string;
   readonly version = 1 as const;
+  cacheDir?: string;
   private readonly rank: Map<string, number>;
   private readonly dependentsOf = new Map<string, string[]>();
 

@@ -1,5 +1,6 @@
 import { formatLocation, UserError, type SourceLocation } from '../../core/errors.js';
 import type { StageDefinition } from '../contract.js';
+import type { ExecutorSettings } from '../executors/settings.js';
 
 /** A matrix combination: axis name -> value. */
 export type MatrixCombo = Record<string, string | number | boolean>;
@@ -27,6 +28,11 @@ export interface PlannedStage {
   location: SourceLocation;
   /** Absolute paths whose content joins the stage key: a command stage's `deps` + definition.fileDeps(). */
   fileDeps: string[];
+  /**
+   * Where the stage runs: the pipeline's `executor:` merged with the stage's own; absent when
+   * neither gives one (then it runs locally). Never part of the stage key.
+   */
+  executor?: ExecutorSettings;
 }
 
 export interface LoadedPipeline {
@@ -39,6 +45,8 @@ export interface LoadedPipeline {
   params: Record<string, unknown>;
   /** params.seed when it is an integer, else 0. */
   seed: number;
+  /** Absolute `cache_dir:` when the pipeline sets one (docs/cluster.md). */
+  cacheDir?: string;
   /** Iteration order is a topological order, stable: YAML order among ready stages. */
   stages: Map<string, PlannedStage>;
   /** Direct dependents of a stage (expanded ids), in topological order. */
