@@ -19,8 +19,14 @@ export function runsDir(io: CliIO, flag: string | undefined): string {
   return isAbsolute(chosen) ? chosen : resolve(io.cwd, chosen);
 }
 
-export function openStore(io: CliIO, flag: string | undefined): ArtifactStore {
-  return new ArtifactStore(runsDir(io, flag));
+/**
+ * The store: runs/ (see runsDir), with the cache in $POLYPERSONA_CACHE_DIR, else the pipeline's
+ * `cache_dir:`, else runs/cache. A cache of its own can sit on a filesystem cluster nodes share.
+ */
+export function openStore(io: CliIO, flag: string | undefined, pipeline?: { cacheDir?: string }): ArtifactStore {
+  const env = io.env.POLYPERSONA_CACHE_DIR;
+  const cacheDir = env ? resolve(io.cwd, env) : pipeline?.cacheDir;
+  return new ArtifactStore(runsDir(io, flag), cacheDir === undefined ? {} : { cacheDir });
 }
 
 export function pipelinePath(io: CliIO, given: string | undefined): string {
@@ -57,6 +63,16 @@ export function openPipeline(io: CliIO, given: string | undefined, runsDirFlag?:
   const runs = runsDir(io, runsDirFlag);
   const parsedCacheDir = existsSync(runs) ? join(runs, 'index', 'pipelines') : undefined;
   return loadPipeline(pipelinePath(io, given), stageRegistry(), { parsedCacheDir });
+}
+
+/** openPipeline, or undefined when the pipeline does not load now (watch reports that itself). */
+export function tryOpenPipeline(io: CliIO, given: string | undefined, runsDirFlag?: string): LoadedPipeline | undefined {
+  try {
+    return openPipeline(io, given, runsDirFlag);
+  } catch (err) {
+    if (err instanceof UserError) return undefined;
+    throw err;
+  }
 }
 
 /** Lock files gc keeps alive: those beside pipelines in the project and in pipelines/. */

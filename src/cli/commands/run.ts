@@ -3,6 +3,7 @@ import { intOption, parseCommandArgs } from '../args.js';
 import { openPipeline, openStore, stageRegistry } from '../project.js';
 import { chooseReporter, createReporter } from '../reporters/reporter.js';
 import { runPipeline } from '../../engine/scheduler.js';
+import { executorOption, executorsFor } from '../executors.js';
 import type { CliIO } from '../io.js';
 
 const OPTIONS = {
@@ -16,6 +17,7 @@ const OPTIONS = {
   'no-wait': { type: 'boolean' },
   'verify-cache': { type: 'boolean' },
   json: { type: 'boolean' },
+  executor: { type: 'string' },
 } as const;
 
 const command: Command = {
@@ -36,6 +38,7 @@ options:
   -k, --keep-going  after a failure, go on with stages that do not depend on it
   --no-wait         exit at once if another run is writing the same cache entry (default: wait)
   --verify-cache    re-hash every cache hit before using it
+  --executor KIND   where stages run: local or slurm, for every stage (default: each stage's executor: setting)
   --json            one JSON event per line on stdout
   --runs-dir DIR    cache and run records (default: ./runs, or $POLYPERSONA_RUNS_DIR)
   --verbose         show debug output and stack traces
@@ -43,7 +46,8 @@ options:
   async run(argv: string[], io: CliIO): Promise<number> {
     const { values, positionals } = parseCommandArgs('run', argv, OPTIONS);
     const pipeline = openPipeline(io, positionals[0], values['runs-dir']);
-    const store = openStore(io, values['runs-dir']);
+    const store = openStore(io, values['runs-dir'], pipeline);
+    const override = executorOption('run', values.executor);
     const reporter = await createReporter(chooseReporter(io, values.json === true), io, values.verbose === true);
     let summary;
     try {
@@ -58,6 +62,7 @@ options:
         wait: !values['no-wait'],
         verifyCache: values['verify-cache'],
         signal: io.signal,
+        executorFor: executorsFor(override),
         onEvent: (e) => reporter.onEvent(e),
         argv: ['run', ...argv],
       });

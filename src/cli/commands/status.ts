@@ -15,7 +15,7 @@ Reads the cache and the lock file; runs nothing. Exit code 0 whether or not stag
   async run(argv: string[], io: CliIO): Promise<number> {
     const { values, positionals } = parseCommandArgs('status', argv, { json: { type: 'boolean' } });
     const pipeline = openPipeline(io, positionals[0], values['runs-dir']);
-    const statuses = await pipelineStatus(pipeline, openStore(io, values['runs-dir']));
+    const statuses = await pipelineStatus(pipeline, openStore(io, values['runs-dir'], pipeline));
     if (values.json) {
       io.stdout.write(`${JSON.stringify({ pipeline: pipeline.name, stages: statuses.map(({ entry, ...s }) => ({ ...s, dir: entry?.outDir })) }, null, 2)}\n`);
       return EXIT.ok;

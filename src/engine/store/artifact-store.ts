@@ -72,11 +72,11 @@ export class ArtifactStore {
   /** Where resumable work dirs live: runs/work, or <cacheDir>/.work with a cache dir of its own. */
   readonly workRoot: string;
 
-  constructor(runsDir: string, layout: { cacheDir?: string } = {}) {
+  constructor(runsDir: string, layout: { cacheDir?: string; workRoot?: string } = {}) {
     this.runsDir = runsDir;
     this.cacheDir = layout.cacheDir ?? join(runsDir, 'cache');
     this.stagingDir = join(this.cacheDir, '.staging');
-    this.workRoot = layout.cacheDir === undefined ? join(runsDir, 'work') : join(layout.cacheDir, '.work');
+    this.workRoot = layout.workRoot ?? (layout.cacheDir === undefined ? join(runsDir, 'work') : join(layout.cacheDir, '.work'));
   }
 
   entryDir(key: string): string {
