@@ -66,6 +66,8 @@ export type Report = (path: PathSeg[], message: string) => void;
  * to `report` with the field's path relative to the executor key. Undefined when it is unusable.
  */
 export function parseExecutorFields(value: unknown, report: Report): ExecutorFields | undefined {
+  // An expression left unresolved has been reported where it stands; a type error on top would only confuse.
+  if (holdsExpression(value)) return undefined;
   if (typeof value === 'string') {
     if (!(EXECUTOR_KINDS as readonly string[]).includes(value)) {
       report([], `unknown executor "${value}" (one of: ${EXECUTOR_KINDS.join(', ')})`);
@@ -141,6 +143,13 @@ export function parseExecutorFields(value: unknown, report: Report): ExecutorFie
     }
   }
   return ok ? out : undefined;
+}
+
+function holdsExpression(value: unknown): boolean {
+  if (typeof value === 'string') return value.includes('${{');
+  if (Array.isArray(value)) return value.some(holdsExpression);
+  if (value !== null && typeof value === 'object') return Object.values(value).some(holdsExpression);
+  return false;
 }
 
 function stringList(v: unknown): string[] | undefined {

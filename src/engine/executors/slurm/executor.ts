@@ -303,7 +303,7 @@ export class SlurmExecutor implements Executor {
   }
 
   private failureMessage(job: TrackedJob, status: JobStatus, result: ExecJobResult | undefined, task: StageTask, ctx: BuildContext): string {
-    const exit = describeExitCode(status.exitCode);
+    const exit = status.exitCode === '0:0' ? undefined : describeExitCode(status.exitCode);
     const state = status.state.split(/\s/)[0];
     const what =
       state === 'TIMEOUT'
@@ -311,7 +311,7 @@ export class SlurmExecutor implements Executor {
         : state === 'OUT_OF_MEMORY'
           ? `it ran out of memory (mem: ${ctx.settings.mem ?? 'the cluster default'})`
           : state === 'NODE_FAIL' || state === 'BOOT_FAIL' || state === 'PREEMPTED'
-            ? `the cluster lost it (${state}) ${ctx.settings.retries ?? 1} time(s) more than retries allows`
+            ? `the cluster lost it (${state}), and its retries (${ctx.settings.retries ?? 1}) are used up`
             : (result?.error?.message ?? `it ended ${state}${exit ? ` with ${exit}` : ''}`);
     return `stage "${task.stageId}" failed in SLURM job ${job.id} (${state}${exit ? `, ${exit}` : ''}): ${what}${this.logTail(job)}`;
   }
