@@ -124,6 +124,17 @@ export class SlurmClient {
       .map(([id]) => id!);
   }
 
+  /** `node: state (reason)` for each node in a host list (`node[1-4],gpu7`), for messages; undefined when sinfo cannot tell. */
+  async describeNodes(nodes: string): Promise<string | undefined> {
+    const r = await this.exec('sinfo', ['--noheader', '--Node', `--nodes=${nodes}`, '--format=%N|%T|%E']);
+    if (r.missing || r.exitCode !== 0) return undefined;
+    const lines = [...new Set(r.stdout.split('\n').filter(Boolean))].map((l) => {
+      const [node, state, why] = l.split('|');
+      return why && why !== 'none' ? `${node}: ${state} (${why})` : `${node}: ${state}`;
+    });
+    return lines.length > 0 ? lines.join(', ') : undefined;
+  }
+
   /** scancel; a job that already ended is fine. Throws only when slurmctld cannot be reached. */
   async cancel(id: string): Promise<void> {
     const r = await this.exec('scancel', [id]);

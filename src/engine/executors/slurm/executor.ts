@@ -256,9 +256,11 @@ export class SlurmExecutor implements Executor {
       case 'unavailable': {
         await this.client.cancel(job.id).catch(() => undefined);
         removeTicket(store, task.key);
+        const nodes = /UnavailableNodes:(\S+)/.exec(end.reason)?.[1];
+        const described = nodes ? await this.client.describeNodes(nodes).catch(() => undefined) : undefined;
         throw new StageFailure(
           'slurm-nodes-unavailable',
-          `stage "${task.stageId}": SLURM job ${job.id} cannot start: ${end.reason} (waited ${Math.round(end.waitedS)} s, unavailable_timeout ${ctx.settings.unavailable_timeout ?? '10'}); ` +
+          `stage "${task.stageId}": SLURM job ${job.id} cannot start: ${end.reason}${described ? ` [${described}]` : ''} (waited ${Math.round(end.waitedS)} s, unavailable_timeout ${ctx.settings.unavailable_timeout ?? '10'}); ` +
             `it was cancelled. Resume the nodes (scontrol update nodename=… state=resume), choose another partition, or raise unavailable_timeout, then run again.`,
         );
       }

@@ -69,6 +69,12 @@ describe('SlurmClient', () => {
     expect(calls()).toEqual(['squeue --noheader --me --states=all --name=pp-a-123 --format=%i|%T', 'scancel 11']);
   });
 
+  it('describes nodes for messages: state and the admin’s reason', async () => {
+    const { client, calls } = fakeBin({ sinfo: 'printf "n1|drained|disk swap\\nn2|idle|none\\n"' });
+    expect(await client.describeNodes('n[1-2]')).toBe('n1: drained (disk swap), n2: idle');
+    expect(calls()).toEqual(['sinfo --noheader --Node --nodes=n[1-2] --format=%N|%T|%E']);
+  });
+
   it('names the missing command when SLURM is not installed', async () => {
     const { client } = fakeBin({});
     await expect(client.submit([], '/j/job.sh')).rejects.toBeInstanceOf(SlurmMissingError);
