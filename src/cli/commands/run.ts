@@ -62,7 +62,7 @@ options:
         wait: !values['no-wait'],
         verifyCache: values['verify-cache'],
         signal: io.signal,
-        executorFor: executorsFor(override),
+        executorFor: executorsFor(io.env, override),
         onEvent: (e) => reporter.onEvent(e),
         argv: ['run', ...argv],
       });

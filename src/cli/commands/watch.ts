@@ -38,7 +38,7 @@ there (default: each stage's executor: setting).
       store: openStore(io, values['runs-dir'], tryOpenPipeline(io, file, values['runs-dir'])),
       extraPaths: existsSync(bank) ? [bank] : [],
       debounceMs: intOption('watch', 'debounce', values.debounce, 0),
-      runOptions: { jobs: intOption('watch', 'jobs', values.jobs), executorFor: executorsFor(override) },
+      runOptions: { jobs: intOption('watch', 'jobs', values.jobs), executorFor: executorsFor(io.env, override) },
       signal: io.signal,
       onEvent: (e) => {
         switch (e.type) {

@@ -40,7 +40,10 @@ export interface SlurmExecutorOptions {
   polypersona?: string[];
   /** Jobs one run keeps in the queue at once. Default 100. */
   maxJobs?: number;
-  /** Poll interval: starts at min and grows by half each poll up to max (ms). Default 100 → 5,000. */
+  /**
+   * Poll interval bounds (ms), default 100 → 5,000: between them a quarter of the time waited so
+   * far, so a job's end is noticed at most ~25% late and a long job costs slurmctld little.
+   */
   pollMs?: { min: number; max: number };
   /** How long slurmctld may stay unreachable before the stage fails (ms). Default 10 minutes. */
   controllerTimeoutMs?: number;
@@ -160,7 +163,7 @@ export class SlurmExecutor implements Executor {
     writeTicket(store, task.key, ticket);
     let id: string;
     const since = Date.now();
-    for (let interval = this.pollMs.min; ; interval = Math.min(interval * 1.5, this.pollMs.max)) {
+    for (;;) {
       try {
         id = await this.client.submit(args, files.script);
         break;
@@ -175,7 +178,7 @@ export class SlurmExecutor implements Executor {
           id = found.at(-1)!;
           break;
         }
-        await this.pause(interval, ctx.signal);
+        await this.pause(this.interval(since), ctx.signal);
       }
     }
     writeTicket(store, task.key, { ...ticket, jobId: id });
@@ -197,8 +200,9 @@ export class SlurmExecutor implements Executor {
     let warnedUnreachable = false;
     let unavailableSince: number | undefined;
     let lastState = '';
+    const since = Date.now();
     try {
-      for (let interval = this.pollMs.min; ; interval = Math.min(interval * 1.5, this.pollMs.max)) {
+      for (;;) {
         ctx.signal.throwIfAborted();
         const status = await this.status(job.id);
         forward();
@@ -232,7 +236,7 @@ export class SlurmExecutor implements Executor {
             if (waitedS >= unavailableS) return { kind: 'unavailable', reason: status.reason, waitedS };
           } else unavailableSince = undefined;
         }
-        await this.pause(interval, ctx.signal);
+        await this.pause(this.interval(since), ctx.signal);
       }
     } catch (err) {
       if (!ctx.signal.aborted) throw err;
@@ -284,8 +288,9 @@ export class SlurmExecutor implements Executor {
 
   /** The entry a finished job published; waits out NFS caching for up to visibilityTimeoutMs. */
   private async collect(job: TrackedJob, task: StageTask, ctx: BuildContext, vanished: boolean): Promise<CacheEntry> {
-    const deadline = Date.now() + this.visibilityTimeoutMs;
-    for (let interval = this.pollMs.min; ; interval = Math.min(interval * 1.5, this.pollMs.max)) {
+    const since = Date.now();
+    const deadline = since + this.visibilityTimeoutMs;
+    for (;;) {
       const entry = await ctx.store.lookup(task.key);
       if (entry) return entry;
       const result = readJobResult(job.files.result);
@@ -300,7 +305,7 @@ export class SlurmExecutor implements Executor {
           : `SLURM job ${job.id} completed but no cache entry for key ${task.key.slice(0, 12)}… appeared within ${Math.round(this.visibilityTimeoutMs / 1000)} s (is the cache dir the same path on the nodes?)`;
         throw new StageFailure('slurm-no-entry', `stage "${task.stageId}": ${why}${this.logTail(job)}`);
       }
-      await this.pause(interval, ctx.signal);
+      await this.pause(this.interval(since), ctx.signal);
     }
   }
 
@@ -343,6 +348,11 @@ export class SlurmExecutor implements Executor {
     } catch (err) {
       ctx.callbacks.log('warn', `could not cancel SLURM job ${job.id} (${(err as Error).message}); the next run reattaches to it`);
     }
+  }
+
+  /** The next poll's delay: a quarter of the time waited since `since`, within pollMs. */
+  private interval(since: number): number {
+    return Math.min(this.pollMs.max, Math.max(this.pollMs.min, (Date.now() - since) / 4));
   }
 
   private async pause(ms: number, signal: AbortSignal): Promise<void> {
