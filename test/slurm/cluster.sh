@@ -12,6 +12,9 @@
 # tests read from POLYPERSONA_TEST_SLURM=DIR. A cluster left running by someone's experiment is
 # therefore invisible to every other test run; `stop` (or `.ci/run`'s exit trap) removes it.
 #
+# Latency: batch_sched_delay=0 lets slurmctld place a batch job on its next pass (~1 s) instead of
+# after the default 3 s, so the tests' and the benchmark's jobs do not wait for nothing.
+#
 # Resources: the node declares this machine's CPUs and memory (as `slurmd -C` reports them, so the
 # node is not drained for "low memory"), and every job gets 256 MB and 1 CPU unless it asks for
 # more: trivial test stages never claim the whole machine. task/none enforces no limits.
@@ -70,6 +73,8 @@ cmd_start() {
   if [ -z "$dir" ]; then dir=$(mktemp -d "${TMPDIR:-/tmp}/pp-slurm.XXXXXX"); else mkdir -p "$dir"; fi
   dir=$(cd "$dir" && pwd)
   chmod 700 "$dir"
+  # A start that fails half-way stops what it started: no daemon outlives a failed start.
+  trap 'start_failed "$dir"' EXIT
   mkdir -p "$dir/state" "$dir/spool" "$dir/munge"
   chmod 700 "$dir/munge"
   read -r ctld_port slurmd_port < <(free_ports)
@@ -109,7 +114,7 @@ TaskPlugin=task/none
 SelectType=select/cons_tres
 SelectTypeParameters=CR_CPU_Memory
 SchedulerType=sched/backfill
-SchedulerParameters=sched_min_interval=0
+SchedulerParameters=batch_sched_delay=0,sched_min_interval=0
 JobCompType=jobcomp/none
 JobAcctGatherType=jobacct_gather/none
 AccountingStorageType=accounting_storage/none
@@ -131,8 +136,20 @@ EOF
     tail -20 "$dir/slurmd.log" >&2 || true
     die "the node did not become idle"
   fi
+  trap - EXIT
   echo "export POLYPERSONA_TEST_SLURM='$dir'"
   echo "export SLURM_CONF='$dir/slurm.conf'"
+}
+
+start_failed() {
+  local dir=$1
+  for f in slurmd.pid slurmctld.pid munge/munged.pid; do
+    if pid_alive "$dir/$f"; then kill "$(cat "$dir/$f")" 2>/dev/null || true; fi
+  done
+  for f in slurmd.pid slurmctld.pid munge/munged.pid; do
+    wait_for 10 "$f" not_alive "$dir/$f" || kill -9 "$(cat "$dir/$f")" 2>/dev/null || true
+  done
+  rm -rf "$dir"
 }
 
 node_idle() {
