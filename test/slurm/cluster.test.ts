@@ -105,6 +105,8 @@ describe.skipIf(reason)(`SLURM executor on the one-node cluster${reason ? ` (ski
     expect(onCluster.code, onCluster.stderr).toBe(0);
     expect(onCluster.stdout).toMatch(/ok: 6 ran, 0 cached/);
     expect(onCluster.stdout).toMatch(/submitted SLURM job \d+ \(pp-personas-[0-9a-f]{12}\)/);
+    // The node's progress reaches the submitter's reporter (through the job's events file).
+    expect(onCluster.stdout).toMatch(/^personas: (\d+)\/\1$/m);
     expect(readFileSync(join(p.dir, 'p.lock.yaml'), 'utf8')).toBe(localLock);
     const localCache = cacheContents(join(p.dir, 'runs-local', 'cache'));
     expect(Object.keys(localCache)).toHaveLength(6);
@@ -188,7 +190,8 @@ describe.skipIf(reason)(`SLURM executor on the one-node cluster${reason ? ` (ski
       const summary = await runPipeline(pipeline, store, registry, { ...quiet, stages: ['waits'], executor: slurmExecutor() });
       const r = summary.results.get('waits')!;
       expect(r.error!.code).toBe('slurm-nodes-unavailable');
-      expect(r.error!.message).toMatch(/SLURM job \d+ cannot start: ReqNodeNotAvail, UnavailableNodes:ppnode \[ppnode: drained \(polypersona-test\)\]/);
+      // Slurm gives either "ReqNodeNotAvail, UnavailableNodes:ppnode" or "Nodes required for job are DOWN, DRAINED …".
+      expect(r.error!.message).toMatch(/SLURM job \d+ cannot start: .* \[ppnode: drained \(polypersona-test\)\] \(waited 0 s, unavailable_timeout 0\)/);
       expect(p.count('waits')).toBe(0);
       await until(() => jobsNamed(`pp-waits-${r.key!.slice(0, 12)}`).every((j) => j.state === 'CANCELLED'));
       expect(await store.lookup(r.key!)).toBeUndefined();

@@ -86,7 +86,7 @@ export class SlurmClient {
   async query(ids: readonly string[]): Promise<Map<string, JobQuery>> {
     const out = new Map<string, JobQuery>();
     if (ids.length === 0) return out;
-    const r = await this.exec('squeue', ['--noheader', '--states=all', `--jobs=${ids.join(',')}`, '--format=%i|%T|%r']);
+    const r = await this.exec('squeue', ['--noheader', '--states=all', `--jobs=${ids.join(',')}`, '--format=%i|%T|%P|%r']);
     if (r.missing) throw new SlurmMissingError('squeue');
     if (r.exitCode !== 0) {
       const everyone: JobQuery = UNREACHABLE_RE.test(r.stderr) ? 'unreachable' : INVALID_ID_RE.test(r.stderr) ? 'unknown' : 'unreachable';
@@ -94,8 +94,9 @@ export class SlurmClient {
       return out;
     }
     for (const line of r.stdout.split('\n')) {
-      const [id, state, reason] = line.trim().split('|');
-      if (id && state) out.set(id, { state, reason: reason ?? '' });
+      // The reason comes last: it is free text.
+      const [id, state, partition, ...reason] = line.trim().split('|');
+      if (id && state) out.set(id, { state, reason: reason.join('|'), ...(partition ? { partition } : {}) });
     }
     for (const id of ids) if (!out.has(id)) out.set(id, 'unknown');
     return out;
@@ -124,14 +125,17 @@ export class SlurmClient {
       .map(([id]) => id!);
   }
 
-  /** `node: state (reason)` for each node in a host list (`node[1-4],gpu7`), for messages; undefined when sinfo cannot tell. */
-  async describeNodes(nodes: string): Promise<string | undefined> {
-    const r = await this.exec('sinfo', ['--noheader', '--Node', `--nodes=${nodes}`, '--format=%N|%T|%E']);
+  /**
+   * `node: state (reason)` for messages: the nodes of a host list (`node[1-4],gpu7`), or those of a
+   * partition that cannot take jobs now (down, drained, …). Undefined when sinfo cannot tell.
+   */
+  async describeNodes(which: { nodes: string } | { partition: string }): Promise<string | undefined> {
+    const select = 'nodes' in which ? `--nodes=${which.nodes}` : `--partition=${which.partition}`;
+    const r = await this.exec('sinfo', ['--noheader', '--Node', select, '--format=%N|%T|%E']);
     if (r.missing || r.exitCode !== 0) return undefined;
-    const lines = [...new Set(r.stdout.split('\n').filter(Boolean))].map((l) => {
-      const [node, state, why] = l.split('|');
-      return why && why !== 'none' ? `${node}: ${state} (${why})` : `${node}: ${state}`;
-    });
+    const rows = [...new Set(r.stdout.split('\n').filter(Boolean))].map((l) => l.split('|'));
+    const shown = 'nodes' in which ? rows : rows.filter(([, state]) => !/^(idle|mixed|allocated|completing)$/.test(state ?? ''));
+    const lines = shown.map(([node, state, why]) => (why && why !== 'none' ? `${node}: ${state} (${why})` : `${node}: ${state}`));
     return lines.length > 0 ? lines.join(', ') : undefined;
   }
 

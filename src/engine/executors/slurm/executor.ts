@@ -61,7 +61,7 @@ type JobEnd =
   | { kind: 'completed' }
   | { kind: 'failed' | 'cancelled' | 'lost'; status: JobStatus }
   | { kind: 'vanished' }
-  | { kind: 'unavailable'; reason: string; waitedS: number };
+  | { kind: 'unavailable'; reason: string; partition?: string; waitedS: number };
 
 const DEFAULT_UNAVAILABLE_S = 600;
 const TAIL_LINES = 20;
@@ -117,20 +117,37 @@ export class SlurmExecutor implements Executor {
   async resume(task: StageTask, ctx: BuildContext): Promise<CacheEntry | undefined> {
     const ticket = readTicket(ctx.store, task.key);
     if (!ticket || ticket.executor !== this.name) return undefined;
-    let id = ticket.jobId;
-    if (id === undefined) {
-      // Killed between sbatch and writing the id down: the name finds the job.
-      const found = await this.client.findByName(ticket.jobName);
-      id = found === 'unreachable' ? undefined : found.at(-1);
-    }
-    const job: TrackedJob | undefined = id === undefined ? undefined : { id, name: ticket.jobName, files: jobFilesIn(ticket.jobDir) };
-    const status = job ? (await this.client.query([job.id])).get(job.id)! : 'unknown';
-    const live = status === 'unreachable' || (typeof status === 'object' && (phaseOf(status.state) === 'active' || phaseOf(status.state) === 'completed'));
-    const published = job !== undefined && status === 'unknown' && readJobResult(job.files.result)?.status === 'published';
-    if (!job || (!live && !published)) {
+    const files = jobFilesIn(ticket.jobDir);
+    const drop = (): undefined => {
       removeTicket(ctx.store, task.key);
+      rmSync(files.dir, { recursive: true, force: true });
       return undefined;
+    };
+    let id = ticket.jobId;
+    for (const since = Date.now(); id === undefined; ) {
+      // Killed between sbatch and writing the id down: the name finds the job (if sbatch got that far).
+      const found = await this.client.findByName(ticket.jobName);
+      if (found !== 'unreachable') {
+        if (found.length === 0) return drop();
+        id = found.at(-1)!;
+      } else if (Date.now() - since > this.controllerTimeoutMs) {
+        throw new StageFailure('slurm-unreachable', `stage "${task.stageId}": the SLURM controller does not answer, so whether job ${ticket.jobName} still runs cannot be told; run again later`);
+      } else await this.pause(this.interval(since), ctx.signal);
     }
+    const job: TrackedJob = { id, name: ticket.jobName, files };
+    const status = (await this.client.query([job.id])).get(job.id)!;
+    if (status === 'unknown') {
+      // Ended long ago. Published: the caller missed the entry (NFS caching), or it was removed since.
+      if (readJobResult(files.result)?.status === 'published') {
+        const entry = await ctx.store.lookup(task.key);
+        if (entry) {
+          removeTicket(ctx.store, task.key);
+          return entry;
+        }
+      }
+      return drop();
+    }
+    if (status !== 'unreachable' && phaseOf(status.state) !== 'active' && phaseOf(status.state) !== 'completed') return drop();
     ctx.callbacks.log('info', `reattached to SLURM job ${job.id} (${job.name}), submitted by pid ${ticket.submitter.pid} on ${ticket.submitter.hostname} at ${ticket.submittedAt}`);
     const end = await this.track(job, task, ctx);
     if (end.kind === 'lost') {
@@ -233,7 +250,7 @@ export class SlurmExecutor implements Executor {
           if (status.state === 'PENDING' && isUnavailableReason(status.reason)) {
             unavailableSince ??= Date.now();
             const waitedS = (Date.now() - unavailableSince) / 1000;
-            if (waitedS >= unavailableS) return { kind: 'unavailable', reason: status.reason, waitedS };
+            if (waitedS >= unavailableS) return { kind: 'unavailable', reason: status.reason, ...(status.partition ? { partition: status.partition } : {}), waitedS };
           } else unavailableSince = undefined;
         }
         await this.pause(this.interval(since), ctx.signal);
@@ -261,7 +278,8 @@ export class SlurmExecutor implements Executor {
         await this.client.cancel(job.id).catch(() => undefined);
         removeTicket(store, task.key);
         const nodes = /UnavailableNodes:(\S+)/.exec(end.reason)?.[1];
-        const described = nodes ? await this.client.describeNodes(nodes).catch(() => undefined) : undefined;
+        const which = nodes ? { nodes } : end.partition ? { partition: end.partition } : undefined;
+        const described = which ? await this.client.describeNodes(which).catch(() => undefined) : undefined;
         throw new StageFailure(
           'slurm-nodes-unavailable',
           `stage "${task.stageId}": SLURM job ${job.id} cannot start: ${end.reason}${described ? ` [${described}]` : ''} (waited ${Math.round(end.waitedS)} s, unavailable_timeout ${ctx.settings.unavailable_timeout ?? '10'}); ` +

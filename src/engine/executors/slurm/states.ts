@@ -10,6 +10,8 @@ export interface JobStatus {
   reason: string;
   /** `scontrol`'s `ExitCode=3:0` (exit status : signal), when known. */
   exitCode?: string;
+  /** The partition the job is queued in (squeue's %P), when known. */
+  partition?: string;
 }
 
 export type JobPhase =

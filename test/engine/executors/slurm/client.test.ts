@@ -40,12 +40,12 @@ describe('SlurmClient', () => {
   });
 
   it('queries many jobs in one squeue; ids it no longer knows are unknown', async () => {
-    const { client, calls } = fakeBin({ squeue: 'printf "7|RUNNING|None\\n8|PENDING|Nodes required for job are DOWN, DRAINED or reserved for jobs in higher priority partitions\\n"' });
+    const { client, calls } = fakeBin({ squeue: 'printf "7|RUNNING|debug|None\\n8|PENDING|gpu|Nodes required for job are DOWN, DRAINED or reserved for jobs in higher priority partitions\\n"' });
     const q = await client.query(['7', '8', '9']);
-    expect(q.get('7')).toEqual({ state: 'RUNNING', reason: 'None' });
-    expect(q.get('8')).toEqual({ state: 'PENDING', reason: 'Nodes required for job are DOWN, DRAINED or reserved for jobs in higher priority partitions' });
+    expect(q.get('7')).toEqual({ state: 'RUNNING', reason: 'None', partition: 'debug' });
+    expect(q.get('8')).toEqual({ state: 'PENDING', reason: 'Nodes required for job are DOWN, DRAINED or reserved for jobs in higher priority partitions', partition: 'gpu' });
     expect(q.get('9')).toBe('unknown');
-    expect(calls()).toEqual(['squeue --noheader --states=all --jobs=7,8,9 --format=%i|%T|%r']);
+    expect(calls()).toEqual(['squeue --noheader --states=all --jobs=7,8,9 --format=%i|%T|%P|%r']);
   });
 
   it('tells a controller that is down from ids that are gone', async () => {
@@ -71,8 +71,10 @@ describe('SlurmClient', () => {
 
   it('describes nodes for messages: state and the admin’s reason', async () => {
     const { client, calls } = fakeBin({ sinfo: 'printf "n1|drained|disk swap\\nn2|idle|none\\n"' });
-    expect(await client.describeNodes('n[1-2]')).toBe('n1: drained (disk swap), n2: idle');
-    expect(calls()).toEqual(['sinfo --noheader --Node --nodes=n[1-2] --format=%N|%T|%E']);
+    expect(await client.describeNodes({ nodes: 'n[1-2]' })).toBe('n1: drained (disk swap), n2: idle');
+    // For a partition, only the nodes that cannot take jobs.
+    expect(await client.describeNodes({ partition: 'gpu' })).toBe('n1: drained (disk swap)');
+    expect(calls()).toEqual(['sinfo --noheader --Node --nodes=n[1-2] --format=%N|%T|%E', 'sinfo --noheader --Node --partition=gpu --format=%N|%T|%E']);
   });
 
   it('names the missing command when SLURM is not installed', async () => {

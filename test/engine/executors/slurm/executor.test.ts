@@ -8,7 +8,7 @@ import { chooseExecutors } from '../../../../src/engine/executors/index.js';
 import { runJobFile } from '../../../../src/engine/executors/exec-job.js';
 import { readTicket, ticketPath, writeTicket } from '../../../../src/engine/executors/ticket.js';
 import { newJobDir, type JobFiles } from '../../../../src/engine/executors/job-dir.js';
-import { writeJobFile } from '../../../../src/engine/executors/job-file.js';
+import { writeJobFile, writeJobResult } from '../../../../src/engine/executors/job-file.js';
 import { runPipeline, type RunOptions } from '../../../../src/engine/scheduler.js';
 import type { RunEvent } from '../../../../src/engine/events.js';
 import type { LoadedPipeline } from '../../../../src/engine/pipeline/index.js';
@@ -270,6 +270,18 @@ describe('SlurmExecutor decisions', () => {
     expect(summary.status).toBe('ok');
     expect(summary.results.get('a')!.entry!.record.provenance).toMatchObject({ executor: 'slurm', slurmJobId: id });
     expect(p.count('a')).toBe(1);
+  });
+
+  it('a ticket whose job published an entry that is gone since (gc) is dropped, and the stage built anew', async () => {
+    const { store, pipeline, slurm, executor } = setup([], ONE_STAGE);
+    const key = (await runPipeline(pipeline, store, registry, { ...quiet, dryRun: true })).results.get('a')!.key!;
+    const files = leaveOrphanJob(store, pipeline, key);
+    writeTicket(store, key, { ...readTicket(store, key)!, jobId: '7' });
+    writeJobResult(files.result, { format: 'polypersona-exec-job-result', version: 1, key, status: 'published', outputDigest: 'x', host: hostname(), pid: 1, startedAt: '', finishedAt: '' });
+    const summary = await runPipeline(pipeline, store, registry, { ...quiet, executor });
+    expect(summary.status).toBe('ok');
+    expect(slurm.submitted).toEqual(['100']);
+    expect(existsSync(files.dir)).toBe(false);
   });
 
   it('a ticket whose job is gone and left nothing is dropped, and the stage is built anew', async () => {
