@@ -12,7 +12,8 @@
 import { pySplit } from './python-text.js';
 import { asciiSentenceCount } from './sentences-ascii.js';
 import { compoundScore } from './sentiment/vader.js';
-import { CLOSED_TYPES, extractAnswer, type AnswerScale, type ExtractedAnswer, type QuestionType } from './answers.js';
+import { isClosedType, type AnswerScale } from '../formats/survey-item.js';
+import { extractAnswer, type ExtractedAnswer } from './answers.js';
 
 /** 1 - |a - b| / max(a, b) for non-negative counts; 1 when both are 0. */
 export function countSimilarity(a: number, b: number): number {
@@ -63,7 +64,8 @@ function normalizeForEcho(s: string): string {
 
 export interface QualityInput {
   prediction: string;
-  questionType: QuestionType;
+  /** The record's question_type; a type other than likert, yesno, agreement counts as open. */
+  questionType: string;
   question?: string;
   scale?: AnswerScale;
 }
@@ -76,7 +78,7 @@ export interface QualityInput {
  */
 export function quality(input: QualityInput): number {
   const text = input.prediction;
-  if (CLOSED_TYPES.has(input.questionType)) return extractAnswer(text, input.questionType, input.scale) ? 1 : 0;
+  if (isClosedType(input.questionType)) return extractAnswer(text, input.questionType, input.scale) ? 1 : 0;
   if (wordCount(text) < 3) return 0;
   if (!COMPLETE_ENDING.test(text)) return 0;
   if (ECHO_MARKERS.test(text)) return 0;
@@ -99,8 +101,8 @@ export interface AnswerAgreement {
  * answer_match / answer_distance for one record. Defined only for closed types whose reference
  * answer can be read; an unreadable prediction then counts as a miss (match 0, distance 1).
  */
-export function answerAgreement(prediction: string, reference: string, type: QuestionType, scale?: AnswerScale): AnswerAgreement {
-  if (!CLOSED_TYPES.has(type)) return { prediction: null, reference: null };
+export function answerAgreement(prediction: string, reference: string, type: string, scale?: AnswerScale): AnswerAgreement {
+  if (!isClosedType(type)) return { prediction: null, reference: null };
   const p = extractAnswer(prediction, type, scale);
   const r = extractAnswer(reference, type, scale);
   if (!r) return { prediction: p, reference: r };

@@ -1,5 +1,5 @@
 import type { DatasetRecord } from './record.js';
-import { QUESTION_TYPES } from './domains.js';
+import { QUESTION_TYPES } from '../formats/survey-item.js';
 
 /**
  * The dataset report: the paper's Figure 1 (responses per domain), Figure 2 (question-type
