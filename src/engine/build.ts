@@ -4,7 +4,7 @@
  * against it, the stage run, then the store's atomic publish (digest, stage.json, fsync, rename).
  * A failed or cancelled run discards its staging dir; nothing half-made ever looks like an entry.
  */
-import type { StageJob, StageTask, JobResult } from './executor.js';
+import type { StageJob, StageTask, JobResult } from './stage-task.js';
 import { resolveRuntimeExpressions } from './pipeline/index.js';
 import { environmentInfo, type ArtifactStore, type CacheEntry } from './store/index.js';
 import { PolypersonaError, StageFailure } from '../core/errors.js';

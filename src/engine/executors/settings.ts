@@ -12,7 +12,6 @@
  * user reads them without a manual. `${{ params.* }}` and `${{ matrix.* }}` may stand in a stage's
  * executor (a matrix cell per model can ask for its own memory).
  */
-import type { PathSeg } from '../pipeline/source.js';
 
 export const EXECUTOR_KINDS = ['local', 'slurm'] as const;
 export type ExecutorKind = (typeof EXECUTOR_KINDS)[number];
@@ -59,7 +58,8 @@ const TIME_RE = /^(\d+-\d+(:\d+(:\d+)?)?|\d+(:\d+(:\d+)?)?|UNLIMITED|INFINITE)$/
 /** sbatch options the executor sets itself: giving them again would break tracking or logs. */
 const RESERVED_SBATCH = ['--output', '--error', '--job-name', '--chdir', '--array', '--wrap', '--parsable', '--open-mode', '-o', '-e', '-J', '-D', '-a'];
 
-export type Report = (path: PathSeg[], message: string) => void;
+/** Where a problem is, below the `executor:` key (map keys and list indexes), and what it is. */
+export type Report = (path: Array<string | number>, message: string) => void;
 
 /**
  * Checks one `executor:` value (already expression-resolved) and returns its fields; problems go
