@@ -18,6 +18,8 @@ import { ClusterProject, clusterScript, gatedStage, jobsNamed, nodeState, nodeUs
 
 const registry = builtinRegistry();
 const reason = skipReason();
+// The reporter folds skipped files into one line; say why where it shows.
+if (reason) console.warn(`test/slurm: SLURM tests skipped — ${reason}`);
 const projects: ClusterProject[] = [];
 const project = (): ClusterProject => {
   const p = new ClusterProject();
