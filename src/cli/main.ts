@@ -20,6 +20,7 @@ const COMMANDS: Record<string, () => Promise<{ default: Command }>> = {
   generate: () => import('./commands/generate.js'),
   serve: () => import('./commands/serve.js'),
   score: () => import('./commands/score.js'),
+  'exec-job': () => import('./commands/exec-job.js'),
 };
 
 export async function main(argv: string[], io: CliIO): Promise<number> {

@@ -48,8 +48,14 @@ export const RUNS_DIR_HELP = `cache and run records (default: runs/ in the pipel
                     folder at or above the pipeline's that has runs/, polypersona.yaml, .git or
                     package.json, else the pipeline's folder; or $POLYPERSONA_RUNS_DIR)`;
 
-export function openStore(io: CliIO, flag: string | undefined, pipelineFile?: string): ArtifactStore {
-  return new ArtifactStore(runsDir(io, flag, pipelineFile));
+/**
+ * The store: runs/ (see runsDir), with the cache in $POLYPERSONA_CACHE_DIR, else the pipeline's
+ * `cache_dir:`, else runs/cache. A cache of its own can sit on a filesystem cluster nodes share.
+ */
+export function openStore(io: CliIO, flag: string | undefined, pipeline?: { file: string; cacheDir?: string }): ArtifactStore {
+  const env = io.env.POLYPERSONA_CACHE_DIR;
+  const cacheDir = env ? resolve(io.cwd, env) : pipeline?.cacheDir;
+  return new ArtifactStore(runsDir(io, flag, pipeline?.file), cacheDir === undefined ? {} : { cacheDir });
 }
 
 export function pipelinePath(io: CliIO, given: string | undefined): string {
@@ -87,6 +93,16 @@ export function openPipeline(io: CliIO, given: string | undefined, runsDirFlag?:
   const runs = runsDir(io, runsDirFlag, file);
   const parsedCacheDir = existsSync(runs) ? join(runs, 'index', 'pipelines') : undefined;
   return loadPipeline(file, stageRegistry(), { ...loadOptions, parsedCacheDir });
+}
+
+/** openPipeline, or undefined when the pipeline does not load now (watch reports that itself). */
+export function tryOpenPipeline(io: CliIO, given: string | undefined, runsDirFlag?: string): LoadedPipeline | undefined {
+  try {
+    return openPipeline(io, given, runsDirFlag);
+  } catch (err) {
+    if (err instanceof UserError) return undefined;
+    throw err;
+  }
 }
 
 /** Lock files gc keeps alive: those beside pipelines in the project (of the current folder) and in its pipelines/. */

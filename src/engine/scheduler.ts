@@ -2,15 +2,14 @@ import { randomBytes } from 'node:crypto';
 import { cpus } from 'node:os';
 import { producedKind, type ArtifactRef } from './contract.js';
 import type { RunEvent, RunEventListener, StageOutcome } from './events.js';
-import { LocalExecutor, type Executor, type StageJob } from './executor.js';
+import { LocalExecutor, type Executor, type StageTask } from './executor.js';
 import { StageGate } from './gate.js';
 import { ProgressMeter } from './progress.js';
 import { DepDigests, keyOf, stageKeyInputs, stageSeed } from './keys.js';
-import { resolveRuntimeExpressions, type LoadedPipeline, type PlannedStage } from './pipeline/index.js';
+import type { LoadedPipeline, PlannedStage } from './pipeline/index.js';
 import type { StageRegistry } from './registry.js';
 import {
   acquireKeyLock,
-  environmentInfo,
   explainStale,
   listRunRecords,
   lockFilePath,
@@ -28,7 +27,7 @@ import {
   type RunRecord,
   type StageKeyInputs,
 } from './store/index.js';
-import { PolypersonaError, StageFailure } from '../core/errors.js';
+import { PolypersonaError } from '../core/errors.js';
 import { redactSecrets } from '../core/secrets.js';
 import { selectStages } from './selection.js';
 import { readdirSync } from 'node:fs';
@@ -55,7 +54,10 @@ export interface RunOptions {
   verifyCache?: boolean;
   signal?: AbortSignal;
   onEvent?: RunEventListener;
+  /** Builds every stage that must run (default: LocalExecutor). */
   executor?: Executor;
+  /** Picks the executor per stage (from its `executor:` settings); wins over `executor`. */
+  executorFor?: (stage: PlannedStage) => Executor;
   /** Update `<pipeline>.lock.yaml` (default true). */
   writeLock?: boolean;
   /** Write a run record under runs/history (default true). */
@@ -105,7 +107,8 @@ export async function runPipeline(
   const { targets, forced } = selectStages(pipeline, options);
   const jobs = options.jobs ?? 1;
   const gate = new StageGate(jobs);
-  const executor = options.executor ?? new LocalExecutor(registry);
+  const defaultExecutor = options.executor ?? new LocalExecutor(registry);
+  const executorFor = options.executorFor ?? ((): Executor => defaultExecutor);
   const totalThreads = options.threads ?? Math.max(1, cpus().length);
   const lockOptions = { parsedCacheDir: join(store.runsDir, 'index', 'locks') };
   const previousLock = readPipelineLock(lockFilePath(pipeline.file), lockOptions);
@@ -222,11 +225,15 @@ export async function runPipeline(
     };
     if (halted()) return NO_ARTIFACT;
     emit({ type: 'stage-queued', id });
-    return gate.run(stage.definition.exclusive === true, async () => {
+    const executor = executorFor(stage);
+    // Stages that run on this machine share its cores through the gate; a cluster executor
+    // limits its own jobs in flight.
+    const admit = (fn: () => Promise<Produced>): Promise<Produced> => (executor.inProcess ? gate.run(stage.definition.exclusive === true, fn) : fn());
+    return admit(async () => {
       if (halted()) return NO_ARTIFACT;
       const t0 = Date.now();
       try {
-        const entry = await executeStage(stage, key, inputs, reasons, isForced);
+        const entry = await executeStage(stage, key, inputs, reasons, isForced, executor);
         if (entry.cachedByOther) {
           emit({ type: 'stage-cached', id, key, digest: entry.entry.record.outputDigest });
           finish({ id, type: stage.type, outcome: 'cached', key, digest: entry.entry.record.outputDigest, durationMs: 0, entry: entry.entry });
@@ -258,6 +265,7 @@ export async function runPipeline(
     inputs: ArtifactRef[],
     reasons: string[],
     isForced: boolean,
+    executor: Executor,
   ): Promise<{ entry: CacheEntry; cachedByOther: boolean }> => {
     const lock = await acquireKeyLock(store, key, {
       wait: options.wait !== false,
@@ -268,72 +276,39 @@ export async function runPipeline(
       // Another process may have published this key while we waited for the lock.
       const existing = await store.lookup(key);
       if (existing && !isForced) return { entry: existing, cachedByOther: true };
-      const staging = await store.stage(key);
-      const startedAt = new Date();
-      const workDir = store.workDir(key);
       // Work left by an interrupted run of this key (checkpoints, teacher answers): the stage resumes it.
+      const workDir = store.workDir(key);
       const resuming = readdirSync(workDir).length > 0;
       emit({ type: 'stage-start', id: stage.id, key, reasons: resuming ? [`resumes an interrupted run (its work is kept in ${workDir})`, ...reasons.filter((r) => r !== 'new stage')] : reasons });
-      const stageDirs: Record<string, string> = {};
-      for (const ref of inputs) stageDirs[ref.stageId] = ref.dir;
-      const job: StageJob = {
+      const keyInputs = keyInputsById.get(stage.id)!;
+      const task: StageTask = {
+        key,
         stageId: stage.id,
         type: stage.type,
-        params: resolveRuntimeExpressions(stage.params, { outputsDir: staging.outDir, stageDirs, shellParams: stage.definition.shellParams }) as Record<string, unknown>,
+        version: stage.definition.version,
+        pipeline: pipeline.name,
+        params: stage.params,
         inputs,
-        outDir: staging.outDir,
-        workDir,
         pipelineDir: pipeline.dir,
         seed: stageSeed(pipeline.seed, key),
         threads: stage.definition.exclusive ? totalThreads : Math.max(1, Math.floor(totalThreads / jobs)),
+        record: { params: keyInputs.params, inputs: keyInputs.inputs, deps: keyInputs.deps },
+        replace: existing !== undefined,
+        shellParams: stage.definition.shellParams ? [...stage.definition.shellParams] : undefined,
       };
-      let provenance: Record<string, unknown>;
       const meter = new ProgressMeter();
-      try {
-        ({ provenance } = await executor.execute(
-          job,
-          {
-            progress: (done, total, note) => emit({ type: 'stage-progress', id: stage.id, done, total, note, ...meter.sample(done, total) }),
-            log: (level, message) => emit({ type: 'stage-log', id: stage.id, level, message: redactSecrets(message) }),
-          },
-          abortRunning.signal,
-        ));
-      } catch (err) {
-        await staging.discard();
-        throw err;
-      }
-      if (existing) await store.remove(key);
-      const finishedAt = new Date();
-      const keyInputs = keyInputsById.get(stage.id)!;
-      let entry: CacheEntry;
-      try {
-        entry = await store.publish(staging, {
-          key,
-          stageId: stage.id,
-          pipeline: pipeline.name,
-          type: stage.type,
-          version: stage.definition.version,
-          params: keyInputs.params,
-          inputs: keyInputs.inputs,
-          deps: keyInputs.deps,
-          seed: job.seed,
-          threads: job.threads,
-          startedAt: startedAt.toISOString(),
-          finishedAt: finishedAt.toISOString(),
-          durationMs: finishedAt.getTime() - startedAt.getTime(),
-          environment: environmentInfo(),
-          provenance: { ...provenance, executor: executor.name },
-        });
-      } catch (err) {
-        await staging.discard();
-        // What the stage wrote cannot be published (a symlink, a special file): the stage failed.
-        if (err instanceof PolypersonaError) throw new StageFailure(err.code, `stage "${stage.id}": ${err.message}`, { cause: err });
-        throw err;
-      }
-      await store.clearWork(key);
+      const entry = await executor.build(task, {
+        store,
+        callbacks: {
+          progress: (done, total, note) => emit({ type: 'stage-progress', id: stage.id, done, total, note, ...meter.sample(done, total) }),
+          log: (level, message) => emit({ type: 'stage-log', id: stage.id, level, message: redactSecrets(message) }),
+        },
+        signal: abortRunning.signal,
+        settings: stage.executor ?? { kind: 'local' },
+      });
       return { entry, cachedByOther: false };
     } finally {
-      await lock.release();
+      lock.release();
     }
   };
 

@@ -26,7 +26,7 @@ options:
   async run(argv: string[], io: CliIO): Promise<number> {
     const { values, positionals } = parseCommandArgs('outputs', argv, { pipeline: { type: 'string', short: 'p' }, json: { type: 'boolean' } });
     const pipeline = openPipeline(io, values.pipeline, values['runs-dir']);
-    const store = openStore(io, values['runs-dir'], pipeline.file);
+    const store = openStore(io, values['runs-dir'], pipeline);
     const ids = positionals.length ? positionals.flatMap((name) => pick(pipeline.stages, name)) : [...pipeline.stages.keys()];
     const needStatus = ids.some((id) => !readLatest(store.runsDir, pipeline.name, id)?.exists);
     const statuses = needStatus ? new Map((await pipelineStatus(pipeline, store)).map((s) => [s.id, s])) : new Map();

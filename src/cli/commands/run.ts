@@ -9,6 +9,7 @@ import { latestDir, latestLink, linkLatest } from '../latest.js';
 import { producedKind } from '../../engine/contract.js';
 import { runPipeline, type RunSummary } from '../../engine/scheduler.js';
 import { parseOverride, type LoadedPipeline } from '../../engine/pipeline/index.js';
+import { executorOption, executorsFor } from '../executors.js';
 import type { CliIO } from '../io.js';
 import { UserError } from '../../core/errors.js';
 
@@ -24,6 +25,7 @@ const OPTIONS = {
   'no-wait': { type: 'boolean' },
   'verify-cache': { type: 'boolean' },
   json: { type: 'boolean' },
+  executor: { type: 'string' },
 } as const;
 
 const command: Command = {
@@ -52,6 +54,7 @@ options:
   -k, --keep-going  after a failure, go on with stages that do not depend on it
   --no-wait         exit at once if another run is writing the same cache entry (default: wait)
   --verify-cache    re-hash every cache hit before using it
+  --executor KIND   where stages run: local or slurm, for every stage (default: each stage's executor: setting)
   --json            one JSON event per line on stdout (progress events carry rate and etaMs)
   --runs-dir DIR    ${RUNS_DIR_HELP}
   --verbose         show debug output and stack traces
@@ -64,7 +67,8 @@ and the exit code is 130 (a second Ctrl-C exits at once).
     if (positionals.length > 1) throw new UserError('usage', `run: one pipeline at a time, got ${positionals.length} (${positionals.join(', ')})`);
     const overrides = (values.set ?? []).map(parseOverride);
     const pipeline = openPipeline(io, positionals[0], values['runs-dir'], { overrides });
-    const store = openStore(io, values['runs-dir'], pipeline.file);
+    const store = openStore(io, values['runs-dir'], pipeline);
+    const override = executorOption('run', values.executor);
     const reporter = await createReporter(chooseReporter(io, values.json === true), io, values.verbose === true);
     let summary;
     try {
@@ -81,6 +85,7 @@ and the exit code is 130 (a second Ctrl-C exits at once).
         // The lock file records the pipeline as written; a run with overrides is an experiment.
         writeLock: overrides.length === 0,
         signal: io.signal,
+        executorFor: executorsFor(io.env, override),
         onEvent: (e) => reporter.onEvent(e),
         argv: ['run', ...argv],
       });

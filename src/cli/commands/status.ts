@@ -23,7 +23,7 @@ options:
     const reports = [];
     for (const [i, file] of files.entries()) {
       const pipeline = openPipeline(io, file, values['runs-dir']);
-      const statuses = await pipelineStatus(pipeline, openStore(io, values['runs-dir'], pipeline.file));
+      const statuses = await pipelineStatus(pipeline, openStore(io, values['runs-dir'], pipeline));
       if (values.json) {
         reports.push({ pipeline: pipeline.name, stages: statuses.map(({ entry, ...s }) => ({ ...s, dir: entry?.outDir })) });
         continue;

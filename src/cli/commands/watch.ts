@@ -3,7 +3,8 @@ import { dirname, join } from 'node:path';
 import { EXIT, formatError, type Command } from '../command.js';
 
 import { intOption, parseCommandArgs } from '../args.js';
-import { openStore, pipelinePath, projectRoot, stageRegistry } from '../project.js';
+import { openStore, pipelinePath, projectRoot, stageRegistry, tryOpenPipeline } from '../project.js';
+import { executorOption, executorsFor } from '../executors.js';
 import { chooseReporter, reporterFactory } from '../reporters/index.js';
 import type { Reporter } from '../reporters/reporter.js';
 import { watchPipeline } from '../../engine/watch.js';
@@ -12,20 +13,23 @@ import type { CliIO } from '../io.js';
 const command: Command = {
   summary: 're-run what an edit touches, on every save (Ctrl-C to stop)',
   usage: `
-usage: polypersona watch [PIPELINE] [--jobs N] [--debounce MS] [--json] [--runs-dir DIR]
+usage: polypersona watch [PIPELINE] [--jobs N] [--debounce MS] [--executor KIND] [--json] [--runs-dir DIR]
 
 Watches the pipeline file, question-bank/ and every file a stage depends on. After each save
 (debounced), re-runs the stages whose key changed and what depends on them; a save during a run
-cancels it and starts again. A pipeline saved half-written prints its error and keeps watching.
-Each run is shown as \`polypersona run\` shows it: the live task tree on a terminal, plain lines in a
-pipe or under CI, JSON lines with --json.
+cancels it and starts again (cluster jobs of the cancelled run are scancelled). A pipeline saved
+half-written prints its error and keeps watching. --executor local|slurm sends every stage there
+(default: each stage's executor: setting). Each run is shown as \`polypersona run\` shows it: the
+live task tree on a terminal, plain lines in a pipe or under CI, JSON lines with --json.
 `,
   async run(argv: string[], io: CliIO): Promise<number> {
     const { values, positionals } = parseCommandArgs('watch', argv, {
       jobs: { type: 'string', short: 'j' },
       debounce: { type: 'string' },
       json: { type: 'boolean' },
+      executor: { type: 'string' },
     });
+    const override = executorOption('watch', values.executor);
     const file = pipelinePath(io, positionals[0]);
     // The same view as `run`: the live task tree on a terminal, plain lines in a pipe, JSON lines.
     const makeReporter = await reporterFactory(chooseReporter(io, values.json === true), io, values.verbose === true);
@@ -40,10 +44,10 @@ pipe or under CI, JSON lines with --json.
       await watchPipeline({
         pipelineFile: file,
         registry: stageRegistry(),
-        store: openStore(io, values['runs-dir'], file),
+        store: openStore(io, values['runs-dir'], tryOpenPipeline(io, file, values['runs-dir']) ?? { file }),
         extraPaths: existsSync(bank) ? [bank] : [],
         debounceMs: intOption('watch', 'debounce', values.debounce, 0),
-        runOptions: { jobs: intOption('watch', 'jobs', values.jobs) },
+        runOptions: { jobs: intOption('watch', 'jobs', values.jobs), executorFor: executorsFor(io.env, override) },
         signal: io.signal,
         onEvent: (e) => {
           switch (e.type) {

@@ -13,6 +13,7 @@ import { paramsMemoPath, readParsedCopy, serializeSnapshot, writeParsedCopy } fr
 import { PipelineSource } from './source.js';
 import { applyOverrides, overrideNote, type ParamOverride } from './overrides.js';
 import { PipelineError } from './types.js';
+import { parseExecutorFields } from '../executors/settings.js';
 import { type LoadedPipeline, type PlannedStage } from './types.js';
 
 export interface LoadOptions {
@@ -65,6 +66,11 @@ export function parsePipeline(text: string, file: string, registry: StageRegistr
     // Not with overrides: the memo is of the file's own params.
     ...(cacheDir !== undefined && !overridden && (snapshot || toStore !== undefined) ? { paramsMemo: new ParamsMemo(paramsMemoPath(cacheDir, text)) } : {}),
   };
+  if (root.executor !== undefined && !broken.has('/executor')) {
+    const value = ctx.resolver.resolve(root.executor, ['executor'], { params, implied: [], stageOutput: () => ({ error: 'stage outputs are not known here' }) });
+    const fields = parseExecutorFields(value, (path, message) => issues.add(['executor', ...path], message, { key: message.startsWith('unknown executor setting') }));
+    if (fields) ctx.executor = fields;
+  }
   const declared = declareStages(stagesRaw, broken, ctx);
   const byId = new Map<string, DeclaredStage>(declared.map((d) => [d.id, d]));
   const planned = new Map<string, PlannedStage>();
@@ -107,12 +113,15 @@ export function parsePipeline(text: string, file: string, registry: StageRegistr
   const stages = new Map(order.map((id) => [id, planned.get(id)!]));
   const name = typeof root.name === 'string' ? root.name : basename(file, extname(file));
   const seed = Number.isInteger(params.seed) ? (params.seed as number) : 0;
-  return new Pipeline(absFile, name, params, seed, stages, overridden);
+  const pipeline = new Pipeline(absFile, name, params, seed, stages, overridden);
+  if (typeof root.cache_dir === 'string') pipeline.cacheDir = resolve(pipeline.dir, root.cache_dir);
+  return pipeline;
 }
 
 class Pipeline implements LoadedPipeline {
   readonly dir: string;
   readonly version = 1 as const;
+  cacheDir?: string;
   private readonly rank: Map<string, number>;
   private readonly dependentsOf = new Map<string, string[]>();
 

@@ -1,5 +1,6 @@
 import { formatLocation, UserError, type SourceLocation } from '../../core/errors.js';
 import type { StageDefinition } from '../contract.js';
+import type { ExecutorSettings } from '../executors/settings.js';
 
 /** A matrix combination: axis name -> value. */
 export type MatrixCombo = Record<string, string | number | boolean>;
@@ -33,6 +34,11 @@ export interface PlannedStage {
    * never parses the YAML just to know positions.
    */
   depLocation?(path: string): SourceLocation;
+  /**
+   * Where the stage runs: the pipeline's `executor:` merged with the stage's own; absent when
+   * neither gives one (then it runs locally). Never part of the stage key.
+   */
+  executor?: ExecutorSettings;
 }
 
 export interface LoadedPipeline {
@@ -45,6 +51,8 @@ export interface LoadedPipeline {
   params: Record<string, unknown>;
   /** params.seed when it is an integer, else 0. */
   seed: number;
+  /** Absolute `cache_dir:` when the pipeline sets one (docs/cluster.md). */
+  cacheDir?: string;
   /** Iteration order is a topological order, stable: YAML order among ready stages. */
   stages: Map<string, PlannedStage>;
   /** `-S` overrides applied at load, by full path (`stages.adapter.with.learning_rate`); absent without any. */

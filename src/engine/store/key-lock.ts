@@ -9,19 +9,24 @@
  * process (a different start time), or from an earlier boot — is taken over; the pid alone is
  * not enough, because a kill -9 between publishing and releasing leaves a lock whose pid the
  * kernel later hands to someone else, and that lock was once waited on forever. The takeover
- * itself is serialised by a short-lived `<key>.lock.takeover` file (also O_EXCL), so two waiters
- * that both see the same stale lock cannot both delete it and end up both holding the key. A
- * lock file that is empty or half-written (its writer died between create and write) counts as
- * stale once it is older than EMPTY_LOCK_GRACE_MS. Locks held by another host are never taken
- * over. Stale locks nobody waits for are swept by gc and at the start of every run
- * (sweepStaleKeyLocks).
+ * itself is serialised by a short-lived `<key>.lock.takeover` file (created exclusively too), so
+ * two waiters that both see the same stale lock cannot both delete it and end up both holding the
+ * key. A lock file that is empty or half-written counts as stale once it is older than
+ * EMPTY_LOCK_GRACE_MS. Locks held by another host are never taken over. Stale locks nobody waits
+ * for are swept by gc and at the start of every run (sweepStaleKeyLocks).
+ *
+ * NFS: lock files (and the takeover guard) are made by createExclusive — the holder is written to
+ * a uniquely named sibling, which is hard-linked onto the lock name. link(2) is atomic on the
+ * server, where O_EXCL is not guaranteed by every NFS client, and a lock created this way is never
+ * seen half-written. docs/cluster.md states the protocol.
  */
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { UserError } from '../../core/errors.js';
 import type { ArtifactStore } from './artifact-store.js';
-import { isOwnerGone, selfOwner, type ProcessOwner } from './owner.js';
+import { isOwnerGone, ownedName, selfOwner, type ProcessOwner } from './owner.js';
 
 export interface LockHolder extends ProcessOwner {
   /** ISO 8601. */
@@ -167,22 +172,55 @@ async function pause(ms: number, signal: AbortSignal | undefined): Promise<void>
   }
 }
 
-/** Creates the lock file with O_EXCL; undefined when it exists. */
+/** Creates the lock file naming this process; undefined when it exists. */
 function tryCreate(path: string): LockHolder | undefined {
   const holder: LockHolder = { ...selfOwner(), startedAt: new Date().toISOString() };
+  return createExclusive(path, `${JSON.stringify(holder)}\n`) ? holder : undefined;
+}
+
+/**
+ * Creates `path` with `content` unless it exists; false when it does. The content is written and
+ * fsynced under a unique sibling name first, then hard-linked to `path`: link(2) fails with EEXIST
+ * when `path` exists, atomically on NFS too. A link whose reply was lost is retransmitted and then
+ * reports EEXIST although it succeeded; the unique file's link count (2) tells. Filesystems without
+ * hard links fall back to O_EXCL.
+ */
+export function createExclusive(path: string, content: string): boolean {
+  const unique = `${path}.${ownedName()}`;
+  const fd = openSync(unique, 'wx');
+  try {
+    writeSync(fd, content);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  try {
+    linkSync(unique, path);
+    return true;
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return statSync(unique).nlink === 2;
+    if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EOPNOTSUPP' || code === 'ENOSYS') return createWithExcl(path, content);
+    throw err;
+  } finally {
+    unlinkQuiet(unique);
+  }
+}
+
+function createWithExcl(path: string, content: string): boolean {
   let fd: number;
   try {
     fd = openSync(path, 'wx');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return undefined;
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
     throw err;
   }
   try {
-    writeSync(fd, `${JSON.stringify(holder)}\n`);
+    writeSync(fd, content);
   } finally {
     closeSync(fd);
   }
-  return holder;
+  return true;
 }
 
 /**
@@ -237,17 +275,12 @@ function isOldFile(path: string, ageMs: number): boolean {
  */
 function takeOver(path: string, seen: LockHolder | 'unreadable'): boolean {
   const guard = `${path}.takeover`;
-  let fd: number;
-  try {
-    fd = openSync(guard, 'wx');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+  if (!createExclusive(guard, `${process.pid}@${hostname()}\n`)) {
     // Another waiter is taking over; a guard left by a killed process expires.
     if (!isOldFile(guard, TAKEOVER_GRACE_MS)) return false;
     unlinkQuiet(guard);
     return true;
   }
-  closeSync(fd);
   try {
     const now = readHolder(path);
     const same = seen === 'unreadable' ? now === 'unreadable' : now !== 'gone' && now !== 'unreadable' && sameHolder(now, seen);
