@@ -25,6 +25,7 @@ function entries(cacheDir: string): string[] {
 describe('cache_dir and --executor on the command line', () => {
   it('the pipeline’s cache_dir holds the cache (relative to the pipeline), and status and show read it there', async () => {
     const r = rig();
+    r.write('polypersona.yaml', ''); // marks r.dir as the project root: runs/ goes there (src/cli/project.ts)
     r.write('pipelines/p.yaml', `cache_dir: ../shared/cache\n${PIPELINE.replace('counters/a', '../counters/a')}`);
     const run = await r.run(['run', 'pipelines/p.yaml']);
     expect(run.code, run.stderr).toBe(0);
