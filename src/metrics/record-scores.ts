@@ -15,6 +15,8 @@ export interface RecordScores {
   answer_ref?: number | null;
   answer_points?: number;
   prediction_words: number;
+  /** Length of the prediction in characters (Unicode code points), as the paper's Figure 5 counts. */
+  prediction_chars: number;
   /** metric → value; a metric is absent where it is undefined for the record (answer_* on open items). */
   scores: Partial<Record<MetricName, number>>;
 }
@@ -57,7 +59,7 @@ export function scoreRecord(line: number, r: PredictionRecord, metrics: Readonly
   if (metrics.has('sentiment_similarity')) {
     s.sentiment_similarity = 1 - Math.abs(need(shared.compoundPred, 'sentiment') - need(shared.compoundRef, 'sentiment')) / 2;
   }
-  const out: RecordScores = { line, id: r.id, domain: r.domain, question_type: r.question_type, prediction_words: predWords, scores: s };
+  const out: RecordScores = { line, id: r.id, domain: r.domain, question_type: r.question_type, prediction_words: predWords, prediction_chars: codePoints(r.prediction), scores: s };
   if (metrics.has('answer_match') || metrics.has('answer_distance')) {
     const a = answerAgreement(r.prediction, r.reference, type, r.scale);
     if (a.match !== undefined && metrics.has('answer_match')) s.answer_match = a.match;
@@ -75,4 +77,17 @@ export function scoreRecord(line: number, r: PredictionRecord, metrics: Readonly
 function need<T>(value: T | undefined, what: string): T {
   if (value === undefined) throw new StageFailure('internal', `LexicalPass did not compute ${what} for a requested metric`);
   return value;
+}
+
+/** Length in Unicode code points (Python's len(str)): UTF-16 units minus low surrogates that close a pair. */
+export function codePoints(text: string): number {
+  let n = text.length;
+  for (let i = 1; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0xdc00 && c <= 0xdfff) {
+      const p = text.charCodeAt(i - 1);
+      if (p >= 0xd800 && p <= 0xdbff) n--;
+    }
+  }
+  return n;
 }
