@@ -11,6 +11,7 @@ import generate from './generate/index.js';
 import initModel from './init-model/index.js';
 import loraTrain from './lora-train/index.js';
 import mergeAdapter from './merge-adapter/index.js';
+import pretrainingCorpus from './pretraining-corpus/index.js';
 import quantize from './quantize/index.js';
 import report from './report/index.js';
 import importDataset from './import-dataset/index.js';
@@ -26,6 +27,7 @@ export const builtinStages: StageDefinition[] = [
   initModel,
   loraTrain,
   mergeAdapter,
+  pretrainingCorpus,
   quantize,
   report,
   importDataset,

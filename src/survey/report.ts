@@ -1,5 +1,6 @@
 import type { DatasetRecord } from './record.js';
 import { QUESTION_TYPES } from './domains.js';
+import { overlapMarkdown, type SplitOverlap } from './split-overlap.js';
 
 /**
  * The dataset report: the paper's Figure 1 (responses per domain), Figure 2 (question-type
@@ -117,9 +118,17 @@ export function lengthChart(s: DatasetSummary): string {
   return svg(left + plotW + 40, axisY + 40, 'Answer length in words per domain (Fig. 5)', `${rows}\n<line x1="${left}" y1="${axisY}" x2="${left + plotW}" y2="${axisY}" stroke="#555"/>${ticks}<text x="${left + plotW / 2}" y="${axisY + 32}" text-anchor="middle">words</text>\n`);
 }
 
-export function datasetReportMarkdown(s: DatasetSummary, extra: { title?: string; splits?: Record<string, number> } = {}): string {
+export interface DatasetReportExtra {
+  title?: string;
+  splits?: Record<string, number>;
+  /** Train/test overlap per split pair (split-overlap.ts), and whether the split was persona-disjoint. */
+  overlap?: { overlaps: SplitOverlap[]; personaDisjoint: boolean };
+}
+
+export function datasetReportMarkdown(s: DatasetSummary, extra: DatasetReportExtra = {}): string {
   const lines = [`# ${extra.title ?? 'Dataset report'}`, '', `${s.records} records, ${s.personas} personas, ${s.domains.length} domains.`, ''];
   if (extra.splits) lines.push(`Splits: ${Object.entries(extra.splits).map(([k, v]) => `${k} ${v}`).join(', ')}.`, '');
+  if (extra.overlap) lines.push(...overlapMarkdown(extra.overlap.overlaps, extra.overlap.personaDisjoint), '');
   lines.push('## Responses per domain (Figure 1)', '', '![domains](fig1-domains.svg)', '', '| domain | records | share |', '|---|---:|---:|');
   for (const d of s.domains) lines.push(`| ${label(d.domain)} | ${d.count} | ${((100 * d.count) / Math.max(1, s.records)).toFixed(1)}% |`);
   lines.push('', '## Question types (Figure 2)', '', '![types](fig2-question-types.svg)', '', '| type | records | share |', '|---|---:|---:|');
@@ -132,7 +141,7 @@ export function datasetReportMarkdown(s: DatasetSummary, extra: { title?: string
 }
 
 /** Every file of the report, by name: dataset-report.md and the three SVG charts. */
-export function datasetReportFiles(records: readonly DatasetRecord[], extra: { title?: string; splits?: Record<string, number> } = {}): Map<string, string> {
+export function datasetReportFiles(records: readonly DatasetRecord[], extra: DatasetReportExtra = {}): Map<string, string> {
   const summary = summarizeDataset(records);
   return new Map([
     ['dataset-report.md', datasetReportMarkdown(summary, extra)],

@@ -4,6 +4,7 @@ import { readJsonAsset } from '../../src/core/paths.js';
 export interface SynthesizeResponsesParams {
   teacher: {
     kind: 'template' | 'openai' | 'model';
+    conditioning: 'demographics' | 'attitudes';
     base_url: string | null;
     model: string | null;
     api_key_env: string | null;
@@ -24,7 +25,7 @@ export interface SynthesizeResponsesParams {
 
 const stage: StageDefinition<SynthesizeResponsesParams> = {
   type: 'synthesize-responses',
-  version: 1,
+  version: 2,
   description: 'Reference answers for each persona-question assignment, from a teacher (offline template, an OpenAI-compatible server, or a model input)',
   produces: 'responses',
   consumes: {
