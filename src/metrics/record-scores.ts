@@ -1,6 +1,7 @@
 /** Per-record scores: one row of records.jsonl. */
 import { StageFailure } from '../core/errors.js';
-import { answerAgreement, countSimilarity, quality, sentenceCount } from './survey.js';
+import { answerAgreement, countSimilarity, sentenceCount } from './survey.js';
+import type { QualityContext } from './quality/quality.js';
 import type { MetricName } from './metric-names.js';
 import type { RougeF } from './lexical-pass.js';
 import type { PredictionRecord } from './predictions-file.js';
@@ -38,8 +39,11 @@ export interface SharedTokens {
   compoundRef?: number;
 }
 
-/** Scores one record on the per-record metrics in `metrics` (corpus metrics are aggregated elsewhere). */
-export function scoreRecord(line: number, r: PredictionRecord, metrics: ReadonlySet<MetricName>, shared: SharedTokens): RecordScores {
+/**
+ * Scores one record on the per-record metrics in `metrics` (corpus metrics are aggregated
+ * elsewhere). `quality` needs the file's QualityContext and the record's index in it.
+ */
+export function scoreRecord(line: number, r: PredictionRecord, metrics: ReadonlySet<MetricName>, shared: SharedTokens, quality?: { context: QualityContext; index: number }): RecordScores {
   const s: Partial<Record<MetricName, number>> = {};
   const type = r.question_type ?? 'open';
   if (metrics.has('bleu')) s.bleu = need(shared.bleu, 'bleu');
@@ -52,7 +56,10 @@ export function scoreRecord(line: number, r: PredictionRecord, metrics: Readonly
   }
   if (metrics.has('distinct_1')) s.distinct_1 = need(shared.distinct1, 'distinct_1');
   if (metrics.has('distinct_2')) s.distinct_2 = need(shared.distinct2, 'distinct_2');
-  if (metrics.has('quality')) s.quality = quality({ prediction: r.prediction, questionType: type, question: r.question, scale: r.scale });
+  if (metrics.has('quality')) {
+    if (!quality) throw new StageFailure('internal', 'quality was requested without the file\'s QualityContext');
+    s.quality = quality.context.parts(quality.index, { prediction: r.prediction, questionType: type, question: r.question, scale: r.scale }).quality;
+  }
   const predWords = shared.predWords;
   if (metrics.has('length_similarity')) s.length_similarity = countSimilarity(predWords, shared.refWords);
   if (metrics.has('sentence_similarity')) s.sentence_similarity = countSimilarity(sentenceCount(r.prediction), sentenceCount(r.reference));
