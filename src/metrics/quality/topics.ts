@@ -2,15 +2,17 @@
  * Which question does an answer answer? Topic words per question from the file's own references
  * (and question texts): for each question q, its pool of documents — every other record's
  * reference to q (leave-one-out: a record's own reference is not in its pool) plus q's text when
- * known. A stem's excess share in q's pool, w_q(s) = max(0, df_q(s)/n_q − df(s)/N), is how much
- * more often q's answers use it than the file's answers do; for a prediction with content stems S
+ * known. A stem's excess share in q's pool, w_q(s) = max(0, df_q(s)/n_q − df(s)/N) where it recurs
+ * in the pool (df_q(s) ≥ 2; else 0: one co-occurrence is chance), is how much more often q's answers
+ * use it than the file's answers do; for a prediction with content stems S
  *
  *   own   = Σ_{s ∈ S} w_own(s)          other = max_{q ≠ own} Σ_{s ∈ S} w_q(s)
- *   relevance = 1 when own ≥ 0.5 (the answer uses its question's topic words), else
- *               min(1, (own + 0.1) / (other + 0.1))
+ *   relevance = 1 when own ≥ 0.5 (the answer uses its question's topic words) or other < 0.5 (no
+ *               clear sign of another question's topic), else min(1, (own + 0.1) / (other + 0.1))
  *
- * so an answer built from another question's topic words scores near 0, a generic answer that
- * matches no question in particular near 1. (A likelihood-ratio classifier was tried first: on
+ * so an answer built from another question's topic words scores near 0, and an answer that
+ * matches no question in particular keeps 1: with the few answers per question of a test split,
+ * missing topic words are weak evidence, another question's recurring topic words strong. (A likelihood-ratio classifier was tried first: on
  * template answers, whose wording is mostly shared phrases, chance repeats of a phrase in another
  * question's small pool outweighed the answer's own topic words; see docs/metrics.md.)
  */
@@ -96,13 +98,15 @@ export class QuestionTopics {
       for (const [q, df0] of byQ) {
         const df = df0 - (q === own && ownRef.has(s) ? 1 : 0);
         const n = this.#docs[q]! - (q === own ? 1 : 0);
-        if (df > 0 && n > 0) scores[q]! += Math.max(0, df / n - share);
+        // a stem counts as q's topic word only when it recurs in q's pool (twice or more)
+        if (df >= 2 && n > 0) scores[q]! += Math.max(0, df / n - share);
       }
     }
     const mine = scores[own]!;
-    if (mine >= 0.5) return 1;
     let other = 0;
     for (let q = 0; q < scores.length; q++) if (q !== own && scores[q]! > other) other = scores[q]!;
+    // only clear evidence of another question's topic counts against an answer
+    if (mine >= 0.5 || other < 0.5) return 1;
     return Math.min(1, (mine + 0.1) / (other + 0.1));
   }
 }

@@ -26,8 +26,9 @@ const CONTRACTION = /^(.+?)(?:n't|'s|'re|'ve|'ll|'d|'m|’s|’re|’ve|’ll|�
  * in the list, a contraction of a listed word, or a hyphenated compound of listed words.
  */
 export function isEnglishWord(token: string, extra?: ReadonlySet<string>): boolean {
+  if (extra?.has(token)) return true; // the file's own words first: most tokens never touch the list
   const words = englishWords();
-  if (words.has(token) || extra?.has(token)) return true;
+  if (words.has(token)) return true;
   const c = CONTRACTION.exec(token);
   if (c && (words.has(c[1]!) || c[1] === 'ca' || c[1] === 'wo' || c[1] === 'sha')) return true; // can't, won't, shan't
   if (token.includes('-')) return token.split('-').every((part) => part === '' || words.has(part) || extra?.has(part) === true);
@@ -48,12 +49,25 @@ these they this those through to too under until up very was we were what when w
 would you your yours yourself yourselves also really quite much many one get got like think feel make made way thing things
 well even still yes yeah im ive id dont cant wont isnt thats`.split(/\s+/));
 
+// Porter stems are pure: memoised, bounded so a huge corpus cannot grow the table forever.
+const stemCache = new Map<string, string>();
+
 /** Content stems of a text: rouge-score tokens minus stopwords, Porter-stemmed when longer than 3 characters. */
 export function contentStems(text: string): string[] {
   const out: string[] = [];
   for (const t of text.toLowerCase().replace(/[^a-z0-9]+/g, ' ').split(' ')) {
     if (t.length < 3 || STOPWORDS.has(t) || /^\d+$/.test(t)) continue;
-    out.push(t.length > 3 ? porterStem(t) : t);
+    if (t.length <= 3) {
+      out.push(t);
+      continue;
+    }
+    let stem = stemCache.get(t);
+    if (stem === undefined) {
+      stem = porterStem(t);
+      if (stemCache.size >= 100_000) stemCache.clear();
+      stemCache.set(t, stem);
+    }
+    out.push(stem);
   }
   return out;
 }
