@@ -15,6 +15,7 @@ import pretrainingCorpus from './pretraining-corpus/index.js';
 import quantize from './quantize/index.js';
 import report from './report/index.js';
 import importDataset from './import-dataset/index.js';
+import importPredictions from './import-predictions/index.js';
 import samplePersonas from './sample-personas/index.js';
 import score from './score/index.js';
 import synthesizeResponses from './synthesize-responses/index.js';
@@ -31,6 +32,7 @@ export const builtinStages: StageDefinition[] = [
   quantize,
   report,
   importDataset,
+  importPredictions,
   samplePersonas,
   score,
   synthesizeResponses,

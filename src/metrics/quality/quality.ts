@@ -62,7 +62,8 @@ export class QualityContext {
   readonly vocabulary: ReadonlySet<string>;
 
   constructor(records: ReadonlyArray<{ reference: string; question?: string; question_id?: string }>) {
-    this.topics = new QuestionTopics(records.map((r) => ({ key: r.question_id ?? r.question, reference: r.reference, question: r.question })));
+    // pools by question text first: some files' question ids are per record, not per item (the public replication's)
+    this.topics = new QuestionTopics(records.map((r) => ({ key: r.question ?? r.question_id, reference: r.reference, question: r.question })));
     const vocabulary = new Set<string>();
     for (const r of records) {
       for (const t of alphabeticTokens(r.reference)) vocabulary.add(t);
