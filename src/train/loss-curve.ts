@@ -6,7 +6,7 @@
 import type { LogEntry } from './checkpoint.js';
 
 export function lossCurveSvg(history: LogEntry[], title = 'lora-train loss'): string {
-  const W = 640, Hh = 360, left = 56, right = 16, top = 32, bottom = 44;
+  const W = 640, Hh = 360, left = 56, right = 16, top = 32, bottom = 40;
   const train = history.filter((e) => e.loss !== undefined).map((e) => [e.step, e.loss!] as const);
   const val = history.filter((e) => e.eval_loss !== undefined).map((e) => [e.step, e.eval_loss!] as const);
   const all = [...train, ...val];
@@ -18,12 +18,6 @@ export function lossCurveSvg(history: LogEntry[], title = 'lora-train loss'): st
   const y = (v: number) => (top + ((Hh - top - bottom) * (yMax - v)) / span).toFixed(1);
   const path = (pts: ReadonlyArray<readonly [number, number]>) => pts.map((p, i) => `${i ? 'L' : 'M'}${x(p[0])},${y(p[1])}`).join(' ');
   const ticks = [0, 0.25, 0.5, 0.75, 1].map((f) => yMin + f * span);
-  // x ticks at a 1-2-5 step giving at most ~8 labels, from step 0 to the last step
-  const rawStep = maxStep / 8;
-  const mag = Math.pow(10, Math.floor(Math.log10(Math.max(1, rawStep))));
-  const xStep = Math.max(1, [1, 2, 5, 10].map((f) => f * mag).find((v) => v >= rawStep) ?? 10 * mag);
-  const xTicks: number[] = [];
-  for (let v = 0; v <= maxStep; v += xStep) xTicks.push(v);
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${Hh}" viewBox="0 0 ${W} ${Hh}" font-family="sans-serif" font-size="11">`,
     `<title>${title}</title>`,
@@ -31,8 +25,7 @@ export function lossCurveSvg(history: LogEntry[], title = 'lora-train loss'): st
     `<line x1="${left}" y1="${Hh - bottom}" x2="${W - right}" y2="${Hh - bottom}" stroke="#333"/>`,
     `<line x1="${left}" y1="${top}" x2="${left}" y2="${Hh - bottom}" stroke="#333"/>`,
     ...ticks.map((v) => `<text x="${left - 6}" y="${y(v)}" text-anchor="end" dominant-baseline="middle">${v.toFixed(3)}</text>`),
-    ...xTicks.map((v) => `<line x1="${x(v)}" y1="${Hh - bottom}" x2="${x(v)}" y2="${Hh - bottom + 4}" stroke="#333"/><text x="${x(v)}" y="${Hh - bottom + 15}" text-anchor="middle">${v}</text>`),
-    `<text x="${W / 2}" y="${Hh - 4}" text-anchor="middle">optimizer step (of ${maxStep})</text>`,
+    `<text x="${W / 2}" y="${Hh - 8}" text-anchor="middle">optimizer step (of ${maxStep})</text>`,
     train.length ? `<path d="${path(train)}" fill="none" stroke="#1f77b4" stroke-width="1.5"/>` : '',
     val.length ? `<path d="${path(val)}" fill="none" stroke="#d62728" stroke-width="1.5" stroke-dasharray="4 3"/>` : '',
     ...val.map((p) => `<circle cx="${x(p[0])}" cy="${y(p[1])}" r="2.5" fill="#d62728"/>`),
