@@ -14,7 +14,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { scorePredictions } from '../src/metrics/score-file.js';
 import { CORRUPTIONS, labelledPredictions, rocAuc, type Corruption, type LabelledItem } from '../src/metrics/quality/labelled-set.js';
-import type { PredictionRecord } from '../src/metrics/predictions-file.js';
+import type { PredictionRecord } from '../src/formats/predictions.js';
 
 interface TestRecord {
   id: string;
@@ -25,7 +25,7 @@ interface TestRecord {
   meta?: { question_id?: string };
 }
 
-async function qualities(records: PredictionRecord[]): Promise<number[]> {
+async function qualities(records: Array<PredictionRecord & { reference: string }>): Promise<number[]> {
   const result = await scorePredictions(records.map((record, i) => ({ line: i + 1, record })), { metrics: ['quality'], by: [] });
   return result.records.map((r) => r.scores.quality!);
 }
@@ -73,7 +73,7 @@ export default async function run(args: string[]): Promise<void> {
   const predFile = join(dir, 'evaluation_results_test_predictions.jsonl');
   if (existsSync(predFile)) {
     const preds = readFileSync(predFile, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as { id: string; reference: string; prediction: string });
-    const joined: PredictionRecord[] = preds.map((p) => {
+    const joined: Array<PredictionRecord & { reference: string }> = preds.map((p) => {
       const t = byId.get(p.id);
       return { id: p.id, domain: t?.domain, question_type: t?.question_type, question: t?.question, reference: p.reference, prediction: p.prediction };
     });

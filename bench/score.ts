@@ -11,8 +11,7 @@
 import { loadavg } from 'node:os';
 import { Prng } from '../src/core/prng.js';
 import { pySplit } from '../src/metrics/python-text.js';
-import { scorePredictions } from '../src/metrics/score-file.js';
-import type { NumberedPrediction } from '../src/metrics/predictions-file.js';
+import { scorePredictions, type ScoredInput } from '../src/metrics/score-file.js';
 
 // A survey-answer vocabulary: common words, inflected forms (to exercise the stemmer), sentiment words.
 const WORDS = (
@@ -26,7 +25,7 @@ const WORDS = (
   'daily weekly monthly online local public private personal financial environmental technological educational'
 ).split(' ');
 
-export function generate(n: number, seed: number): NumberedPrediction[] {
+export function generate(n: number, seed: number): ScoredInput[] {
   const rng = new Prng(seed);
   const sentence = (words: number): string => {
     const out: string[] = [];
@@ -42,7 +41,7 @@ export function generate(n: number, seed: number): NumberedPrediction[] {
     return parts.join(' ');
   };
   const types = ['open', 'likert', 'yesno', 'agreement'];
-  const records: NumberedPrediction[] = [];
+  const records: ScoredInput[] = [];
   for (let i = 0; i < n; i++) {
     const type = types[rng.int(types.length)]!;
     records.push({
@@ -110,7 +109,7 @@ export default async function bench(args: string[]): Promise<void> {
 }
 
 /** BERTScore with a tiny random encoder (H 64, 2 layers, 4 heads) and a word-hash tokeniser. */
-async function bertScoreBench(records: NumberedPrediction[]): Promise<void> {
+async function bertScoreBench(records: ScoredInput[]): Promise<void> {
   const { buildBertEncoderGraph, embedSequences } = await import('../src/metrics/bertscore/encoder.js');
   const { randomBertWeights } = await import('../src/metrics/bertscore/random-encoder.js');
   const { bertScore } = await import('../src/metrics/bertscore/score.js');

@@ -2,7 +2,9 @@
  * What a run reports while it goes: one stream of typed events. Reporters (listr2 for humans,
  * plain lines for CI, JSON lines for tools) are in src/cli/reporters and only consume this.
  */
-export type StageOutcome = 'cached' | 'ran' | 'failed' | 'skipped' | 'cancelled';
+import type { StageOutcome } from './store/history.js';
+
+export type { StageOutcome };
 
 export type RunEvent =
   | { type: 'run-start'; runId: string; pipeline: string; stages: Array<{ id: string; type: string }>; dryRun: boolean }

@@ -1,5 +1,6 @@
 import { createRequire } from 'node:module';
-import type { Ajv, ErrorObject, ValidateFunction } from 'ajv';
+import type { Ajv, ValidateFunction } from 'ajv';
+import { describeAjvError, type SchemaIssue } from '../core/json-schema.js';
 import type { StageDefinition } from './contract.js';
 
 /**
@@ -13,11 +14,8 @@ let ajvInstance: Ajv | undefined;
 const ajv = (): Ajv => (ajvInstance ??= new (createRequire(import.meta.url)('ajv') as typeof import('ajv')).Ajv(PARAMS_AJV_OPTIONS));
 const compiled = new WeakMap<object, ValidateFunction>();
 
-export interface ParamIssue {
-  /** JSON pointer inside `with:`, e.g. `/split/train`. Empty for the whole block. */
-  pointer: string;
-  message: string;
-}
+/** One problem in a `with:` block (see core/json-schema.ts). */
+export type ParamIssue = SchemaIssue;
 
 export type ParamsResult<P> = { ok: true; params: P } | { ok: false; issues: ParamIssue[] };
 
@@ -31,19 +29,4 @@ export function validateStageParams<P>(definition: StageDefinition<P>, raw: unkn
   const params = structuredClone(raw ?? {});
   if (validate(params)) return { ok: true, params: params as P };
   return { ok: false, issues: (validate.errors ?? []).map(describeAjvError) };
-}
-
-/** A one-line, user-facing description of an ajv error, with the offending key for typos. */
-export function describeAjvError(err: ErrorObject): ParamIssue {
-  const params = err.params as Record<string, unknown>;
-  switch (err.keyword) {
-    case 'additionalProperties':
-      return { pointer: `${err.instancePath}/${String(params.additionalProperty)}`, message: `unknown field "${String(params.additionalProperty)}"` };
-    case 'required':
-      return { pointer: err.instancePath, message: `missing required field "${String(params.missingProperty)}"` };
-    case 'enum':
-      return { pointer: err.instancePath, message: `must be one of ${(params.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}` };
-    default:
-      return { pointer: err.instancePath, message: err.message ?? err.keyword };
-  }
 }

@@ -15,14 +15,7 @@
  *     words, the longest one when several start at the same place ("strongly agree" before
  *     "agree"; "disagree" never matches "agree").
  */
-
-export type QuestionType = 'likert' | 'agreement' | 'yesno' | 'open' | (string & {});
-
-export interface AnswerScale {
-  points: number;
-  /** labels[i] names level i + 1. */
-  labels?: readonly string[];
-}
+import { isClosedType, type AnswerScale } from '../formats/survey-item.js';
 
 export interface ExtractedAnswer {
   /** 1-based level on the scale. */
@@ -31,8 +24,6 @@ export interface ExtractedAnswer {
   /** Which rule found it. */
   via: 'yesno' | 'fraction' | 'number' | 'label';
 }
-
-export const CLOSED_TYPES: ReadonlySet<string> = new Set(['likert', 'agreement', 'yesno']);
 
 const AGREEMENT_LABELS = ['Strongly disagree', 'Disagree', 'Neither agree nor disagree', 'Agree', 'Strongly agree'];
 // Extra phrasings of the agreement levels (level index 0-based → phrases).
@@ -45,7 +36,7 @@ const AGREEMENT_SYNONYMS: Array<[number, string]> = [
 ];
 
 /** The scale a record's item uses: its own when given, else the type's default (likert 5, agreement 5, yesno 2). */
-export function defaultScale(type: QuestionType): AnswerScale | undefined {
+export function defaultScale(type: string): AnswerScale | undefined {
   if (type === 'yesno') return { points: 2, labels: ['No', 'Yes'] };
   if (type === 'agreement') return { points: 5, labels: AGREEMENT_LABELS };
   if (type === 'likert') return { points: 5 };
@@ -120,8 +111,8 @@ function byLabel(text: string, phrases: ReadonlyArray<[number, string]>, points:
 }
 
 /** The answer level in `text` for an item of `type` on `scale`, or null when none can be read. */
-export function extractAnswer(text: string, type: QuestionType, scale?: AnswerScale): ExtractedAnswer | null {
-  if (!CLOSED_TYPES.has(type)) return null;
+export function extractAnswer(text: string, type: string, scale?: AnswerScale): ExtractedAnswer | null {
+  if (!isClosedType(type)) return null;
   const s = scale ?? defaultScale(type)!;
   if (type === 'yesno') {
     const yn = yesNo(text);

@@ -4,7 +4,7 @@
  * the domain, question type, question text, question id and answer scale that the survey metrics
  * and the distribution section read. Lines that cannot be used are listed with their reason.
  */
-import type { AnswerScale } from './answers.js';
+import type { AnswerScale } from '../formats/survey-item.js';
 
 export interface ForeignLine {
   /** 1-based line number in the file */

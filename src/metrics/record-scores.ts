@@ -4,7 +4,10 @@ import { answerAgreement, countSimilarity, sentenceCount } from './survey.js';
 import type { QualityContext } from './quality/quality.js';
 import type { MetricName } from './metric-names.js';
 import type { RougeF } from './lexical-pass.js';
-import type { PredictionRecord } from './predictions-file.js';
+import type { PredictionRecord } from '../formats/predictions.js';
+
+/** A prediction with a reference to score against (the score stage skips lines without one). */
+export type ReferencedPrediction = PredictionRecord & { reference: string };
 
 export interface RecordScores {
   line: number;
@@ -43,7 +46,7 @@ export interface SharedTokens {
  * Scores one record on the per-record metrics in `metrics` (corpus metrics are aggregated
  * elsewhere). `quality` needs the file's QualityContext and the record's index in it.
  */
-export function scoreRecord(line: number, r: PredictionRecord, metrics: ReadonlySet<MetricName>, shared: SharedTokens, quality?: { context: QualityContext; index: number }): RecordScores {
+export function scoreRecord(line: number, r: ReferencedPrediction, metrics: ReadonlySet<MetricName>, shared: SharedTokens, quality?: { context: QualityContext; index: number }): RecordScores {
   const s: Partial<Record<MetricName, number>> = {};
   const type = r.question_type ?? 'open';
   if (metrics.has('bleu')) s.bleu = need(shared.bleu, 'bleu');

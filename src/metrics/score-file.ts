@@ -11,22 +11,24 @@
  * bleu_corpus and distinct_n are corpus values over the group's records.
  * records.jsonl = one RecordScores per scored line, in file order.
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataError } from '../core/errors.js';
 import { writeFileAtomic } from '../core/atomic.js';
+import { readPredictionsLenient, type NumberedPrediction, type SkippedLine } from '../formats/predictions.js';
 import { corpusBleuFromStats, type SegmentStats } from './sacrebleu.js';
 import { LexicalPass } from './lexical-pass.js';
 import { compareDistributions, type QuestionDistribution } from './distribution.js';
 import { resolveMetrics, type MetricName } from './metric-names.js';
-import { parsePredictions, type NumberedPrediction, type SkippedLine } from './predictions-file.js';
-import { scoreRecord, type RecordScores } from './record-scores.js';
+import { scoreRecord, type RecordScores, type ReferencedPrediction } from './record-scores.js';
 import { QualityContext } from './quality/quality.js';
 
 export type { MetricName } from './metric-names.js';
 export { METRIC_NAMES, METRIC_GROUPS, DEFAULT_METRICS, resolveMetrics } from './metric-names.js';
-export type { PredictionRecord, SkippedLine } from './predictions-file.js';
-export type { RecordScores } from './record-scores.js';
+export type { SkippedLine } from '../formats/predictions.js';
+export type { RecordScores, ReferencedPrediction } from './record-scores.js';
+
+/** A parsed prediction line with a reference. */
+export type ScoredInput = NumberedPrediction<ReferencedPrediction>;
 
 export type MetricMap = Partial<Record<MetricName, number | null>>;
 export type GroupBy = 'domain' | 'question_type';
@@ -99,7 +101,7 @@ function aggregate(rows: readonly RecordScores[], parts: readonly CorpusParts[],
   return out;
 }
 
-function groupIndices(inputs: readonly NumberedPrediction[], key: GroupBy): Map<string, number[]> {
+function groupIndices(inputs: readonly ScoredInput[], key: GroupBy): Map<string, number[]> {
   const groups = new Map<string, number[]>();
   inputs.forEach((r, i) => {
     const k = r.record[key] ?? 'unknown';
@@ -110,7 +112,7 @@ function groupIndices(inputs: readonly NumberedPrediction[], key: GroupBy): Map<
   return new Map([...groups.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
-function distributionSection(inputs: readonly NumberedPrediction[], rows: readonly RecordScores[]): MetricsJson['distribution'] {
+function distributionSection(inputs: readonly ScoredInput[], rows: readonly RecordScores[]): MetricsJson['distribution'] {
   const byQuestion = new Map<string, { points: number; pred: number[]; ref: number[] }>();
   rows.forEach((row, i) => {
     if (row.answer_points === undefined) return;
@@ -138,7 +140,7 @@ function distributionSection(inputs: readonly NumberedPrediction[], rows: readon
 }
 
 /** Scores parsed records (`line` numbers are kept in records.jsonl). */
-export async function scorePredictions(inputs: readonly NumberedPrediction[], options: ScoreOptions = {}, skipped: SkippedLine[] = []): Promise<ScoreResult> {
+export async function scorePredictions(inputs: readonly ScoredInput[], options: ScoreOptions = {}, skipped: SkippedLine[] = []): Promise<ScoreResult> {
   const metrics = resolveMetrics(options.metrics);
   const wanted = new Set(metrics);
   const rows: RecordScores[] = [];
@@ -193,16 +195,20 @@ export async function scorePredictions(inputs: readonly NumberedPrediction[], op
   return { metrics: { ...head, distribution }, records: rows };
 }
 
-/** Reads and scores a predictions JSONL file; bad lines are listed in `metrics.skipped`. */
+/**
+ * Reads (src/formats/predictions.ts) and scores a predictions JSONL file. Lines that are not
+ * prediction records, and records without a `reference` to score against, are listed in
+ * `metrics.skipped` by line number; the rest are scored.
+ */
 export async function scorePredictionsFile(path: string, options: ScoreOptions = {}): Promise<ScoreResult> {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new DataError('predictions-unreadable', `cannot read predictions file ${path}: ${(err as Error).message}`, { cause: err, location: { file: path } });
+  const { records, skipped } = readPredictionsLenient(path);
+  const scorable: ScoredInput[] = [];
+  for (const r of records) {
+    if (r.record.reference !== undefined) scorable.push(r as ScoredInput);
+    else skipped.push({ line: r.line, reason: `record "${r.record.id}": no "reference" to score against` });
   }
-  const { records, skipped } = parsePredictions(text);
-  return scorePredictions(records, options, skipped);
+  skipped.sort((a, b) => a.line - b.line);
+  return scorePredictions(scorable, options, skipped);
 }
 
 /** Writes metrics.json (2-space JSON) and records.jsonl into `dir`, atomically each. */

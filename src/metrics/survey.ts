@@ -12,7 +12,8 @@
 import { pySplit } from './python-text.js';
 import { asciiSentenceCount } from './sentences-ascii.js';
 import { compoundScore } from './sentiment/vader.js';
-import { CLOSED_TYPES, extractAnswer, type AnswerScale, type ExtractedAnswer, type QuestionType } from './answers.js';
+import { extractAnswer, type ExtractedAnswer } from './answers.js';
+import { isClosedType, type AnswerScale } from '../formats/survey-item.js';
 import { qualityParts, type QualityInput } from './quality/quality.js';
 
 /** 1 - |a - b| / max(a, b) for non-negative counts; 1 when both are 0. */
@@ -76,8 +77,8 @@ export interface AnswerAgreement {
  * answer_match / answer_distance for one record. Defined only for closed types whose reference
  * answer can be read; an unreadable prediction then counts as a miss (match 0, distance 1).
  */
-export function answerAgreement(prediction: string, reference: string, type: QuestionType, scale?: AnswerScale): AnswerAgreement {
-  if (!CLOSED_TYPES.has(type)) return { prediction: null, reference: null };
+export function answerAgreement(prediction: string, reference: string, type: string, scale?: AnswerScale): AnswerAgreement {
+  if (!isClosedType(type)) return { prediction: null, reference: null };
   const p = extractAnswer(prediction, type, scale);
   const r = extractAnswer(reference, type, scale);
   if (!r) return { prediction: p, reference: r };

@@ -1,7 +1,8 @@
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DataError, UserError } from '../core/errors.js';
 import { writeFileAtomic } from '../core/atomic.js';
+import { readJsonFile } from '../core/files.js';
 import { expectedWeights, parseModelConfig, toHfConfigJson, type LlamaConfig } from './config.js';
 import { torchOfDtype } from './dtype-convert.js';
 import { locateSafetensors, openSafetensors, writeSafetensorsDir, INDEX_FILE, SINGLE_FILE, type LazyTensor, type LocatedTensor, type SafetensorsFile, type TensorSource } from './safetensors/index.js';
@@ -151,20 +152,6 @@ export function writeModelDir(
   const weightFiles = writeSafetensorsDir(dir, ordered, { maxShardBytes: options.maxShardBytes });
   const tokenizer = writeTokenizerFiles(dir, tokenizerFiles);
   return [CONFIG_FILE, GENERATION_CONFIG_FILE, ...weightFiles, ...tokenizer];
-}
-
-function readJsonFile(path: string, what: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    throw new DataError('missing-file', `${path}: cannot read ${what} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, { location: { file: path }, cause: err });
-  }
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    throw new DataError('bad-json', `${path}: not valid JSON (${(err as Error).message})`, { location: { file: path } });
-  }
 }
 
 function weightFilesLabel(dir: string): string {

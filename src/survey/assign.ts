@@ -1,6 +1,6 @@
 import { UserError } from '../core/errors.js';
 import { Prng } from '../core/prng.js';
-import { QUESTION_TYPES, type QuestionType } from './domains.js';
+import { QUESTION_TYPES, type QuestionType } from '../formats/survey-item.js';
 import type { QuestionBank, QuestionItem } from './question-bank.js';
 import { integerMatrix, largestRemainder } from './quotas.js';
 

@@ -1,7 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataError } from '../core/errors.js';
-import { DEFAULT_SYSTEM_PROMPT, promptMessages, type ChatMessage, type DatasetRecord } from './record.js';
+import { readJsonFile } from '../core/files.js';
+import type { ChatMessage } from '../formats/chatml.js';
+import { DEFAULT_SYSTEM_PROMPT, promptMessages, type DatasetRecord } from './record.js';
 
 /**
  * Algorithm 1's message triplets and their rendering.
@@ -34,13 +36,8 @@ export function findChatTemplate(modelDir: string): string | undefined {
   if (existsSync(jinja)) return readFileSync(jinja, 'utf8');
   const configPath = join(modelDir, 'tokenizer_config.json');
   if (!existsSync(configPath)) return undefined;
-  let config: { chat_template?: unknown };
-  try {
-    config = JSON.parse(readFileSync(configPath, 'utf8')) as { chat_template?: unknown };
-  } catch (err) {
-    throw new DataError('tokenizer-config', `${configPath}: not valid JSON (${(err as Error).message})`, { location: { file: configPath } });
-  }
-  const t = config.chat_template;
+  const config = readJsonFile(configPath, 'the tokenizer config') as { chat_template?: unknown } | null;
+  const t = config?.chat_template;
   if (typeof t === 'string' && t.trim() !== '') return t;
   if (Array.isArray(t)) {
     const named = t.find((x: { name?: string; template?: string }) => x?.name === 'default') ?? t[0];

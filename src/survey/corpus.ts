@@ -1,4 +1,5 @@
-import { personaBlock, questionBlock, type ChatMessage, type DatasetRecord } from './record.js';
+import type { ChatMessage } from '../formats/chatml.js';
+import { personaBlock, questionBlock, type DatasetRecord } from './record.js';
 
 /**
  * A pretraining corpus from a ChatML split, UNPAIRED: each persona card once as a document of its
@@ -10,13 +11,15 @@ import { personaBlock, questionBlock, type ChatMessage, type DatasetRecord } fro
  * the paper: it answers survey questions fluently, but not as the persona would).
  *
  * Documents keep the chat layout (lora-train reads `messages`):
- *   persona:  [system: PERSONA_DOCUMENT_PROMPT, assistant: the persona block of the prompt]
+ *   persona:  [system: PERSONA_DOCUMENT_PROMPT, user: PERSONA_DOCUMENT_REQUEST, assistant: the persona block of the prompt]
+ * (a ChatML record needs a user turn: src/formats/chatml.ts)
  *   answer:   [system: ANSWER_DOCUMENT_PROMPT, user: the prompt without its persona block, assistant: reference]
  */
 export type CorpusDocumentKind = 'personas' | 'answers';
 export const CORPUS_DOCUMENT_KINDS: readonly CorpusDocumentKind[] = ['personas', 'answers'];
 
 export const PERSONA_DOCUMENT_PROMPT = 'A respondent of the survey panel.';
+export const PERSONA_DOCUMENT_REQUEST = 'Describe the respondent.';
 export const ANSWER_DOCUMENT_PROMPT = 'You are taking part in a survey. Answer the question.';
 
 /** The fields of a ChatML split record this module reads. */
@@ -30,7 +33,7 @@ export interface CorpusDocument {
 }
 
 /** The persona's id: `meta.persona_id`, a card's `id`, else the card itself as canonical text. */
-export function personaKey(record: Pick<DatasetRecord, 'persona' | 'meta'>): string {
+export function personaKey(record: { persona?: unknown; meta?: Record<string, unknown> }): string {
   const fromMeta = record.meta?.persona_id;
   if (typeof fromMeta === 'string' && fromMeta !== '') return fromMeta;
   const p = record.persona;
@@ -53,7 +56,7 @@ export function pretrainingCorpus(records: readonly CorpusSource[], kinds: reado
       out.push({
         id: `persona:${key.length <= 64 ? key : r.id}`,
         meta: { document: 'persona', source_id: r.id },
-        messages: [{ role: 'system', content: PERSONA_DOCUMENT_PROMPT }, { role: 'assistant', content: personaBlock(r.persona) }],
+        messages: [{ role: 'system', content: PERSONA_DOCUMENT_PROMPT }, { role: 'user', content: PERSONA_DOCUMENT_REQUEST }, { role: 'assistant', content: personaBlock(r.persona) }],
       });
     }
   }

@@ -1,16 +1,11 @@
 /**
  * The paper's survey structure: ten domains, four question types, the published response counts
  * (Dash et al. 2025, §Data: 3,568 responses over 433 personas) and the latent attitudes that
- * persona cards carry and answers follow.
+ * persona cards carry and answers follow. The question types themselves are part of the record
+ * formats: src/formats/survey-item.ts.
  */
 
-export const QUESTION_TYPES = ['open', 'likert', 'yesno', 'agreement'] as const;
-export type QuestionType = (typeof QUESTION_TYPES)[number];
-
-/** Closed types carry an answer scale. */
-export function isClosedType(type: QuestionType): boolean {
-  return type !== 'open';
-}
+import type { QuestionType } from '../formats/survey-item.js';
 
 /** Domain ids as the paper's data builder spells them, in the paper's Figure 1 order. */
 export const PAPER_DOMAINS = [

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
-import { QUESTION_TYPES, type QuestionType } from './domains.js';
-import type { ChatMessage, DatasetRecord } from './record.js';
+import { QUESTION_TYPES, type QuestionType } from '../formats/survey-item.js';
+import { CHAT_ROLES, type ChatMessage } from '../formats/chatml.js';
+import type { DatasetRecord } from './record.js';
 
 /**
  * Normalisation of PolyPersona-format records from other tools (the paper's Algorithm 1:
@@ -45,7 +46,7 @@ function firstString(obj: Record<string, unknown>, keys: string[]): string | und
 
 function validMessages(v: unknown): ChatMessage[] | undefined {
   if (!Array.isArray(v) || v.length < 2) return undefined;
-  const ok = v.every((m) => m && typeof m === 'object' && ['system', 'user', 'assistant'].includes((m as ChatMessage).role) && typeof (m as ChatMessage).content === 'string');
+  const ok = v.every((m) => m && typeof m === 'object' && (CHAT_ROLES as readonly string[]).includes((m as ChatMessage).role) && typeof (m as ChatMessage).content === 'string');
   return ok ? (v as ChatMessage[]).map((m) => ({ role: m.role, content: m.content })) : undefined;
 }
 

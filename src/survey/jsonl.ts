@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { DataError } from '../core/errors.js';
+import { readTextFile } from '../core/files.js';
 
 /** One parsed line with its 1-based line number. */
 export interface NumberedRow<T = unknown> {
@@ -32,16 +32,6 @@ export function parseJsonl(text: string, file: string): Array<NumberedRow<Record
 
 export function readJsonl(file: string): Array<NumberedRow<Record<string, unknown>>> {
   return parseJsonl(readTextFile(file), file);
-}
-
-/** A UTF-8 text file; a missing or unreadable file is a DataError naming it (not a bare ENOENT). */
-export function readTextFile(file: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new DataError('missing-file', `${file}: cannot read (${code === 'ENOENT' ? 'no such file' : code ?? (err as Error).message})`, { cause: err, location: { file } });
-  }
 }
 
 function brokenLines(file: string, bad: string[]): DataError {
@@ -107,9 +97,4 @@ export function parseCsv(text: string, file: string): Array<NumberedRow<Record<s
   }
   if (bad.length > 0) throw brokenLines(file, bad);
   return rows;
-}
-
-/** Serialises records as JSONL (one compact JSON object per line, trailing newline). */
-export function toJsonl(records: readonly unknown[]): string {
-  return records.map((r) => JSON.stringify(r)).join('\n') + (records.length ? '\n' : '');
 }

@@ -1,7 +1,8 @@
 import { DataError } from '../core/errors.js';
 import { Prng, deriveSeed } from '../core/prng.js';
 import { ATTITUDES, type Attitude } from './domains.js';
-import { parseCsv, parseJsonl, readTextFile, type NumberedRow } from './jsonl.js';
+import { readTextFile } from '../core/files.js';
+import { parseCsv, parseJsonl, type NumberedRow } from './jsonl.js';
 import { buildCard, describePersona, sampleDemographics, type BigFive, type PersonaCard } from './persona.js';
 import { personaFromText } from './persona-text.js';
 

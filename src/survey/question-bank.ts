@@ -3,16 +3,9 @@ import { basename, join } from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { DataError, UserError } from '../core/errors.js';
 import { packageRoot } from '../core/paths.js';
-import { describeAjvError } from '../engine/params.js';
-import { domainAttitude, type Attitude, type QuestionType } from './domains.js';
-
-/** A closed item's answer scale: `points` levels, label i for level i+1. */
-export interface AnswerScale {
-  points: number;
-  labels: string[];
-  /** A higher level means less of the item's attitude. */
-  reverse_scored: boolean;
-}
+import { describeAjvError } from '../core/json-schema.js';
+import type { ItemScale, QuestionType } from '../formats/survey-item.js';
+import { domainAttitude, type Attitude } from './domains.js';
 
 export interface QuestionItem {
   id: string;
@@ -23,7 +16,7 @@ export interface QuestionItem {
   /** Filled from the domain when the file names none. */
   attitude: Attitude;
   instrument: string;
-  scale?: AnswerScale;
+  scale?: ItemScale;
 }
 
 export interface QuestionBank {

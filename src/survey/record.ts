@@ -1,14 +1,10 @@
-import type { QuestionType } from './domains.js';
-import type { AnswerScale } from './question-bank.js';
+import { DataError } from '../core/errors.js';
+import type { ChatMessage } from '../formats/chatml.js';
+import { idOf } from '../formats/jsonl.js';
+import { schemaProblem } from '../formats/schema-check.js';
+import type { ItemScale, QuestionType, RecordQuestion } from '../formats/survey-item.js';
+import { readJsonl } from './jsonl.js';
 import type { PersonaCard } from './persona.js';
-
-/** The question as stored in a dataset record. */
-export interface RecordQuestion {
-  id: string;
-  text: string;
-  scale?: AnswerScale;
-  construct?: string;
-}
 
 /**
  * One line of dataset.jsonl (schemas/dataset-record.schema.json): a persona's reference answer
@@ -19,7 +15,7 @@ export interface DatasetRecord {
   id: string;
   domain: string;
   question_type: QuestionType;
-  question: RecordQuestion;
+  question: RecordQuestion<ItemScale>;
   persona: PersonaCard | Record<string, unknown> | string;
   reference: string;
   /** Imported records keep their own message triplet when they had one. */
@@ -27,9 +23,22 @@ export interface DatasetRecord {
   meta: Record<string, unknown>;
 }
 
-export interface ChatMessage {
-  role: 'system' | 'user' | 'assistant';
-  content: string;
+/** The file of a responses artifact. */
+export const DATASET_FILE = 'dataset.jsonl';
+
+/**
+ * Reads dataset.jsonl, every record checked against schemas/dataset-record.schema.json; the first
+ * bad one throws a DataError `FILE:LINE: record "ID": field: message`.
+ */
+export function readDatasetFile(file: string): DatasetRecord[] {
+  return readJsonl(file).map(({ line, value }) => {
+    const problem = schemaProblem('dataset-record', value);
+    if (problem !== undefined) {
+      const id = idOf(value);
+      throw new DataError('bad-record', `${file}:${line}: ${id === undefined ? '' : `record "${id}": `}${problem}`, { location: { file, line } });
+    }
+    return value as unknown as DatasetRecord;
+  });
 }
 
 export const DEFAULT_SYSTEM_PROMPT =
@@ -61,7 +70,7 @@ export function personaBlock(persona: DatasetRecord['persona']): string {
   return `Persona:\n${lines.join('\n')}`;
 }
 
-function scaleLine(scale: AnswerScale): string {
+function scaleLine(scale: ItemScale): string {
   return `Answer scale: ${scale.labels.map((l, i) => `${i + 1} = ${l}`).join(', ')}`;
 }
 

@@ -1,5 +1,5 @@
 import type { DatasetRecord } from './record.js';
-import { QUESTION_TYPES } from './domains.js';
+import { QUESTION_TYPES } from '../formats/survey-item.js';
 import { overlapMarkdown, type SplitOverlap } from './split-overlap.js';
 
 /**

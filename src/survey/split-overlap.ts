@@ -1,4 +1,3 @@
-import type { DatasetRecord } from './record.js';
 import { personaKey } from './corpus.js';
 
 /**
@@ -17,7 +16,7 @@ export interface SplitOverlap {
   verbatim_references: number;
 }
 
-type SplitRecord = Pick<DatasetRecord, 'persona' | 'meta' | 'question' | 'reference'>;
+type SplitRecord = { persona?: unknown; meta?: Record<string, unknown>; question?: unknown; reference: string };
 
 function questionKey(r: SplitRecord): string {
   const q = r.question as { id?: unknown; text?: unknown } | string | undefined;

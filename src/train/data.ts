@@ -1,27 +1,18 @@
 /**
- * Training examples from a chatml split: JSONL records with `messages` (HF chat format, last
- * message the assistant's answer). Each record becomes token ids and shifted labels:
- * labels[t] = ids[t + 1], −100 where no loss is taken — the prompt (system + user turns and the
+ * Training examples from a chatml split (read with src/formats/chatml.ts readChatmlSplit; each
+ * record's last message must be the assistant's answer). Each record becomes token ids and
+ * shifted labels: labels[t] = ids[t + 1], −100 where no loss is taken — the prompt (system + user turns and the
  * assistant header) under `loss_on: assistant`, only the first token under `loss_on: all` — and
  * on padding. Batches are right-padded to their longest example.
  */
-import { readFileSync, existsSync } from 'node:fs';
 import { DataError, UserError } from '../core/errors.js';
+import type { ChatMessage, ChatmlRecord } from '../formats/chatml.js';
 import type { TokenBatch } from './engine.js';
 
 export type LossOn = 'assistant' | 'all';
 
-export interface ChatMessage {
-  role: string;
-  content: string;
-}
-
-export interface ChatRecord {
-  id: string;
-  messages: ChatMessage[];
-  /** 1-based line in its split file (for error messages). */
-  line?: number;
-}
+/** A training record: a ChatML record (src/formats/chatml.ts) with its line when read from a file. */
+export type ChatRecord = Pick<ChatmlRecord, 'id' | 'messages'> & { line?: number };
 
 export interface Example {
   id: string;
@@ -35,37 +26,6 @@ export interface Example {
 /** The subset of a transformers.js tokenizer this module uses. */
 export interface ChatTokenizer {
   apply_chat_template(messages: ChatMessage[], options: { tokenize: true; add_generation_prompt?: boolean; return_tensor: false }): unknown;
-}
-
-/** Reads a chatml JSONL split; every bad line is reported with its line number and field. */
-export function readChatSplit(file: string): ChatRecord[] {
-  if (!existsSync(file)) throw new DataError('missing-split', `${file}: split file not found`, { location: { file } });
-  const records: ChatRecord[] = [];
-  const lines = readFileSync(file, 'utf8').split('\n');
-  lines.forEach((line, i) => {
-    if (line.trim() === '') return;
-    const where = { location: { file, line: i + 1 } };
-    let rec: Record<string, unknown>;
-    try {
-      rec = JSON.parse(line) as Record<string, unknown>;
-    } catch (err) {
-      throw new DataError('bad-jsonl', `${file}:${i + 1}: not valid JSON (${(err as Error).message})`, where);
-    }
-    const id = typeof rec.id === 'string' || typeof rec.id === 'number' ? String(rec.id) : `line-${i + 1}`;
-    const messages = rec.messages;
-    if (!Array.isArray(messages) || messages.length < 2) throw new DataError('bad-record', `${file}:${i + 1}: record "${id}": field "messages" must be a list of at least 2 chat messages`, where);
-    messages.forEach((m, j) => {
-      const msg = m as Record<string, unknown>;
-      if (typeof msg !== 'object' || msg === null || typeof msg.role !== 'string' || typeof msg.content !== 'string') {
-        throw new DataError('bad-record', `${file}:${i + 1}: record "${id}": messages[${j}] needs string "role" and "content"`, where);
-      }
-    });
-    if ((messages[messages.length - 1] as ChatMessage).role !== 'assistant') {
-      throw new DataError('bad-record', `${file}:${i + 1}: record "${id}": the last message must be the assistant's answer (role "assistant")`, where);
-    }
-    records.push({ id, messages: messages as ChatMessage[], line: i + 1 });
-  });
-  return records;
 }
 
 function tokenIds(out: unknown): number[] {
@@ -82,17 +42,24 @@ export interface EncodeResult {
   truncated: string[];
 }
 
-/** Tokenizes records with the model's chat template; `file` (the split they came from) names errors. */
+/**
+ * Tokenizes records with the model's chat template; `file` (the split they came from) names errors.
+ * A record whose last message is not the assistant's answer is an error (nothing to learn).
+ */
 export function encodeRecords(tokenizer: ChatTokenizer, records: ChatRecord[], lossOn: LossOn, maxSeqLength: number, file?: string): EncodeResult {
   const result: EncodeResult = { examples: [], skipped: [], truncated: [] };
   for (const rec of records) {
+    const where = file === undefined ? '' : `${file}${rec.line === undefined ? '' : `:${rec.line}`}: `;
+    const location = file === undefined ? undefined : { location: { file, line: rec.line } };
+    if (rec.messages.at(-1)?.role !== 'assistant') {
+      throw new DataError('bad-record', `${where}record "${rec.id}": the last message must be the assistant's answer (role "assistant")`, location);
+    }
     let ids = tokenIds(tokenizer.apply_chat_template(rec.messages, { tokenize: true, return_tensor: false }));
     let promptLen = 1;
     if (lossOn === 'assistant') {
       const prompt = tokenIds(tokenizer.apply_chat_template(rec.messages.slice(0, -1), { tokenize: true, add_generation_prompt: true, return_tensor: false }));
       if (prompt.some((t, i) => ids[i] !== t)) {
-        const where = file === undefined ? '' : `${file}${rec.line === undefined ? '' : `:${rec.line}`}: `;
-        throw new DataError('bad-record', `${where}record "${rec.id}": the tokenized prompt is not a prefix of the tokenized conversation; the chat template cannot separate the answer (use loss_on: all)`, file === undefined ? undefined : { location: { file, line: rec.line } });
+        throw new DataError('bad-record', `${where}record "${rec.id}": the tokenized prompt is not a prefix of the tokenized conversation; the chat template cannot separate the answer (use loss_on: all)`, location);
       }
       promptLen = prompt.length;
     }

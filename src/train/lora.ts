@@ -1,7 +1,7 @@
 /**
- * LoRA parameters: which modules carry an adapter, their shapes, PEFT tensor names and the
- * PEFT initialisation. A LoRA branch on a linear module y = x·Wᵀ adds s·(drop(x)·Aᵀ)·Bᵀ with
- * A: [r, in], B: [out, r], s = lora_alpha / r (PEFT's `scaling`).
+ * LoRA parameters: which modules carry an adapter, their shapes and the PEFT initialisation
+ * (PEFT's tensor names: src/formats/peft-adapter.ts). A LoRA branch on a linear module
+ * y = x·Wᵀ adds s·(drop(x)·Aᵀ)·Bᵀ with A: [r, in], B: [out, r], s = lora_alpha / r (PEFT's `scaling`).
  */
 import { UserError } from '../core/errors.js';
 import { Prng, deriveSeed } from '../core/prng.js';
@@ -55,11 +55,6 @@ export function loraSites(model: LlamaConfig, lora: LoraConfig): LoraSite[] {
     }
   }
   return sites;
-}
-
-/** PEFT's tensor names: `base_model.model.<path>.lora_A.weight` / `lora_B.weight`. */
-export function peftTensorName(site: LoraSite, which: 'A' | 'B'): string {
-  return `base_model.model.${site.path}.lora_${which}.weight`;
 }
 
 /**

@@ -1,15 +1,6 @@
 import type { StageDefinition } from '../../src/engine/contract.js';
 import { readJsonAsset } from '../../src/core/paths.js';
-
-export interface BuildChatmlParams {
-  split: { train: number; val: number; test: number };
-  seed: number | null;
-  persona_disjoint: boolean;
-  preserve_splits: boolean;
-  system_prompt: string | null;
-  chat_template: 'auto' | 'native' | 'chatml';
-  report: boolean;
-}
+import type { BuildChatmlParams } from './params.js';
 
 const stage: StageDefinition<BuildChatmlParams> = {
   type: 'build-chatml',

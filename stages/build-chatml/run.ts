@@ -3,29 +3,17 @@ import { join } from 'node:path';
 import type { StageContext } from '../../src/engine/contract.js';
 import { DataError, UserError } from '../../src/core/errors.js';
 import { canonicalJson } from '../../src/core/canonical-json.js';
-import { readJsonl, toJsonl } from '../../src/survey/jsonl.js';
-import { DEFAULT_SYSTEM_PROMPT, type ChatMessage, type DatasetRecord } from '../../src/survey/record.js';
+import { DATASET_FILE, DEFAULT_SYSTEM_PROMPT, readDatasetFile } from '../../src/survey/record.js';
+import { chatmlSplitFile, writeChatmlSplit, type BuiltChatmlRecord } from '../../src/formats/chatml.js';
 import { chatMlRenderer, findChatTemplate, nativeRenderer, recordMessages, type ChatRenderer } from '../../src/survey/chatml.js';
 import { SPLITS, stratifiedSplit, type SplitName } from '../../src/survey/split.js';
 import { datasetReportFiles } from '../../src/survey/report.js';
 import { allSplitOverlaps } from '../../src/survey/split-overlap.js';
-import type { BuildChatmlParams } from './index.js';
-
-/** One line of train/val/test.jsonl. Field names are read by lora-train and generate: keep them. */
-export interface ChatmlRecord {
-  id: string;
-  domain: string;
-  question_type: string;
-  persona: DatasetRecord['persona'];
-  question: DatasetRecord['question'];
-  reference: string;
-  meta: Record<string, unknown>;
-  messages: ChatMessage[];
-  text: string;
-}
+import type { BuildChatmlParams } from './params.js';
 
 /**
- * Reads dataset.jsonl from the responses input; writes train.jsonl, val.jsonl, test.jsonl,
+ * Reads dataset.jsonl from the responses input; writes train.jsonl, val.jsonl, test.jsonl (the
+ * ChatML record format: src/formats/chatml.ts),
  * stats.json and (report: true) dataset-report.md with fig1-domains.svg, fig2-question-types.svg,
  * fig5-answer-length.svg.
  */
@@ -33,8 +21,8 @@ export async function runBuildChatml(ctx: StageContext<BuildChatmlParams>): Prom
   const p = ctx.params;
   const seed = p.seed ?? ctx.seed;
   const responses = ctx.input('responses');
-  const records = readJsonl(join(responses.dir, 'dataset.jsonl')).map((r) => r.value as unknown as DatasetRecord);
-  if (records.length === 0) throw new DataError('build-chatml', `${responses.dir}/dataset.jsonl holds no records`);
+  const records = readDatasetFile(join(responses.dir, DATASET_FILE));
+  if (records.length === 0) throw new DataError('build-chatml', `${join(responses.dir, DATASET_FILE)} holds no records`);
 
   const model = ctx.optionalInput('model', { transitive: true });
   let renderer: ChatRenderer = chatMlRenderer;
@@ -50,7 +38,7 @@ export async function runBuildChatml(ctx: StageContext<BuildChatmlParams>): Prom
   }
 
   const system = p.system_prompt ?? DEFAULT_SYSTEM_PROMPT;
-  const out: ChatmlRecord[] = records.map((r, i) => {
+  const out: BuiltChatmlRecord[] = records.map((r, i) => {
     const messages = recordMessages(r, system);
     if (i % 512 === 0) {
       ctx.progress(i, records.length, 'rendering');
@@ -70,13 +58,13 @@ export async function runBuildChatml(ctx: StageContext<BuildChatmlParams>): Prom
     assignment = stratifiedSplit(items, p.split, seed, p.persona_disjoint);
   }
 
-  const splits: Record<SplitName, ChatmlRecord[]> = { train: [], val: [], test: [] };
+  const splits: Record<SplitName, BuiltChatmlRecord[]> = { train: [], val: [], test: [] };
   for (const r of out) splits[assignment.get(r.id)!].push(r);
-  for (const s of SPLITS) writeFileSync(join(ctx.outDir, `${s}.jsonl`), toJsonl(splits[s]));
+  for (const s of SPLITS) writeChatmlSplit(chatmlSplitFile(ctx.outDir, s), splits[s]);
 
   const personasIn = (s: SplitName) => new Set(splits[s].map((r) => String(r.meta.persona_id ?? JSON.stringify(r.persona))));
   const trainP = personasIn('train'), testP = personasIn('test'), valP = personasIn('val');
-  const count = (rs: ChatmlRecord[], key: (r: ChatmlRecord) => string) => rs.reduce<Record<string, number>>((o, r) => ((o[key(r)] = (o[key(r)] ?? 0) + 1), o), {});
+  const count = (rs: BuiltChatmlRecord[], key: (r: BuiltChatmlRecord) => string) => rs.reduce<Record<string, number>>((o, r) => ((o[key(r)] = (o[key(r)] ?? 0) + 1), o), {});
   const stats = {
     records: out.length,
     seed,

@@ -1,13 +1,7 @@
 import { isAbsolute, resolve } from 'node:path';
 import type { StageContext, StageDefinition } from '../../src/engine/contract.js';
 import { readJsonAsset } from '../../src/core/paths.js';
-
-export interface CommandParams {
-  run: string;
-  deps: string[];
-  outs: string[];
-  env: Record<string, string>;
-}
+import type { CommandParams } from './params.js';
 
 /**
  * `command`: any external tool, run through execa with `sh -c` in the pipeline's folder. Its

@@ -3,7 +3,7 @@ import { relative, resolve, isAbsolute, sep } from 'node:path';
 import { execa } from 'execa';
 import type { StageContext } from '../../src/engine/contract.js';
 import { StageFailure, UserError } from '../../src/core/errors.js';
-import type { CommandParams } from './index.js';
+import type { CommandParams } from './params.js';
 
 /** How many trailing output lines a failure message quotes. */
 const TAIL_LINES = 12;

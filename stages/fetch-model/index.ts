@@ -1,13 +1,6 @@
 import type { StageContext, StageDefinition } from '../../src/engine/contract.js';
 import { readJsonAsset } from '../../src/core/paths.js';
-
-export interface FetchModelParams {
-  repo_id: string;
-  revision: string;
-  allow_patterns: string[];
-  ignore_patterns: string[];
-  check_model: boolean;
-}
+import type { FetchModelParams } from './params.js';
 
 /** `fetch-model`: a hub model repo, pinned to a commit, as a model dir (file sha256s in stage.json). */
 const fetchModel: StageDefinition<FetchModelParams> = {

@@ -4,7 +4,7 @@ import { DataError } from '../../src/core/errors.js';
 import type { StageContext } from '../../src/engine/contract.js';
 import { hubSettings, snapshotDownload } from '../../src/model/hub/index.js';
 import { inspectModelDir } from '../../src/model/model-dir.js';
-import type { FetchModelParams } from './index.js';
+import type { FetchModelParams } from './params.js';
 
 export async function runFetchModel(ctx: StageContext<FetchModelParams>): Promise<void> {
   const p = ctx.params;

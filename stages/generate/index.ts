@@ -1,21 +1,10 @@
 import type { StageDefinition } from '../../src/engine/contract.js';
 import { readJsonAsset } from '../../src/core/paths.js';
-
-export interface GenerateParams {
-  split: 'train' | 'val' | 'test';
-  do_sample: boolean;
-  temperature: number;
-  top_p: number;
-  top_k: number;
-  max_new_tokens: number;
-  batch_size: number;
-  limit: number | null;
-  seed: number | null;
-}
+import type { GenerateParams } from './params.js';
 
 const stage: StageDefinition<GenerateParams> = {
   type: 'generate',
-  version: 1,
+  version: 2, // 2: prediction records carry question_id, question and scale (src/formats/predictions.ts)
   description: 'Answers a ChatML split with a model (+ optional LoRA adapter): sampled or greedy, batched on the KV cache; writes predictions.jsonl',
   produces: 'predictions',
   consumes: {

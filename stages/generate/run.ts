@@ -3,23 +3,15 @@ import { join } from 'node:path';
 import type { StageContext } from '../../src/engine/contract.js';
 import { writeFileAtomic } from '../../src/core/atomic.js';
 import { StageFailure } from '../../src/core/errors.js';
-import { readChatmlSplit, promptMessages } from '../../src/model/generate/records.js';
+import { chatmlPrompt, chatmlSplitFile, readChatmlSplit } from '../../src/formats/chatml.js';
+import { parsePredictions, predictionFromChatml, PREDICTIONS_FILE, type PredictionRecord } from '../../src/formats/predictions.js';
 import { TextGenerator } from '../../src/model/generate/generator.js';
-import type { GenerateParams } from './index.js';
-
-export interface PredictionRecord {
-  id: string;
-  domain: string | null;
-  question_type: string | null;
-  reference: string | null;
-  prediction: string;
-  prompt_tokens: number;
-  completion_tokens: number;
-  finish_reason: 'stop' | 'length';
-}
+import type { GenerateParams } from './params.js';
 
 /**
- * Answers every record of the split. Finished batches are appended to a partial file in the
+ * Answers every record of the split and writes predictions.jsonl: one prediction record
+ * (src/formats/predictions.ts) per ChatML record, carrying its question, question id and answer
+ * scale for the score stage. Finished batches are appended to a partial file in the
  * work dir, so a killed run resumes at the next batch with the same batches (and, since each
  * record samples from its own seeded stream, the same text).
  */
@@ -29,16 +21,17 @@ export async function runGenerate(ctx: StageContext<GenerateParams>): Promise<vo
   // The base model sits behind the adapter (or is a direct input), never behind the ChatML data.
   const model = ctx.input('model', { transitive: true, via: ['adapter', 'model'] });
   const adapter = ctx.optionalInput('adapter');
-  let records = readChatmlSplit(join(data.dir, `${p.split}.jsonl`));
+  const splitFile = chatmlSplitFile(data.dir, p.split);
+  let records = readChatmlSplit(splitFile);
   if (p.limit !== null) records = records.slice(0, p.limit);
 
   const generator = await TextGenerator.load(model.dir, { threads: ctx.threads, adapterDir: adapter?.dir, scratchDir: ctx.workDir });
   try {
-    const prompts = records.map((r) => generator.encodeChat(promptMessages(r)));
+    const prompts = records.map((r) => generator.encodeChat(chatmlPrompt(r)));
     const maxPos = generator.cfg.maxPositionEmbeddings;
     const tooLong = records.filter((_, i) => prompts[i]!.length >= maxPos).map((r) => r.id);
     if (tooLong.length > 0) {
-      throw new StageFailure('prompt-too-long', `${join(data.dir, `${p.split}.jsonl`)}: ${tooLong.length} prompt(s) do not fit the model's ${maxPos} positions: ${tooLong.slice(0, 10).join(', ')}`);
+      throw new StageFailure('prompt-too-long', `${splitFile}: ${tooLong.length} prompt(s) do not fit the model's ${maxPos} positions: ${tooLong.slice(0, 10).join(', ')}`);
     }
 
     const partialPath = join(ctx.workDir, 'predictions.partial.jsonl');
@@ -60,11 +53,11 @@ export async function runGenerate(ctx: StageContext<GenerateParams>): Promise<vo
         batch.map((r, i) => ({ ids: prompts[b + i]!, label: r.id })),
         { doSample: p.do_sample, temperature: p.temperature, topP: p.top_p, topK: p.top_k, maxNewTokens: p.max_new_tokens, seed, batchSize: p.batch_size, signal: ctx.signal },
       );
-      const lines = batch.map((r, i): PredictionRecord => {
+      const lines = batch.map((r, i) => {
         const res = results[i]!;
         newTokens += res.completionTokens;
         promptTokens += res.promptTokens;
-        return { id: r.id, domain: r.domain, question_type: r.questionType, reference: r.reference, prediction: res.text, prompt_tokens: res.promptTokens, completion_tokens: res.completionTokens, finish_reason: res.finishReason };
+        return predictionFromChatml(r, res);
       });
       appendFileSync(partialPath, lines.map((l) => `${JSON.stringify(l)}\n`).join(''));
       ctx.progress(Math.min(b + p.batch_size, records.length), records.length, 'records');
@@ -72,13 +65,13 @@ export async function runGenerate(ctx: StageContext<GenerateParams>): Promise<vo
     const seconds = (performance.now() - started) / 1000;
 
     const all = readFileSync(partialPath, 'utf8');
-    writeFileAtomic(join(ctx.outDir, 'predictions.jsonl'), all);
-    const finished = all.split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as PredictionRecord);
+    writeFileAtomic(join(ctx.outDir, PREDICTIONS_FILE), all);
+    const finished = parsePredictions(all).records.map((r) => r.record);
     // Deterministic figures only: the published outputs are content-hashed.
     const stats = {
       records: records.length,
-      prompt_tokens: finished.reduce((s, r) => s + r.prompt_tokens, 0),
-      completion_tokens: finished.reduce((s, r) => s + r.completion_tokens, 0),
+      prompt_tokens: finished.reduce((s, r) => s + (r.prompt_tokens ?? 0), 0),
+      completion_tokens: finished.reduce((s, r) => s + (r.completion_tokens ?? 0), 0),
       finish_reasons: { stop: finished.filter((r) => r.finish_reason === 'stop').length, length: finished.filter((r) => r.finish_reason === 'length').length },
       sampling: { do_sample: p.do_sample, temperature: p.temperature, top_p: p.top_p, top_k: p.top_k, max_new_tokens: p.max_new_tokens, seed },
       batch_size: p.batch_size,
@@ -112,12 +105,9 @@ export async function runGenerate(ctx: StageContext<GenerateParams>): Promise<vo
   }
 }
 
-/** The records of a partial file: [] when there is none, undefined when a line does not parse. */
+/** The records of a partial file: [] when there is none, undefined when a line is not a prediction record. */
 function readPartial(path: string): PredictionRecord[] | undefined {
   if (!existsSync(path)) return [];
-  try {
-    return readFileSync(path, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as PredictionRecord);
-  } catch {
-    return undefined;
-  }
+  const { records, skipped } = parsePredictions(readFileSync(path, 'utf8'));
+  return skipped.length === 0 ? records.map((r) => r.record) : undefined;
 }

@@ -1,17 +1,6 @@
-import { isAbsolute, resolve } from 'node:path';
 import type { StageDefinition } from '../../src/engine/contract.js';
 import { readJsonAsset } from '../../src/core/paths.js';
-
-export interface ImportDatasetParams {
-  path: string | string[];
-  format: 'auto' | 'json' | 'jsonl';
-  max_rejected_share: number;
-}
-
-export function importPaths(params: ImportDatasetParams, pipelineDir: string): string[] {
-  const list = Array.isArray(params.path) ? params.path : [params.path];
-  return list.map((p) => (isAbsolute(p) ? p : resolve(pipelineDir, p)));
-}
+import { importPaths, type ImportDatasetParams } from './params.js';
 
 const stage: StageDefinition<ImportDatasetParams> = {
   type: 'import-dataset',

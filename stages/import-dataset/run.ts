@@ -4,10 +4,10 @@ import type { StageContext } from '../../src/engine/contract.js';
 import { DataError, StageFailure, UserError } from '../../src/core/errors.js';
 import { writeFileAtomic } from '../../src/core/atomic.js';
 import { canonicalJson } from '../../src/core/canonical-json.js';
-import { toJsonl } from '../../src/survey/jsonl.js';
+import { toJsonl } from '../../src/formats/jsonl.js';
 import { normalizeRecord, splitFromFileName } from '../../src/survey/import.js';
 import type { DatasetRecord } from '../../src/survey/record.js';
-import { importPaths, type ImportDatasetParams } from './index.js';
+import { importPaths, type ImportDatasetParams } from './params.js';
 
 interface Rejection {
   id: string;

@@ -1,16 +1,6 @@
-import { isAbsolute, resolve } from 'node:path';
 import type { StageDefinition } from '../../src/engine/contract.js';
 import { readJsonAsset } from '../../src/core/paths.js';
-
-export interface ImportPredictionsParams {
-  path: string;
-  fields: { id: string; prediction: string; reference: string };
-  max_rejected_share: number;
-}
-
-export function predictionsPath(params: ImportPredictionsParams, pipelineDir: string): string {
-  return isAbsolute(params.path) ? params.path : resolve(pipelineDir, params.path);
-}
+import { predictionsPath, type ImportPredictionsParams } from './params.js';
 
 /**
  * Brings predictions made outside this project into a pipeline, so the `score` stage scores them

@@ -3,9 +3,10 @@ import { join } from 'node:path';
 import type { StageContext } from '../../src/engine/contract.js';
 import { DataError, StageFailure } from '../../src/core/errors.js';
 import { canonicalJson } from '../../src/core/canonical-json.js';
-import { readJsonl, toJsonl } from '../../src/survey/jsonl.js';
+import { readJsonl } from '../../src/survey/jsonl.js';
+import { toJsonl } from '../../src/formats/jsonl.js';
 import { joinPredictions, type ForeignLine, type JoinSource } from '../../src/metrics/foreign-predictions.js';
-import { predictionsPath, type ImportPredictionsParams } from './index.js';
+import { predictionsPath, type ImportPredictionsParams } from './params.js';
 
 /** Reads the file; writes predictions.jsonl, rejected.jsonl and import-stats.json. */
 export async function runImportPredictions(ctx: StageContext<ImportPredictionsParams>): Promise<void> {

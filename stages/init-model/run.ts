@@ -11,7 +11,9 @@ import type { HostTensor } from '../../src/model/tensor.js';
 import { CONFIG_FILE, writeModelDir } from '../../src/model/model-dir.js';
 import { parameterCount, presetConfig } from '../../src/model/presets.js';
 import { byteLevelTokenizerFiles, byteLevelVocabSize, trainByteLevelBpe, BYTE_LEVEL_BASE_VOCAB } from '../../src/model/tokenizer/index.js';
-import type { InitModelParams } from './index.js';
+import { DATASET_FILE, readDatasetFile } from '../../src/survey/record.js';
+import { chatmlSplitFile, readChatmlSplit } from '../../src/formats/chatml.js';
+import type { InitModelParams } from './params.js';
 
 const SHAPE_KEYS = [
   'model_type', 'vocab_size', 'hidden_size', 'intermediate_size', 'num_hidden_layers', 'num_attention_heads',
@@ -95,25 +97,14 @@ export function resolveConfig(p: InitModelParams, tokenizerSize: number): LlamaC
 function corpusTexts(ctx: StageContext<InitModelParams>): string[] {
   const kind = ctx.params.tokenizer.train_on;
   const input = ctx.input(kind);
-  const file = join(input.dir, kind === 'chatml' ? 'train.jsonl' : 'dataset.jsonl');
+  const file = kind === 'chatml' ? chatmlSplitFile(input.dir, 'train') : join(input.dir, DATASET_FILE);
   if (!existsSync(file)) throw new DataError('missing-file', `${file}: tokenizer.train_on is "${kind}" but the input has no such file`, { location: { file } });
   const texts: string[] = [];
-  readFileSync(file, 'utf8').split('\n').forEach((line, i) => {
-    if (line.trim() === '') return;
-    let record: unknown;
-    try {
-      record = JSON.parse(line);
-    } catch (err) {
-      throw new DataError('bad-jsonl', `${file}:${i + 1}: not valid JSON (${(err as Error).message})`, { location: { file, line: i + 1 } });
-    }
-    if (kind === 'chatml') {
-      const messages = (record as { messages?: unknown }).messages;
-      if (!Array.isArray(messages)) throw new DataError('bad-record', `${file}:${i + 1}: record has no "messages" array`, { location: { file, line: i + 1 } });
-      for (const m of messages) if (typeof (m as { content?: unknown }).content === 'string') texts.push((m as { content: string }).content);
-    } else {
-      collectStrings(record, texts);
-    }
-  });
+  if (kind === 'chatml') {
+    for (const record of readChatmlSplit(file)) for (const m of record.messages) texts.push(m.content);
+    return texts;
+  }
+  for (const record of readDatasetFile(file)) collectStrings(record, texts);
   return texts;
 }
 

@@ -8,7 +8,7 @@
 import { join } from 'node:path';
 import { GREEDY } from '../../src/model/generate/sampling.js';
 import { TextGenerator } from '../../src/model/generate/generator.js';
-import { promptMessages, readChatmlSplit } from '../../src/model/generate/records.js';
+import { chatmlPrompt, chatmlReference, readChatmlSplit } from '../../src/formats/chatml.js';
 import { bleu } from '../../src/metrics/bleu.js';
 import { rougeL, rougeTokenize } from '../../src/metrics/rouge.js';
 import { writeAdapter } from '../../src/train/adapter.js';
@@ -28,7 +28,10 @@ export interface EvalMetricsSetup {
 }
 
 export function generationMetrics(setup: EvalMetricsSetup): (params: LoraTensors[]) => Promise<Record<string, number>> {
-  const sample = readChatmlSplit(setup.valFile).filter((r) => r.reference !== null).slice(0, setup.samples);
+  const sample = readChatmlSplit(setup.valFile)
+    .map((r) => ({ id: r.id, prompt: chatmlPrompt(r), reference: chatmlReference(r) }))
+    .filter((r): r is { id: string; prompt: typeof r.prompt; reference: string } => r.reference !== null)
+    .slice(0, setup.samples);
   return async (params): Promise<Record<string, number>> => {
     if (sample.length === 0) return {};
     const dir = join(setup.workDir, 'eval-adapter');
@@ -36,12 +39,12 @@ export function generationMetrics(setup: EvalMetricsSetup): (params: LoraTensors
     const generator = await TextGenerator.load(setup.modelDir, { adapterDir: dir, threads: setup.threads });
     try {
       const answers = await generator.generate(
-        sample.map((r) => ({ ids: generator.encodeChat(promptMessages(r)), label: r.id })),
+        sample.map((r) => ({ ids: generator.encodeChat(r.prompt), label: r.id })),
         { ...GREEDY, maxNewTokens: setup.maxNewTokens, seed: setup.seed },
       );
       let sumBleu = 0, sumRouge = 0;
       answers.forEach((a, i) => {
-        const reference = sample[i]!.reference!;
+        const reference = sample[i]!.reference;
         sumBleu += bleu(a.text, reference);
         sumRouge += rougeL(rougeTokenize(reference), rougeTokenize(a.text)).fmeasure;
       });

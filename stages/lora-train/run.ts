@@ -12,14 +12,16 @@ import { toFloat32 } from '../../src/model/tensor.js';
 import { loadTokenizer, readTokenizerFiles } from '../../src/model/tokenizer/index.js';
 import { writeAdapter } from '../../src/train/adapter.js';
 import { loadBaseModel } from '../../src/train/base.js';
-import { encodeRecords, readChatSplit, requireExamples, type ChatTokenizer, type ChatRecord } from '../../src/train/data.js';
+import { encodeRecords, requireExamples, type ChatTokenizer, type ChatRecord } from '../../src/train/data.js';
+import { chatmlSplitFile, readChatmlSplit } from '../../src/formats/chatml.js';
+import { ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE } from '../../src/formats/peft-adapter.js';
 import { trainingStepFlops } from '../../src/train/flops.js';
 import { lossCurveSvg } from '../../src/train/loss-curve.js';
 import { initLora, loraSites, resolveTargetModules, type LoraConfig, type LoraSite, type LoraTensors } from '../../src/train/lora.js';
 import { estimateTrainingMemory } from '../../src/train/memory.js';
 import { plannedSteps, train } from '../../src/train/trainer.js';
 import { generationMetrics } from './eval-metrics.js';
-import type { LoraTrainParams } from './index.js';
+import type { LoraTrainParams } from './params.js';
 
 const GB = 2 ** 30;
 
@@ -39,10 +41,10 @@ export async function runLoraTrain(ctx: StageContext<LoraTrainParams>): Promise<
   if (full && p.init_adapter) throw new UserError('full-with-adapter', 'lora-train: init_adapter continues a LoRA adapter; with trainable: full there is none (start from a model dir instead)');
   const sites = full ? [] : loraSites(cfg, lora);
   const tokenizer = (await loadTokenizer(modelRef.dir)) as unknown as ChatTokenizer;
-  const trainFile = join(chatmlRef.dir, 'train.jsonl');
-  const valFile = join(chatmlRef.dir, 'val.jsonl');
-  const trainRecords = readChatSplit(trainFile);
-  const valRecords: ChatRecord[] = existsSync(valFile) ? readChatSplit(valFile) : [];
+  const trainFile = chatmlSplitFile(chatmlRef.dir, 'train');
+  const valFile = chatmlSplitFile(chatmlRef.dir, 'val');
+  const trainRecords = readChatmlSplit(trainFile);
+  const valRecords: ChatRecord[] = existsSync(valFile) ? readChatmlSplit(valFile) : [];
   const trainEnc = encodeRecords(tokenizer, trainRecords, p.loss_on, p.max_seq_length, trainFile);
   requireExamples('train', trainFile, trainEnc, trainRecords.length);
   const valEnc = encodeRecords(tokenizer, valRecords, p.loss_on, p.max_seq_length, valFile);
@@ -132,11 +134,11 @@ export async function runLoraTrain(ctx: StageContext<LoraTrainParams>): Promise<
 
 function initialFromAdapter(dir: string, cfg: Parameters<typeof readPeftAdapter>[1], lora: LoraConfig, sites: LoraSite[]): LoraTensors[] {
   const adapter = readPeftAdapter(dir, cfg); // checks every tensor's shape against the base
-  if (adapter.r !== lora.r) throw new UserError('init-adapter-mismatch', `${dir}: init_adapter has r ${adapter.r}, but this run trains r ${lora.r}`, { location: { file: join(dir, 'adapter_config.json') } });
+  if (adapter.r !== lora.r) throw new UserError('init-adapter-mismatch', `${dir}: init_adapter has r ${adapter.r}, but this run trains r ${lora.r}`, { location: { file: join(dir, ADAPTER_CONFIG_FILE) } });
   const missing = sites.filter((s) => !adapter.branches.has(s.path));
   const extra = [...adapter.branches.keys()].filter((path) => !sites.some((s) => s.path === path));
   if (missing.length > 0 || extra.length > 0) {
-    throw new UserError('init-adapter-mismatch', `${dir}: init_adapter does not cover the same modules as target_modules [${lora.targetModules.join(', ')}] (${missing.length ? `missing ${missing[0]!.path}` : `extra ${extra[0]}`})`, { location: { file: join(dir, 'adapter_model.safetensors') } });
+    throw new UserError('init-adapter-mismatch', `${dir}: init_adapter does not cover the same modules as target_modules [${lora.targetModules.join(', ')}] (${missing.length ? `missing ${missing[0]!.path}` : `extra ${extra[0]}`})`, { location: { file: join(dir, ADAPTER_WEIGHTS_FILE) } });
   }
   const scale = adapter.scaling / (lora.loraAlpha / lora.r); // keep the adapter's function when lora_alpha differs
   return sites.map((s) => {

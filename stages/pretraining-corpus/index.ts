@@ -1,9 +1,7 @@
 import type { StageDefinition } from '../../src/engine/contract.js';
 import { readJsonAsset } from '../../src/core/paths.js';
 
-export interface PretrainingCorpusParams {
-  documents: Array<'personas' | 'answers'>;
-}
+import type { PretrainingCorpusParams } from './params.js';
 
 /**
  * The text of a chatml artifact's splits as an UNPAIRED pretraining corpus (src/survey/corpus.ts):

@@ -1,12 +1,7 @@
 import type { StageDefinition } from '../../src/engine/contract.js';
 import { readJsonAsset } from '../../src/core/paths.js';
 
-export interface ReportParams {
-  title: string;
-  compare_paper: boolean;
-  comparison: { base: string; finetuned: string; samples: number; confidence: number } | null;
-  labels: Record<string, string>;
-}
+import type { ReportParams } from './params.js';
 
 /**
  * Renders the paper's Table II and Table III (Markdown, CSV, LaTeX), a per-domain table of every

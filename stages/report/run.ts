@@ -5,7 +5,7 @@ import { writeFileAtomic } from '../../src/core/atomic.js';
 import { DataError, UserError } from '../../src/core/errors.js';
 import { buildReport, runLabel, type ReportRun } from '../../src/report/report.js';
 import type { RecordRow } from '../../src/report/comparison.js';
-import type { ReportParams } from './index.js';
+import type { ReportParams } from './params.js';
 
 /** Reads metrics.json and records.jsonl of every scores input; writes the report files. */
 export async function runReport(ctx: StageContext<ReportParams>): Promise<void> {

@@ -4,13 +4,14 @@ import type { StageContext } from '../../src/engine/contract.js';
 import { UserError } from '../../src/core/errors.js';
 import { canonicalJson } from '../../src/core/canonical-json.js';
 import { builtinBankDir, loadQuestionBank } from '../../src/survey/question-bank.js';
-import { PAPER_DOMAIN_COUNTS, PAPER_PERSONAS, PAPER_TOTAL_RESPONSES, PAPER_TYPE_SHARES, type QuestionType } from '../../src/survey/domains.js';
+import { PAPER_DOMAIN_COUNTS, PAPER_PERSONAS, PAPER_TOTAL_RESPONSES, PAPER_TYPE_SHARES } from '../../src/survey/domains.js';
+import type { QuestionType } from '../../src/formats/survey-item.js';
 import { marginalTables, RAKEABLE, sampleSyntheticPersonas, tableTargets, type PersonaCard, type Rakeable } from '../../src/survey/persona.js';
 import { personasFromPersonaHub, personasFromRows, readPersonaRows } from '../../src/survey/persona-sources.js';
 import { hubFileDownload, hubSettings } from '../../src/model/hub/index.js';
 import { assignPersonas } from '../../src/survey/assign.js';
-import { toJsonl } from '../../src/survey/jsonl.js';
-import { resolveUserPath, type SamplePersonasParams } from './index.js';
+import { toJsonl } from '../../src/formats/jsonl.js';
+import { resolveUserPath, type SamplePersonasParams } from './params.js';
 
 /**
  * Writes into ctx.outDir:

@@ -4,14 +4,15 @@ import type { StageContext } from '../../src/engine/contract.js';
 import { DataError, StageFailure, UserError } from '../../src/core/errors.js';
 import { writeFileAtomic } from '../../src/core/atomic.js';
 import { canonicalJson } from '../../src/core/canonical-json.js';
-import { readJsonl, toJsonl } from '../../src/survey/jsonl.js';
+import { readJsonl } from '../../src/survey/jsonl.js';
+import { toJsonl } from '../../src/formats/jsonl.js';
 import { DEFAULT_SYSTEM_PROMPT, promptMessages, type DatasetRecord } from '../../src/survey/record.js';
 import type { Assignment } from '../../src/survey/assign.js';
 import type { PersonaCard } from '../../src/survey/persona.js';
 import type { QuestionItem } from '../../src/survey/question-bank.js';
 import { templateAnswer } from '../../src/survey/teachers/template.js';
 import { askOpenAiTeacher } from '../../src/survey/teachers/openai.js';
-import type { SynthesizeResponsesParams } from './index.js';
+import type { SynthesizeResponsesParams } from './params.js';
 
 /**
  * Reads personas.jsonl, assignments.jsonl and questions.jsonl from the personas input; writes

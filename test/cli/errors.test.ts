@@ -90,7 +90,7 @@ describe('CLI errors', () => {
 
   it('a command stopped by Ctrl-C exits 130 even though the abort reason is a UserError', async () => {
     const rig = new CliRig();
-    rig.write('p.jsonl', `${JSON.stringify({ reference: 'a b', prediction: 'a' })}\n`);
+    rig.write('p.jsonl', `${JSON.stringify({ id: 'r1', reference: 'a b', prediction: 'a' })}\n`);
     const controller = new AbortController();
     // What main.ts aborts with on SIGINT; `score` rethrows the signal's reason.
     controller.abort(new UserError('cancelled', 'cancelled by SIGINT'));

@@ -1,4 +1,4 @@
-import { mkdtempSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ArtifactKind, ArtifactRef, StageContext, StageDefinition } from '../../src/engine/contract.js';
@@ -6,9 +6,18 @@ import { buildStageContext } from '../../src/engine/executor.js';
 import { validateStageParams } from '../../src/engine/params.js';
 import { UserError } from '../../src/core/errors.js';
 
-/** A fresh temp directory for one test. */
+const made: string[] = [];
+
+/** A fresh temp directory for one test (removed by removeTempDirs). */
 export function tempDir(prefix = 'pp-test-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  made.push(dir);
+  return dir;
+}
+
+/** Removes every directory tempDir (and so makeStageContext) made in this test file so far. */
+export function removeTempDirs(): void {
+  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
 }
 
 /** An ArtifactRef for a directory a test made itself. */

@@ -71,9 +71,28 @@ describe('scorePredictionsFile', () => {
   });
 
   it('never yields NaN on empty texts', async () => {
-    const f = writePredictions([rec({ reference: '', prediction: '' }), rec({ reference: 'x', prediction: '' })]);
+    const f = writePredictions([rec({ id: 'e1', reference: '', prediction: '' }), rec({ id: 'e2', reference: 'x', prediction: '' })]);
     const { metrics } = await scorePredictionsFile(f);
+    expect(metrics.n).toBe(2);
     for (const v of Object.values(metrics.overall)) expect(v === null || Number.isFinite(v)).toBe(true);
+  });
+
+  it('lists records it cannot score: no id, no reference (null or absent), a duplicate id', async () => {
+    const f = writePredictions([
+      rec({ reference: 'r', prediction: 'p' }),
+      rec({ id: 'a', prediction: 'p' }),
+      rec({ id: 'b', reference: null, prediction: 'p' }),
+      rec({ id: 'c', reference: 'r', prediction: 'p' }),
+      rec({ id: 'c', reference: 'r', prediction: 'q' }),
+    ]);
+    const { metrics } = await scorePredictionsFile(f);
+    expect(metrics.n).toBe(1);
+    expect(metrics.skipped).toEqual([
+      { line: 1, reason: 'missing required field "id"' },
+      { line: 2, reason: 'record "a": no "reference" to score against' },
+      { line: 3, reason: 'record "b": no "reference" to score against' },
+      { line: 5, reason: 'record "c": duplicate id (first on line 4)' },
+    ]);
   });
 
   it('clear errors: unknown metric, unreadable file, bertscore without an encoder', async () => {

@@ -106,7 +106,7 @@ describe('generate stage', () => {
 
   it('names the file and line of a bad record', async () => {
     const bad = chatmlDir([records[0], { id: 'x1', messages: [{ role: 'assistant', content: 'no question' }] }]);
-    await expect(runStage(params, [artifact('model', modelDir), artifact('chatml', bad)])).rejects.toThrow(/test\.jsonl:2: record "x1": no user message/);
+    await expect(runStage(params, [artifact('model', modelDir), artifact('chatml', bad)])).rejects.toThrow(/test\.jsonl:2: record "x1": messages: needs a message with role "user"/);
     const broken = chatmlDir([records[0], '{"id": "x2", "messages": [']);
     await expect(runStage(params, [artifact('model', modelDir), artifact('chatml', broken)])).rejects.toThrow(/test\.jsonl:2: not valid JSON/);
   });

@@ -10,8 +10,8 @@ import { loadTokenizer } from '../../src/model/tokenizer/index.js';
 import { listFiles } from '../../src/model/model-dir.js';
 import { artifact, makeStageContext, tempDir } from '../helpers/stage-context.js';
 
-const chatmlRecord = (user: string, assistant: string) =>
-  JSON.stringify({ id: user.length, messages: [{ role: 'system', content: 'You are a survey respondent.' }, { role: 'user', content: user }, { role: 'assistant', content: assistant }] });
+const chatmlRecord = (id: string, user: string, assistant: string) =>
+  JSON.stringify({ id, messages: [{ role: 'system', content: 'You are a survey respondent.' }, { role: 'user', content: user }, { role: 'assistant', content: assistant }] });
 
 describe('init-model stage', () => {
   it('tiny preset: a loadable HF model dir with tokenizer and ONNX graph, byte-identical on rerun', async () => {
@@ -73,7 +73,7 @@ describe('init-model stage', () => {
 
   it('trains the tokenizer on the chatml train split and sizes the vocabulary to it', async () => {
     const chatml = tempDir();
-    const lines = Array.from({ length: 30 }, (_, i) => chatmlRecord(`How satisfied are you with service number ${i}?`, `I am fairly satisfied with the service, thank you (${i}).`));
+    const lines = Array.from({ length: 30 }, (_, i) => chatmlRecord(`r${i}`, `How satisfied are you with service number ${i}?`, `I am fairly satisfied with the service, thank you (${i}).`));
     writeFileSync(join(chatml, 'train.jsonl'), `${lines.join('\n')}\n`);
     const run = makeStageContext(initModel, { preset: 'tiny', export_onnx: false, tokenizer: { train_on: 'chatml', vocab_size: 300 } }, { inputs: [artifact('chatml', chatml)] });
     await initModel.run(run.ctx);
@@ -109,7 +109,7 @@ describe('init-model stage', () => {
     const noInput = makeStageContext(initModel, { tokenizer: { train_on: 'chatml' } });
     await expect(initModel.run(noInput.ctx)).rejects.toThrow(/needs a "chatml" input; add a stage producing one to its needs/);
     const badLine = tempDir();
-    writeFileSync(join(badLine, 'train.jsonl'), `${chatmlRecord('a', 'b')}\n{oops\n`);
+    writeFileSync(join(badLine, 'train.jsonl'), `${chatmlRecord('r0', 'a', 'b')}\n{oops\n`);
     const bad = makeStageContext(initModel, { tokenizer: { train_on: 'chatml' } }, { inputs: [artifact('chatml', badLine)] });
     await expect(initModel.run(bad.ctx)).rejects.toThrow(/train\.jsonl:2: not valid JSON/);
   });

@@ -7,7 +7,8 @@ import { writeModelDir } from '../../src/model/model-dir.js';
 import { writeOnnxModelDir } from '../../src/model/llama/export.js';
 import { readSafetensors } from '../../src/model/safetensors/index.js';
 import { byteLevelTokenizerFiles } from '../../src/model/tokenizer/index.js';
-import stage, { type LoraTrainParams } from '../../stages/lora-train/index.js';
+import stage from '../../stages/lora-train/index.js';
+import type { LoraTrainParams } from '../../stages/lora-train/params.js';
 import { artifact, makeStageContext, tempDir } from '../helpers/stage-context.js';
 
 const DRINKS = ['tea', 'coffee', 'milk', 'juice'];
@@ -200,7 +201,7 @@ describe('lora-train bad input', () => {
   it('rejects a bad record with its line and field', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'train.jsonl'), `${chatRecords(1).trim()}\n{"id":"x","messages":"hello"}\n`);
-    await expect(stage.run(context(FAST, modelDir, dir).ctx)).rejects.toThrow(/train\.jsonl:2: record "x": field "messages"/);
+    await expect(stage.run(context(FAST, modelDir, dir).ctx)).rejects.toThrow(/train\.jsonl:2: record "x": messages: must be array/);
   });
 
   it('rejects an init_adapter whose shapes do not match the base', async () => {

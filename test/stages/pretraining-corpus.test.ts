@@ -6,7 +6,7 @@ import synthesize from '../../stages/synthesize-responses/index.js';
 import buildChatml from '../../stages/build-chatml/index.js';
 import stage from '../../stages/pretraining-corpus/index.js';
 import { artifact, makeStageContext, tempDir } from '../helpers/stage-context.js';
-import { PERSONA_DOCUMENT_PROMPT, ANSWER_DOCUMENT_PROMPT } from '../../src/survey/corpus.js';
+import { PERSONA_DOCUMENT_PROMPT, PERSONA_DOCUMENT_REQUEST, ANSWER_DOCUMENT_PROMPT } from '../../src/survey/corpus.js';
 import { personaBlock } from '../../src/survey/record.js';
 import { DataError } from '../../src/core/errors.js';
 
@@ -44,7 +44,7 @@ describe('pretraining-corpus', () => {
     expect(personas).toHaveLength(new Set(train.map((x) => x.meta.persona_id)).size);
     expect(answers).toHaveLength(train.length);
     for (const d of personas) {
-      expect(d.messages).toEqual([{ role: 'system', content: PERSONA_DOCUMENT_PROMPT }, { role: 'assistant', content: expect.stringMatching(/^Persona:\n {2}Age: \d+/) }]);
+      expect(d.messages).toEqual([{ role: 'system', content: PERSONA_DOCUMENT_PROMPT }, { role: 'user', content: PERSONA_DOCUMENT_REQUEST }, { role: 'assistant', content: expect.stringMatching(/^Persona:\n {2}Age: \d+/) }]);
     }
     const byId = new Map(train.map((x) => [x.id, x]));
     for (const d of answers) {
@@ -74,7 +74,7 @@ describe('pretraining-corpus', () => {
     writeFileSync(join(dir, 'test.jsonl'), '');
     const err = await corpus({}, artifact('chatml', dir, 'bad')).then(() => undefined, (e: unknown) => e);
     expect(err).toBeInstanceOf(DataError);
-    expect((err as Error).message).toMatch(/train\.jsonl: 1 record\(s\) lack .* \(line 1\)/);
+    expect((err as Error).message).toMatch(/train\.jsonl:1: record "a"/);
     writeFileSync(join(dir, 'train.jsonl'), '');
     rmSync(join(dir, 'val.jsonl'));
     await expect(corpus({}, artifact('chatml', dir, 'bad'))).rejects.toThrow(/has no val split/);

@@ -17,12 +17,12 @@ async function scoresFor(stageId: string, predictions: Array<Record<string, unkn
 describe('report stage', () => {
   it('renders tables and charts from several score outputs, labelled by matrix value', async () => {
     const a = await scoresFor('scores[model=alpha]', [
-      { domain: 'finance', question_type: 'open', reference: 'I keep an emergency fund.', prediction: 'I keep an emergency fund.' },
-      { domain: 'health', question_type: 'open', reference: 'I walk daily.', prediction: 'Rarely.' },
+      { id: 'r1', domain: 'finance', question_type: 'open', reference: 'I keep an emergency fund.', prediction: 'I keep an emergency fund.' },
+      { id: 'r2', domain: 'health', question_type: 'open', reference: 'I walk daily.', prediction: 'Rarely.' },
     ]);
     const b = await scoresFor('scores[model=beta]', [
-      { domain: 'finance', question_type: 'open', reference: 'I keep an emergency fund.', prediction: 'Money is saved.' },
-      { domain: 'health', question_type: 'open', reference: 'I walk daily.', prediction: 'I walk daily.' },
+      { id: 'r3', domain: 'finance', question_type: 'open', reference: 'I keep an emergency fund.', prediction: 'Money is saved.' },
+      { id: 'r4', domain: 'health', question_type: 'open', reference: 'I walk daily.', prediction: 'I walk daily.' },
     ]);
     const run = makeStageContext(reportStage, { compare_paper: true }, { inputs: [b, a] });
     await reportStage.run(run.ctx);
@@ -47,7 +47,7 @@ describe('report stage', () => {
   it('names the file and line of a broken records.jsonl line', async () => {
     const dir = tempDir('pp-x-');
     writeFileSync(join(dir, 'metrics.json'), JSON.stringify({ overall: { bleu: 0.5 }, by_domain: {} }));
-    writeFileSync(join(dir, 'records.jsonl'), `${JSON.stringify({ domain: 'finance', prediction_words: 3 })}\n{oops\n`);
+    writeFileSync(join(dir, 'records.jsonl'), `${JSON.stringify({ id: 'r5', domain: 'finance', prediction_words: 3 })}\n{oops\n`);
     const run = makeStageContext(reportStage, {}, { inputs: [artifact('scores', dir, 'scores')] });
     const err = await reportStage.run(run.ctx).then(() => undefined, (e: unknown) => e);
     expect(err).toBeInstanceOf(DataError);

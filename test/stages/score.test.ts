@@ -25,7 +25,7 @@ describe('score stage', () => {
     await stage.run(run.ctx);
     const metrics = JSON.parse(readFileSync(join(run.outDir, 'metrics.json'), 'utf8'));
     expect(metrics.n).toBe(2);
-    expect(metrics.skipped).toEqual([{ line: 3, reason: expect.stringContaining('not JSON') }]);
+    expect(metrics.skipped).toEqual([{ line: 3, reason: expect.stringContaining('not valid JSON') }]);
     expect(metrics.overall.bleu).toBeCloseTo((bleu('I save some money every month.', 'I save a bit every month.') + bleu('I strongly agree.', 'I agree.')) / 2, 15);
     expect(Object.keys(metrics.by_domain)).toEqual(['finance', 'technology']);
     expect(metrics.overall.answer_distance).toBe(0.25);

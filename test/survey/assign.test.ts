@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { assignPersonas, type QuotaPlan } from '../../src/survey/assign.js';
 import { builtinBankDir, loadQuestionBank } from '../../src/survey/question-bank.js';
-import { PAPER_DOMAIN_COUNTS, PAPER_TYPE_SHARES, QUESTION_TYPES } from '../../src/survey/domains.js';
+import { PAPER_DOMAIN_COUNTS, PAPER_TYPE_SHARES } from '../../src/survey/domains.js';
+import { QUESTION_TYPES } from '../../src/formats/survey-item.js';
 import { integerMatrix, largestRemainder } from '../../src/survey/quotas.js';
 
 const bank = loadQuestionBank(builtinBankDir());

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
-import { parseCsv, parseJsonl, readJsonl, readTextFile, toJsonl } from '../../src/survey/jsonl.js';
+import { parseCsv, parseJsonl, readJsonl } from '../../src/survey/jsonl.js';
+import { readTextFile } from '../../src/core/files.js';
+import { toJsonl } from '../../src/formats/jsonl.js';
 import { personasFromPersonaHub, readPersonaRows } from '../../src/survey/persona-sources.js';
 import { tempDir } from '../helpers/stage-context.js';
 import { DataError } from '../../src/core/errors.js';

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { builtinBankDir, loadQuestionBank } from '../../src/survey/question-bank.js';
-import { PAPER_DOMAINS, QUESTION_TYPES } from '../../src/survey/domains.js';
+import { PAPER_DOMAINS } from '../../src/survey/domains.js';
+import { QUESTION_TYPES } from '../../src/formats/survey-item.js';
 import { DataError } from '../../src/core/errors.js';
 import { tempDir } from '../helpers/stage-context.js';
 

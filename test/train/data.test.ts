@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { encodeRecords, makeBatch, readChatSplit, type ChatTokenizer } from '../../src/train/data.js';
+import { encodeRecords, makeBatch, type ChatTokenizer } from '../../src/train/data.js';
+import { readChatmlSplit, type ChatMessage } from '../../src/formats/chatml.js';
 import { tempDir } from '../helpers/stage-context.js';
 
 /** A character tokenizer with a ChatML-like template: one token per character. */
@@ -14,7 +15,7 @@ const charTokenizer: ChatTokenizer = {
 };
 
 describe('chat data', () => {
-  const messages = [{ role: 'user', content: 'hi' }, { role: 'assistant', content: 'ok' }];
+  const messages: ChatMessage[] = [{ role: 'user', content: 'hi' }, { role: 'assistant', content: 'ok' }];
 
   it('labels only the answer under loss_on: assistant, every next token under all', () => {
     const full = '<user>hi|<assistant>ok|';
@@ -53,7 +54,7 @@ describe('chat data', () => {
     const dir = tempDir();
     const file = join(dir, 'train.jsonl');
     writeFileSync(file, `${JSON.stringify({ id: 'q1', messages: [{ role: 'user', content: 'x' }, { role: 'user', content: 'y' }] })}\n`);
-    expect(() => readChatSplit(file)).toThrow(/train\.jsonl:1: record "q1": the last message must be the assistant's answer/);
+    expect(() => encodeRecords(charTokenizer, readChatmlSplit(file), 'assistant', 512, file)).toThrow(/train\.jsonl:1: record "q1": the last message must be the assistant's answer/);
   });
 
   it('names the file and line of a record whose prompt the chat template does not reproduce as a prefix', () => {
@@ -67,6 +68,6 @@ describe('chat data', () => {
         return { input_ids: [...'<gen>'].map((c) => c.charCodeAt(0)) };
       },
     };
-    expect(() => encodeRecords(odd, readChatSplit(file), 'assistant', 512, file)).toThrow(/train\.jsonl:1: record "a": the tokenized prompt is not a prefix/);
+    expect(() => encodeRecords(odd, readChatmlSplit(file), 'assistant', 512, file)).toThrow(/train\.jsonl:1: record "a": the tokenized prompt is not a prefix/);
   });
 });

@@ -1,7 +1,7 @@
 import { EXIT, type Command } from '../command.js';
 import { intOption, parseCommandArgs } from '../args.js';
 import { openPipeline, openStore, stageRegistry } from '../project.js';
-import { chooseReporter, createReporter } from '../reporters/reporter.js';
+import { chooseReporter, createReporter } from '../reporters/index.js';
 import { runPipeline } from '../../engine/scheduler.js';
 import type { CliIO } from '../io.js';
 

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '../../core/atomic.js';
 import { DataError } from '../../core/errors.js';
 
+/** How one stage of a run ended (run records and the run's event stream both use it). */
 export type StageOutcome = 'cached' | 'ran' | 'failed' | 'skipped' | 'cancelled';
 
 export interface RunRecord {

@@ -14,8 +14,9 @@
  * replication's answers. Seeded: the same items and seed give the same set.
  */
 import { Prng, deriveSeed } from '../../core/prng.js';
-import { CLOSED_TYPES, extractAnswer, type AnswerScale } from '../answers.js';
-import type { PredictionRecord } from '../predictions-file.js';
+import { extractAnswer } from '../answers.js';
+import { isClosedType, type AnswerScale } from '../../formats/survey-item.js';
+import type { PredictionRecord } from '../../formats/predictions.js';
 
 export const CORRUPTIONS = ['non-answer', 'gibberish', 'prompt-echo', 'off-format', 'other-question', 'repetition'] as const;
 export type Corruption = (typeof CORRUPTIONS)[number];
@@ -76,7 +77,7 @@ export function corrupt(items: readonly LabelledItem[], i: number, kind: Corrupt
       return `Question: ${item.question}\n${head}`;
     }
     case 'off-format': {
-      if (!CLOSED_TYPES.has(item.question_type)) return undefined;
+      if (!isClosedType(item.question_type)) return undefined;
       const prose = withoutLevel(item);
       if (prose && prng.next() < 0.5) return prose;
       if (item.question_type === 'yesno') return prose;
@@ -100,8 +101,8 @@ export function corrupt(items: readonly LabelledItem[], i: number, kind: Corrupt
 }
 
 /** The prediction records of one variant: the real answers (`good`) or one corruption kind. */
-export function labelledPredictions(items: readonly LabelledItem[], variant: 'good' | Corruption, seed: number): PredictionRecord[] {
-  const out: PredictionRecord[] = [];
+export function labelledPredictions(items: readonly LabelledItem[], variant: 'good' | Corruption, seed: number): Array<PredictionRecord & { reference: string }> {
+  const out: Array<PredictionRecord & { reference: string }> = [];
   items.forEach((item, i) => {
     const prediction = variant === 'good' ? item.answer : corrupt(items, i, variant, seed);
     if (prediction === undefined) return;

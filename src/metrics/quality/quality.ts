@@ -24,14 +24,16 @@
  *
  * The mean over records is Table II's Qual.: 1 for a file of well-formed, on-topic answers.
  */
-import { CLOSED_TYPES, extractAnswer, type AnswerScale, type QuestionType } from '../answers.js';
+import { extractAnswer } from '../answers.js';
+import { isClosedType, type AnswerScale } from '../../formats/survey-item.js';
 import { pySplit } from '../python-text.js';
 import { QuestionTopics } from './topics.js';
 import { alphabeticTokens, contentStems, isEnglishWord } from './words.js';
 
 export interface QualityInput {
   prediction: string;
-  questionType: QuestionType;
+  /** the record's question_type; a type other than likert, yesno, agreement counts as open */
+  questionType: string;
   question?: string;
   scale?: AnswerScale;
 }
@@ -81,7 +83,7 @@ export class QualityContext {
 /** quality for one record; `context` adds relevance (needs the file) and the file's vocabulary. */
 export function qualityParts(input: QualityInput, context: { relevance?: (text: string) => number | undefined; vocabulary?: ReadonlySet<string> } = {}): QualityParts {
   const text = input.prediction;
-  const closed = CLOSED_TYPES.has(input.questionType);
+  const closed = isClosedType(input.questionType);
   const zero = (reason: QualityParts['reason']): QualityParts => ({ form: 0, reason, completeness: 0, wordness: 0, repetition: 0, relevance: 0, quality: 0 });
   const words = pySplit(text);
   if (ECHO_MARKERS.test(text)) return zero('prompt-echo');

@@ -11,6 +11,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Prng } from '../../core/prng.js';
 import { DataError } from '../../core/errors.js';
+import type { ChatMessage } from '../../formats/chatml.js';
 import type { LlamaConfig } from '../config.js';
 import { buildLlamaGraph } from '../llama/graph.js';
 import { checkGraphSupport, onnxFileFor, readQuantizationConfig, type QuantizationSettings } from '../llama/export.js';
@@ -20,11 +21,6 @@ import { sessionFromGraph } from '../onnx/session.js';
 import { loadTokenizer, type Tokenizer } from '../tokenizer/index.js';
 import { readPeftAdapter, type PeftAdapter } from './adapter.js';
 import { checkSampling, sampleToken, type SamplingOptions } from './sampling.js';
-
-export interface ChatMessage {
-  role: string;
-  content: string;
-}
 
 export interface LoadGeneratorOptions {
   /** A PEFT LoRA adapter applied as side branches on the (possibly quantized) base. */
@@ -205,7 +201,7 @@ export class TextGenerator {
 export async function generateText(modelDir: string, prompt: string, options: Partial<GenerateOptions> & { adapterDir?: string; threads?: number; system?: string } = {}): Promise<GenerationResult> {
   const generator = await TextGenerator.load(modelDir, { adapterDir: options.adapterDir, threads: options.threads ?? 1 });
   try {
-    const messages: ChatMessage[] = [...(options.system ? [{ role: 'system', content: options.system }] : []), { role: 'user', content: prompt }];
+    const messages: ChatMessage[] = [...(options.system ? [{ role: 'system' as const, content: options.system }] : []), { role: 'user', content: prompt }];
     const [result] = await generator.generate([{ ids: generator.encodeChat(messages), label: 'prompt' }], {
       doSample: options.doSample ?? false,
       temperature: options.temperature ?? 1,

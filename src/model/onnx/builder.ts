@@ -3,7 +3,7 @@ import type { HostTensor } from '../tensor.js';
 import { numel } from '../tensor.js';
 import { attributeProto, type AttrValue } from './attributes.js';
 import { ELEM_CODE, ELEM_OF_DTYPE, tensorBytes, type ElemType } from './dtype.js';
-import { saveModel, toBytes, type SaveOptions, type SavedModel } from './serialize.js';
+import { saveModel, toBytes, type InitializerEntry, type SaveOptions, type SavedModel } from './serialize.js';
 
 const { onnx } = onnxProto;
 
@@ -25,14 +25,6 @@ export interface OpOptions {
 export interface MultiOpOptions extends OpOptions {
   /** Output count (names generated) or explicit output names. */
   outputs: number | string[];
-}
-
-/** An initializer as stored by the builder: a view of the caller's bytes (no copy). */
-export interface InitializerEntry {
-  name: string;
-  elemType: ElemType;
-  dims: number[];
-  bytes: Uint8Array;
 }
 
 interface ValueInfo {

@@ -2,8 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import onnxProto from 'onnx-proto';
 import { writeChunksAtomic } from '../../core/atomic.js';
-import type { GraphBuilder, InitializerEntry } from './builder.js';
-import { ELEM_CODE } from './dtype.js';
+import { ELEM_CODE, type ElemType } from './dtype.js';
 
 const { onnx } = onnxProto;
 
@@ -12,6 +11,28 @@ const INLINE_LIMIT = 1_900_000_000;
 
 /** Alignment of each tensor inside an external data file (lets ORT mmap big tensors). */
 const EXTERNAL_ALIGN = 4096;
+
+/**
+ * An initializer as the builder stores it: raw little-endian bytes of an `elemType` tensor of
+ * shape `dims`, a view of the caller's bytes (no copy).
+ */
+export interface InitializerEntry {
+  name: string;
+  elemType: ElemType;
+  dims: number[];
+  bytes: Uint8Array;
+}
+
+/**
+ * What serialization needs of a graph (GraphBuilder is one): its name, its initializers and the
+ * ModelProto around a given list of initializer protos. Declared here, not imported from
+ * builder.ts, so the builder → serialize arrow stays one-way.
+ */
+export interface SerializableGraph {
+  readonly name: string;
+  readonly initializers: readonly InitializerEntry[];
+  toModelProto(initializers: onnxProto.onnx.ITensorProto[]): onnxProto.onnx.IModelProto;
+}
 
 export interface SaveOptions {
   /**
@@ -31,7 +52,7 @@ export interface SavedModel {
 }
 
 /** The model as one self-contained protobuf (all initializers inline). Throws over ~1.9 GB. */
-export function toBytes(graph: GraphBuilder): Uint8Array {
+export function toBytes(graph: SerializableGraph): Uint8Array {
   const total = graph.initializers.reduce((s, t) => s + t.bytes.byteLength, 0);
   if (total > INLINE_LIMIT) {
     throw new RangeError(`ONNX graph "${graph.name}": ${total} bytes of weights exceed the 2 GB protobuf limit; save() it with external data`);
@@ -44,7 +65,7 @@ export function toBytes(graph: GraphBuilder): Uint8Array {
  * Writes `<dir>/<fileName>` (and `<dir>/<fileName>_data` with external data), each through a
  * temp file + fsync + rename so that a reader never sees half a model.
  */
-export function saveModel(graph: GraphBuilder, dir: string, fileName: string, options: SaveOptions = {}): SavedModel {
+export function saveModel(graph: SerializableGraph, dir: string, fileName: string, options: SaveOptions = {}): SavedModel {
   mkdirSync(dir, { recursive: true });
   const total = graph.initializers.reduce((s, t) => s + t.bytes.byteLength, 0);
   const mode = options.externalData ?? 'auto';

@@ -11,7 +11,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { basename } from 'node:path';
 import { UserError } from '../../core/errors.js';
-import { TextGenerator, type ChatMessage, type GenerationResult } from '../generate/generator.js';
+import type { ChatMessage } from '../../formats/chatml.js';
+import { TextGenerator, type GenerationResult } from '../generate/generator.js';
 import { parseChatRequest, RequestError, type ChatRequest } from './request.js';
 
 export interface ServerOptions {

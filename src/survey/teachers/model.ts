@@ -1,4 +1,4 @@
-import type { ChatMessage } from '../record.js';
+import type { ChatMessage } from '../../formats/chatml.js';
 import type { TeacherFailure, TeacherRequest } from './openai.js';
 
 /**

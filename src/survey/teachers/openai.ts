@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import pLimit from 'p-limit';
 import { writeFileAtomic } from '../../core/atomic.js';
 import { hashJson } from '../../core/canonical-json.js';
-import type { ChatMessage } from '../record.js';
+import type { ChatMessage } from '../../formats/chatml.js';
 
 /**
  * A teacher behind any OpenAI-compatible `POST /v1/chat/completions` server (OpenAI, vLLM,

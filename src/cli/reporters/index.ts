@@ -1,0 +1,30 @@
+/**
+ * Choosing and making a reporter. The factory lives apart from the Reporter contract
+ * (reporter.ts) so that the reporters import the contract and the factory imports them, one way.
+ */
+import type { CliIO } from '../io.js';
+import type { Reporter } from './reporter.js';
+
+export type ReporterKind = 'tty' | 'plain' | 'json';
+
+/** listr2 on a terminal; plain lines when stdout is not a TTY or CI is set; JSON lines with --json. */
+export function chooseReporter(io: CliIO, json: boolean): ReporterKind {
+  if (json) return 'json';
+  if (!io.stdout.isTTY || io.env.CI) return 'plain';
+  return 'tty';
+}
+
+export async function createReporter(kind: ReporterKind, io: CliIO, verbose: boolean): Promise<Reporter> {
+  switch (kind) {
+    case 'json':
+      return new (await import('./json.js')).JsonReporter(io);
+    case 'plain':
+      return new (await import('./plain.js')).PlainReporter(io, verbose);
+    case 'tty':
+      return new (await import('./listr.js')).ListrReporter(io, verbose);
+    default: {
+      const never: never = kind;
+      throw new Error(`unknown reporter ${String(never)}`);
+    }
+  }
+}

@@ -1,0 +1,100 @@
+/**
+ * The import graph of the sources (src/, stages/, bench/): no circles, type-only ones included
+ * (an `import type` circle still ties two modules together), and the one-way arrows that
+ * docs/architecture.md draws for src/core and src/formats. Imports are read with TypeScript's
+ * own pre-parser (static, `export … from` and dynamic `import()`), so nothing is executed.
+ */
+import { describe, expect, it } from 'vitest';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import ts from 'typescript';
+import { packageRoot } from '../../src/core/paths.js';
+
+const root = packageRoot();
+
+function sourceFiles(dir: string): string[] {
+  const out: string[] = [];
+  for (const entry of readdirSync(join(root, dir), { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...sourceFiles(path));
+    else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts')) out.push(path);
+  }
+  return out;
+}
+
+/** file (relative to the root) → the project files it imports. */
+function importGraph(): Map<string, string[]> {
+  const files = ['src', 'stages', 'bench'].flatMap(sourceFiles);
+  const graph = new Map<string, string[]>();
+  for (const file of files) {
+    const info = ts.preProcessFile(readFileSync(join(root, file), 'utf8'), true, true);
+    const targets: string[] = [];
+    for (const { fileName } of info.importedFiles) {
+      if (!fileName.startsWith('.')) continue;
+      const target = resolve(root, dirname(file), fileName.replace(/\.js$/, '.ts'));
+      if (existsSync(target)) targets.push(relative(root, target));
+    }
+    graph.set(file, targets);
+  }
+  return graph;
+}
+
+/** Every circle, each as the list of files around it (Tarjan's strongly connected components). */
+function circles(graph: Map<string, string[]>): string[][] {
+  let index = 0;
+  const indexOf = new Map<string, number>(), low = new Map<string, number>(), onStack = new Set<string>();
+  const stack: string[] = [];
+  const found: string[][] = [];
+  const visit = (v: string): void => {
+    indexOf.set(v, index);
+    low.set(v, index++);
+    stack.push(v);
+    onStack.add(v);
+    for (const w of graph.get(v) ?? []) {
+      if (!indexOf.has(w)) {
+        visit(w);
+        low.set(v, Math.min(low.get(v)!, low.get(w)!));
+      } else if (onStack.has(w)) low.set(v, Math.min(low.get(v)!, indexOf.get(w)!));
+    }
+    if (low.get(v) === indexOf.get(v)) {
+      const component: string[] = [];
+      let w: string;
+      do {
+        w = stack.pop()!;
+        onStack.delete(w);
+        component.push(w);
+      } while (w !== v);
+      if (component.length > 1 || (graph.get(v) ?? []).includes(v)) found.push(component.sort());
+    }
+  };
+  for (const v of graph.keys()) if (!indexOf.has(v)) visit(v);
+  return found;
+}
+
+describe('import graph', () => {
+  const graph = importGraph();
+
+  it('reads the sources (a check on the check)', () => {
+    expect(graph.size).toBeGreaterThan(150);
+    expect(graph.get('stages/generate/index.ts')).toContain('stages/generate/run.ts');
+    expect(circles(new Map([['a', ['b']], ['b', ['a']], ['c', ['a']]]))).toEqual([['a', 'b']]);
+  });
+
+  it('has no import circles', () => {
+    expect(circles(graph)).toEqual([]);
+  });
+
+  it('src/core imports only src/core; src/formats only core, itself and the safetensors container', () => {
+    const allowed: Record<string, (target: string) => boolean> = {
+      'src/core/': (t) => t.startsWith('src/core/'),
+      'src/formats/': (t) => t.startsWith('src/core/') || t.startsWith('src/formats/') || t.startsWith('src/model/safetensors/') || t === 'src/model/tensor.ts',
+    };
+    const wrong: string[] = [];
+    for (const [file, targets] of graph) {
+      for (const [folder, ok] of Object.entries(allowed)) {
+        if (file.startsWith(folder)) wrong.push(...targets.filter((t) => !ok(t)).map((t) => `${file} → ${t}`));
+      }
+    }
+    expect(wrong).toEqual([]);
+  });
+});
