@@ -11,7 +11,7 @@ import type { PretrainingCorpusParams } from './params.js';
  */
 const stage: StageDefinition<PretrainingCorpusParams> = {
   type: 'pretraining-corpus',
-  version: 1,
+  version: 2, // 2: persona documents gain a user turn (a ChatML record needs one)
   description: "Unpaired pretraining documents from ChatML splits: each persona card once, each question with its answer but without the persona (a base that knows the data's language, not its persona conditioning)",
   produces: 'chatml',
   consumes: { chatml: { kinds: ['chatml'] } },
