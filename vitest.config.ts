@@ -1,8 +1,10 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // The interop suite needs Python; it has its own config (vitest.interop.config.ts, npm run test:interop).
+    exclude: [...configDefaults.exclude, 'test/interop/**/*.interop.test.ts'],
     // Model and training tests run ONNX Runtime sessions; the machine has 2 cores.
     testTimeout: 120_000,
     hookTimeout: 120_000,

@@ -1,7 +1,7 @@
 /**
  * Child process of `npm run bench -- train`: builds a random model of a preset shape (fp32, or
- * int4 quantized tensor by tensor as the stage's loader does), creates the training engine
- * (per-layer ONNX Runtime sessions, src/train/engine.ts) and times training steps. One process
+ * int4 quantized tensor by tensor as the stage's loader does), creates the training step
+ * (per-layer ONNX Runtime sessions, src/train/step/layerwise-step.ts) and times training steps. One process
  * per (preset, base), so that each peak RSS is its own. Prints one JSON line.
  */
 import { execFileSync } from 'node:child_process';
@@ -9,13 +9,14 @@ import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { Prng } from '../src/core/prng.js';
-import { LINEAR_MODULES, linearPath, linearShape, type LlamaConfig } from '../src/model/config.js';
+import { LINEAR_MODULES, linearPath, linearShape } from '../src/model/architectures/llama.js';
+import type { LlamaConfig } from '../src/model/config.js';
 import { initLlamaWeight } from '../src/model/init/index.js';
 import { presetConfig, type PresetName } from '../src/model/presets.js';
 import { quantizeNBits, type NBitsWeight } from '../src/model/quantize/nbits.js';
 import { toFloat32, type HostTensor } from '../src/model/tensor.js';
 import { dropoutMasks } from '../src/train/dropout.js';
-import { TrainingEngine, type BaseModel, type TokenBatch } from '../src/train/engine.js';
+import { createTrainingStep, type BaseModel, type TokenBatch } from '../src/train/step/index.js';
 import { initLora, loraSites, type LoraConfig } from '../src/train/lora.js';
 
 /** The MatMul ceiling, measured by bench/_ceiling.ts in a separate process (GFLOP/s). */
@@ -25,7 +26,7 @@ export function measureCeiling(threads: number): number {
   return (JSON.parse(out.trim().split('\n').pop()!) as { gflops: number }).gflops;
 }
 
-export const BENCH_LORA: LoraConfig = { r: 16, loraAlpha: 32, loraDropout: Number(process.env.POLYPERSONA_BENCH_DROPOUT ?? 0.05), targetModules: [...LINEAR_MODULES] };
+export const BENCH_LORA: LoraConfig = { r: 16, lora_alpha: 32, lora_dropout: Number(process.env.POLYPERSONA_BENCH_DROPOUT ?? 0.05), target_modules: [...LINEAR_MODULES] };
 
 /** The preset's shape; POLYPERSONA_BENCH_LAYERS overrides the layer count (memory-per-layer probes). */
 function benchConfig(preset: PresetName): LlamaConfig {
@@ -63,7 +64,8 @@ async function train(preset: PresetName, quant: boolean, B: number, T: number, s
   const base = randomBase(cfg, quant);
   const buildSeconds = (performance.now() - t0) / 1000;
   const t1 = performance.now();
-  const engine = await TrainingEngine.create(base, { lora: BENCH_LORA, sites, maxPositions: T + 1, threads, consumeBase: true, profilePrefix: process.env.POLYPERSONA_BENCH_PROFILE });
+  const lora = initLora(sites, BENCH_LORA.r, 5);
+  const engine = await createTrainingStep({ base, trainable: { kind: 'lora', lora: BENCH_LORA, sites, params: lora }, maxPositions: T + 1, threads, consumeBase: true, profilePrefix: process.env.POLYPERSONA_BENCH_PROFILE });
   const loadSeconds = (performance.now() - t1) / 1000;
   const rssAfterLoad = process.memoryUsage().rss;
   const prng = new Prng(3);
@@ -76,7 +78,6 @@ async function train(preset: PresetName, quant: boolean, B: number, T: number, s
     labels: BigInt64Array.from(ids.map((_, i) => ((i + 1) % T === 0 ? -100n : BigInt(ids[i + 1]!)))),
     tokens: N - B,
   };
-  const lora = initLora(sites, BENCH_LORA.r, 5);
   const stepSeconds: number[] = [];
   const phases: unknown[] = [];
   const ceilings: number[] = [];
@@ -84,12 +85,12 @@ async function train(preset: PresetName, quant: boolean, B: number, T: number, s
   let loss = 0;
   for (let s = 0; s <= steps; s++) {
     const tm = performance.now();
-    const masks = BENCH_LORA.loraDropout > 0 ? dropoutMasks(sites.map((x) => x.inDim), N, BENCH_LORA.loraDropout, 9, s, 0) : undefined;
+    const masks = BENCH_LORA.lora_dropout > 0 ? dropoutMasks(sites.map((x) => x.inDim), N, BENCH_LORA.lora_dropout, 9, s, 0) : undefined;
     maskSeconds.push((performance.now() - tm) / 1000);
     if (s > 0) ceilings.push(measureCeiling(threads)); // before each timed step, in the same conditions
     const ts = performance.now();
     const cpu0 = process.cpuUsage();
-    const out = await engine.step(batch, lora, masks);
+    const out = await engine.run(batch, masks);
     const cpu = process.cpuUsage(cpu0);
     loss = out.lossSum / batch.tokens;
     if (s > 0) {

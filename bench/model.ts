@@ -133,8 +133,8 @@ async function childMain(args: string[]): Promise<void> {
   if (mode === 'prepare') {
     const dir = args[2]!;
     const { initLlamaWeights } = await import('../src/model/init/index.js');
-    const { buildLlamaGraph } = await import('../src/model/llama/graph.js');
-    const { LINEAR_MODULES, linearShape } = await import('../src/model/config.js');
+    const { buildDecoderGraph } = await import('../src/model/decoder/graph.js');
+    const { LINEAR_MODULES, linearShape } = await import('../src/model/architectures/llama.js');
     const weights = initLlamaWeights(cfg, 1);
     const C = cfg.hiddenSize, V = cfg.vocabSize;
     const linearParams = cfg.numHiddenLayers * LINEAR_MODULES.reduce((s, m) => s + linearShape(cfg, m)[0] * linearShape(cfg, m)[1], 0);
@@ -144,14 +144,14 @@ async function childMain(args: string[]): Promise<void> {
     const only = args[3] ? args[3].split(',') : [];
     const wanted = (name: string) => only.length === 0 || only.some((o) => name.includes(o));
     if (wanted('fp32')) {
-      buildLlamaGraph(cfg, weights).save(dir, 'fp32.onnx', { externalData: 'auto' });
+      buildDecoderGraph(cfg, weights).save(dir, 'fp32.onnx', { externalData: 'auto' });
       variants.push({ name: 'fp32', file: 'fp32.onnx', weightBytes: linearParams * 4 + headBytes });
     }
     for (const [symmetric, level] of [[false, 0], [false, 4], [true, 4]] as const) {
       const name = `int4 b32 ${symmetric ? 'sym' : 'asym'} acc${level}`;
       if (!wanted(name)) continue;
       const file = `${name.replaceAll(' ', '-')}.onnx`;
-      buildLlamaGraph(cfg, weights, { quantization: { bits: 4, blockSize: 32, symmetric, accuracyLevel: level } }).save(dir, file, { externalData: 'auto' });
+      buildDecoderGraph(cfg, weights, { quantization: { bits: 4, blockSize: 32, symmetric, accuracyLevel: level } }).save(dir, file, { externalData: 'auto' });
       // codes 0.5 B + a 4 B scale (and a 0.5 B zero point) per 32 weights
       variants.push({ name, file, weightBytes: linearParams * (0.5 + (symmetric ? 4 : 4.5) / 32) + headBytes });
     }
@@ -161,7 +161,7 @@ async function childMain(args: string[]): Promise<void> {
   }
   const [, , path, threadsS, promptS, stepsS] = args as [string, string, string, string, string, string];
   const threads = Number(threadsS), prompt = Math.min(Number(promptS), cfg.maxPositionEmbeddings - Number(stepsS) - 1), steps = Number(stepsS);
-  const { DecoderRunner } = await import('../src/model/llama/runner.js');
+  const { DecoderRunner } = await import('../src/model/decoder/runner.js');
   let t = performance.now();
   const runner = await DecoderRunner.create(cfg, path, threads);
   const loadS = (performance.now() - t) / 1000;

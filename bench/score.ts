@@ -110,8 +110,8 @@ export default async function bench(args: string[]): Promise<void> {
 
 /** BERTScore with a tiny random encoder (H 64, 2 layers, 4 heads) and a word-hash tokeniser. */
 async function bertScoreBench(records: ScoredInput[]): Promise<void> {
-  const { buildBertEncoderGraph, embedSequences } = await import('../src/metrics/bertscore/encoder.js');
-  const { randomBertWeights } = await import('../src/metrics/bertscore/random-encoder.js');
+  const { buildBertEncoderGraph, embedSequences } = await import('../src/model/bert/encoder.js');
+  const { randomBertWeights } = await import('../src/model/bert/random-weights.js');
   const { bertScore } = await import('../src/metrics/bertscore/score.js');
   const { sessionFromGraph } = await import('../src/model/onnx/session.js');
   const config = { hiddenSize: 64, numHeads: 4, intermediateSize: 256, layers: 2, layerNormEps: 1e-12, positionOffset: 2 };

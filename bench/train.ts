@@ -18,7 +18,7 @@ import { execFileSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { LINEAR_MODULES } from '../src/model/config.js';
+import { LINEAR_MODULES } from '../src/model/architectures/llama.js';
 import { presetConfig, type PresetName } from '../src/model/presets.js';
 import { trainingStepFlops } from '../src/train/flops.js';
 import { loraSites } from '../src/train/lora.js';
@@ -62,7 +62,7 @@ export default async function bench(args: string[]): Promise<void> {
   const rows: Array<{ label: string; gflops: number; local: number; sustained: number; sustainSeconds: number }> = [];
   for (const preset of presets) {
     const cfg = presetConfig(preset);
-    const sites = loraSites(cfg, { r: 16, loraAlpha: 32, loraDropout: 0.05, targetModules: [...LINEAR_MODULES] });
+    const sites = loraSites(cfg, { r: 16, lora_alpha: 32, lora_dropout: 0.05, target_modules: [...LINEAR_MODULES] });
     const flops = trainingStepFlops(cfg, B, T, sites, 16);
     for (const base of ['int4', 'fp32']) {
       const run = child(['train', preset, base, String(B), String(T), String(steps), String(threads)], 60 * 60_000);

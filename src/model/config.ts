@@ -83,15 +83,41 @@ export function parseModelConfig(json: unknown, file: string): LlamaConfig {
     numKeyValueHeads,
     headDim,
     rmsNormEps: num('rms_norm_eps', 1e-6),
-    ropeTheta: num('rope_theta', 10000),
+    ropeTheta: ropeTheta(c, file),
     maxPositionEmbeddings: int('max_position_embeddings', 2048),
     tieWordEmbeddings: c.tie_word_embeddings === true,
     attentionBias: architecture === 'qwen2' ? true : c.attention_bias === true,
     bosTokenId: optionalId('bos_token_id'),
     eosTokenId,
     padTokenId: optionalId('pad_token_id'),
-    torchDtype: typeof c.torch_dtype === 'string' ? c.torch_dtype : 'float32',
+    // transformers ≥ 5 writes `dtype`; earlier versions (and this project) `torch_dtype`.
+    torchDtype: typeof c.dtype === 'string' ? c.dtype : typeof c.torch_dtype === 'string' ? c.torch_dtype : 'float32',
   };
+}
+
+/**
+ * RoPE base frequency. transformers ≥ 5 writes `rope_parameters: { rope_theta, rope_type }`
+ * instead of a top-level `rope_theta` (+ `rope_scaling`); reading only the old key would silently
+ * fall back to 10000 and give wrong logits for every model with another base (Qwen2, Mistral,
+ * Llama 3). Scaled RoPE (llama3, linear, dynamic, yarn, …) is refused here, as `rope_scaling` is
+ * by checkGraphSupport.
+ */
+function ropeTheta(c: Record<string, unknown>, file: string): number {
+  const params = c.rope_parameters;
+  if (params === undefined || params === null) {
+    const v = c.rope_theta ?? 10000;
+    if (typeof v !== 'number' || !(v > 0)) throw new DataError('bad-config', `${file}: "rope_theta" must be a positive number, got ${JSON.stringify(v)}`, { location: { file } });
+    return v;
+  }
+  if (typeof params !== 'object' || Array.isArray(params)) throw new DataError('bad-config', `${file}: "rope_parameters" must be an object, got ${JSON.stringify(params)}`, { location: { file } });
+  const p = params as Record<string, unknown>;
+  const kind = p.rope_type ?? 'default';
+  if (kind !== 'default') {
+    throw new DataError('unsupported-config', `${file}: rope_parameters.rope_type ${JSON.stringify(kind)} is not supported (plain RoPE only)`, { location: { file } });
+  }
+  const theta = p.rope_theta;
+  if (typeof theta !== 'number' || !(theta > 0)) throw new DataError('bad-config', `${file}: "rope_parameters.rope_theta" must be a positive number, got ${JSON.stringify(theta)}`, { location: { file } });
+  return theta;
 }
 
 /** The config.json a Hugging Face loader expects for this shape. */
@@ -119,50 +145,6 @@ export function toHfConfigJson(cfg: LlamaConfig): Record<string, unknown> {
     torch_dtype: cfg.torchDtype,
     use_cache: true,
   };
-}
-
-/** The names of the linear projections in one decoder layer, in HF order (also the LoRA targets). */
-export const LINEAR_MODULES = ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] as const;
-export type LinearModule = (typeof LINEAR_MODULES)[number];
-
-/** [out, in] of a layer's linear module (HF stores weights as [out, in]). */
-export function linearShape(cfg: LlamaConfig, module: LinearModule): [number, number] {
-  const C = cfg.hiddenSize, D = cfg.headDim, H = cfg.numAttentionHeads, KVH = cfg.numKeyValueHeads, F = cfg.intermediateSize;
-  switch (module) {
-    case 'q_proj': return [H * D, C];
-    case 'k_proj': return [KVH * D, C];
-    case 'v_proj': return [KVH * D, C];
-    case 'o_proj': return [C, H * D];
-    case 'gate_proj': return [F, C];
-    case 'up_proj': return [F, C];
-    case 'down_proj': return [C, F];
-  }
-}
-
-/** Every weight tensor a checkpoint of this shape must hold, with its shape (HF names). */
-export function expectedWeights(cfg: LlamaConfig): Map<string, number[]> {
-  const w = new Map<string, number[]>();
-  const C = cfg.hiddenSize;
-  w.set('model.embed_tokens.weight', [cfg.vocabSize, C]);
-  for (let l = 0; l < cfg.numHiddenLayers; l++) {
-    const p = `model.layers.${l}`;
-    w.set(`${p}.input_layernorm.weight`, [C]);
-    w.set(`${p}.post_attention_layernorm.weight`, [C]);
-    for (const m of LINEAR_MODULES) {
-      const path = linearPath(l, m);
-      w.set(`${path}.weight`, linearShape(cfg, m));
-      if (cfg.attentionBias && (m === 'q_proj' || m === 'k_proj' || m === 'v_proj')) w.set(`${path}.bias`, [linearShape(cfg, m)[0]]);
-    }
-  }
-  w.set('model.norm.weight', [C]);
-  if (!cfg.tieWordEmbeddings) w.set('lm_head.weight', [cfg.vocabSize, C]);
-  return w;
-}
-
-/** HF module path of a layer's linear module, e.g. `model.layers.3.mlp.up_proj`. */
-export function linearPath(layer: number, module: LinearModule): string {
-  const group = module === 'gate_proj' || module === 'up_proj' || module === 'down_proj' ? 'mlp' : 'self_attn';
-  return `model.layers.${layer}.${group}.${module}`;
 }
 
 function missing(file: string, key: string): DataError {

@@ -3,7 +3,8 @@ import { join, resolve } from 'node:path';
 import { DataError, UserError } from '../core/errors.js';
 import { writeFileAtomic } from '../core/atomic.js';
 import { readJsonFile } from '../core/files.js';
-import { expectedWeights, parseModelConfig, toHfConfigJson, type LlamaConfig } from './config.js';
+import { expectedWeights } from './architectures/index.js';
+import { parseModelConfig, toHfConfigJson, type LlamaConfig } from './config.js';
 import { torchOfDtype } from './dtype-convert.js';
 import { locateSafetensors, openSafetensors, writeSafetensorsDir, INDEX_FILE, SINGLE_FILE, type LazyTensor, type LocatedTensor, type SafetensorsFile, type TensorSource } from './safetensors/index.js';
 import type { HostTensor } from './tensor.js';
@@ -28,7 +29,7 @@ export interface ModelDir {
   configJson: Record<string, unknown>;
   /** Where each expected weight lives (file + header entry); checked against the config. */
   weightIndex: Map<string, LocatedTensor>;
-  /** Tensors in the checkpoint that the config does not expect (e.g. rotary inv_freq buffers). */
+  /** Tensors in the checkpoint that the config does not expect and the model ignores (rotary inv_freq buffers, an LM head beside tied embeddings); any other extra tensor is refused. */
   extraTensors: string[];
   /** Every file of the dir (relative names, sorted). */
   files: string[];
@@ -73,6 +74,11 @@ export function inspectModelDir(modelDir: string, options: LoadOptions = {}): Mo
     weightIndex.set(name, hit);
   }
   const extraTensors = [...located.keys()].filter((n) => !weightIndex.has(n)).sort();
+  const unused = extraTensors.find((n) => !ignorableTensor(n, config));
+  if (unused !== undefined) {
+    const file = join(dir, located.get(unused)!.file);
+    throw new DataError('unexpected-weight', `${file}: weight "${unused}" is not part of a ${config.architecture} model as ${CONFIG_FILE} describes it (a variant this project does not build, e.g. an o_proj or MLP bias); refusing to drop it silently`, { location: { file } });
+  }
   return { dir, config, configJson: configJson as Record<string, unknown>, weightIndex, extraTensors, files: listFiles(dir) };
 }
 
@@ -152,6 +158,16 @@ export function writeModelDir(
   const weightFiles = writeSafetensorsDir(dir, ordered, { maxShardBytes: options.maxShardBytes });
   const tokenizer = writeTokenizerFiles(dir, tokenizerFiles);
   return [CONFIG_FILE, GENERATION_CONFIG_FILE, ...weightFiles, ...tokenizer];
+}
+
+/**
+ * Tensors a checkpoint may carry that the model does not use: RoPE inverse-frequency buffers
+ * (recomputed from rope_theta) saved by old transformers versions, and an LM head kept beside
+ * tied embeddings (transformers ties it to the embedding on load, as we do). Any other unknown
+ * tensor means a variant the graph would get wrong (see inspectModelDir).
+ */
+function ignorableTensor(name: string, config: LlamaConfig): boolean {
+  return name.endsWith('.rotary_emb.inv_freq') || (name === 'lm_head.weight' && config.tieWordEmbeddings);
 }
 
 function weightFilesLabel(dir: string): string {

@@ -1,4 +1,5 @@
 import { UserError } from '../core/errors.js';
+import { expectedWeights } from './architectures/index.js';
 import type { LlamaConfig } from './config.js';
 import { BYTE_LEVEL_SPECIAL_IDS, BYTE_LEVEL_BASE_VOCAB } from './tokenizer/vocab.js';
 
@@ -62,8 +63,7 @@ export function presetConfig(name: PresetName): LlamaConfig {
 
 /** Parameter count of a shape (every tensor of expectedWeights). */
 export function parameterCount(cfg: LlamaConfig): number {
-  const C = cfg.hiddenSize, D = cfg.headDim, H = cfg.numAttentionHeads, KVH = cfg.numKeyValueHeads, F = cfg.intermediateSize;
-  const attention = C * H * D * 2 + C * KVH * D * 2 + (cfg.attentionBias ? H * D + 2 * KVH * D : 0);
-  const perLayer = attention + 3 * C * F + 2 * C;
-  return cfg.vocabSize * C * (cfg.tieWordEmbeddings ? 1 : 2) + cfg.numHiddenLayers * perLayer + C;
+  let n = 0;
+  for (const shape of expectedWeights(cfg).values()) n += shape.reduce((a, b) => a * b, 1);
+  return n;
 }

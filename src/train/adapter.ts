@@ -18,6 +18,6 @@ export function adapterTensors(sites: LoraSite[], params: LoraTensors[], r: numb
 
 /** Writes a PEFT adapter dir for `baseModel` (adapter_config.json's base_model_name_or_path). */
 export function writeAdapter(dir: string, lora: LoraConfig, sites: LoraSite[], params: LoraTensors[], baseModel: string): void {
-  const config = peftAdapterConfig({ r: lora.r, lora_alpha: lora.loraAlpha, lora_dropout: lora.loraDropout, target_modules: lora.targetModules, base_model_name_or_path: baseModel });
+  const config = peftAdapterConfig({ r: lora.r, lora_alpha: lora.lora_alpha, lora_dropout: lora.lora_dropout, target_modules: lora.target_modules, base_model_name_or_path: baseModel });
   writePeftAdapter(dir, config, adapterTensors(sites, params, lora.r));
 }

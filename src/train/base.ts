@@ -6,12 +6,12 @@
  */
 import { join } from 'node:path';
 import { DataError } from '../core/errors.js';
-import { LINEAR_MODULES, linearPath } from '../model/config.js';
-import { readQuantizationConfig } from '../model/llama/export.js';
+import { decoderArchitecture } from '../model/architectures/index.js';
+import { readQuantizationConfig } from '../model/decoder/export.js';
 import { inspectModelDir, openModelWeights, type ModelDir } from '../model/model-dir.js';
 import { quantizeNBits, type NBitsWeight } from '../model/quantize/nbits.js';
 import { toFloat32, type HostTensor } from '../model/tensor.js';
-import type { BaseModel } from './engine.js';
+import type { BaseModel } from './step/index.js';
 
 export interface LoadedBase extends BaseModel {
   dir: ModelDir;
@@ -26,7 +26,8 @@ export function loadBaseModel(modelDir: string): LoadedBase {
     throw new DataError('unsupported-quantization', `${join(dir.dir, 'config.json')}: lora-train trains on 4-bit (QLoRA) or float bases; this model is quantized to ${quant.bits} bits`, { location: { file: join(dir.dir, 'config.json') } });
   }
   const linearWeights = new Set<string>();
-  for (let l = 0; l < dir.config.numHiddenLayers; l++) for (const m of LINEAR_MODULES) linearWeights.add(`${linearPath(l, m)}.weight`);
+  const arch = decoderArchitecture(dir.config);
+  for (let l = 0; l < dir.config.numHiddenLayers; l++) for (const m of arch.linearModules) linearWeights.add(`${arch.linearPath(l, m)}.weight`);
   const reader = openModelWeights(dir);
   const weights = new Map<string, HostTensor>();
   const quantized = new Map<string, NBitsWeight>();

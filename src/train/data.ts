@@ -7,7 +7,7 @@
  */
 import { DataError, UserError } from '../core/errors.js';
 import type { ChatMessage, ChatmlRecord } from '../formats/chatml.js';
-import type { TokenBatch } from './engine.js';
+import type { TokenBatch } from './step/index.js';
 
 export type LossOn = 'assistant' | 'all';
 

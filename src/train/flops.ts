@@ -3,7 +3,8 @@
  * counted from the shapes: what the benchmark divides by the step time, and what the stage
  * records as achieved FLOP/s.
  */
-import { LINEAR_MODULES, linearShape, type LlamaConfig } from '../model/config.js';
+import { decoderArchitecture } from '../model/architectures/index.js';
+import type { LlamaConfig } from '../model/config.js';
 import type { LoraSite } from './lora.js';
 
 export interface StepFlops {
@@ -22,9 +23,10 @@ export interface StepFlops {
 
 export function trainingStepFlops(cfg: LlamaConfig, B: number, T: number, sites: LoraSite[], r: number, full = false): StepFlops {
   const N = B * T;
+  const arch = decoderArchitecture(cfg);
   let layerParams = 0;
-  for (const m of LINEAR_MODULES) {
-    const [o, i] = linearShape(cfg, m);
+  for (const m of arch.linearModules) {
+    const [o, i] = arch.linearShape(cfg, m);
     layerParams += o * i;
   }
   const linearParams = cfg.numHiddenLayers * layerParams + cfg.vocabSize * cfg.hiddenSize;

@@ -5,19 +5,22 @@
  */
 import { UserError } from '../core/errors.js';
 import { Prng, deriveSeed } from '../core/prng.js';
-import { LINEAR_MODULES, linearPath, linearShape, type LinearModule, type LlamaConfig } from '../model/config.js';
+import { decoderArchitecture } from '../model/architectures/index.js';
+import type { LlamaConfig } from '../model/config.js';
 
+/** PEFT's LoraConfig, by PEFT's names (the pipeline's `with:` keys). */
 export interface LoraConfig {
   r: number;
-  loraAlpha: number;
-  loraDropout: number;
-  targetModules: LinearModule[];
+  lora_alpha: number;
+  lora_dropout: number;
+  /** Module names of the architecture's layer (PEFT's target_modules), in layer order. */
+  target_modules: string[];
 }
 
 /** One adapted module: layer, module and shapes. */
 export interface LoraSite {
   layer: number;
-  module: LinearModule;
+  module: string;
   /** HF module path, e.g. `model.layers.0.self_attn.q_proj`. */
   path: string;
   inDim: number;
@@ -31,27 +34,34 @@ export interface LoraTensors {
 }
 
 export function loraScaling(cfg: LoraConfig): number {
-  return cfg.loraAlpha / cfg.r;
+  return cfg.lora_alpha / cfg.r;
 }
 
-/** Checks target module names (PEFT accepts the short names) and returns them in HF order. */
-export function resolveTargetModules(names: readonly string[]): LinearModule[] {
-  const unknown = names.filter((n) => !(LINEAR_MODULES as readonly string[]).includes(n));
+/**
+ * Resolves target module names as PEFT does (a name selects every linear module it equals or
+ * ends with after a dot: `gate_proj` selects each expert's `experts.3.gate_proj` in an MoE layer)
+ * and returns the selected modules in layer order.
+ */
+export function resolveTargetModules(model: LlamaConfig, names: readonly string[]): string[] {
+  const arch = decoderArchitecture(model);
+  const selects = (name: string, module: string): boolean => module === name || module.endsWith(`.${name}`);
+  const unknown = names.filter((n) => !arch.linearModules.some((m) => selects(n, m)));
   if (unknown.length > 0) {
-    throw new UserError('unknown-target-module', `target_modules: ${unknown.map((n) => `"${n}"`).join(', ')} ${unknown.length === 1 ? 'is' : 'are'} not a linear module of a llama-family layer (known: ${LINEAR_MODULES.join(', ')})`);
+    throw new UserError('unknown-target-module', `target_modules: ${unknown.map((n) => `"${n}"`).join(', ')} ${unknown.length === 1 ? 'is' : 'are'} not a linear module of a ${arch.modelType} layer (known: ${arch.linearModules.join(', ')})`);
   }
   if (names.length === 0) throw new UserError('unknown-target-module', 'target_modules must name at least one module');
-  return LINEAR_MODULES.filter((m) => names.includes(m));
+  return arch.linearModules.filter((m) => names.some((n) => selects(n, m)));
 }
 
-/** Every adapted module, layer-major then in HF module order (the order of the optimizer's flat buffer). */
+/** Every adapted module, layer-major then in the layer's module order (the order of the optimizer's flat buffer). */
 export function loraSites(model: LlamaConfig, lora: LoraConfig): LoraSite[] {
+  const arch = decoderArchitecture(model);
   const sites: LoraSite[] = [];
   for (let layer = 0; layer < model.numHiddenLayers; layer++) {
-    for (const module of LINEAR_MODULES) {
-      if (!lora.targetModules.includes(module)) continue;
-      const [outDim, inDim] = linearShape(model, module);
-      sites.push({ layer, module, path: linearPath(layer, module), inDim, outDim });
+    for (const module of arch.linearModules) {
+      if (!lora.target_modules.includes(module)) continue;
+      const [outDim, inDim] = arch.linearShape(model, module);
+      sites.push({ layer, module, path: arch.linearPath(layer, module), inDim, outDim });
     }
   }
   return sites;

@@ -1,18 +1,21 @@
 /**
  * Up-front memory estimate of a training run (the paper's "resource-adaptive configuration") for
- * the per-layer engine (engine.ts): what it holds for a whole step, what one layer's ONNX Runtime
+ * the layerwise training step (step/layerwise-step.ts): what it holds for a whole step, what one layer's ONNX Runtime
  * session needs on top, and the process's fixed cost. Calibrated against the benchmark's peak
  * RSS (docs/training.md); the stage refuses a configuration whose estimate exceeds
  * `max_memory_gb` and proposes the largest one that fits.
  */
-import { LINEAR_MODULES, linearShape, type LinearModule, type LlamaConfig } from '../model/config.js';
+import { UserError } from '../core/errors.js';
+import { decoderArchitecture } from '../model/architectures/index.js';
+import type { LlamaConfig } from '../model/config.js';
+import type { TrainingArguments } from './arguments.js';
 
 export interface MemoryEstimate {
-  /** Base weights as the engine holds them (float once; 4-bit: host codes + ORT's prepacked copies + one layer dequantized). */
+  /** Base weights as the step holds them (float once; 4-bit: host codes + ORT's prepacked copies + one layer dequantized). */
   weightBytes: number;
   /** Activations saved from the forward for the backward, all layers, + dropout masks. */
   activationBytes: number;
-  /** The head session: logits, log-probabilities, softmax and its scatter, [256, V] each (engine.ts HEAD_ROWS). */
+  /** The head session: logits, log-probabilities, softmax and its scatter, [256, V] each (layerwise-step.ts HEAD_ROWS). */
   lossBytes: number;
   /** One layer's ORT working set, trained tensors' gradients / AdamW moments / best copy, the process itself. */
   workingBytes: number;
@@ -28,8 +31,8 @@ export interface MemoryOptions {
   blockSize?: number;
   r: number;
   dropout: boolean;
-  /** Adapted modules per layer (default all seven). */
-  targetModules?: readonly LinearModule[];
+  /** Adapted modules per layer (default all of the architecture's linears). */
+  targetModules?: readonly string[];
   /** `full`: every weight trained (float base): gradients, AdamW moments and the best copy of the whole model. */
   trainable?: 'lora' | 'full';
 }
@@ -46,13 +49,14 @@ const WORKING_NF = 32;
 const MARGIN = 1.1;
 
 export function estimateTrainingMemory(cfg: LlamaConfig, opts: MemoryOptions): MemoryEstimate {
-  const C = cfg.hiddenSize, F = cfg.intermediateSize, H = cfg.numAttentionHeads, KVH = cfg.numKeyValueHeads, D = cfg.headDim, L = cfg.numHiddenLayers;
+  const arch = decoderArchitecture(cfg);
+  const C = cfg.hiddenSize, F = cfg.intermediateSize, L = cfg.numHiddenLayers;
   const N = opts.batchSize * opts.seqLength;
   const full = opts.trainable === 'full';
-  const modules = full ? [] : (opts.targetModules ?? LINEAR_MODULES);
+  const modules = full ? [] : (opts.targetModules ?? arch.linearModules);
   let layerLinear = 0, maskBytesPerToken = 0, loraParams = 0;
-  for (const m of LINEAR_MODULES) {
-    const [o, i] = linearShape(cfg, m);
+  for (const m of arch.linearModules) {
+    const [o, i] = arch.linearShape(cfg, m);
     layerLinear += o * i;
     if (modules.includes(m)) {
       maskBytesPerToken += opts.dropout ? i : 0;
@@ -64,9 +68,9 @@ export function estimateTrainingMemory(cfg: LlamaConfig, opts: MemoryOptions): M
   const weightBytes = opts.quantizedBits
     ? 2 * layerLinear * L * (opts.quantizedBits / 8 + 4 / bs + 0.5 / bs) + layerLinear * 4 + embedBytes
     : layerLinear * L * 4 + embedBytes;
-  // Saved per token and layer (layer-graph.ts savedTensors): two RMSNorm x̂ and 1/rms, q, k, v,
-  // gate and up, the LoRA bottlenecks; float32.
-  const savedFloats = 2 * (C + 1) + H * D + 2 * KVH * D + 2 * F + modules.length * opts.r;
+  // Saved per token and layer (the architecture's savedActivations: for llama two RMSNorm x̂ and
+  // 1/rms, q, k, v, gate and up), and the LoRA bottlenecks; float32.
+  const savedFloats = savedFloatsPerToken(cfg) + modules.length * opts.r;
   const activationBytes = N * L * (4 * savedFloats + maskBytesPerToken);
   const lossBytes = 4 * Math.min(N, 256) * cfg.vocabSize * 4;
   // AdamW: step gradient, micro-batch gradient, two moments, best copy (+ the LoRA tensors
@@ -75,4 +79,42 @@ export function estimateTrainingMemory(cfg: LlamaConfig, opts: MemoryOptions): M
   const workingBytes = WORKING_NF * N * Math.max(F, C) * 4 + trainedBytes + PROCESS_BYTES;
   const parts = { weightBytes: Math.round(weightBytes), activationBytes, lossBytes, workingBytes: Math.round(workingBytes) };
   return { ...parts, totalBytes: Math.round(MARGIN * (parts.weightBytes + parts.activationBytes + parts.lossBytes + parts.workingBytes)) };
+}
+
+/** Floats a layer saves per token: each saved activation's size with its token dims (N, or B and T) taken as one. */
+function savedFloatsPerToken(cfg: LlamaConfig): number {
+  let floats = 0;
+  for (const a of decoderArchitecture(cfg).savedActivations(cfg)) floats += a.dims.reduce<number>((p, d) => (typeof d === 'number' ? p * d : p), 1);
+  return floats;
+}
+
+const GB = 2 ** 30;
+
+/**
+ * The estimate for `per_device_train_batch_size` × the longest example, or a UserError when it is
+ * over `budgetBytes`, proposing (in the pipeline's own parameter names) the largest configuration
+ * that fits: a smaller batch with more accumulation (same effective batch), then batch 1 with a
+ * shorter max_seq_length, else a quantized base.
+ */
+export function requireTrainingMemory(cfg: LlamaConfig, opts: Omit<MemoryOptions, 'batchSize' | 'seqLength'>, args: Pick<TrainingArguments, 'per_device_train_batch_size' | 'gradient_accumulation_steps'>, longest: number, budgetBytes: number): MemoryEstimate {
+  const estimate = (batchSize: number, seqLength: number): MemoryEstimate => estimateTrainingMemory(cfg, { ...opts, batchSize, seqLength });
+  const need = estimate(args.per_device_train_batch_size, longest);
+  if (need.totalBytes <= budgetBytes) return need;
+  const fmt = (b: number) => `${Number((b / GB).toPrecision(3))} GB`;
+  const batch = args.per_device_train_batch_size;
+  const effective = batch * args.gradient_accumulation_steps;
+  const lines = [`lora-train: one step at per_device_train_batch_size ${batch} × ${longest} tokens needs about ${fmt(need.totalBytes)}, more than the ${fmt(budgetBytes)} available (max_memory_gb).`];
+  const advice = (): string => {
+    for (let b = batch - 1; b >= 1; b--) {
+      const bytes = estimate(b, longest).totalBytes;
+      if (bytes <= budgetBytes) return `Fits: per_device_train_batch_size ${b} with gradient_accumulation_steps ${Math.ceil(effective / b)} (same effective batch ≈ ${effective}) — about ${fmt(bytes)}.`;
+    }
+    for (let t = Math.floor(longest / 2); t >= 8; t = Math.floor(t / 2)) {
+      const bytes = estimate(1, t).totalBytes;
+      if (bytes <= budgetBytes) return `Fits: per_device_train_batch_size 1, gradient_accumulation_steps ${effective}, max_seq_length ${t} — about ${fmt(bytes)}.`;
+    }
+    return 'Even batch 1 with 8 tokens does not fit: use a quantized base (quantize stage, bits 4) or a machine with more memory.';
+  };
+  lines.push(advice());
+  throw new UserError('insufficient-memory', lines.join(' '));
 }

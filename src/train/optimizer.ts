@@ -4,14 +4,9 @@
  * Parameters are float32 (what the graph consumes); the update runs in float64 per element and
  * rounds back, so results are the same on every machine.
  */
-export interface AdamWConfig {
-  lr: number;
-  beta1: number;
-  beta2: number;
-  eps: number;
-  weightDecay: number;
-}
+import type { AdamWArguments, SchedulerType } from './arguments.js';
 
+export type { SchedulerType } from './arguments.js';
 /** First and second moments of one parameter tensor. */
 export interface AdamWMoments {
   m: Float32Array;
@@ -26,8 +21,8 @@ export function adamWMoments(size: number): AdamWMoments {
  * One AdamW update of `param` in place; `t` is the 1-based update count, `lr` this step's rate.
  * p ← p − lr·wd·p; m ← β₁m + (1−β₁)g; v ← β₂v + (1−β₂)g²; p ← p − lr·m̂ / (√v̂ + ε).
  */
-export function adamWUpdate(param: Float32Array, grad: Float32Array, state: AdamWMoments, t: number, lr: number, cfg: AdamWConfig): void {
-  const { beta1, beta2, eps, weightDecay } = cfg;
+export function adamWUpdate(param: Float32Array, grad: Float32Array, state: AdamWMoments, t: number, lr: number, args: AdamWArguments): void {
+  const { adam_beta1: beta1, adam_beta2: beta2, adam_epsilon: eps, weight_decay: weightDecay } = args;
   const bc1 = 1 - beta1 ** t;
   const bc2 = 1 - beta2 ** t;
   const decay = 1 - lr * weightDecay;
@@ -59,8 +54,6 @@ export function clipGradients(grads: Float32Array[], norm: number, maxNorm: numb
   if (coef >= 1) return;
   for (const g of grads) for (let i = 0; i < g.length; i++) g[i] = g[i]! * coef;
 }
-
-export type SchedulerType = 'cosine' | 'linear' | 'constant' | 'constant_with_warmup';
 
 /** Number of warmup steps for a ratio (transformers: ceil(ratio · total)). */
 export function warmupSteps(total: number, ratio: number): number {

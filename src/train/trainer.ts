@@ -13,51 +13,26 @@ import { performance } from 'node:perf_hooks';
 import { StageFailure } from '../core/errors.js';
 import { Prng, deriveSeed } from '../core/prng.js';
 import type { HostTensor } from '../model/tensor.js';
-import type { LoraConfig, LoraSite, LoraTensors } from './lora.js';
+import type { TrainingArguments } from './arguments.js';
 import { loadCheckpoint, saveCheckpoint, type LogEntry, type TrainerState } from './checkpoint.js';
 import { makeBatch, type Example } from './data.js';
 import { dropoutMasks } from './dropout.js';
-import { adamWMoments, adamWUpdate, addInto, clipGradients, globalNorm, learningRate, warmupSteps, type AdamWConfig, type SchedulerType } from './optimizer.js';
-import { TrainingEngine, type BaseModel, type TokenBatch } from './engine.js';
-
-export interface TrainingHyperParams {
-  learningRate: number;
-  weightDecay: number;
-  adamBeta1: number;
-  adamBeta2: number;
-  adamEpsilon: number;
-  scheduler: SchedulerType;
-  warmupRatio: number;
-  epochs: number;
-  batchSize: number;
-  gradientAccumulation: number;
-  maxGradNorm: number;
-  /** > 0 overrides epochs. */
-  maxSteps: number;
-  /** 0 = evaluate only at the end. */
-  evalSteps: number;
-  /** 0 = no intermediate checkpoints. */
-  saveSteps: number;
-  loggingSteps: number;
-  seed: number;
-}
+import type { LoraTensors } from './lora.js';
+import { adamWMoments, adamWUpdate, addInto, clipGradients, globalNorm, learningRate, warmupSteps } from './optimizer.js';
+import { createTrainingStep, type BaseModel, type TokenBatch, type Trainable } from './step/index.js';
 
 export interface TrainerInput {
-  /** The frozen base; the training engine takes its decoder linears (held fused, once). */
+  /** The frozen base; the training step takes its decoder linears (held fused, once). */
   base: BaseModel;
-  lora: LoraConfig;
-  sites: LoraSite[];
   /**
-   * `lora` (default): train `params`, the LoRA tensors. `full`: train every weight of the (float)
-   * base instead; `params` and `sites` are then empty.
+   * What is trained: LoRA branches (`params`, a fresh PEFT init or an init_adapter, modified in
+   * place), or every weight of a float base.
    */
-  trainable?: 'lora' | 'full';
-  /** Starting LoRA tensors (fresh PEFT init or an init_adapter); modified in place. */
-  params: LoraTensors[];
+  trainable: Trainable;
   train: Example[];
   val: Example[];
   padTokenId: number;
-  hp: TrainingHyperParams;
+  args: TrainingArguments;
   threads: number;
   workDir: string;
   fingerprint: string;
@@ -80,33 +55,31 @@ export interface TrainerResult {
   state: TrainerState;
   totalSteps: number;
   resumedFromStep: number;
-  /** Per logged step, wall-clock throughput (not part of any artifact: it varies run to run). */
-  throughput: Array<{ step: number; tokensPerSecond: number; seconds: number }>;
+  /** Per optimizer step run here: labelled tokens and wall-clock time (not part of any artifact: it varies run to run). */
+  throughput: Array<{ step: number; tokens: number; tokensPerSecond: number; seconds: number }>;
 }
 
-export function plannedSteps(trainExamples: number, hp: Pick<TrainingHyperParams, 'batchSize' | 'gradientAccumulation' | 'epochs' | 'maxSteps'>): number {
-  const batches = Math.ceil(trainExamples / hp.batchSize);
-  return hp.maxSteps > 0 ? hp.maxSteps : Math.max(1, Math.ceil((hp.epochs * batches) / hp.gradientAccumulation));
+export function plannedSteps(trainExamples: number, args: Pick<TrainingArguments, 'per_device_train_batch_size' | 'gradient_accumulation_steps' | 'num_train_epochs' | 'max_steps'>): number {
+  const batches = Math.ceil(trainExamples / args.per_device_train_batch_size);
+  return args.max_steps > 0 ? args.max_steps : Math.max(1, Math.ceil((args.num_train_epochs * batches) / args.gradient_accumulation_steps));
 }
 
 export async function train(input: TrainerInput): Promise<TrainerResult> {
-  const { hp, sites, lora } = input;
-  const nBatches = Math.ceil(input.train.length / hp.batchSize);
-  const streamLength = hp.maxSteps > 0 ? Number.POSITIVE_INFINITY : Math.ceil(hp.epochs * nBatches);
-  const total = plannedSteps(input.train.length, hp);
-  const warmup = warmupSteps(total, hp.warmupRatio);
-  const adam: AdamWConfig = { lr: hp.learningRate, beta1: hp.adamBeta1, beta2: hp.adamBeta2, eps: hp.adamEpsilon, weightDecay: hp.weightDecay };
+  const { args, trainable } = input;
+  const batchSize = args.per_device_train_batch_size, accumulation = args.gradient_accumulation_steps;
+  const nBatches = Math.ceil(input.train.length / batchSize);
+  const streamLength = args.max_steps > 0 ? Number.POSITIVE_INFINITY : Math.ceil(args.num_train_epochs * nBatches);
+  const total = plannedSteps(input.train.length, args);
+  const warmup = warmupSteps(total, args.warmup_ratio);
   const maxLen = Math.max(...input.train.map((e) => e.ids.length), ...input.val.map((e) => e.ids.length));
 
-  const full = input.trainable === 'full';
-  // The engine takes the decoder linears out of input.base (it holds them fused, once).
-  const session = await TrainingEngine.create(input.base, { lora, sites, maxPositions: maxLen + 1, threads: input.threads, consumeBase: true, trainable: input.trainable });
-  // Everything trained, as one flat list: LoRA A₀, B₀, A₁, B₁, …, or every weight (views of the
-  // engine's buffers) for full fine-tuning. Updated in place.
-  const weights = full ? session.parameters() : undefined;
-  const tensors: Float32Array[] = weights ? weights.map((w) => w.data) : input.params.flatMap((p) => [p.A, p.B]);
-  // transformers' Trainer decays every weight but biases and norm gains; LoRA A and B are weights.
-  const decayed: boolean[] = weights ? weights.map((w) => w.decay) : tensors.map(() => true);
+  const lora = trainable.kind === 'lora' ? trainable : undefined;
+  // The step takes the decoder linears out of input.base (it holds them fused, once).
+  const session = await createTrainingStep({ base: input.base, trainable, maxPositions: maxLen + 1, threads: input.threads, consumeBase: true });
+  // Everything trained, as one flat list (LoRA A₀, B₀, A₁, B₁, …, or every weight): views of
+  // the buffers the step feeds, updated in place.
+  const trained = session.parameters();
+  const tensors = trained.map((t) => t.data);
   let moments = tensors.map((t) => adamWMoments(t.length));
   let state: TrainerState = { step: 0, fingerprint: input.fingerprint, logHistory: [] };
   let best: Float32Array[] | undefined;
@@ -124,12 +97,12 @@ export async function train(input: TrainerInput): Promise<TrainerResult> {
     best = resumed.best;
   }
   const resumedFromStep = state.step;
-  const dropout = !full && lora.loraDropout > 0;
+  const dropout = lora !== undefined && lora.lora.lora_dropout > 0;
   const orders = new Map<number, number[]>();
   const orderOf = (epoch: number): number[] => {
     let o = orders.get(epoch);
     if (!o) {
-      o = new Prng(deriveSeed(hp.seed, `epoch:${epoch}`)).shuffle(input.train.map((_, i) => i));
+      o = new Prng(deriveSeed(args.seed, `epoch:${epoch}`)).shuffle(input.train.map((_, i) => i));
       orders.clear();
       orders.set(epoch, o);
     }
@@ -138,25 +111,41 @@ export async function train(input: TrainerInput): Promise<TrainerResult> {
   const microBatch = (k: number): TokenBatch => {
     const epoch = Math.floor(k / nBatches), j = k % nBatches;
     const order = orderOf(epoch);
-    return makeBatch(order.slice(j * hp.batchSize, (j + 1) * hp.batchSize).map((i) => input.train[i]!), input.padTokenId);
+    return makeBatch(order.slice(j * batchSize, (j + 1) * batchSize).map((i) => input.train[i]!), input.padTokenId);
   };
   const onesCache = new Map<number, Uint8Array[]>();
   const evalMasks = (tokens: number): Uint8Array[] | undefined => {
     if (!dropout) return undefined;
     let m = onesCache.get(tokens);
-    if (!m) onesCache.set(tokens, (m = sites.map((s) => new Uint8Array(tokens * s.inDim).fill(1))));
+    if (!m) onesCache.set(tokens, (m = lora.sites.map((s) => new Uint8Array(tokens * s.inDim).fill(1))));
     return m;
   };
-  const evaluate = async (): Promise<number> => {
+  // The step folds dropout's 1/(1 − p) into the branch scaling; evaluation keeps every input
+  // (all-ones masks), so it runs with B·(1 − p) to score the adapter as saved and as PEFT runs
+  // it. The B buffers are the ones the step feeds: scaled for the evaluation, then restored
+  // bit for bit from a copy.
+  const loraB = dropout ? trained.filter((t) => t.name.endsWith('.lora_B.weight')) : [];
+  const withEvalScaling = async <T>(evaluation: () => Promise<T>): Promise<T> => {
+    if (!lora || loraB.length === 0) return evaluation();
+    const saved = loraB.map((t) => t.data.slice());
+    const keep = 1 - lora.lora.lora_dropout;
+    for (const t of loraB) for (let i = 0; i < t.data.length; i++) t.data[i]! *= keep;
+    try {
+      return await evaluation();
+    } finally {
+      loraB.forEach((t, i) => t.data.set(saved[i]!));
+    }
+  };
+  const evaluate = (): Promise<number> => withEvalScaling(async () => {
     let lossSum = 0, tokens = 0;
-    for (let i = 0; i < input.val.length; i += hp.batchSize) {
-      const batch = makeBatch(input.val.slice(i, i + hp.batchSize), input.padTokenId);
-      const out = await session.step(batch, input.params, evalMasks(batch.B * batch.T));
+    for (let i = 0; i < input.val.length; i += batchSize) {
+      const batch = makeBatch(input.val.slice(i, i + batchSize), input.padTokenId);
+      const out = await session.run(batch, evalMasks(batch.B * batch.T));
       lossSum += out.lossSum;
       tokens += batch.tokens;
     }
     return lossSum / tokens;
-  };
+  });
   const checkpoint = (): void => saveCheckpoint(input.workDir, { state, params: tensors, moments, best });
 
   const throughput: TrainerResult['throughput'] = [];
@@ -166,38 +155,39 @@ export async function train(input: TrainerInput): Promise<TrainerResult> {
       const started = performance.now();
       const grads = tensors.map((t) => new Float32Array(t.length));
       let lossSum = 0, tokens = 0, seen = 0;
-      for (let mb = 0; mb < hp.gradientAccumulation; mb++) {
-        const k = step * hp.gradientAccumulation + mb;
+      for (let mb = 0; mb < accumulation; mb++) {
+        const k = step * accumulation + mb;
         if (k >= streamLength) break;
         const batch = microBatch(k);
-        const masks = dropout ? dropoutMasks(sites.map((s) => s.inDim), batch.B * batch.T, lora.loraDropout, hp.seed, step, mb) : undefined;
-        const out = await session.step(batch, input.params, masks);
+        const masks = dropout ? dropoutMasks(lora.sites.map((s) => s.inDim), batch.B * batch.T, lora.lora.lora_dropout, args.seed, step, mb) : undefined;
+        const out = await session.run(batch, masks);
         lossSum += out.lossSum;
         tokens += batch.tokens;
         seen = k;
-        const stepGrads = out.weightGrads ?? out.grads.flatMap((g) => [g.A, g.B]);
-        stepGrads.forEach((g, i) => addInto(grads[i]!, g));
+        out.grads.forEach((g, i) => addInto(grads[i]!, g));
       }
       const loss = lossSum / tokens;
       for (const g of grads) for (let i = 0; i < g.length; i++) g[i] = g[i]! / tokens;
       const norm = globalNorm(grads);
       if (!Number.isFinite(loss) || !Number.isFinite(norm)) {
-        const kept = state.step > 0 && hp.saveSteps > 0 ? ` The last good checkpoint (step ${Math.floor(state.step / hp.saveSteps) * hp.saveSteps}) is kept in ${input.workDir}.` : '';
+        const kept = state.step > 0 && args.save_steps > 0 ? ` The last good checkpoint (step ${Math.floor(state.step / args.save_steps) * args.save_steps}) is kept in ${input.workDir}.` : '';
         throw new StageFailure('non-finite-loss', `training diverged at optimizer step ${step + 1}: loss ${loss}, gradient norm ${norm} (try a lower learning_rate or max_grad_norm).${kept}`);
       }
-      clipGradients(grads, norm, hp.maxGradNorm);
-      const lr = learningRate(hp.scheduler, hp.learningRate, step, total, warmup);
-      tensors.forEach((t, i) => adamWUpdate(t, grads[i]!, moments[i]!, step + 1, lr, decayed[i] ? adam : { ...adam, weightDecay: 0 }));
+      clipGradients(grads, norm, args.max_grad_norm);
+      const lr = learningRate(args.lr_scheduler_type, args.learning_rate, step, total, warmup);
+      // transformers' Trainer decays every weight but biases and norm gains (TrainedTensor.decay).
+      const noDecay = { ...args, weight_decay: 0 };
+      tensors.forEach((t, i) => adamWUpdate(t, grads[i]!, moments[i]!, step + 1, lr, trained[i]!.decay ? args : noDecay));
       state.step = step + 1;
       const entry: LogEntry = { step: step + 1, epoch: round6((seen + 1) / nBatches), loss: round6(loss), learning_rate: lr, grad_norm: round6(norm), num_tokens: tokens };
       const seconds = (performance.now() - started) / 1000;
-      throughput.push({ step: step + 1, tokensPerSecond: tokens / seconds, seconds });
+      throughput.push({ step: step + 1, tokens, tokensPerSecond: tokens / seconds, seconds });
       const last = step + 1 === total;
-      if ((hp.evalSteps > 0 && (step + 1) % hp.evalSteps === 0) || last) {
+      if ((args.eval_steps > 0 && (step + 1) % args.eval_steps === 0) || last) {
         if (input.val.length > 0) {
           const evalLoss = await evaluate();
           entry.eval_loss = round6(evalLoss);
-          if (input.evalMetrics && !full) for (const [name, value] of Object.entries(await input.evalMetrics(input.params, step + 1))) entry[`eval_${name}`] = round6(value);
+          if (input.evalMetrics && lora) for (const [name, value] of Object.entries(await input.evalMetrics(lora.params, step + 1))) entry[`eval_${name}`] = round6(value);
           if (!Number.isFinite(evalLoss)) throw new StageFailure('non-finite-loss', `val loss is ${evalLoss} after optimizer step ${step + 1}`);
           if (!state.best || evalLoss < state.best.evalLoss) {
             state.best = { step: step + 1, evalLoss: round6(evalLoss) };
@@ -205,16 +195,16 @@ export async function train(input: TrainerInput): Promise<TrainerResult> {
           }
         }
       }
-      if (hp.loggingSteps <= 1 || (step + 1) % hp.loggingSteps === 0 || last || entry.eval_loss !== undefined) state.logHistory.push(entry);
-      if (hp.saveSteps > 0 && (step + 1) % hp.saveSteps === 0 && !last) checkpoint();
+      if (args.logging_steps <= 1 || (step + 1) % args.logging_steps === 0 || last || entry.eval_loss !== undefined) state.logHistory.push(entry);
+      if (args.save_steps > 0 && (step + 1) % args.save_steps === 0 && !last) checkpoint();
       input.onStep?.(step + 1, total, entry);
     }
   } finally {
     await session.release();
   }
   const bestTensors = best ?? tensors;
-  const asLora = (list: Float32Array[]): LoraTensors[] => (full ? [] : input.params.map((_, i) => ({ A: list[2 * i]!, B: list[2 * i + 1]! })));
-  const bestWeights = weights ? new Map(weights.map((w, i): [string, HostTensor] => [w.name, { dtype: 'F32', shape: w.shape, data: bestTensors[i]! }])) : undefined;
+  const asLora = (list: Float32Array[]): LoraTensors[] => (lora ? lora.params.map((_, i) => ({ A: list[2 * i]!, B: list[2 * i + 1]! })) : []);
+  const bestWeights = lora ? undefined : new Map(trained.map((t, i): [string, HostTensor] => [t.name, { dtype: 'F32', shape: t.shape, data: bestTensors[i]! }]));
   return { final: asLora(tensors), best: asLora(bestTensors), bestWeights, state, totalSteps: total, resumedFromStep, throughput };
 }
 

@@ -54,9 +54,9 @@ export async function runInitModel(ctx: StageContext<InitModelParams>): Promise<
 
   let onnx: string | undefined;
   if (kept) {
-    const { exportLlamaOnnx } = await import('../../src/model/llama/export.js');
+    const { exportDecoderOnnx } = await import('../../src/model/decoder/export.js');
     const weights = new Map([...lazy.keys()].map((name) => [name, kept.get(name)!]));
-    const exported = exportLlamaOnnx({ cfg, weights }, ctx.outDir);
+    const exported = exportDecoderOnnx({ cfg, weights }, ctx.outDir);
     onnx = exported.file;
     // As writeOnnxModelDir does: tell transformers.js which graph to load.
     const configPath = join(ctx.outDir, CONFIG_FILE);

@@ -1,7 +1,7 @@
 /**
  * The import graph of the sources (src/, stages/, bench/): no circles, type-only ones included
  * (an `import type` circle still ties two modules together), and the one-way arrows that
- * docs/architecture.md draws for src/core and src/formats. Imports are read with TypeScript's
+ * docs/architecture.md draws for src/core, src/formats and src/model. Imports are read with TypeScript's
  * own pre-parser (static, `export … from` and dynamic `import()`), so nothing is executed.
  */
 import { describe, expect, it } from 'vitest';
@@ -84,10 +84,13 @@ describe('import graph', () => {
     expect(circles(graph)).toEqual([]);
   });
 
-  it('src/core imports only src/core; src/formats only core, itself and the safetensors container', () => {
+  it('src/core imports only src/core; src/formats only core, itself and the safetensors container; src/model never src/train; blocks and architectures only what graphs are built from', () => {
     const allowed: Record<string, (target: string) => boolean> = {
       'src/core/': (t) => t.startsWith('src/core/'),
       'src/formats/': (t) => t.startsWith('src/core/') || t.startsWith('src/formats/') || t.startsWith('src/model/safetensors/') || t === 'src/model/tensor.ts',
+      'src/model/': (t) => !t.startsWith('src/train/') && !t.startsWith('stages/'),
+      'src/model/blocks/': (t) => t.startsWith('src/model/blocks/') || t.startsWith('src/model/onnx/') || ['src/model/config.ts', 'src/model/tensor.ts', 'src/model/quantize/nbits.ts'].includes(t),
+      'src/model/architectures/': (t) => t.startsWith('src/model/architectures/') || t.startsWith('src/model/blocks/') || t.startsWith('src/model/onnx/') || t === 'src/model/config.ts',
     };
     const wrong: string[] = [];
     for (const [file, targets] of graph) {

@@ -7,7 +7,7 @@ import quantize from '../../stages/quantize/index.js';
 import { artifact, makeStageContext, tempDir } from '../helpers/stage-context.js';
 import { tinyModelDir } from '../model/llama/model-dir-fixture.js';
 import { Prng } from '../../src/core/prng.js';
-import { linearPath, linearShape } from '../../src/model/config.js';
+import { linearPath, linearShape } from '../../src/model/architectures/llama.js';
 import { writeSafetensors } from '../../src/model/safetensors/index.js';
 import type { HostTensor } from '../../src/model/tensor.js';
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { UserError } from '../../src/core/errors.js';
 import initModel from '../../stages/init-model/index.js';
 import { loadModelDir } from '../../src/model/model-dir.js';
-import { expectedWeights } from '../../src/model/config.js';
+import { expectedWeights } from '../../src/model/architectures/index.js';
 import { parameterCount, presetConfig } from '../../src/model/presets.js';
 import { loadTokenizer } from '../../src/model/tokenizer/index.js';
 import { listFiles } from '../../src/model/model-dir.js';

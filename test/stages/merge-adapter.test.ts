@@ -16,7 +16,7 @@ describe('merge-adapter stage', () => {
   const cfg = { ...presetConfig('tiny'), numHiddenLayers: 1 };
   const modelDir = join(root, 'model');
   writeModelDir(modelDir, cfg, initLlamaWeights(cfg, 2), byteLevelTokenizerFiles({}));
-  const lora: LoraConfig = { r: 2, loraAlpha: 6, loraDropout: 0, targetModules: ['q_proj', 'down_proj'] };
+  const lora: LoraConfig = { r: 2, lora_alpha: 6, lora_dropout: 0, target_modules: ['q_proj', 'down_proj'] };
   const sites = loraSites(cfg, lora);
   const prng = new Prng(4);
   const params = sites.map((s) => ({

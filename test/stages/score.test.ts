@@ -58,7 +58,7 @@ describe('score stage with BERTScore', () => {
   it('scores with an encoder model input', async () => {
     const { writeSafetensors } = await import('../../src/model/safetensors/write.js');
     const { byteLevelTokenizerFiles, byteLevelVocabSize, writeTokenizerFiles } = await import('../../src/model/tokenizer/index.js');
-    const { randomBertWeights } = await import('../../src/metrics/bertscore/random-encoder.js');
+    const { randomBertWeights } = await import('../../src/model/bert/random-weights.js');
     const model = tempDir('pp-enc-');
     const cfg = { hiddenSize: 16, numHeads: 2, intermediateSize: 32, layers: 1, layerNormEps: 1e-12, positionOffset: 0 };
     writeSafetensors(join(model, 'model.safetensors'), randomBertWeights(cfg, { vocab: byteLevelVocabSize({}), positions: 128 }, 3));

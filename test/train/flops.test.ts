@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { LINEAR_MODULES } from '../../src/model/config.js';
+import { LINEAR_MODULES } from '../../src/model/architectures/llama.js';
 import { presetConfig } from '../../src/model/presets.js';
 import { trainingStepFlops } from '../../src/train/flops.js';
 import { loraSites } from '../../src/train/lora.js';
 
 describe('training step FLOPs', () => {
   const cfg = presetConfig('tinyllama-1.1b');
-  const sites = loraSites(cfg, { r: 16, loraAlpha: 32, loraDropout: 0.05, targetModules: [...LINEAR_MODULES] });
+  const sites = loraSites(cfg, { r: 16, lora_alpha: 32, lora_dropout: 0.05, target_modules: [...LINEAR_MODULES] });
 
   it('count the 1.1B step of docs/training.md by hand: 2·N·P forward, the same backward, attention and LoRA', () => {
     const N = 1024;

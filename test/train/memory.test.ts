@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { presetConfig } from '../../src/model/presets.js';
-import { estimateTrainingMemory } from '../../src/train/memory.js';
+import { UserError } from '../../src/core/errors.js';
+import { estimateTrainingMemory, requireTrainingMemory } from '../../src/train/memory.js';
 
 const GiB = 2 ** 30;
 const tinyllama = presetConfig('tinyllama-1.1b');
@@ -39,3 +40,24 @@ describe('training memory estimate', () => {
 });
 
 const MEASURED_INT4_PEAK_GIB = 5.23;
+
+describe('training memory check', () => {
+  const opts = { ...recipe, quantizedBits: 4 };
+  const args = { per_device_train_batch_size: 4, gradient_accumulation_steps: 4 };
+  const need = (b: number, t: number) => estimateTrainingMemory(tinyllama, { ...opts, batchSize: b, seqLength: t }).totalBytes;
+
+  it('returns the estimate when it fits', () => {
+    expect(requireTrainingMemory(tinyllama, opts, args, 256, need(4, 256))).toEqual(estimateTrainingMemory(tinyllama, { ...opts, batchSize: 4, seqLength: 256 }));
+  });
+
+  it('proposes the largest batch that fits with the accumulation that keeps the effective batch, in the pipeline\'s parameter names', () => {
+    const check = () => requireTrainingMemory(tinyllama, opts, args, 256, need(2, 256));
+    expect(check).toThrow(UserError);
+    expect(check).toThrow(/per_device_train_batch_size 4 × 256 tokens needs about [\d.]+ GB, more than the [\d.]+ GB available \(max_memory_gb\)\. Fits: per_device_train_batch_size 2 with gradient_accumulation_steps 8 \(same effective batch ≈ 16\)/);
+  });
+
+  it('then a shorter max_seq_length at batch 1, then a quantized base', () => {
+    expect(() => requireTrainingMemory(tinyllama, opts, args, 256, need(1, 64))).toThrow(/Fits: per_device_train_batch_size 1, gradient_accumulation_steps 16, max_seq_length 64/);
+    expect(() => requireTrainingMemory(tinyllama, opts, args, 256, 1)).toThrow(/Even batch 1 with 8 tokens does not fit: use a quantized base/);
+  });
+});

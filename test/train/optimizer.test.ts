@@ -7,7 +7,7 @@ describe('AdamW', () => {
   it('matches torch.optim.AdamW worked by hand for two steps', () => {
     const p = Float32Array.of(1, -2);
     const st = adamWMoments(2);
-    const cfg = { lr: 0.1, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01 };
+    const cfg = { adam_beta1: 0.9, adam_beta2: 0.999, adam_epsilon: 1e-8, weight_decay: 0.01 };
     adamWUpdate(p, Float32Array.of(0.5, -0.25), st, 1, 0.1, cfg);
     // step 1: m̂ = g, v̂ = g² ⇒ p ← p(1 − lr·wd) − lr·sign(g)
     expect(p[0]).toBeCloseTo(1 * (1 - 0.001) - 0.1, 6);

@@ -5,8 +5,9 @@
  */
 import { DataError } from '../../core/errors.js';
 import { peftLoraTensorName, readPeftAdapterDir, type PeftAdapterFiles } from '../../formats/peft-adapter.js';
-import { linearPath, linearShape, LINEAR_MODULES, type LlamaConfig } from '../config.js';
-import type { LoraBranch } from '../llama/linear.js';
+import { linearPath, linearShape, LINEAR_MODULES } from '../architectures/llama.js';
+import type { LlamaConfig } from '../config.js';
+import type { LoraBranch } from '../blocks/lora.js';
 
 /** The adapter's settings (see PeftAdapterFiles) and its branches. */
 export interface PeftAdapter extends Omit<PeftAdapterFiles, 'configPath' | 'weightsPath' | 'tensors'> {

@@ -13,9 +13,9 @@ import { Prng } from '../../core/prng.js';
 import { DataError } from '../../core/errors.js';
 import type { ChatMessage } from '../../formats/chatml.js';
 import type { LlamaConfig } from '../config.js';
-import { buildLlamaGraph } from '../llama/graph.js';
-import { checkGraphSupport, onnxFileFor, readQuantizationConfig, type QuantizationSettings } from '../llama/export.js';
-import { DecoderRunner } from '../llama/runner.js';
+import { buildDecoderGraph } from '../decoder/graph.js';
+import { checkGraphSupport, onnxFileFor, readQuantizationConfig, type QuantizationSettings } from '../decoder/export.js';
+import { DecoderRunner } from '../decoder/runner.js';
 import { CONFIG_FILE, inspectModelDir, loadModelDir } from '../model-dir.js';
 import { sessionFromGraph } from '../onnx/session.js';
 import { loadTokenizer, type Tokenizer } from '../tokenizer/index.js';
@@ -98,7 +98,7 @@ export class TextGenerator {
     } else {
       adapter = options.adapterDir ? readPeftAdapter(options.adapterDir, cfg) : undefined;
       const { weights } = loadModelDir(inspected.dir);
-      const built = buildLlamaGraph(cfg, weights, { quantization, lora: adapter?.branches });
+      const built = buildDecoderGraph(cfg, weights, { quantization, lora: adapter?.branches });
       runner = await DecoderRunner.create(cfg, await sessionFromGraph(built, { threads: options.threads }, options.scratchDir), options.threads);
       graph = 'built in memory';
     }

@@ -1,5 +1,6 @@
 import { deriveSeed, Prng } from '../../core/prng.js';
-import { expectedWeights, type LlamaConfig } from '../config.js';
+import { expectedWeights } from '../architectures/index.js';
+import type { LlamaConfig } from '../config.js';
 import { fromFloat32 } from '../dtype-convert.js';
 import type { HostTensor } from '../tensor.js';
 import type { LazyTensor } from '../safetensors/write.js';

@@ -1,31 +1,12 @@
 import onnxProto from 'onnx-proto';
 import type { HostTensor } from '../tensor.js';
+import type { AttrValue, TypedAttr } from './attr.js';
 import { ELEM_CODE, ELEM_OF_DTYPE, tensorBytes } from './dtype.js';
 
 const { onnx } = onnxProto;
 const A = onnx.AttributeProto.AttributeType;
 
-/**
- * A node attribute. Plain JS values are typed by their look: an integral number is an INT,
- * any other number a FLOAT, a string a STRING, an array of integral numbers INTS, other
- * number arrays FLOATS, a HostTensor a TENSOR. Where the look misleads (a float attribute
- * whose value is integral, such as Gemm's `alpha: 1`), wrap it: `attr.float(1)`.
- */
-export type AttrValue = number | string | number[] | string[] | HostTensor | TypedAttr;
-
-export interface TypedAttr {
-  readonly attrKind: 'int' | 'float' | 'ints' | 'floats' | 'string' | 'strings';
-  readonly value: number | number[] | string | string[];
-}
-
-export const attr = {
-  int: (value: number): TypedAttr => ({ attrKind: 'int', value }),
-  float: (value: number): TypedAttr => ({ attrKind: 'float', value }),
-  ints: (value: number[]): TypedAttr => ({ attrKind: 'ints', value }),
-  floats: (value: number[]): TypedAttr => ({ attrKind: 'floats', value }),
-  string: (value: string): TypedAttr => ({ attrKind: 'string', value }),
-  strings: (value: string[]): TypedAttr => ({ attrKind: 'strings', value }),
-};
+export { attr, type AttrValue, type TypedAttr } from './attr.js';
 
 function isTyped(v: AttrValue): v is TypedAttr {
   return typeof v === 'object' && v !== null && 'attrKind' in v;

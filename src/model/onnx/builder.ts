@@ -182,6 +182,10 @@ export class GraphBuilder {
   unsqueeze(x: string, axes: number[]): string { return this.op('Unsqueeze', [x, this.constInt64(axes)]); }
   squeeze(x: string, axes: number[]): string { return this.op('Squeeze', [x, this.constInt64(axes)]); }
   cast(x: string, to: ElemType): string { return this.op('Cast', [x], { to: ELEM_CODE[to] }); }
+  /** ReduceMean over `axes`: an attribute up to opset 17, an input from opset 18 on. */
+  reduceMean(x: string, axes: number[], keepdims = 1): string {
+    return this.opsets['']! >= 18 ? this.op('ReduceMean', [x, this.constInt64(axes)], { keepdims }) : this.op('ReduceMean', [x], { axes, keepdims });
+  }
   shape(x: string, start?: number, end?: number): string { return this.op('Shape', [x], { start, end }); }
   /** Slice along `axes` with constant starts/ends (use ±2^62 for "to the end"). */
   slice(x: string, starts: number[], ends: number[], axes: number[], steps?: number[]): string {

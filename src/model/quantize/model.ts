@@ -7,10 +7,10 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Prng } from '../../core/prng.js';
-import { linearPath, LINEAR_MODULES, type LlamaConfig } from '../config.js';
-import { buildLlamaGraph } from '../llama/graph.js';
-import { writeOnnxModelDir, type QuantizationSettings } from '../llama/export.js';
-import { DecoderRunner, type StepInput } from '../llama/runner.js';
+import { linearWeightNames } from '../architectures/index.js';
+import { buildDecoderGraph } from '../decoder/graph.js';
+import { writeOnnxModelDir, type QuantizationSettings } from '../decoder/export.js';
+import { DecoderRunner, type StepInput } from '../decoder/runner.js';
 import { loadModelDir } from '../model-dir.js';
 import { sessionFromGraph } from '../onnx/session.js';
 import { numel } from '../tensor.js';
@@ -56,9 +56,10 @@ export async function quantizeModelDir(sourceDir: string, outDir: string, quanti
   const onnxBytes = statSync(join(outDir, exported.file)).size + (exported.externalData ? statSync(join(outDir, `${exported.file}_data`)).size : 0);
   const cfg = model.config;
   let quantizedParameters = 0, totalParameters = 0;
+  const linear = linearWeightNames(cfg);
   for (const [name, t] of model.weights) {
     totalParameters += numel(t.shape);
-    if (isLinearWeight(cfg, name)) quantizedParameters += numel(t.shape);
+    if (linear.has(name)) quantizedParameters += numel(t.shape);
   }
   const blocksPerParam = 1 / quantization.blockSize;
   const linearBytesQuantized = Math.round(quantizedParameters * (quantization.bits / 8 + blocksPerParam * (4 + (quantization.symmetric ? 0 : quantization.bits / 8))));
@@ -68,7 +69,7 @@ export async function quantizeModelDir(sourceDir: string, outDir: string, quanti
   const batch = Array.from({ length: rows }, () => Array.from({ length: tokens }, () => prng.int(cfg.vocabSize)));
   const step = { inputIds: batch, attentionMask: batch.map((r) => r.map(() => 1)), positionIds: batch.map((r) => r.map((_, t) => t)) };
 
-  const fullSession = await sessionFromGraph(buildLlamaGraph(cfg, model.weights), { threads: options.threads }, options.scratchDir);
+  const fullSession = await sessionFromGraph(buildDecoderGraph(cfg, model.weights), { threads: options.threads }, options.scratchDir);
   const ref = await logitsOf(await DecoderRunner.create(cfg, fullSession, options.threads), step);
   const got = await logitsOf(await DecoderRunner.create(cfg, join(outDir, exported.file), options.threads), step);
 
@@ -91,11 +92,6 @@ async function logitsOf(runner: DecoderRunner, step: StepInput): Promise<Float32
   } finally {
     await runner.release();
   }
-}
-
-function isLinearWeight(cfg: LlamaConfig, name: string): boolean {
-  for (let l = 0; l < cfg.numHiddenLayers; l++) for (const m of LINEAR_MODULES) if (name === `${linearPath(l, m)}.weight`) return true;
-  return false;
 }
 
 /** Error statistics of `got` against `ref` (both [positions, V]). */

@@ -11,7 +11,7 @@
  * key/value head floor(h / (H / KVH)).
  */
 import type { LlamaConfig } from '../config.js';
-import { linearPath } from '../config.js';
+import { linearPath } from '../architectures/llama.js';
 import type { HostTensor } from '../tensor.js';
 import { toFloat32 } from '../tensor.js';
 

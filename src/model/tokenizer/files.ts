@@ -86,7 +86,11 @@ export function buildTokenizerConfig(spec: ByteLevelTokenizerSpec): Record<strin
     model_max_length: spec.modelMaxLength ?? 2048,
     pad_token: '<|endoftext|>',
     split_special_tokens: false,
-    tokenizer_class: 'Qwen2Tokenizer',
+    // The generic class, so every loader uses tokenizer.json as written. A named class such as
+    // Qwen2Tokenizer makes Python transformers 5 rebuild the pipeline its own way (Qwen's
+    // pre-tokenizer splits digits one by one), and a Python user would get other ids than ours.
+    // transformers 5 maps this name to TokenizersBackend; transformers.js to its base tokenizer.
+    tokenizer_class: 'PreTrainedTokenizerFast',
     unk_token: null,
   };
 }
@@ -99,10 +103,10 @@ export function byteLevelTokenizerFiles(spec: ByteLevelTokenizerSpec): Record<st
   };
 }
 
-/** The tokenizer files a model dir has (tokenizer.json, its config, the special-tokens map), name → content. */
+/** The tokenizer files a model dir has (tokenizer.json, its config, the special-tokens map, the chat template file transformers 5 writes), name → content. */
 export function readTokenizerFiles(dir: string): Record<string, string> {
   const files: Record<string, string> = {};
-  for (const f of ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json']) if (existsSync(join(dir, f))) files[f] = readFileSync(join(dir, f), 'utf8');
+  for (const f of ['tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'chat_template.jinja']) if (existsSync(join(dir, f))) files[f] = readFileSync(join(dir, f), 'utf8');
   return files;
 }
 

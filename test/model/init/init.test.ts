@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Prng } from '../../../src/core/prng.js';
-import { expectedWeights, parseModelConfig, toHfConfigJson } from '../../../src/model/config.js';
+import { expectedWeights } from '../../../src/model/architectures/index.js';
+import { parseModelConfig, toHfConfigJson } from '../../../src/model/config.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fillNormal, initLlamaWeight, initLlamaWeights, lazyLlamaWeights } from '../../../src/model/init/index.js';

@@ -127,6 +127,22 @@ describe('GraphBuilder', () => {
     expect(maxAbsDiff(out.y!.data as Float32Array, matmulRef(xData, wData, 1, 256, 8))).toBeLessThan(1e-4);
   });
 
+  it('reduceMean: axes as an attribute up to opset 17, as an input from 18 on; both give the mean', async () => {
+    const ort = await loadOrt();
+    for (const opset of [17, 21]) {
+      const g = new GraphBuilder('mean', { opsets: { '': opset } });
+      const x = g.input('x', 'float32', [2, 3]);
+      g.output(g.reduceMean(x, [-1]), 'y', 'float32', [2, 1]);
+      const node = g.nodes.find((n) => n.opType === 'ReduceMean')!;
+      expect(node.input!.length).toBe(opset >= 18 ? 2 : 1);
+      expect((node.attribute ?? []).map((a) => a.name)).toEqual(opset >= 18 ? ['keepdims'] : ['axes', 'keepdims']);
+      const session = await sessionFromGraph(g, { threads: 1 });
+      const out = await session.run({ x: f32Tensor(ort, Float32Array.of(1, 2, 3, 4, 5, 9), [2, 3]) });
+      expect(Array.from(out.y!.data as Float32Array)).toEqual([2, 6]);
+      await session.release();
+    }
+  });
+
   it('rejects duplicate value names and unknown domains', () => {
     const g = new GraphBuilder('bad');
     g.input('x', 'float32', [1]);

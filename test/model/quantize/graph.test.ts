@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { linearPath, LINEAR_MODULES } from '../../../src/model/config.js';
-import { buildLlamaGraph } from '../../../src/model/llama/graph.js';
-import { DecoderRunner } from '../../../src/model/llama/runner.js';
+import { linearPath, LINEAR_MODULES } from '../../../src/model/architectures/llama.js';
+import { buildDecoderGraph } from '../../../src/model/decoder/graph.js';
+import { DecoderRunner } from '../../../src/model/decoder/runner.js';
 import { dequantizeNBits, quantizeNBits, type NBitsOptions } from '../../../src/model/quantize/nbits.js';
 import { referenceLogits } from '../../../src/model/reference/llama.js';
 import type { HostTensor } from '../../../src/model/tensor.js';
@@ -24,7 +24,7 @@ describe('quantized llama graph', () => {
           const [N, K] = w.shape as [number, number];
           deq.set(name, { dtype: 'F32', shape: [N, K], data: dequantizeNBits(quantizeNBits(w.data as Float32Array, N, K, q)) });
         }
-      const graph = buildLlamaGraph(cfg, weights, { quantization: { ...q, accuracyLevel: 0 } });
+      const graph = buildDecoderGraph(cfg, weights, { quantization: { ...q, accuracyLevel: 0 } });
       expect(graph.nodes.filter((n) => n.opType === 'MatMulNBits')).toHaveLength(7 * cfg.numHiddenLayers);
       const r = await DecoderRunner.create(cfg, graph.toBytes(), 1);
       const ids = [4, 8, 15, 16, 23, 42];

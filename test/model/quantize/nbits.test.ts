@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Prng } from '../../../src/core/prng.js';
 import { blockScale, dequantize4BitInto, dequantizeNBits, quantizeNBits, type NBitsOptions } from '../../../src/model/quantize/nbits.js';
-import { emitMatMulNBits } from '../../../src/model/llama/linear.js';
+import { matMulNBits, nbitsInitializers } from '../../../src/model/blocks/linear.js';
 import { GraphBuilder } from '../../../src/model/onnx/index.js';
 import { createSession, f32Tensor, loadOrt } from '../../../src/model/onnx/session.js';
 
@@ -50,7 +50,7 @@ describe('block-wise n-bit quantization', () => {
       const deq = dequantizeNBits(q);
       const g = new GraphBuilder('mmnb');
       const x = g.input('x', 'float32', [M, K]);
-      g.output(emitMatMulNBits(g, x, 'lin', q), 'y', 'float32', [M, N]);
+      g.output(matMulNBits(g, x, nbitsInitializers(g, { codes: 'lin.weight_q', scales: 'lin.weight_scales', zeroPoints: 'lin.weight_zp' }, q)), 'y', 'float32', [M, N]);
       const ort = await loadOrt();
       const session = await createSession(g.toBytes(), { threads: 1 });
       const prng = new Prng(3);

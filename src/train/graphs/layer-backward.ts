@@ -1,0 +1,65 @@
+/**
+ * One decoder layer's backward: the architecture's layerBackward with a context whose linear
+ * backward runs per fused group (dx = dy·W on the float weight, a 4-bit base's dequantized on the
+ * host), adds each LoRA branch's data-gradient and returns its dA, dB as outputs.
+ *
+ *   in:  dh [N, C] (gradient of h_out), saved.*, the forward's other inputs (float weights)
+ *   out: dh_in [N, C], grad.lora.<module>.A [r, in], grad.lora.<module>.B [out, r]
+ *        (full fine-tuning also grad.w.<group> [rows, in], grad.b.<group> [rows] and
+ *        grad.<layer tensor>; no LoRA)
+ *
+ * A linear's input is rebuilt (from the saved activations) only where a gradient needs it: a LoRA
+ * branch's dA, or full fine-tuning's dW = dyᵀ·x.
+ */
+import type { LayerBackward } from '../../model/blocks/layer-context.js';
+import { linearBackward } from '../../model/blocks/linear.js';
+import { loraBackward } from '../../model/blocks/lora.js';
+import { GraphBuilder } from '../../model/onnx/index.js';
+import { LayerInputs } from './layer-inputs.js';
+import { groupOf, savedTensors, type TrainingGraphSpec } from './spec.js';
+
+export function buildLayerBackward(spec: TrainingGraphSpec): GraphBuilder {
+  const cfg = spec.config;
+  const C = cfg.hiddenSize;
+  const g = new GraphBuilder(`${cfg.architecture}-layer-backward`, { opsets: { '': 21, 'com.microsoft': 1 } });
+  const dh = g.input('dh', 'float32', ['tokens', C]);
+  const inputs = new LayerInputs(g, spec);
+  const saved = new Map(savedTensors(spec).map((s) => [s.name, g.input(`saved.${s.name}`, 'float32', s.dims)]));
+  const full = spec.fullGrads;
+  const grads: Array<{ value: string; name: string; dims: number[] }> = [];
+  const tensorShape = (name: string): number[] => spec.arch.layerTensors(cfg).find((t) => t.name === name)!.shape;
+  const cx: LayerBackward = {
+    g, cfg, rope: inputs.rope, maskBias: inputs.maskBias, wantsTensorGrads: full,
+    tensor: (name) => inputs.tensor(name),
+    toHeads: (x, heads) => inputs.toHeads(x, heads),
+    fromHeads: (x, heads) => inputs.fromHeads(x, heads),
+    saved(name) {
+      const v = saved.get(name);
+      if (v === undefined) throw new Error(`layer graph: ${name} is not a saved activation of ${spec.arch.modelType}`);
+      return v;
+    },
+    tensorGrad: (name, grad) => void grads.push({ value: grad, name: `grad.${name}`, dims: tensorShape(name) }),
+    linearBackward(modules, dys, input) {
+      const { group } = groupOf(inputs.groups, modules[0]!);
+      if (modules.join() !== group.modules.join()) throw new Error(`layer graph: the backward of [${modules.join(', ')}] must cover its group [${group.modules.join(', ')}]`);
+      const x = full || modules.some((m) => spec.adapted.includes(m)) ? input() : undefined;
+      const dyAll = dys.length === 1 ? dys[0]! : g.concat(dys, 1);
+      const base = linearBackward(g, dyAll, inputs.floatWeight(group), { x: full ? x : undefined, bias: group.bias });
+      if (base.dW) grads.push({ value: base.dW, name: `grad.w.${group.name}`, dims: [group.rows, group.inDim] });
+      if (base.db) grads.push({ value: base.db, name: `grad.b.${group.name}`, dims: [group.rows] });
+      let dx = base.dx;
+      modules.forEach((m, i) => {
+        const lora = inputs.lora(m);
+        if (!lora) return;
+        const branch = loraBackward(g, dys[i]!, lora, { x: x!, u: cx.saved(`u.${m}`) }, dx);
+        dx = branch.dx;
+        const [out, inDim] = spec.arch.linearShape(cfg, m);
+        grads.push({ value: branch.dA, name: `grad.lora.${m}.A`, dims: [spec.r, inDim] }, { value: branch.dB, name: `grad.lora.${m}.B`, dims: [out, spec.r] });
+      });
+      return dx;
+    },
+  };
+  g.output(spec.arch.layerBackward(cx, dh), 'dh_in', 'float32', ['tokens', C]);
+  for (const gr of grads) g.output(gr.value, gr.name, 'float32', gr.dims);
+  return g;
+}

@@ -1,0 +1,88 @@
+/**
+ * The inputs that a layer's forward and backward graphs share, declared when the layer code first
+ * asks for them: the attention mask and RoPE rows, the layer's tensors, its group weights (fed
+ * float, or a 4-bit forward's initializers) and its LoRA tensors.
+ *
+ * Float weights are inputs W [rows, in], read by Gemm(transB) forward and MatMul backward (fed
+ * zero-copy; MLAS runs these as fast as on a prepacked initializer, measured in docs/training.md).
+ * A 4-bit layer's forward holds its codes as initializers of its own session, so ORT prepacks them
+ * for MLAS's 4-bit GEMM and MatMulNBits never materialises the float W (fed 4-bit codes would be
+ * dequantized whole on every run: 1.5× slower); its backward is fed W dequantized on the host.
+ */
+import { matMulNBits, nbitsInitializers, type LinearWeight } from '../../model/blocks/linear.js';
+import type { LoraValues } from '../../model/blocks/lora.js';
+import type { GraphBuilder } from '../../model/onnx/index.js';
+import type { GroupQuantized, LinearGroup, TrainingGraphSpec } from './spec.js';
+import { linearGroups } from './spec.js';
+
+export class LayerInputs {
+  readonly groups: LinearGroup[];
+  readonly maskBias: string;
+  readonly rope: { cos: string; sin: string };
+  /** [B, T] int64, from the mask's shape: the reshapes to and from attention heads. */
+  readonly bt: string;
+  private readonly declared = new Map<string, string>();
+
+  constructor(readonly g: GraphBuilder, readonly spec: TrainingGraphSpec, private readonly quantized?: Record<string, GroupQuantized>) {
+    const R = spec.arch.rotaryDim(spec.config);
+    this.groups = linearGroups(spec.config, spec.arch);
+    this.maskBias = g.input('mask_bias', 'float32', ['batch', 1, 1, 'seq', 'seq']);
+    this.rope = { cos: g.input('cos', 'float32', ['seq', R]), sin: g.input('sin', 'float32', ['seq', R]) };
+    this.bt = g.concat([g.shape(this.maskBias, 0, 1), g.shape(this.maskBias, 4, 5)], 0);
+  }
+
+  private once(name: string, declare: () => string): string {
+    let v = this.declared.get(name);
+    if (v === undefined) this.declared.set(name, (v = declare()));
+    return v;
+  }
+
+  /** A layer tensor (`input_layernorm.weight`) as an input of its declared shape. */
+  tensor(name: string): string {
+    return this.once(name, () => {
+      const spec = this.spec.arch.layerTensors(this.spec.config).find((t) => t.name === name);
+      if (!spec) throw new Error(`training graphs: ${name} is not a layer tensor of ${this.spec.arch.modelType}`);
+      return this.g.input(name, 'float32', spec.shape);
+    });
+  }
+
+  /** A group's base weight: the float input, or (4-bit forward) MatMulNBits on initializers. */
+  weight(group: LinearGroup): LinearWeight {
+    const { g } = this;
+    const bias = group.bias ? this.once(`b.${group.name}`, () => g.input(`b.${group.name}`, 'float32', [group.rows])) : undefined;
+    const q = this.quantized?.[group.name];
+    if (!q) return { float: this.floatWeight(group), bias };
+    if (q.N !== group.rows || q.K !== group.inDim || q.bits !== 4) throw new Error(`layer graph: ${group.name} weight is ${q.bits}-bit [${q.N}, ${q.K}], expected 4-bit [${group.rows}, ${group.inDim}]`);
+    const values = nbitsInitializers(g, { codes: `w.${group.name}.codes`, scales: `w.${group.name}.scales`, zeroPoints: `w.${group.name}.zp` }, q);
+    return { project: (x) => matMulNBits(g, x, values), bias };
+  }
+
+  /** The float weight input W [rows, in] of a group. */
+  floatWeight(group: LinearGroup): string {
+    return this.once(`w.${group.name}`, () => this.g.input(`w.${group.name}`, 'float32', [group.rows, group.inDim]));
+  }
+
+  /** A module's LoRA tensors (and dropout mask), when it is adapted. */
+  lora(module: string): LoraValues | undefined {
+    const { g, spec } = this;
+    if (!spec.adapted.includes(module)) return undefined;
+    const [out, inDim] = spec.arch.linearShape(spec.config, module);
+    return {
+      A: this.once(`lora.${module}.A`, () => g.input(`lora.${module}.A`, 'float32', [spec.r, inDim])),
+      B: this.once(`lora.${module}.B`, () => g.input(`lora.${module}.B`, 'float32', [out, spec.r])),
+      scale: spec.scale,
+      mask: spec.dropout ? this.once(`mask.${module}`, () => g.input(`mask.${module}`, 'uint8', ['tokens', inDim])) : undefined,
+    };
+  }
+
+  /** [N, heads·D] → [B, heads, T, D]. */
+  toHeads(x: string, heads: number): string {
+    const D = this.spec.config.headDim;
+    return this.g.transpose(this.g.op('Reshape', [x, this.g.concat([this.bt, this.g.constInt64([heads, D])], 0)]), [0, 2, 1, 3]);
+  }
+
+  /** [B, heads, T, D] → [N, heads·D]. */
+  fromHeads(x: string, heads: number): string {
+    return this.g.reshape(this.g.transpose(x, [0, 2, 1, 3]), [-1, heads * this.spec.config.headDim]);
+  }
+}

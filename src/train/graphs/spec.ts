@@ -1,0 +1,70 @@
+/**
+ * What the training graphs of a run are built for (architecture, adapted modules, LoRA scaling,
+ * full fine-tuning) and the names they share with the training step that feeds them:
+ *
+ *   inputs   h, dh [N, C]; mask_bias [B, 1, 1, T, T]; cos, sin [T, R]; labels int64 [N]
+ *            <layer tensor> (`input_layernorm.weight`), w.<group> [rows, in], b.<group> [rows]
+ *            lora.<module>.A [r, in], lora.<module>.B [out, r], mask.<module> uint8 [N, in]
+ *            saved.<activation> (the forward's outputs, fed to the backward)
+ *            head: its tensors by HF name (`model.norm.weight`, the LM head)
+ *   outputs  h_out, dh_in, loss_sum, dh; grad.<input name> for every trained input
+ *
+ * A group is the architecture's set of linears sharing an input (q/k/v, gate/up), held and run
+ * as one row-concatenated weight.
+ */
+import type { DecoderArchitecture, SavedActivation } from '../../model/architectures/index.js';
+import type { LlamaConfig } from '../../model/config.js';
+import type { NBitsWeight } from '../../model/quantize/nbits.js';
+
+export interface TrainingGraphSpec {
+  config: LlamaConfig;
+  arch: DecoderArchitecture;
+  /** Modules with a LoRA branch (every layer adapts the same modules). */
+  adapted: readonly string[];
+  r: number;
+  /** lora_alpha / r / (1 − dropout): the dropout's 1/(1 − p) folded into the scaling. */
+  scale: number;
+  dropout: boolean;
+  /** Full fine-tuning: the backward also returns the gradients of the layer's weights, biases and tensors. */
+  fullGrads: boolean;
+}
+
+export interface LinearGroup {
+  name: string;
+  modules: readonly string[];
+  /** Output width of each module. */
+  widths: number[];
+  /** Σ widths: the fused weight's rows. */
+  rows: number;
+  inDim: number;
+  /** The modules carry biases (all of them; a group is all-or-none). */
+  bias: boolean;
+}
+
+/** A group's 4-bit weight in the MatMulNBits layout (quantize/nbits.ts), rows = Σ out. */
+export type GroupQuantized = NBitsWeight;
+
+/** The architecture's linear groups with their shapes. */
+export function linearGroups(cfg: LlamaConfig, arch: DecoderArchitecture): LinearGroup[] {
+  return Object.entries(arch.linearGroups).map(([name, modules]) => {
+    const shapes = modules.map((m) => arch.linearShape(cfg, m));
+    const biased = modules.map((m) => arch.linearBias(cfg, m));
+    if (biased.some((b) => b !== biased[0])) throw new Error(`training graphs: linear group ${name} mixes modules with and without bias`);
+    if (shapes.some(([, i]) => i !== shapes[0]![1])) throw new Error(`training graphs: linear group ${name} mixes input widths`);
+    return { name, modules, widths: shapes.map(([o]) => o), rows: shapes.reduce((s, [o]) => s + o, 0), inDim: shapes[0]![1], bias: biased[0]! };
+  });
+}
+
+/** The group holding `module` and the module's index in it. */
+export function groupOf(groups: LinearGroup[], module: string): { group: LinearGroup; index: number } {
+  for (const group of groups) {
+    const index = group.modules.indexOf(module);
+    if (index >= 0) return { group, index };
+  }
+  throw new Error(`training graphs: linear module ${module} is in no group of the architecture`);
+}
+
+/** Activations the forward returns for the backward: the architecture's, then the LoRA bottlenecks u [N, r]. */
+export function savedTensors(spec: TrainingGraphSpec): SavedActivation[] {
+  return [...spec.arch.savedActivations(spec.config), ...spec.adapted.map((m): SavedActivation => ({ name: `u.${m}`, dims: ['tokens', spec.r] }))];
+}

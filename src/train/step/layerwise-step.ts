@@ -1,0 +1,263 @@
+/**
+ * A training step run layer by layer on ONNX Runtime (llm.c's layout): three sessions (layer
+ * forward, layer backward, head; src/train/graphs) serve every layer, fed the layer's weights from
+ * host buffers (host-weights.ts). The forward of layer l returns its saved activations, which the
+ * step holds until the backward of layer l has used them; so peak memory is the base weights
+ * (once) + the saved activations of all layers + one layer's ORT working set.
+ *
+ * The embedding lookup, the additive attention mask and the RoPE rows are built on the host.
+ */
+import { performance } from 'node:perf_hooks';
+import { decoderArchitecture } from '../../model/architectures/index.js';
+import { ropeTables } from '../../model/blocks/rope.js';
+import { loadOrt, sessionOptions, type InferenceSession, type OrtModule, type OrtTensor } from '../../model/onnx/session.js';
+import { dequantize4BitInto } from '../../model/quantize/nbits.js';
+import { buildHead } from '../graphs/head.js';
+import { buildLayerBackward } from '../graphs/layer-backward.js';
+import { buildLayerForward } from '../graphs/layer-forward.js';
+import { linearGroups, savedTensors, type LinearGroup, type TrainingGraphSpec } from '../graphs/spec.js';
+import { FullTraining } from './full-training.js';
+import { hostWeights, type HostWeights } from './host-weights.js';
+import { LoraTraining } from './lora-training.js';
+import type { StepResult, TokenBatch, TrainedTensor, TrainingStep, TrainingStepOptions } from './step.js';
+import type { TensorOf, TrainedPart } from './trained-part.js';
+
+const MASKED = -1e9;
+/** Tokens per head run by default (see run). */
+const HEAD_ROWS = 256;
+
+interface Sessions {
+  /** One session for every layer (float base), or one per layer (4-bit base). */
+  forward: InferenceSession[];
+  backward: InferenceSession;
+  head: InferenceSession;
+}
+
+/** What a step holds from create() on. */
+interface StepParts {
+  ort: OrtModule;
+  spec: TrainingGraphSpec;
+  groups: LinearGroup[];
+  sessions: Sessions;
+  weights: HostWeights;
+  /** LoRA branches or every weight. */
+  trained: TrainedPart;
+  /** RoPE rows [maxPositions, R]. */
+  rope: { cos: Float32Array; sin: Float32Array };
+  /** Backward input name of a saved activation → the forward's output name. */
+  savedNames: Record<string, string>;
+  /** Dequantization targets per group (4-bit base), reused by every layer's backward. */
+  scratch: Map<string, Float32Array> | undefined;
+  headRows: number;
+  profiling: boolean;
+}
+
+export class LayerwiseStep implements TrainingStep {
+  private readonly buffers = new Map<string, Float32Array>();
+  private readonly inputNames = new Map<InferenceSession, ReadonlySet<string>>();
+
+  private constructor(private readonly parts: StepParts) {
+    const { sessions } = parts;
+    for (const s of [...sessions.forward, sessions.backward, sessions.head]) this.inputNames.set(s, new Set(s.inputNames));
+  }
+
+  static async create(options: TrainingStepOptions): Promise<LayerwiseStep> {
+    const { base, trainable } = options;
+    const cfg = base.config;
+    const arch = decoderArchitecture(cfg);
+    const full = trainable.kind === 'full';
+    if (full && base.quantized && base.quantized.size > 0) throw new Error('training step: full fine-tuning needs a float base (4-bit weights cannot be trained)');
+    const lora = trainable.kind === 'lora' ? trainable.lora : undefined;
+    const spec: TrainingGraphSpec = {
+      config: cfg, arch, fullGrads: full,
+      adapted: trainable.kind === 'lora' ? [...new Set(trainable.sites.map((s) => s.module))] : [],
+      r: lora?.r ?? 1,
+      dropout: (lora?.lora_dropout ?? 0) > 0,
+      scale: lora ? lora.lora_alpha / lora.r / (1 - lora.lora_dropout) : 1,
+    };
+    const groups = linearGroups(cfg, arch);
+    const loraPart = trainable.kind === 'lora' ? new LoraTraining(trainable.sites, trainable.params, trainable.lora.r, spec.dropout, cfg.numHiddenLayers) : undefined;
+    const weights = hostWeights(base, arch, groups, options.consumeBase ?? false);
+    const part: TrainedPart = loraPart ?? new FullTraining(cfg, arch, groups, weights);
+    const { cos, sin } = ropeTables(options.maxPositions, arch.rotaryDim(cfg), cfg.ropeTheta);
+    const ort = await loadOrt();
+    // The CPU arena is on where one session serves every layer: each run allocates the same sizes,
+    // so blocks are reused instead of being returned to the OS and page-faulted in again. The
+    // per-layer forward sessions of a 4-bit base run without it: 22 arenas each holding a layer's
+    // working set peaked at 15.2 GB against 5.7 GB without (TinyLlama-1.1B shape, batch 4 × 256).
+    const opts = {
+      ...sessionOptions({ threads: options.threads }),
+      enableCpuMemArena: true,
+      ...(options.profilePrefix ? { enableProfiling: true, profileFilePrefix: options.profilePrefix } : {}),
+    };
+    const perLayerOpts = { ...opts, enableCpuMemArena: false };
+    const created: InferenceSession[] = [];
+    const session = async (graph: { toBytes(): Uint8Array }, o: typeof opts): Promise<InferenceSession> => {
+      const x = await ort.InferenceSession.create(graph.toBytes(), o);
+      created.push(x);
+      return x;
+    };
+    const quantized = weights.layers[0]?.quantized;
+    let sessions: Sessions;
+    let savedNames: Record<string, string> = {};
+    try {
+      const forward: InferenceSession[] = [];
+      for (const layer of quantized ? weights.layers : weights.layers.slice(0, 1)) {
+        const built = buildLayerForward(spec, layer.quantized && Object.fromEntries(layer.quantized));
+        savedNames = built.saved; // the same value names in every layer's graph
+        forward.push(await session(built.graph, layer.quantized ? perLayerOpts : opts));
+      }
+      sessions = { forward, backward: await session(buildLayerBackward(spec), opts), head: await session(buildHead(spec), opts) };
+    } catch (err) {
+      for (const x of created) await x.release(); // a failed start leaves no native session behind
+      throw err;
+    }
+    const scratch = quantized ? new Map(groups.map((group) => [group.name, new Float32Array(group.rows * group.inDim)])) : undefined;
+    return new LayerwiseStep({
+      ort, spec, groups, sessions, weights, trained: part, savedNames, scratch,
+      rope: { cos: cos.data as Float32Array, sin: sin.data as Float32Array },
+      headRows: Math.max(1, Math.floor(options.headRows ?? HEAD_ROWS)),
+      profiling: options.profilePrefix !== undefined,
+    });
+  }
+
+  parameters(): TrainedTensor[] {
+    return this.parts.trained.parameters();
+  }
+
+  async run(batch: TokenBatch, masks?: Uint8Array[]): Promise<StepResult> {
+    const { ort, spec, weights, trained, groups, sessions, savedNames, scratch, headRows } = this.parts;
+    const cfg = spec.config;
+    const C = cfg.hiddenSize, R = spec.arch.rotaryDim(cfg), N = batch.B * batch.T, L = cfg.numHiddenLayers;
+    const tensor: TensorOf = (type, data, dims) => new ort.Tensor(type as 'float32', data as Float32Array, dims);
+    trained.begin(N, masks);
+    const shared: Record<string, OrtTensor> = {
+      mask_bias: tensor('float32', attentionBias(batch), [batch.B, 1, 1, batch.T, batch.T]),
+      cos: tensor('float32', this.parts.rope.cos.subarray(0, batch.T * R), [batch.T, R]),
+      sin: tensor('float32', this.parts.rope.sin.subarray(0, batch.T * R), [batch.T, R]),
+    };
+    // A layer run's feeds: exactly the session's inputs (a graph declares what its layer code uses).
+    const layerFeeds = (l: number, session: InferenceSession): Record<string, OrtTensor> => {
+      const wants = this.inputNames.get(session)!;
+      const feeds: Record<string, OrtTensor> = {};
+      for (const [name, t] of Object.entries(shared)) if (wants.has(name)) feeds[name] = t;
+      const w = weights.layers[l]!;
+      for (const [name, data] of w.tensors) if (wants.has(name)) feeds[name] = tensor('float32', data, [data.length]);
+      for (const group of groups) {
+        const bias = w.biases.get(group.name);
+        if (bias && wants.has(`b.${group.name}`)) feeds[`b.${group.name}`] = tensor('float32', bias, [bias.length]);
+        // A 4-bit layer's forward session holds its codes; its backward gets them dequantized.
+        if (!wants.has(`w.${group.name}`)) continue;
+        const data = w.float?.get(group.name) ?? dequantize4BitInto(w.quantized!.get(group.name)!, scratch!.get(group.name)!);
+        feeds[`w.${group.name}`] = tensor('float32', data, [group.rows, data.length / group.rows]);
+      }
+      trained.feedLayer(l, feeds, wants, tensor);
+      return feeds;
+    };
+
+    const seconds = { forward: 0, head: 0, backward: 0, host: 0 };
+    let mark = performance.now();
+    const lap = (phase: keyof typeof seconds): void => {
+      const now = performance.now();
+      seconds[phase] += (now - mark) / 1000;
+      mark = now;
+    };
+    let h = tensor('float32', this.embedRows(batch.inputIds, C), [N, C]);
+    // The saved activations go to buffers the step keeps from run to run (preallocated outputs):
+    // a step allocates no activation memory, and none waits for the garbage collector.
+    const saved: Array<Record<string, OrtTensor> | undefined> = [];
+    const dims = (d: Array<number | string>): number[] => d.map((x) => (x === 'tokens' ? N : x === 'batch' ? batch.B : x === 'seq' ? batch.T : (x as number)));
+    for (let l = 0; l < L; l++) {
+      const session = sessions.forward[l] ?? sessions.forward[0]!;
+      const fetches: Record<string, OrtTensor> = {};
+      const mine: Record<string, OrtTensor> = {};
+      for (const s of savedTensors(spec)) {
+        const shape = dims(s.dims);
+        const t = tensor('float32', this.buffer(`${l}:${s.name}`, shape.reduce((a, b) => a * b, 1)), shape);
+        fetches[savedNames[`saved.${s.name}`]!] = t;
+        mine[`saved.${s.name}`] = t;
+      }
+      fetches.h_out = tensor('float32', this.buffer(`h:${l % 2}`, N * C), [N, C]);
+      const feeds = { ...layerFeeds(l, session), h };
+      lap('host');
+      await session.run(feeds, fetches);
+      lap('forward');
+      saved[l] = mine;
+      h = fetches.h_out;
+    }
+    // The head runs headRows tokens at a time: its [rows, V] logits, log-probabilities and
+    // softmax are its whole working set (0.5 GB at 1,024 × 32,000 in one run).
+    const hData = h.data as Float32Array;
+    const dhHead = this.buffer('dh:head', N * C);
+    const headWants = this.inputNames.get(sessions.head)!;
+    let lossSum = 0;
+    for (let r0 = 0; r0 < N; r0 += headRows) {
+      const rows = Math.min(headRows, N - r0);
+      const feeds: Record<string, OrtTensor> = {
+        h: tensor('float32', hData.subarray(r0 * C, (r0 + rows) * C), [rows, C]),
+        labels: new ort.Tensor('int64', batch.labels.subarray(r0, r0 + rows), [rows]),
+      };
+      for (const [name, data] of weights.head) if (headWants.has(name)) feeds[name] = tensor('float32', data, name === spec.arch.lmHead(cfg).weight ? [cfg.vocabSize, C] : [data.length]);
+      const fetches: Record<string, OrtTensor | null> = { loss_sum: null, dh: tensor('float32', dhHead.subarray(r0 * C, (r0 + rows) * C), [rows, C]) };
+      trained.fetchHead(fetches, tensor);
+      const out = await sessions.head.run(feeds, fetches);
+      lossSum += (out.loss_sum!.data as Float32Array)[0]!;
+      trained.takeHead();
+    }
+    lap('head');
+    let dh = tensor('float32', dhHead, [N, C]);
+    for (let l = L - 1; l >= 0; l--) {
+      const feeds = { ...layerFeeds(l, sessions.backward), ...saved[l]!, dh };
+      lap('host');
+      const dhIn = tensor('float32', this.buffer(`dh:${l % 2}`, N * C), [N, C]);
+      const fetches: Record<string, OrtTensor | null> = { dh_in: dhIn };
+      trained.fetchLayer(l, fetches, tensor);
+      const out = await sessions.backward.run(feeds, fetches);
+      lap('backward');
+      saved[l] = undefined; // this layer's activations are no longer needed
+      dh = dhIn;
+      trained.takeLayer(l, out);
+    }
+    const grads = trained.finish(dh.data as Float32Array, batch);
+    lap('host');
+    return { lossSum, grads, seconds };
+  }
+
+  /** A reusable float buffer of at least `size` values (grown when a longer batch comes), viewed at `size`. */
+  private buffer(key: string, size: number): Float32Array {
+    let b = this.buffers.get(key);
+    if (!b || b.length < size) this.buffers.set(key, (b = new Float32Array(size)));
+    return b.subarray(0, size);
+  }
+
+  /** Rows of the embedding for the batch's ids: [N, C]. */
+  private embedRows(ids: BigInt64Array, C: number): Float32Array {
+    const V = this.parts.spec.config.vocabSize;
+    const h = new Float32Array(ids.length * C);
+    for (let n = 0; n < ids.length; n++) {
+      const id = Number(ids[n]);
+      if (!(id >= 0 && id < V)) throw new RangeError(`training step: token id ${id} outside the vocabulary (size ${V})`);
+      h.set(this.parts.weights.embed.subarray(id * C, (id + 1) * C), n * C);
+    }
+    return h;
+  }
+
+  async release(): Promise<void> {
+    const { sessions, profiling } = this.parts;
+    const all = [...sessions.forward, sessions.backward, sessions.head];
+    if (profiling) for (const x of all) x.endProfiling();
+    for (const x of all) await x.release();
+  }
+}
+
+/** Additive mask [B, 1, 1, T, T]: 0 where query i may attend key j (j ≤ i, key not padding), −1e9 elsewhere. */
+export function attentionBias(batch: Pick<TokenBatch, 'B' | 'T' | 'attentionMask'>): Float32Array {
+  const { B, T } = batch;
+  const bias = new Float32Array(B * T * T);
+  for (let b = 0; b < B; b++)
+    for (let i = 0; i < T; i++) {
+      const row = (b * T + i) * T;
+      for (let j = 0; j < T; j++) bias[row + j] = j <= i && batch.attentionMask[b * T + j] !== 0n ? 0 : MASKED;
+    }
+  return bias;
+}
