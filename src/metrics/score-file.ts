@@ -21,6 +21,7 @@ import { LexicalPass } from './lexical-pass.js';
 import { compareDistributions, type QuestionDistribution } from './distribution.js';
 import { resolveMetrics, type MetricName } from './metric-names.js';
 import { scoreRecord, type RecordScores, type ReferencedPrediction } from './record-scores.js';
+import { QualityContext } from './quality/quality.js';
 
 export type { MetricName } from './metric-names.js';
 export { METRIC_NAMES, METRIC_GROUPS, DEFAULT_METRICS, resolveMetrics } from './metric-names.js';
@@ -154,12 +155,14 @@ export async function scorePredictions(inputs: readonly ScoredInput[], options: 
     distinct: has('distinct_1', 'distinct_2'),
     sentiment: has('sentiment_similarity'),
   });
+  // quality's relevance and vocabulary come from the whole file (quality/quality.ts)
+  const quality = wanted.has('quality') ? new QualityContext(inputs.map((x) => x.record)) : undefined;
   for (let i = 0; i < inputs.length; i++) {
     if (options.signal?.aborted) throw options.signal.reason;
     const r = inputs[i]!.record;
     const lex = lexical.score(r.prediction, r.reference);
     parts.push({ bleu: lex.segment, unigrams: lex.unigrams, bigrams: lex.bigrams });
-    rows.push(scoreRecord(inputs[i]!.line, r, wanted, lex));
+    rows.push(scoreRecord(inputs[i]!.line, r, wanted, lex, quality && { context: quality, index: i }));
     options.onRecord?.(i + 1, inputs.length);
   }
   if (metrics.some((m) => m.startsWith('bertscore_'))) {
