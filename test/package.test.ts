@@ -76,6 +76,9 @@ describe('the packed package', () => {
     expect(listed.filter((p) => /^(test|bench|\.ci)\//.test(p))).toEqual([]);
     expect(listed).toEqual(expect.arrayContaining(['dist/src/cli/main.js', 'schemas/pipeline.schema.json', 'question-bank/finance.json', 'stages/lora-train/params.schema.json', 'src/metrics/sentiment/vader_lexicon.tsv', 'pipelines/smoke.yaml']));
     expect(listed.some((p) => p.endsWith('.ts') && !p.endsWith('.d.ts'))).toBe(false);
+    // Every asset the code reads at run time from beside its source (lexicons, tables, schemas).
+    const assets = ['src', 'stages'].flatMap((d) => readdirSync(join(root, d), { recursive: true, encoding: 'utf8' }).map((f) => `${d}/${f.split('\\').join('/')}`)).filter((f) => /\.(tsv|json|md)$/.test(f));
+    expect(listed).toEqual(expect.arrayContaining(assets));
 
     // As the README says, from a folder without the repo's .npmrc, skipping onnxruntime-node's CUDA download.
     const prefix = join(work, 'prefix');
