@@ -3,6 +3,8 @@ import { configDefaults, defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // Every test file gets a private TMPDIR, removed when the file ends (no pp-* folders left behind).
+    setupFiles: ['test/setup/private-tmpdir.ts'],
     // The interop suite needs Python; it has its own config (vitest.interop.config.ts, npm run test:interop).
     exclude: [...configDefaults.exclude, 'test/interop/**/*.interop.test.ts'],
     // Model and training tests run ONNX Runtime sessions; the machine has 2 cores.

@@ -11,9 +11,11 @@ import generate from './generate/index.js';
 import initModel from './init-model/index.js';
 import loraTrain from './lora-train/index.js';
 import mergeAdapter from './merge-adapter/index.js';
+import pretrainingCorpus from './pretraining-corpus/index.js';
 import quantize from './quantize/index.js';
 import report from './report/index.js';
 import importDataset from './import-dataset/index.js';
+import importPredictions from './import-predictions/index.js';
 import samplePersonas from './sample-personas/index.js';
 import score from './score/index.js';
 import synthesizeResponses from './synthesize-responses/index.js';
@@ -26,9 +28,11 @@ export const builtinStages: StageDefinition[] = [
   initModel,
   loraTrain,
   mergeAdapter,
+  pretrainingCorpus,
   quantize,
   report,
   importDataset,
+  importPredictions,
   samplePersonas,
   score,
   synthesizeResponses,

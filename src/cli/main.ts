@@ -11,6 +11,7 @@ const COMMANDS: Record<string, () => Promise<{ default: Command }>> = {
   status: () => import('./commands/status.js'),
   dag: () => import('./commands/dag.js'),
   show: () => import('./commands/show.js'),
+  outputs: () => import('./commands/outputs.js'),
   watch: () => import('./commands/watch.js'),
   verify: () => import('./commands/verify.js'),
   gc: () => import('./commands/gc.js'),
@@ -19,6 +20,7 @@ const COMMANDS: Record<string, () => Promise<{ default: Command }>> = {
   generate: () => import('./commands/generate.js'),
   serve: () => import('./commands/serve.js'),
   score: () => import('./commands/score.js'),
+  'exec-job': () => import('./commands/exec-job.js'),
 };
 
 export async function main(argv: string[], io: CliIO): Promise<number> {
@@ -83,6 +85,15 @@ if (isMain()) {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  // The reader of our output went away (`polypersona run --json | head -1`, `stages | head -3`):
+  // like a program killed by SIGPIPE, stop quietly. A long command is cancelled the normal way
+  // (its run record is written); nothing more is printed.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EPIPE' && err.code !== 'ERR_STREAM_DESTROYED') throw err;
+      if (!controller.signal.aborted) controller.abort(new UserError('cancelled', 'the output pipe was closed'));
+    });
+  }
   const io: CliIO = { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd(), signal: controller.signal };
   const code = await main(process.argv.slice(2), io);
   process.exitCode = code;

@@ -124,6 +124,12 @@ export interface StageDefinition<P = any> {
    * stage key, derived from params: a user's data file, a question bank folder.
    */
   fileDeps?(params: P, pipelineDir: string): string[];
+  /**
+   * Top-level params that are POSIX shell command lines (the command stage's `run`): runtime
+   * directories (`${{ outputs.dir }}`, `${{ stages.ID.outputs.dir }}`) are substituted there as
+   * quoted shell words, so a folder name never runs as shell syntax. Elsewhere they are plain text.
+   */
+  shellParams?: readonly string[];
   run(ctx: StageContext<P>): Promise<void>;
 }
 

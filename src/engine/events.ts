@@ -13,12 +13,14 @@ export type RunEvent =
   | { type: 'stage-cached'; id: string; key: string; digest: string }
   | { type: 'stage-would-run'; id: string; reasons: string[] }
   | { type: 'stage-waiting-lock'; id: string; holder: string }
-  | { type: 'stage-progress'; id: string; done: number; total?: number; note?: string }
+  /** `rate`: units per second over recent progress; `etaMs`: time left at that rate (see progress.ts). */
+  | { type: 'stage-progress'; id: string; done: number; total?: number; note?: string; rate?: number; etaMs?: number }
   | { type: 'stage-log'; id: string; level: 'info' | 'warn' | 'debug'; message: string }
   | { type: 'stage-done'; id: string; key: string; digest: string; durationMs: number }
   | { type: 'stage-failed'; id: string; code: string; message: string; durationMs: number }
   | { type: 'stage-skipped'; id: string; reason: string }
   | { type: 'stage-cancelled'; id: string }
-  | { type: 'run-end'; runId: string; status: 'ok' | 'failed' | 'cancelled'; counts: Record<StageOutcome, number>; durationMs: number };
+  /** `wouldRun` (dry runs only): stages a real run would execute; they are not counted in `counts`. */
+  | { type: 'run-end'; runId: string; status: 'ok' | 'failed' | 'cancelled'; counts: Record<StageOutcome, number>; wouldRun?: number; durationMs: number };
 
 export type RunEventListener = (event: RunEvent) => void;

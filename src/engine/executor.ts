@@ -1,56 +1,59 @@
 import type { ArtifactKind, ArtifactRef, InputLookup, Logger, StageContext } from './contract.js';
 import type { StageRegistry } from './registry.js';
+import type { CacheEntry } from './store/index.js';
+import type { BuildContext, JobCallbacks, JobResult, StageJob, StageTask } from './stage-task.js';
 import { UserError } from '../core/errors.js';
+import { buildEntry } from './build.js';
 
 /**
- * The executor seam: how one stage's run() gets executed once the scheduler has decided it must
- * run. The job is plain, JSON-serialisable data (no closures), so that an executor can ship it
- * elsewhere — a SLURM executor writes it to the shared filesystem, submits a job that runs
- * `polypersona exec-job JOB.json` against the same cache, and waits — while the scheduler keeps
- * ownership of keys, locks and publishing. LocalExecutor runs it in this process.
+ * The executor seam. The scheduler owns keys, locks, cache lookups and the lock file; once it
+ * has decided a stage must be built (and holds the key's writer lock) it hands a StageTask to
+ * an Executor, which builds the cache entry and returns it:
+ *
+ *   LocalExecutor   stages → runs the stage in this process → publishes      (build.ts)
+ *   SlurmExecutor   writes the task as JSON, sbatch `polypersona exec-job JOB.json`, which does
+ *                   the same on a node against the shared cache; waits, returns the entry
+ *
+ * A StageTask is plain JSON (no closures, no live objects) so that it can cross machines: a job
+ * file is the executor contract any scheduler can run (docs/cluster.md).
  */
-export interface StageJob {
-  stageId: string;
-  type: string;
-  /** Params with runtime expressions already substituted. */
-  params: Record<string, unknown>;
-  inputs: ArtifactRef[];
-  outDir: string;
-  workDir: string;
-  pipelineDir: string;
-  seed: number;
-  threads: number;
-}
-
-export interface JobCallbacks {
-  progress(done: number, total?: number, note?: string): void;
-  log(level: 'info' | 'warn' | 'debug', message: string): void;
-}
-
-export interface JobResult {
-  /** Fields the stage added with ctx.recordProvenance. */
-  provenance: Record<string, unknown>;
-}
+export type { BuildContext, JobCallbacks, JobResult, StageJob, StageTask } from './stage-task.js';
 
 export interface Executor {
+  /** Recorded in stage.json's provenance as `executor`. */
   readonly name: string;
-  execute(job: StageJob, callbacks: JobCallbacks, signal: AbortSignal): Promise<JobResult>;
+  /**
+   * True when stages run on this machine's cores: the scheduler then admits them through its
+   * gate (`--jobs`, exclusive stages alone). A cluster executor limits itself.
+   */
+  readonly inProcess: boolean;
+  /** Builds (or finds, when another writer won) the entry of task.key. The caller holds the key lock. */
+  build(task: StageTask, ctx: BuildContext): Promise<CacheEntry>;
 }
 
 /** Runs stages in this Node process (their heavy work runs on ONNX Runtime's native threads). */
 export class LocalExecutor implements Executor {
   readonly name = 'local';
+  readonly inProcess = true;
   constructor(private readonly registry: StageRegistry) {}
 
-  async execute(job: StageJob, callbacks: JobCallbacks, signal: AbortSignal): Promise<JobResult> {
-    const definition = this.registry.get(job.type);
-    const provenance: Record<string, unknown> = {};
-    const ctx = buildStageContext(job, callbacks, signal, provenance);
-    signal.throwIfAborted();
-    await definition.run(ctx);
-    signal.throwIfAborted();
-    return { provenance };
+  build(task: StageTask, ctx: BuildContext): Promise<CacheEntry> {
+    return buildEntry(ctx.store, task, (job, signal) => runStageInProcess(this.registry, job, ctx.callbacks, signal), {
+      signal: ctx.signal,
+      executor: this.name,
+    });
   }
+}
+
+/** Calls the stage's run() here; returns what it recorded as provenance. */
+export async function runStageInProcess(registry: StageRegistry, job: StageJob, callbacks: JobCallbacks, signal: AbortSignal): Promise<JobResult> {
+  const definition = registry.get(job.type);
+  const provenance: Record<string, unknown> = {};
+  const ctx = buildStageContext(job, callbacks, signal, provenance);
+  signal.throwIfAborted();
+  await definition.run(ctx);
+  signal.throwIfAborted();
+  return { provenance };
 }
 
 /** The StageContext a stage sees, from a job (shared by every executor that runs stages in Node). */

@@ -1,6 +1,7 @@
 import type { PlannedStage } from './pipeline/index.js';
 import { digestDeps, stageKey, type StageKeyInputs } from './store/index.js';
 import { deriveSeed } from '../core/prng.js';
+import { formatLocation, UserError } from '../core/errors.js';
 import { relative, resolve, sep, isAbsolute } from 'node:path';
 
 /**
@@ -15,7 +16,12 @@ export async function stageKeyInputs(
   pipelineSeed: number,
   depDigests: DepDigests = new DepDigests(),
 ): Promise<StageKeyInputs> {
-  const deps = await depDigests.of(stage.fileDeps, pipelineDir);
+  let deps: Record<string, string>;
+  try {
+    deps = await depDigests.of(stage.fileDeps, pipelineDir);
+  } catch (err) {
+    throw locateDepError(err, stage);
+  }
   return {
     type: stage.type,
     version: stage.definition.version,
@@ -45,6 +51,15 @@ export class DepDigests {
     }
     return out;
   }
+}
+
+/** A dep's error (missing, not a file) pointed at the pipeline line that names the dep. */
+function locateDepError(err: unknown, stage: PlannedStage): unknown {
+  const file = err instanceof UserError ? err.location?.file : undefined;
+  const dep = file === undefined ? undefined : stage.fileDeps.find((d) => file === d || file.startsWith(`${d}${sep}`));
+  if (!(err instanceof UserError) || dep === undefined || !stage.depLocation) return err;
+  const at = stage.depLocation(dep);
+  return new UserError(err.code, `${formatLocation(at)}: stage ${stage.id}: ${err.message}`, { location: at, cause: err });
 }
 
 export function keyOf(inputs: StageKeyInputs): string {

@@ -2,18 +2,21 @@ import { randomBytes } from 'node:crypto';
 import { cpus } from 'node:os';
 import { producedKind, type ArtifactRef } from './contract.js';
 import type { RunEvent, RunEventListener, StageOutcome } from './events.js';
-import { LocalExecutor, type Executor, type StageJob } from './executor.js';
+import { LocalExecutor, type Executor, type StageTask } from './executor.js';
 import { StageGate } from './gate.js';
+import { ProgressMeter } from './progress.js';
 import { DepDigests, keyOf, stageKeyInputs, stageSeed } from './keys.js';
-import { resolveRuntimeExpressions, type LoadedPipeline, type PlannedStage } from './pipeline/index.js';
+import type { LoadedPipeline, PlannedStage } from './pipeline/index.js';
 import type { StageRegistry } from './registry.js';
 import {
   acquireKeyLock,
-  environmentInfo,
   explainStale,
+  listRunRecords,
   lockFilePath,
   readPipelineLock,
+  RunLease,
   sameLock,
+  sweepStaleKeyLocks,
   writePipelineLock,
   writeRunRecord,
   type ArtifactStore,
@@ -24,8 +27,10 @@ import {
   type RunRecord,
   type StageKeyInputs,
 } from './store/index.js';
-import { PolypersonaError, StageFailure } from '../core/errors.js';
+import { PolypersonaError } from '../core/errors.js';
+import { redactSecrets } from '../core/secrets.js';
 import { selectStages } from './selection.js';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface RunOptions {
@@ -49,7 +54,10 @@ export interface RunOptions {
   verifyCache?: boolean;
   signal?: AbortSignal;
   onEvent?: RunEventListener;
+  /** Builds every stage that must run (default: LocalExecutor). */
   executor?: Executor;
+  /** Picks the executor per stage (from its `executor:` settings); wins over `executor`. */
+  executorFor?: (stage: PlannedStage) => Executor;
   /** Update `<pipeline>.lock.yaml` (default true). */
   writeLock?: boolean;
   /** Write a run record under runs/history (default true). */
@@ -66,6 +74,8 @@ export interface StageResult {
   durationMs: number;
   error?: { code: string; message: string; cause?: unknown };
   entry?: CacheEntry;
+  /** A dry run's stage that a real run would execute (its outcome stays 'skipped'). */
+  wouldRun?: boolean;
 }
 
 export interface RunSummary {
@@ -97,7 +107,8 @@ export async function runPipeline(
   const { targets, forced } = selectStages(pipeline, options);
   const jobs = options.jobs ?? 1;
   const gate = new StageGate(jobs);
-  const executor = options.executor ?? new LocalExecutor(registry);
+  const defaultExecutor = options.executor ?? new LocalExecutor(registry);
+  const executorFor = options.executorFor ?? ((): Executor => defaultExecutor);
   const totalThreads = options.threads ?? Math.max(1, cpus().length);
   const lockOptions = { parsedCacheDir: join(store.runsDir, 'index', 'locks') };
   const previousLock = readPipelineLock(lockFilePath(pipeline.file), lockOptions);
@@ -105,6 +116,17 @@ export async function runPipeline(
   const keyInputsById = new Map<string, StageKeyInputs>();
   const memo = new Map<string, Promise<Produced>>();
   const depDigests = new DepDigests();
+  let keysBuiltHere: Set<string> | undefined;
+  /** Keys earlier runs of this pipeline ran or found cached here (read once, only when needed). */
+  const builtHereBefore = (): Set<string> => {
+    if (keysBuiltHere) return keysBuiltHere;
+    try {
+      keysBuiltHere = new Set(listRunRecords(store.runsDir, pipeline.name).flatMap((r) => r.stages.filter((s) => s.outcome === 'ran' || s.outcome === 'cached').map((s) => s.key)));
+    } catch {
+      keysBuiltHere = new Set(); // a broken record only costs the reason its precision
+    }
+    return keysBuiltHere;
+  };
   // `halt` stops NEW stages: after a stage failure (unless keepGoing), an error of the run itself,
   // or the caller's signal. `abortRunning` cancels the stages already running, and only for the
   // caller's signal or an error of the run itself: like make without -k, a stage failure lets the
@@ -119,7 +141,12 @@ export async function runPipeline(
   if (options.signal?.aborted) onOuterAbort();
   const cancelled = (): boolean => options.signal?.aborted === true;
 
-  if (!options.dryRun) await store.sweepStaging();
+  if (!options.dryRun) {
+    await store.sweepStaging();
+    sweepStaleKeyLocks(store);
+  }
+  // What this run produces or reads, leased so that a gc meanwhile leaves it alone (lease.ts).
+  const lease = options.dryRun ? undefined : RunLease.open(store);
   emit({ type: 'run-start', runId, pipeline: pipeline.name, stages: targets.map((id) => ({ id, type: pipeline.stages.get(id)!.type })), dryRun: options.dryRun === true });
 
   const finish = (result: StageResult): void => {
@@ -149,7 +176,7 @@ export async function runPipeline(
       const reason = options.dryRun ? `waits for ${missing.join(', ')}` : `upstream ${missing.join(', ')} did not complete`;
       if (options.dryRun) emit({ type: 'stage-would-run', id, reasons: [reason] });
       else emit({ type: 'stage-skipped', id, reason });
-      finish({ id, type: stage.type, outcome: 'skipped', durationMs: 0 });
+      finish({ id, type: stage.type, outcome: 'skipped', durationMs: 0, ...(options.dryRun ? { wouldRun: true } : {}) });
       return NO_ARTIFACT;
     }
     const inputs = upstream as ArtifactRef[];
@@ -158,6 +185,7 @@ export async function runPipeline(
     const keyInputs = await stageKeyInputs(stage, inputDigests, pipeline.dir, pipeline.seed, depDigests);
     const key = keyOf(keyInputs);
     keyInputsById.set(id, keyInputs);
+    await lease?.hold(key);
     const toRef = (entry: CacheEntry): ArtifactRef => ({
       stageId: id,
       type: stage.type,
@@ -177,10 +205,13 @@ export async function runPipeline(
       }
     }
     const reasons = isForced ? ['forced'] : explainStale(previousLock?.stages[id], keyInputs);
-    if (reasons.length === 0) reasons.push('no cache entry for this key (removed by gc, or built on another machine)');
+    if (reasons.length === 0) {
+      // The lock file has this very key: the entry was built here once and removed, or never here.
+      reasons.push(builtHereBefore().has(key) ? 'cache entry removed (by gc or by hand) since a run built it' : 'not built on this machine yet (the lock file records this key)');
+    }
     if (options.dryRun) {
       emit({ type: 'stage-would-run', id, reasons });
-      finish({ id, type: stage.type, outcome: 'skipped', key, durationMs: 0 });
+      finish({ id, type: stage.type, outcome: 'skipped', key, durationMs: 0, wouldRun: true });
       return NO_ARTIFACT;
     }
     // Checked before queueing and again when the gate lets the stage start.
@@ -194,11 +225,15 @@ export async function runPipeline(
     };
     if (halted()) return NO_ARTIFACT;
     emit({ type: 'stage-queued', id });
-    return gate.run(stage.definition.exclusive === true, async () => {
+    const executor = executorFor(stage);
+    // Stages that run on this machine share its cores through the gate; a cluster executor
+    // limits its own jobs in flight.
+    const admit = (fn: () => Promise<Produced>): Promise<Produced> => (executor.inProcess ? gate.run(stage.definition.exclusive === true, fn) : fn());
+    return admit(async () => {
       if (halted()) return NO_ARTIFACT;
       const t0 = Date.now();
       try {
-        const entry = await executeStage(stage, key, inputs, reasons, isForced);
+        const entry = await executeStage(stage, key, inputs, reasons, isForced, executor);
         if (entry.cachedByOther) {
           emit({ type: 'stage-cached', id, key, digest: entry.entry.record.outputDigest });
           finish({ id, type: stage.type, outcome: 'cached', key, digest: entry.entry.record.outputDigest, durationMs: 0, entry: entry.entry });
@@ -230,6 +265,7 @@ export async function runPipeline(
     inputs: ArtifactRef[],
     reasons: string[],
     isForced: boolean,
+    executor: Executor,
   ): Promise<{ entry: CacheEntry; cachedByOther: boolean }> => {
     const lock = await acquireKeyLock(store, key, {
       wait: options.wait !== false,
@@ -240,78 +276,54 @@ export async function runPipeline(
       // Another process may have published this key while we waited for the lock.
       const existing = await store.lookup(key);
       if (existing && !isForced) return { entry: existing, cachedByOther: true };
-      const staging = await store.stage(key);
-      const startedAt = new Date();
-      emit({ type: 'stage-start', id: stage.id, key, reasons });
-      const stageDirs: Record<string, string> = {};
-      for (const ref of inputs) stageDirs[ref.stageId] = ref.dir;
-      const job: StageJob = {
+      // Work left by an interrupted run of this key (checkpoints, teacher answers): the stage resumes it.
+      const workDir = store.workDir(key);
+      const resuming = readdirSync(workDir).length > 0;
+      emit({ type: 'stage-start', id: stage.id, key, reasons: resuming ? [`resumes an interrupted run (its work is kept in ${workDir})`, ...reasons.filter((r) => r !== 'new stage')] : reasons });
+      const keyInputs = keyInputsById.get(stage.id)!;
+      const task: StageTask = {
+        key,
         stageId: stage.id,
         type: stage.type,
-        params: resolveRuntimeExpressions(stage.params, { outputsDir: staging.outDir, stageDirs }) as Record<string, unknown>,
+        version: stage.definition.version,
+        pipeline: pipeline.name,
+        params: stage.params,
         inputs,
-        outDir: staging.outDir,
-        workDir: store.workDir(key),
         pipelineDir: pipeline.dir,
         seed: stageSeed(pipeline.seed, key),
         threads: stage.definition.exclusive ? totalThreads : Math.max(1, Math.floor(totalThreads / jobs)),
+        record: { params: keyInputs.params, inputs: keyInputs.inputs, deps: keyInputs.deps },
+        replace: existing !== undefined,
+        shellParams: stage.definition.shellParams ? [...stage.definition.shellParams] : undefined,
       };
-      let provenance: Record<string, unknown>;
-      try {
-        ({ provenance } = await executor.execute(
-          job,
-          {
-            progress: (done, total, note) => emit({ type: 'stage-progress', id: stage.id, done, total, note }),
-            log: (level, message) => emit({ type: 'stage-log', id: stage.id, level, message }),
-          },
-          abortRunning.signal,
-        ));
-      } catch (err) {
-        await staging.discard();
-        throw err;
-      }
-      if (existing) await store.remove(key);
-      const finishedAt = new Date();
-      const keyInputs = keyInputsById.get(stage.id)!;
-      let entry: CacheEntry;
-      try {
-        entry = await store.publish(staging, {
-          key,
-          stageId: stage.id,
-          pipeline: pipeline.name,
-          type: stage.type,
-          version: stage.definition.version,
-          params: keyInputs.params,
-          inputs: keyInputs.inputs,
-          deps: keyInputs.deps,
-          seed: job.seed,
-          threads: job.threads,
-          startedAt: startedAt.toISOString(),
-          finishedAt: finishedAt.toISOString(),
-          durationMs: finishedAt.getTime() - startedAt.getTime(),
-          environment: environmentInfo(),
-          provenance: { ...provenance, executor: executor.name },
-        });
-      } catch (err) {
-        await staging.discard();
-        // What the stage wrote cannot be published (a symlink, a special file): the stage failed.
-        if (err instanceof PolypersonaError) throw new StageFailure(err.code, `stage "${stage.id}": ${err.message}`, { cause: err });
-        throw err;
-      }
-      await store.clearWork(key);
+      const meter = new ProgressMeter();
+      const entry = await executor.build(task, {
+        store,
+        callbacks: {
+          progress: (done, total, note) => emit({ type: 'stage-progress', id: stage.id, done, total, note, ...meter.sample(done, total) }),
+          log: (level, message) => emit({ type: 'stage-log', id: stage.id, level, message: redactSecrets(message) }),
+        },
+        signal: abortRunning.signal,
+        settings: stage.executor ?? { kind: 'local' },
+      });
       return { entry, cachedByOther: false };
     } finally {
-      await lock.release();
+      lock.release();
     }
   };
 
   const settled = await Promise.allSettled(targets.map(process));
+  lease?.release();
   options.signal?.removeEventListener('abort', onOuterAbort);
   const thrown = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (thrown) throw thrown.reason;
 
   const counts: Record<StageOutcome, number> = { cached: 0, ran: 0, failed: 0, skipped: 0, cancelled: 0 };
-  for (const r of results.values()) counts[r.outcome]++;
+  let wouldRun = 0;
+  for (const r of results.values()) {
+    if (r.wouldRun) wouldRun++;
+    else counts[r.outcome]++;
+  }
   const status: RunSummary['status'] = cancelled() ? 'cancelled' : counts.failed > 0 ? 'failed' : 'ok';
   const summary: RunSummary = { runId, status, results, durationMs: Date.now() - started };
   if (!options.dryRun) {
@@ -325,6 +337,7 @@ export async function runPipeline(
         finishedAt: new Date().toISOString(),
         status,
         argv: options.argv ?? [],
+        ...(pipeline.overrides ? { overrides: pipeline.overrides } : {}),
         stages: targets.map((id) => {
           const r = results.get(id);
           return {
@@ -341,7 +354,7 @@ export async function runPipeline(
       summary.historyFile = writeRunRecord(store.runsDir, record);
     }
   }
-  emit({ type: 'run-end', runId, status, counts, durationMs: summary.durationMs });
+  emit({ type: 'run-end', runId, status, counts, ...(options.dryRun ? { wouldRun } : {}), durationMs: summary.durationMs });
   return summary;
 }
 
@@ -380,9 +393,10 @@ function updateLockFile(
   return path;
 }
 
+/** The failure as recorded (run history) and shown (events): known secrets redacted (core/secrets.ts). */
 function describeFailure(err: unknown, stageId: string): { code: string; message: string; cause?: unknown } {
-  if (err instanceof PolypersonaError) return { code: err.code, message: err.message, cause: err };
-  if (err instanceof Error) return { code: 'stage-threw', message: `stage "${stageId}" threw: ${err.message}`, cause: err };
-  return { code: 'stage-threw', message: `stage "${stageId}" threw: ${String(err)}`, cause: err };
+  if (err instanceof PolypersonaError) return { code: err.code, message: redactSecrets(err.message), cause: err };
+  if (err instanceof Error) return { code: 'stage-threw', message: redactSecrets(`stage "${stageId}" threw: ${err.message}`), cause: err };
+  return { code: 'stage-threw', message: redactSecrets(`stage "${stageId}" threw: ${String(err)}`), cause: err };
 }
 

@@ -1,11 +1,10 @@
 import { resolve } from 'node:path';
 import type { FSWatcher } from 'chokidar';
-import { parsePipeline, type LoadedPipeline } from './pipeline/index.js';
+import { loadPipeline, type LoadedPipeline } from './pipeline/index.js';
 import type { StageRegistry } from './registry.js';
 import { runPipeline, type RunOptions, type RunSummary } from './scheduler.js';
 import type { ArtifactStore } from './store/index.js';
 import type { RunEvent } from './events.js';
-import { readFileSync } from 'node:fs';
 
 /**
  * Watch mode: re-run what an edit touches.
@@ -52,7 +51,7 @@ export async function watchPipeline(options: WatchOptions): Promise<void> {
 
   const load = (): LoadedPipeline | undefined => {
     try {
-      return parsePipeline(readFileSync(pipelineFile, 'utf8'), pipelineFile, options.registry);
+      return loadPipeline(pipelineFile, options.registry);
     } catch (error) {
       options.onEvent({ type: 'watch-invalid', error });
       return undefined;

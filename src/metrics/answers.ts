@@ -5,7 +5,8 @@
  * Rules, in order (the first that finds something decides):
  *  1. yesno: the earliest yes-word (yes, yeah, yep, yup, absolutely, definitely, certainly,
  *     of course) or no-word (no, nope, not really, never) → level 2 (Yes) or 1 (No).
- *  2. likert/agreement: an explicit rating "N out of M" / "N/M" with 1 <= N <= points.
+ *  2. likert/agreement: an explicit rating "N out of M" / "N/M" / "N of M" (the template
+ *     teacher's "Agree (4 of 5).") with M = points and 1 <= N <= points.
  *  3. a rating verb phrase followed by a number within three words ("I'd rate it a 4",
  *     "I would say 3", "my answer is 2", "score: 5"), or a number that opens the answer
  *     ("4 - often"), with 1 <= N <= points. Scale descriptions ("on a scale of 1 to 5",
@@ -58,7 +59,7 @@ const SCALE_DESCRIPTIONS = [
   /\bfrom\s+\d+\s*(?:-|–|to)\s*\d+/gi,
   /\b\d+\s*(?:being|=|means|is for)\b/gi,
 ];
-const FRACTION = /\b(\d+)\s*(?:\/|out of)\s*(\d+)\b/i;
+const FRACTION = /\b(\d+)\s*(?:\/|out of|of)\s*(\d+)\b/i;
 const RATING_PHRASE = /\b(?:rate|rating|rated|score|scored|give|giving|choose|chose|pick|select|answer|say|go with|put|mark)\b\W+(?:\w+\W+){0,3}?(\d+)(?!\d|[.,]\d|%)/i;
 const LEADING_NUMBER = /^\s*(\d+)(?!\d|[.,]\d|%)(?:\s*[-–:.)]|\s*$)/;
 

@@ -1,6 +1,7 @@
 /** Per-record scores: one row of records.jsonl. */
 import { StageFailure } from '../core/errors.js';
-import { answerAgreement, countSimilarity, quality, sentenceCount } from './survey.js';
+import { answerAgreement, countSimilarity, sentenceCount } from './survey.js';
+import type { QualityContext } from './quality/quality.js';
 import type { MetricName } from './metric-names.js';
 import type { RougeF } from './lexical-pass.js';
 import type { PredictionRecord } from '../formats/predictions.js';
@@ -18,6 +19,8 @@ export interface RecordScores {
   answer_ref?: number | null;
   answer_points?: number;
   prediction_words: number;
+  /** Length of the prediction in characters (Unicode code points), as the paper's Figure 5 counts. */
+  prediction_chars: number;
   /** metric → value; a metric is absent where it is undefined for the record (answer_* on open items). */
   scores: Partial<Record<MetricName, number>>;
 }
@@ -39,8 +42,11 @@ export interface SharedTokens {
   compoundRef?: number;
 }
 
-/** Scores one record on the per-record metrics in `metrics` (corpus metrics are aggregated elsewhere). */
-export function scoreRecord(line: number, r: ReferencedPrediction, metrics: ReadonlySet<MetricName>, shared: SharedTokens): RecordScores {
+/**
+ * Scores one record on the per-record metrics in `metrics` (corpus metrics are aggregated
+ * elsewhere). `quality` needs the file's QualityContext and the record's index in it.
+ */
+export function scoreRecord(line: number, r: ReferencedPrediction, metrics: ReadonlySet<MetricName>, shared: SharedTokens, quality?: { context: QualityContext; index: number }): RecordScores {
   const s: Partial<Record<MetricName, number>> = {};
   const type = r.question_type ?? 'open';
   if (metrics.has('bleu')) s.bleu = need(shared.bleu, 'bleu');
@@ -53,14 +59,17 @@ export function scoreRecord(line: number, r: ReferencedPrediction, metrics: Read
   }
   if (metrics.has('distinct_1')) s.distinct_1 = need(shared.distinct1, 'distinct_1');
   if (metrics.has('distinct_2')) s.distinct_2 = need(shared.distinct2, 'distinct_2');
-  if (metrics.has('quality')) s.quality = quality({ prediction: r.prediction, questionType: type, question: r.question, scale: r.scale });
+  if (metrics.has('quality')) {
+    if (!quality) throw new StageFailure('internal', 'quality was requested without the file\'s QualityContext');
+    s.quality = quality.context.parts(quality.index, { prediction: r.prediction, questionType: type, question: r.question, scale: r.scale }).quality;
+  }
   const predWords = shared.predWords;
   if (metrics.has('length_similarity')) s.length_similarity = countSimilarity(predWords, shared.refWords);
   if (metrics.has('sentence_similarity')) s.sentence_similarity = countSimilarity(sentenceCount(r.prediction), sentenceCount(r.reference));
   if (metrics.has('sentiment_similarity')) {
     s.sentiment_similarity = 1 - Math.abs(need(shared.compoundPred, 'sentiment') - need(shared.compoundRef, 'sentiment')) / 2;
   }
-  const out: RecordScores = { line, id: r.id, domain: r.domain, question_type: r.question_type, prediction_words: predWords, scores: s };
+  const out: RecordScores = { line, id: r.id, domain: r.domain, question_type: r.question_type, prediction_words: predWords, prediction_chars: codePoints(r.prediction), scores: s };
   if (metrics.has('answer_match') || metrics.has('answer_distance')) {
     const a = answerAgreement(r.prediction, r.reference, type, r.scale);
     if (a.match !== undefined && metrics.has('answer_match')) s.answer_match = a.match;
@@ -78,4 +87,17 @@ export function scoreRecord(line: number, r: ReferencedPrediction, metrics: Read
 function need<T>(value: T | undefined, what: string): T {
   if (value === undefined) throw new StageFailure('internal', `LexicalPass did not compute ${what} for a requested metric`);
   return value;
+}
+
+/** Length in Unicode code points (Python's len(str)): UTF-16 units minus low surrogates that close a pair. */
+export function codePoints(text: string): number {
+  let n = text.length;
+  for (let i = 1; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0xdc00 && c <= 0xdfff) {
+      const p = text.charCodeAt(i - 1);
+      if (p >= 0xd800 && p <= 0xdbff) n--;
+    }
+  }
+  return n;
 }

@@ -11,6 +11,7 @@
  * bleu_corpus and distinct_n are corpus values over the group's records.
  * records.jsonl = one RecordScores per scored line, in file order.
  */
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataError } from '../core/errors.js';
 import { writeFileAtomic } from '../core/atomic.js';
@@ -20,6 +21,7 @@ import { LexicalPass } from './lexical-pass.js';
 import { compareDistributions, type QuestionDistribution } from './distribution.js';
 import { resolveMetrics, type MetricName } from './metric-names.js';
 import { scoreRecord, type RecordScores, type ReferencedPrediction } from './record-scores.js';
+import { QualityContext } from './quality/quality.js';
 
 export type { MetricName } from './metric-names.js';
 export { METRIC_NAMES, METRIC_GROUPS, DEFAULT_METRICS, resolveMetrics } from './metric-names.js';
@@ -153,12 +155,14 @@ export async function scorePredictions(inputs: readonly ScoredInput[], options: 
     distinct: has('distinct_1', 'distinct_2'),
     sentiment: has('sentiment_similarity'),
   });
+  // quality's relevance and vocabulary come from the whole file (quality/quality.ts)
+  const quality = wanted.has('quality') ? new QualityContext(inputs.map((x) => x.record)) : undefined;
   for (let i = 0; i < inputs.length; i++) {
     if (options.signal?.aborted) throw options.signal.reason;
     const r = inputs[i]!.record;
     const lex = lexical.score(r.prediction, r.reference);
     parts.push({ bleu: lex.segment, unigrams: lex.unigrams, bigrams: lex.bigrams });
-    rows.push(scoreRecord(inputs[i]!.line, r, wanted, lex));
+    rows.push(scoreRecord(inputs[i]!.line, r, wanted, lex, quality && { context: quality, index: i }));
     options.onRecord?.(i + 1, inputs.length);
   }
   if (metrics.some((m) => m.startsWith('bertscore_'))) {
@@ -195,7 +199,10 @@ export async function scorePredictions(inputs: readonly ScoredInput[], options: 
 /**
  * Reads (src/formats/predictions.ts) and scores a predictions JSONL file. Lines that are not
  * prediction records, and records without a `reference` to score against, are listed in
- * `metrics.skipped` by line number; the rest are scored.
+ * `metrics.skipped` by line number; the rest are scored. A file with nothing to score (empty,
+ * blank lines only, every line unusable) is an error that names the first bad line, never
+ * "0 records scored"; the reader refuses binary data, invalid UTF-8 and non-regular files (a
+ * FIFO would block).
  */
 export async function scorePredictionsFile(path: string, options: ScoreOptions = {}): Promise<ScoreResult> {
   const { records, skipped } = readPredictionsLenient(path);
@@ -205,7 +212,20 @@ export async function scorePredictionsFile(path: string, options: ScoreOptions =
     else skipped.push({ line: r.line, reason: `record "${r.record.id}": no "reference" to score against` });
   }
   skipped.sort((a, b) => a.line - b.line);
+  if (scorable.length === 0) throw noRecords(path, skipped);
   return scorePredictions(scorable, options, skipped);
+}
+
+function noRecords(path: string, skipped: readonly SkippedLine[]): DataError {
+  const first = skipped[0];
+  if (!first) {
+    const why = statSync(path).size === 0 ? 'the file is empty' : 'it holds only blank lines';
+    return new DataError('no-records', `${path}: no predictions to score: ${why} (one JSON object per line with "id", "prediction" and "reference")`, { location: { file: path } });
+  }
+  const all = skipped.length > 1 ? `, and so are the other ${skipped.length - 1} non-blank lines` : '';
+  return new DataError('no-records', `${path}:${first.line}: no predictions to score: line ${first.line}: ${first.reason}${all}`, {
+    location: { file: path, line: first.line },
+  });
 }
 
 /** Writes metrics.json (2-space JSON) and records.jsonl into `dir`, atomically each. */

@@ -5,15 +5,16 @@
  *   length_similarity    = 1 - |wp - wr| / max(wp, wr)      on whitespace word counts (1 if both 0)
  *   sentence_similarity  = the same on sentence counts      (Intl.Segmenter, granularity sentence)
  *   sentiment_similarity = 1 - |cp - cr| / 2                 on VADER compound scores
- *   quality              = 1 when the prediction is a well-formed answer for its question type, else 0
+ *   quality              = form × completeness × wordness × repetition × relevance, in [0, 1] (quality/quality.ts)
  *   answer_match         = 1 when the answers read from prediction and reference agree (closed types)
  *   answer_distance      = |lp - lr| / (points - 1)          their ordinal distance (closed types)
  */
 import { pySplit } from './python-text.js';
 import { asciiSentenceCount } from './sentences-ascii.js';
 import { compoundScore } from './sentiment/vader.js';
-import { isClosedType, type AnswerScale } from '../formats/survey-item.js';
 import { extractAnswer, type ExtractedAnswer } from './answers.js';
+import { isClosedType, type AnswerScale } from '../formats/survey-item.js';
+import { qualityParts, type QualityInput } from './quality/quality.js';
 
 /** 1 - |a - b| / max(a, b) for non-negative counts; 1 when both are 0. */
 export function countSimilarity(a: number, b: number): number {
@@ -53,40 +54,15 @@ export function sentimentSimilarity(prediction: string, reference: string): numb
   return 1 - Math.abs(compoundScore(prediction) - compoundScore(reference)) / 2;
 }
 
-// Prompt and chat-template material that a well-formed answer never contains.
-const ECHO_MARKERS = /<\|im_start\|>|<\|im_end\|>|<\|assistant\|>|<\|user\|>|<\|system\|>|<\/?s>|\[\/?INST\]|(?:^|\n)\s*(?:persona|domain|question|answer|system|user|assistant)\s*:/i;
-// The text ends a sentence: terminal punctuation, optionally followed by closing quotes/brackets.
-const COMPLETE_ENDING = /[.!?…]["'”’)\]]*\s*$/u;
-
-function normalizeForEcho(s: string): string {
-  return s.toLowerCase().replace(/\s+/g, ' ').trim();
-}
-
-export interface QualityInput {
-  prediction: string;
-  /** The record's question_type; a type other than likert, yesno, agreement counts as open. */
-  questionType: string;
-  question?: string;
-  scale?: AnswerScale;
-}
+export type { QualityInput } from './quality/quality.js';
 
 /**
- * 1 when the prediction is a well-formed answer, else 0.
- * Closed types: an answer level can be extracted (see answers.ts).
- * Open: at least 3 words, ends with a complete sentence, no prompt echo (no chat-template or
- * "Question:"-style markers, and not containing the question text itself when it is known).
+ * quality of one record on its own (quality/quality.ts): form × completeness × wordness ×
+ * repetition, without the relevance factor, which needs the other records of the file
+ * (scorePredictions applies it through QualityContext).
  */
 export function quality(input: QualityInput): number {
-  const text = input.prediction;
-  if (isClosedType(input.questionType)) return extractAnswer(text, input.questionType, input.scale) ? 1 : 0;
-  if (wordCount(text) < 3) return 0;
-  if (!COMPLETE_ENDING.test(text)) return 0;
-  if (ECHO_MARKERS.test(text)) return 0;
-  if (input.question) {
-    const q = normalizeForEcho(input.question);
-    if (q.length >= 12 && normalizeForEcho(text).includes(q)) return 0;
-  }
-  return 1;
+  return qualityParts(input).quality;
 }
 
 export interface AnswerAgreement {

@@ -1,7 +1,8 @@
-import { statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Architecture, LlamaConfig } from './config.js';
-import { inspectModelDir } from './model-dir.js';
+import { inspectModelDir, TOKENIZER_FILES } from './model-dir.js';
+import { checkTokenizerFiles } from './tokenizer/check.js';
 import { DTYPE_BYTES, numel } from './tensor.js';
 
 /** What `polypersona model info DIR` shows: shape, parameter count, dtypes and files of a model dir. */
@@ -34,6 +35,8 @@ export interface ModelInfo {
 
 export function modelInfo(modelDir: string): ModelInfo {
   const m = inspectModelDir(modelDir, { requireTokenizer: false });
+  // A tokenizer that is there must be well-formed (its chat template is rendered only on load).
+  if (TOKENIZER_FILES.every((f) => existsSync(join(m.dir, f)))) checkTokenizerFiles(m.dir);
   const dtypes: Record<string, number> = {};
   let parameters = 0;
   let weightBytes = 0;

@@ -76,7 +76,12 @@ function scaleLine(scale: ItemScale): string {
 
 /** The user turn: persona, domain, question, the scale for closed items, and the answer format. */
 export function userPrompt(record: Pick<DatasetRecord, 'persona' | 'domain' | 'question_type' | 'question'>): string {
-  const parts = [personaBlock(record.persona), '', `Domain: ${record.domain.replace(/_/g, ' ')}`, `Question: ${record.question.text}`];
+  return `${personaBlock(record.persona)}\n\n${questionBlock(record)}`;
+}
+
+/** The user turn after the persona block: domain, question, the scale for closed items, the answer format. */
+export function questionBlock(record: Pick<DatasetRecord, 'domain' | 'question_type' | 'question'>): string {
+  const parts = [`Domain: ${record.domain.replace(/_/g, ' ')}`, `Question: ${record.question.text}`];
   if (record.question.scale) parts.push(scaleLine(record.question.scale));
   parts.push(
     record.question_type === 'open'

@@ -1,5 +1,6 @@
 import type { DatasetRecord } from './record.js';
 import { QUESTION_TYPES } from '../formats/survey-item.js';
+import { overlapMarkdown, type SplitOverlap } from './split-overlap.js';
 
 /**
  * The dataset report: the paper's Figure 1 (responses per domain), Figure 2 (question-type
@@ -15,11 +16,11 @@ export interface DatasetSummary {
   personaDomains: Array<{ domains: number; personas: number }>;
   /** answers per persona: min / mean / max */
   answersPerPersona: { min: number; mean: number; max: number };
-  /** answer length in words per domain: five-number summary */
+  /** answer length in characters (code points) per domain, as the paper's Figure 5: five-number summary */
   lengths: Array<{ domain: string; min: number; q1: number; median: number; q3: number; max: number; mean: number }>;
 }
 
-const words = (s: string): number => (s.trim() === '' ? 0 : s.trim().split(/\s+/).length);
+const characters = (s: string): number => [...s].length;
 
 function quantile(sorted: number[], q: number): number {
   // Linear interpolation between closest ranks (numpy's default, "type 7").
@@ -52,7 +53,7 @@ export function summarizeDataset(records: readonly DatasetRecord[]): DatasetSumm
   for (const e of perPersona.values()) reuse.set(e.domains.size, (reuse.get(e.domains.size) ?? 0) + 1);
   const counts = [...perPersona.values()].map((e) => e.n);
   const lengths = domains.map(({ domain }) => {
-    const ls = byDomain.get(domain)!.map((r) => words(r.reference)).sort((a, b) => a - b);
+    const ls = byDomain.get(domain)!.map((r) => characters(r.reference)).sort((a, b) => a - b);
     return { domain, min: ls[0]!, q1: quantile(ls, 0.25), median: quantile(ls, 0.5), q3: quantile(ls, 0.75), max: ls.at(-1)!, mean: ls.reduce((a, b) => a + b, 0) / ls.length };
   });
   return {
@@ -96,7 +97,7 @@ export function typeChart(s: DatasetSummary): string {
   return barChart('Question types (Fig. 2)', s.types.map((t) => ({ name: t.type, value: t.count, text: `${t.count} (${(100 * t.share).toFixed(1)}%)` })));
 }
 
-/** Box plots of answer length in words per domain (Fig. 5): whiskers min–max, box q1–q3, median line. */
+/** Box plots of answer length in characters per domain (Fig. 5): whiskers min–max, box q1–q3, median line. */
 export function lengthChart(s: DatasetSummary): string {
   const left = 170, plotW = 380, rowH = 26, top = 40;
   const max = Math.max(1, ...s.lengths.map((l) => l.max));
@@ -114,25 +115,33 @@ export function lengthChart(s: DatasetSummary): string {
     .join('\n');
   const axisY = top + s.lengths.length * rowH + 4;
   const ticks = [0, 0.25, 0.5, 0.75, 1].map((f) => `<text x="${x(f * max)}" y="${axisY + 14}" text-anchor="middle">${fmt(f * max, 0)}</text>`).join('');
-  return svg(left + plotW + 40, axisY + 40, 'Answer length in words per domain (Fig. 5)', `${rows}\n<line x1="${left}" y1="${axisY}" x2="${left + plotW}" y2="${axisY}" stroke="#555"/>${ticks}<text x="${left + plotW / 2}" y="${axisY + 32}" text-anchor="middle">words</text>\n`);
+  return svg(left + plotW + 40, axisY + 40, 'Answer length in characters per domain (Fig. 5)', `${rows}\n<line x1="${left}" y1="${axisY}" x2="${left + plotW}" y2="${axisY}" stroke="#555"/>${ticks}<text x="${left + plotW / 2}" y="${axisY + 32}" text-anchor="middle">characters</text>\n`);
 }
 
-export function datasetReportMarkdown(s: DatasetSummary, extra: { title?: string; splits?: Record<string, number> } = {}): string {
+export interface DatasetReportExtra {
+  title?: string;
+  splits?: Record<string, number>;
+  /** Train/test overlap per split pair (split-overlap.ts), and whether the split was persona-disjoint. */
+  overlap?: { overlaps: SplitOverlap[]; personaDisjoint: boolean };
+}
+
+export function datasetReportMarkdown(s: DatasetSummary, extra: DatasetReportExtra = {}): string {
   const lines = [`# ${extra.title ?? 'Dataset report'}`, '', `${s.records} records, ${s.personas} personas, ${s.domains.length} domains.`, ''];
   if (extra.splits) lines.push(`Splits: ${Object.entries(extra.splits).map(([k, v]) => `${k} ${v}`).join(', ')}.`, '');
+  if (extra.overlap) lines.push(...overlapMarkdown(extra.overlap.overlaps, extra.overlap.personaDisjoint), '');
   lines.push('## Responses per domain (Figure 1)', '', '![domains](fig1-domains.svg)', '', '| domain | records | share |', '|---|---:|---:|');
   for (const d of s.domains) lines.push(`| ${label(d.domain)} | ${d.count} | ${((100 * d.count) / Math.max(1, s.records)).toFixed(1)}% |`);
   lines.push('', '## Question types (Figure 2)', '', '![types](fig2-question-types.svg)', '', '| type | records | share |', '|---|---:|---:|');
   for (const t of s.types) lines.push(`| ${t.type} | ${t.count} | ${(100 * t.share).toFixed(1)}% |`);
   lines.push('', '## Persona reuse', '', `Answers per persona: min ${s.answersPerPersona.min}, mean ${s.answersPerPersona.mean.toFixed(2)}, max ${s.answersPerPersona.max}.`, '', '| domains answered in | personas | share |', '|---:|---:|---:|');
   for (const p of s.personaDomains) lines.push(`| ${p.domains} | ${p.personas} | ${((100 * p.personas) / Math.max(1, s.personas)).toFixed(1)}% |`);
-  lines.push('', '## Answer length in words (Figure 5)', '', '![lengths](fig5-answer-length.svg)', '', '| domain | min | q1 | median | q3 | max | mean |', '|---|---:|---:|---:|---:|---:|---:|');
+  lines.push('', '## Answer length in characters (Figure 5)', '', '![lengths](fig5-answer-length.svg)', '', '| domain | min | q1 | median | q3 | max | mean |', '|---|---:|---:|---:|---:|---:|---:|');
   for (const l of s.lengths) lines.push(`| ${label(l.domain)} | ${l.min} | ${fmt(l.q1)} | ${fmt(l.median)} | ${fmt(l.q3)} | ${l.max} | ${l.mean.toFixed(1)} |`);
   return lines.join('\n') + '\n';
 }
 
 /** Every file of the report, by name: dataset-report.md and the three SVG charts. */
-export function datasetReportFiles(records: readonly DatasetRecord[], extra: { title?: string; splits?: Record<string, number> } = {}): Map<string, string> {
+export function datasetReportFiles(records: readonly DatasetRecord[], extra: DatasetReportExtra = {}): Map<string, string> {
   const summary = summarizeDataset(records);
   return new Map([
     ['dataset-report.md', datasetReportMarkdown(summary, extra)],

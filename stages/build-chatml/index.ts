@@ -4,7 +4,7 @@ import type { BuildChatmlParams } from './params.js';
 
 const stage: StageDefinition<BuildChatmlParams> = {
   type: 'build-chatml',
-  version: 2, // 2: exact overall split sizes (controlled rounding across cells)
+  version: 3, // 2: exact overall split sizes (controlled rounding across cells); 3: stats.json and the dataset report state the train/val/test overlap
   description: 'ChatML training data: system/user/assistant triplets rendered with the model chat template, stratified train/val/test splits and a dataset report',
   produces: 'chatml',
   consumes: {

@@ -8,6 +8,7 @@ import { chatmlSplitFile, writeChatmlSplit, type BuiltChatmlRecord } from '../..
 import { chatMlRenderer, findChatTemplate, nativeRenderer, recordMessages, type ChatRenderer } from '../../src/survey/chatml.js';
 import { SPLITS, stratifiedSplit, type SplitName } from '../../src/survey/split.js';
 import { datasetReportFiles } from '../../src/survey/report.js';
+import { allSplitOverlaps } from '../../src/survey/split-overlap.js';
 import type { BuildChatmlParams } from './params.js';
 
 /**
@@ -73,11 +74,12 @@ export async function runBuildChatml(ctx: StageContext<BuildChatmlParams>): Prom
     ratios: p.split,
     splits: Object.fromEntries(SPLITS.map((s) => [s, { records: splits[s].length, personas: personasIn(s).size, domains: count(splits[s], (r) => r.domain), question_types: count(splits[s], (r) => r.question_type) }])),
     persona_overlap: { train_test: [...testP].filter((x) => trainP.has(x)).length, train_val: [...valP].filter((x) => trainP.has(x)).length },
+    overlap: allSplitOverlaps(splits),
   };
   writeFileSync(join(ctx.outDir, 'stats.json'), canonicalJson(stats) + '\n');
 
   if (p.report) {
-    const files = datasetReportFiles(records, { splits: Object.fromEntries(SPLITS.map((s) => [s, splits[s].length])) });
+    const files = datasetReportFiles(records, { splits: Object.fromEntries(SPLITS.map((s) => [s, splits[s].length])), overlap: { overlaps: stats.overlap, personaDisjoint: p.persona_disjoint } });
     for (const [name, content] of files) writeFileSync(join(ctx.outDir, name), content);
   }
   ctx.recordProvenance({ chat_template: templateSource, ...(model ? { tokenizer_model: { stage: model.stageId, digest: model.digest } } : {}) });

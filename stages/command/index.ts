@@ -14,6 +14,8 @@ const command: StageDefinition<CommandParams> = {
   produces: 'files',
   paramsSchema: readJsonAsset(import.meta.url, 'params.schema.json'),
   fileDeps: (params, pipelineDir) => params.deps.map((d) => (isAbsolute(d) ? d : resolve(pipelineDir, d))),
+  // Runtime directories land in `run` as quoted shell words; `env` values are not shell text.
+  shellParams: ['run'],
   async run(ctx: StageContext<CommandParams>) {
     const { runCommand } = await import('./run.js');
     await runCommand(ctx);

@@ -4,7 +4,7 @@ import type { SynthesizeResponsesParams } from './params.js';
 
 const stage: StageDefinition<SynthesizeResponsesParams> = {
   type: 'synthesize-responses',
-  version: 1,
+  version: 2,
   description: 'Reference answers for each persona-question assignment, from a teacher (offline template, an OpenAI-compatible server, or a model input)',
   produces: 'responses',
   consumes: {

@@ -2,6 +2,7 @@
 export interface SynthesizeResponsesParams {
   teacher: {
     kind: 'template' | 'openai' | 'model';
+    conditioning: 'demographics' | 'attitudes';
     base_url: string | null;
     model: string | null;
     api_key_env: string | null;

@@ -37,14 +37,14 @@ export async function runSynthesizeResponses(ctx: StageContext<SynthesizeRespons
   const total = base.length;
   const failures: Array<{ id: string; reason: string; attempts: number }> = [];
   const records: DatasetRecord[] = [];
-  const teacherStats: Record<string, unknown> = { kind: p.teacher.kind };
+  const teacherStats: Record<string, unknown> = { kind: p.teacher.kind, ...(p.teacher.kind === 'template' ? { conditioning: p.teacher.conditioning } : {}) };
 
   switch (p.teacher.kind) {
     case 'template': {
       base.forEach((r, i) => {
         const item = questions.get(r.question.id)!;
-        const answer = templateAnswer(r.persona as PersonaCard, item, seed, r.id);
-        const meta: Record<string, unknown> = { ...r.meta, teacher: 'template', synthetic: true, attitude_value: answer.attitude };
+        const answer = templateAnswer(r.persona as PersonaCard, item, seed, r.id, p.teacher.conditioning);
+        const meta: Record<string, unknown> = { ...r.meta, teacher: 'template', synthetic: true, conditioning: p.teacher.conditioning, attitude_value: answer.attitude };
         if (answer.level !== undefined) meta.answer = { level: answer.level, label: answer.label };
         records.push({ ...r, reference: answer.text, meta });
         if (i % 256 === 0) ctx.progress(i, total);

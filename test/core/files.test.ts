@@ -20,7 +20,7 @@ describe('reading files', () => {
     const missing = join(dir, 'nope.json');
     expect(() => readTextFile(missing)).toThrow(`${missing}: cannot read (no such file)`);
     expect(() => readTextFile(missing, 'the model config')).toThrow(`${missing}: cannot read the model config (no such file)`);
-    expect(() => readTextFile(dir)).toThrow(`${dir}: cannot read (EISDIR)`);
+    expect(() => readTextFile(dir)).toThrow(`${dir}: cannot read: it is a directory, not a regular file`);
     const broken = join(dir, 'b.json');
     writeFileSync(broken, '{"a": ');
     let err: unknown;

@@ -1,6 +1,6 @@
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
 import { main } from '../../src/cli/main.js';
 import type { CliIO } from '../../src/cli/io.js';
@@ -50,7 +50,7 @@ export class CliRig {
     return `echo x >> counters/${name} && ${then}`;
   }
 
-  async run(argv: string[], options: { signal?: AbortSignal; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
+  async run(argv: string[], options: { signal?: AbortSignal; env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<CliResult> {
     let stdout = '';
     let stderr = '';
     this.lastStdout = '';
@@ -65,7 +65,7 @@ export class CliRig {
       stdout: Object.assign(sink((s) => { stdout += s; this.lastStdout = stdout; }), { isTTY: false }),
       stderr: sink((s) => (stderr += s)),
       env: { ...process.env, CI: '1', ...options.env },
-      cwd: this.dir,
+      cwd: options.cwd ? resolve(this.dir, options.cwd) : this.dir,
       signal: options.signal ?? new AbortController().signal,
     };
     const code = await main(argv, io);

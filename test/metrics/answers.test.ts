@@ -17,6 +17,9 @@ describe('extractAnswer', () => {
     expect(level('On a scale of 1 to 5, with 1 being "Strongly Disagree" and 5 being "Strongly Agree," I\'d rate myself a 3.', 'likert')).toBe(3);
     expect(level("I'd give it 4 out of 5.", 'likert')).toBe(4);
     expect(level('4/5 - mostly satisfied', 'likert')).toBe(4);
+    expect(level('Satisfied (4 of 5). It has gone well.', 'likert')).toBe(4); // the template teacher's form
+    expect(level('Often (3 of 4). Mostly clear.', 'likert', { points: 4 })).toBe(3);
+    expect(level('I see 2 of 3 friends weekly.', 'likert')).toBeNull(); // 3 is not the scale's points
     expect(level('4 - often, when I can.', 'likert')).toBe(4);
     expect(level('I would rate it a 7.', 'likert')).toBeNull(); // out of range for 5 points
     expect(level('I have 2 kids and little time.', 'likert')).toBeNull();

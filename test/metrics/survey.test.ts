@@ -28,11 +28,13 @@ describe('quality', () => {
     expect(quality({ prediction: 'It depends.', questionType: 'yesno' })).toBe(0);
     expect(quality({ prediction: 'I agree.', questionType: 'agreement' })).toBe(1);
   });
-  it('open items: 3+ words, a complete last sentence, no prompt echo', () => {
+  it('open items: 3+ words, no prompt echo; an unfinished long answer counts half (quality/quality.ts)', () => {
     expect(quality({ prediction: 'I value my privacy a lot.', questionType: 'open' })).toBe(1);
     expect(quality({ prediction: 'I said "it matters."', questionType: 'open' })).toBe(1);
     expect(quality({ prediction: 'Yes.', questionType: 'open' })).toBe(0);
-    expect(quality({ prediction: 'I value my privacy and', questionType: 'open' })).toBe(0);
+    expect(quality({ prediction: 'I value my privacy and', questionType: 'open' })).toBe(1); // under 8 words: no completeness rule
+    expect(quality({ prediction: 'I value my privacy and keep my details to', questionType: 'open' })).toBe(0.5);
+    expect(quality({ prediction: 'I am not sure about this one.', questionType: 'open' })).toBe(0); // the constant non-answer
     expect(quality({ prediction: '', questionType: 'open' })).toBe(0);
     expect(quality({ prediction: 'Sure.\nQuestion: what else?', questionType: 'open' })).toBe(0);
     expect(quality({ prediction: 'Fine. <|im_start|>user hi.', questionType: 'open' })).toBe(0);

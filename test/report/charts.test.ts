@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { barChartSvg, boxPlotSvg, boxStats, niceScale } from '../../src/report/charts.js';
+import { barChartSvg, boxPlotSvg, boxStats, intervalChartSvg, niceRange, niceScale, stepDecimals, valueLabel } from '../../src/report/charts.js';
 
 describe('charts', () => {
   it('box statistics use linear-interpolated quartiles (numpy default)', () => {
@@ -24,5 +24,33 @@ describe('charts', () => {
     expect(b).toContain('finance (n=3)');
     expect(b).toContain('empty (n=0)');
     expect(b.startsWith('<svg')).toBe(true);
+  });
+  it('labels values with the precision the axis needs (no 0.001 over an axis ending at 0.0008)', () => {
+    expect(niceScale(0.0008)).toEqual({ top: 0.0008, step: 0.0002 });
+    expect(stepDecimals(0.0002)).toBe(4);
+    expect(valueLabel(0.0008, 0.0002)).toBe('0.00080');
+    expect(valueLabel(0.09, 0.02)).toBe('0.090');
+    const svg = barChartSvg('BLEU', 'BLEU', [{ label: 'a', value: 0.0008 }, { label: 'b', value: 0.0006 }]);
+    expect(svg).toContain('>0.00080<');
+    expect(svg).toContain('>0.0008<'); // the top tick
+    expect(svg).not.toContain('>0.001<');
+  });
+  it('makes room for long x labels and for the y title beside wide tick labels', () => {
+    const left = (svg: string): number => Number(/<line x1="([\d.]+)" x2="700"/.exec(svg)![1]);
+    const short = boxPlotSvg('len', 'characters', [{ label: 'a', values: [1] }, { label: 'b', values: [2] }]);
+    const long = boxPlotSvg('len', 'characters', [{ label: 'consumer_preferences', values: [1] }, ...Array.from({ length: 9 }, (_, i) => ({ label: `d${i}`, values: [2] }))]);
+    expect(left(long)).toBeGreaterThan(left(short));
+    // the first rotated label, "consumer_preferences (n=1)" (26 characters), ends right of x = 4
+    const slot = (700 - left(long)) / 10;
+    expect(left(long) + slot / 2 - 26 * 11 * 0.6 * Math.cos((35 * Math.PI) / 180)).toBeGreaterThanOrEqual(4);
+    // tick labels "0.00080"-wide push the axis right so the rotated title at x = 16 clears them
+    const tiny = barChartSvg('BLEU', 'BLEU', [{ label: 'a', value: 0.00083 }]);
+    expect(left(tiny)).toBeGreaterThanOrEqual(16 + 10 + 6 * 11 * 0.6);
+  });
+  it('draws intervals around zero', () => {
+    expect(niceRange(-0.03, 0.11)).toEqual({ lo: -0.05, hi: 0.15, step: 0.05 });
+    const svg = intervalChartSvg('d', 'Δ', [{ label: 'BLEU', value: 0.1, low: 0.08, high: 0.12 }, { label: 'RL', value: -0.01, low: -0.03, high: 0.01 }]);
+    expect(svg.match(/<circle/g)).toHaveLength(2);
+    expect(svg).toContain('#2e7d32'); // above zero
   });
 });

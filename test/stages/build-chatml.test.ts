@@ -44,8 +44,8 @@ function tokenizerDir(): string {
 }
 
 describe('build-chatml', () => {
-  it('writes stratified 80/10/10 splits with the HF messages format and ChatML text', async () => {
-    const r = await build({});
+  it('writes stratified 80/10/10 splits with the HF messages format and ChatML text (the paper\'s random split)', async () => {
+    const r = await build({ persona_disjoint: false });
     const splits = { train: r.jsonl('train.jsonl'), val: r.jsonl('val.jsonl'), test: r.jsonl('test.jsonl') };
     const all = [...splits.train, ...splits.val, ...splits.test];
     expect(all).toHaveLength(120);
@@ -85,16 +85,40 @@ describe('build-chatml', () => {
     expect(c.read('test.jsonl')).not.toBe(a.read('test.jsonl'));
   });
 
-  it('keeps personas disjoint across splits on request', async () => {
-    const r = await build({ persona_disjoint: true });
+  it('keeps personas disjoint across splits by default, and the report says so', async () => {
+    const r = await build({});
     const ids = (f: string) => new Set(r.jsonl(f).map((x) => x.meta.persona_id));
     const train = ids('train.jsonl'), val = ids('val.jsonl'), test = ids('test.jsonl');
     for (const p of test) expect(train.has(p) || val.has(p)).toBe(false);
     for (const p of val) expect(train.has(p)).toBe(false);
     const stats = JSON.parse(r.read('stats.json'));
     expect(stats.persona_overlap).toEqual({ train_test: 0, train_val: 0 });
+    expect(stats.persona_disjoint).toBe(true);
+    for (const o of stats.overlap) expect(o).toMatchObject({ shared_personas: 0, shared_persona_question: 0 });
+    expect(r.read('dataset-report.md')).toContain('Split persona-disjoint');
     expect(stats.splits.train.records).toBeGreaterThan(80);
     expect(stats.splits.test.records).toBeGreaterThan(5);
+  });
+
+  it('states train/test overlap for the random split: personas, persona+question pairs, verbatim references', async () => {
+    const r = await build({ persona_disjoint: false });
+    const stats = JSON.parse(r.read('stats.json'));
+    const train = r.jsonl('train.jsonl'), test = r.jsonl('test.jsonl');
+    const trainPersonas = new Set(train.map((x) => x.meta.persona_id));
+    const trainPairs = new Set(train.map((x) => `${x.meta.persona_id}|${x.question.id}`));
+    const trainRefs = new Set(train.map((x) => x.reference.trim()));
+    const o = stats.overlap.find((x: { pair: string }) => x.pair === 'train→test');
+    expect(o).toEqual({
+      pair: 'train→test',
+      records: test.length,
+      shared_personas: new Set(test.map((x) => x.meta.persona_id).filter((p) => trainPersonas.has(p))).size,
+      shared_persona_question: test.filter((x) => trainPairs.has(`${x.meta.persona_id}|${x.question.id}`)).length,
+      verbatim_references: test.filter((x) => trainRefs.has(x.reference.trim())).length,
+    });
+    expect(o.shared_personas).toBeGreaterThan(0);
+    const report = r.read('dataset-report.md');
+    expect(report).toContain('## Train/test overlap');
+    expect(report).toMatch(/\| train→test \| \d+ \| \d+ \|/);
   });
 
   it("renders with the model tokenizer's native chat template, found transitively", async () => {

@@ -72,12 +72,17 @@ describe('synthesize-responses, template teacher', () => {
 
 // ---- a fake OpenAI-compatible server with injected faults -------------------------------------
 
-type Fault = 'ok' | '429' | '500' | 'stall' | 'junk' | '400';
+/**
+ * Faults are decided by the server, never by timing: 'reset' drops the connection of the first
+ * attempt, 'stall' answers the first attempt never (it waits for the client to give up). Tests on
+ * a busy 2-core machine then see the same attempts on every run.
+ */
+type Fault = 'ok' | '429' | '500' | 'reset' | 'stall' | 'junk' | '400';
 interface FakeServer { url: string; server: Server; calls: Map<string, number>; auth: Set<string | undefined>; total: () => number }
 function faultOf(content: string, plan: (h: number) => Fault): Fault {
   return plan(createHash('sha256').update(content).digest().readUInt32BE(0));
 }
-async function startServer(plan: (h: number) => Fault, stallMs = 400): Promise<FakeServer> {
+async function startServer(plan: (h: number) => Fault): Promise<FakeServer> {
   const calls = new Map<string, number>();
   const auth = new Set<string | undefined>();
   let total = 0;
@@ -99,7 +104,8 @@ async function startServer(plan: (h: number) => Fault, stallMs = 400): Promise<F
       if (attempt > 1 || fault === 'ok') return answer();
       if (fault === '429') { res.writeHead(429, { 'retry-after': '0' }); res.end('slow down'); return; }
       if (fault === '500') { res.writeHead(500); res.end('oops'); return; }
-      setTimeout(answer, stallMs); // 'stall': past the client timeout on the first attempt
+      if (fault === 'reset') { req.socket.destroy(); return; }
+      // 'stall': no answer until the client's timeout aborts the attempt and closes the connection.
     });
   });
   await new Promise<void>((res) => server.listen(0, '127.0.0.1', () => res()));
@@ -110,13 +116,14 @@ describe('synthesize-responses, openai teacher against a local server', () => {
   let fake: FakeServer | undefined;
   afterEach(async () => {
     delete process.env.PP_TEST_KEY;
-    if (fake) await new Promise<void>((res) => fake!.server.close(() => res()));
+    if (fake) await new Promise<void>((res) => { fake!.server.close(() => res()); fake!.server.closeAllConnections(); });
     fake = undefined;
   });
-  const teacher = (url: string, extra: Record<string, unknown> = {}) => ({ kind: 'openai', base_url: url, model: 'tiny', api_key_env: 'PP_TEST_KEY', concurrency: 3, max_retries: 3, timeout_ms: 150, backoff_ms: 1, max_backoff_ms: 5, ...extra });
+  // A timeout no answer reaches even on a busy machine: only a 'stall' ever times out.
+  const teacher = (url: string, extra: Record<string, unknown> = {}) => ({ kind: 'openai', base_url: url, model: 'tiny', api_key_env: 'PP_TEST_KEY', concurrency: 3, max_retries: 3, timeout_ms: 60_000, backoff_ms: 1, max_backoff_ms: 5, ...extra });
 
-  it('retries 429/500/stalls, reports malformed JSON per record, and sends the key', async () => {
-    const plan = (h: number): Fault => (['ok', '429', '500', 'stall', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'junk'] as Fault[])[h % 12]!;
+  it('retries 429/500/dropped connections, reports malformed JSON per record, and sends the key', async () => {
+    const plan = (h: number): Fault => (['ok', '429', '500', 'reset', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'junk'] as Fault[])[h % 12]!;
     fake = await startServer(plan);
     process.env.PP_TEST_KEY = 'sk-test';
     const personas = await personasArtifact(10, 36);
@@ -125,7 +132,7 @@ describe('synthesize-responses, openai teacher against a local server', () => {
     const failures = r.jsonl('failures.jsonl');
     const users = [...fake.calls.keys()];
     const junk = users.filter((u) => faultOf(u, plan) === 'junk');
-    const flaky = users.filter((u) => ['429', '500', 'stall'].includes(faultOf(u, plan)));
+    const flaky = users.filter((u) => ['429', '500', 'reset'].includes(faultOf(u, plan)));
     expect(flaky.length).toBeGreaterThan(0);
     expect(junk.length).toBeGreaterThan(0);
     expect(records.length + failures.length).toBe(36);
@@ -139,6 +146,16 @@ describe('synthesize-responses, openai teacher against a local server', () => {
     for (const rec of records) expect(rec.reference).toMatch(/^answer from tiny #\d+$/);
     expect([...fake.auth]).toEqual(['Bearer sk-test']);
     expect(r.provenance.teacher_requests).toMatchObject({ cache_hits: 0 });
+  });
+
+  it('gives up on an attempt after timeout_ms and asks again', async () => {
+    fake = await startServer(() => 'stall');
+    const personas = await personasArtifact(1, 1);
+    // 1 s: the stalled first attempt costs a second; the answered retry has 60× that to arrive.
+    const r = await synth({ teacher: teacher(fake.url, { timeout_ms: 1000, max_retries: 3 }) }, personas);
+    expect(r.jsonl('dataset.jsonl')).toHaveLength(1);
+    expect(r.jsonl('failures.jsonl')).toHaveLength(0);
+    expect([...fake.calls.values()][0]).toBeGreaterThanOrEqual(2);
   });
 
   it('fails above max_failure_share with the report kept in workDir', async () => {

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { datasetReportMarkdown, domainChart, lengthChart, summarizeDataset, typeChart } from '../../src/survey/report.js';
 import type { DatasetRecord } from '../../src/survey/record.js';
 
-const rec = (id: string, domain: string, type: DatasetRecord['question_type'], persona: string, words: number): DatasetRecord => ({
-  id, domain, question_type: type, question: { id: 'q', text: 'Q?' }, persona: { id: persona }, reference: Array(words).fill('w').join(' '), meta: { persona_id: persona },
+const rec = (id: string, domain: string, type: DatasetRecord['question_type'], persona: string, chars: number): DatasetRecord => ({
+  id, domain, question_type: type, question: { id: 'q', text: 'Q?' }, persona: { id: persona }, reference: 'w'.repeat(chars), meta: { persona_id: persona },
 });
 
 describe('dataset report', () => {
@@ -19,7 +19,8 @@ describe('dataset report', () => {
     expect(s.personaDomains).toEqual([{ domains: 1, personas: 3 }, { domains: 2, personas: 1 }]);
     expect(s.answersPerPersona).toEqual({ min: 1, mean: 1.5, max: 3 });
   });
-  it('uses numpy-default (linear) quantiles for the box plots', () => {
+  it('uses numpy-default (linear) quantiles of lengths in characters for the box plots (the paper counts characters)', () => {
+    expect(summarizeDataset([rec('e', 'x', 'open', 'p', 0), { ...rec('u', 'x', 'open', 'p', 0), reference: 'two words😀' }]).lengths[0]).toMatchObject({ min: 0, max: 10 });
     // finance lengths 1, 2, 3, 10: numpy.percentile(..., [25, 50, 75]) = 1.75, 2.5, 4.75
     expect(s.lengths[0]).toEqual({ domain: 'finance', min: 1, q1: 1.75, median: 2.5, q3: 4.75, max: 10, mean: 4 });
     expect(s.lengths[1]).toMatchObject({ domain: 'health', min: 4, q1: 4.5, median: 5, q3: 5.5, max: 6 });

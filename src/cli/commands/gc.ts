@@ -30,6 +30,7 @@ last N run records of each pipeline (default 5); removes the rest. --dry-run lis
     }
     const verb = values['dry-run'] ? 'would remove' : 'removed';
     for (const r of result.removed) io.stdout.write(`${verb} ${r.key.slice(0, 12)} (${r.bytes} bytes)\n`);
+    for (const s of result.skipped) io.stdout.write(`left ${s.key.slice(0, 12)}: ${s.reason}\n`);
     io.stdout.write(`${verb} ${result.removed.length} entries (${(result.freedBytes / 1048576).toFixed(1)} MiB), kept ${result.kept}\n`);
     return EXIT.ok;
   },

@@ -18,7 +18,7 @@ Prints where STAGE's outputs are, its key, and the provenance recorded in its st
     const id = positionals[0];
     if (!id) throw new UserError('usage', 'show: which stage? (polypersona show STAGE)');
     const pipeline = openPipeline(io, values.pipeline, values['runs-dir']);
-    const statuses = await pipelineStatus(pipeline, openStore(io, values['runs-dir']));
+    const statuses = await pipelineStatus(pipeline, openStore(io, values['runs-dir'], pipeline));
     const picked = statuses.filter((s) => s.id === id || pipeline.stages.get(s.id)?.baseId === id);
     if (picked.length === 0) {
       const near = closest(id, statuses.map((s) => s.id));

@@ -27,7 +27,7 @@ recomputed artifacts on disk and prints where, for diffing.
     const reporter = await createReporter(values.json ? 'json' : chooseReporter(io, false), io, values.verbose === true);
     let report;
     try {
-      report = await verifyPipeline(pipeline, stageRegistry(), openStore(io, values['runs-dir']), {
+      report = await verifyPipeline(pipeline, stageRegistry(), openStore(io, values['runs-dir'], pipeline), {
         stages: values.stage,
         keep: values.keep,
         jobs: intOption('verify', 'jobs', values.jobs),

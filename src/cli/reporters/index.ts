@@ -15,13 +15,24 @@ export function chooseReporter(io: CliIO, json: boolean): ReporterKind {
 }
 
 export async function createReporter(kind: ReporterKind, io: CliIO, verbose: boolean): Promise<Reporter> {
+  return (await reporterFactory(kind, io, verbose))();
+}
+
+/** Makes reporters of one kind without waiting (watch starts one per run, from an event). */
+export async function reporterFactory(kind: ReporterKind, io: CliIO, verbose: boolean): Promise<() => Reporter> {
   switch (kind) {
-    case 'json':
-      return new (await import('./json.js')).JsonReporter(io);
-    case 'plain':
-      return new (await import('./plain.js')).PlainReporter(io, verbose);
-    case 'tty':
-      return new (await import('./listr.js')).ListrReporter(io, verbose);
+    case 'json': {
+      const { JsonReporter } = await import('./json.js');
+      return () => new JsonReporter(io);
+    }
+    case 'plain': {
+      const { PlainReporter } = await import('./plain.js');
+      return () => new PlainReporter(io, verbose);
+    }
+    case 'tty': {
+      const { ListrReporter } = await import('./listr.js');
+      return () => new ListrReporter(io, verbose);
+    }
     default: {
       const never: never = kind;
       throw new Error(`unknown reporter ${String(never)}`);

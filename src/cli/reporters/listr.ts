@@ -1,25 +1,43 @@
-import { Listr, type ListrTaskWrapper, type DefaultRenderer, type SimpleRenderer } from 'listr2';
+import { color, DefaultRenderer, figures, Listr, ListrLogger, ProcessOutput, type ListrDefaultRendererTask, type ListrTaskWrapper, type SimpleRenderer } from 'listr2';
 import type { RunEvent } from '../../engine/events.js';
 import type { CliIO } from '../io.js';
-import { formatDuration, shortKey, type Reporter } from './reporter.js';
+import { progressText } from './progress-text.js';
+import { formatDuration, runEndLine, shortKey, type Reporter } from './reporter.js';
 
 type Task = ListrTaskWrapper<unknown, typeof DefaultRenderer, typeof SimpleRenderer>;
 
 type Outcome = { ok: true; skip?: string; title?: string } | { ok: false; error: Error };
 
+/**
+ * What the live view knows of a stage, kept apart from its listr2 task: events can arrive before
+ * listr2 has started the task (a stage that starts right after cached upstreams did), and the
+ * task is brought up to date when it appears.
+ */
 interface StageView {
+  id: string;
+  /** waiting: for upstream stages; queued: for a free slot; locked: another process writes its key. */
+  phase: 'waiting' | 'queued' | 'locked' | 'running';
+  title: string;
+  output: string;
   task?: Task;
-  /** Settles once; events may arrive before listr2 has started the stage's task. */
   settle: (outcome: Outcome) => void;
   done: Promise<Outcome>;
 }
 
 /**
- * The human view: a listr2 task per stage, updated from run events. Cached stages are shown as
- * skipped with "cached"; progress goes to the task's output line.
+ * The human view on a terminal: a listr2 task per stage, updated from run events. A running
+ * stage's title carries its progress (bar, count, rate, ETA and the stage's note, e.g. the
+ * training loss) and its output line says why it runs; stages that wait (for upstream stages, a
+ * free slot, or another process's lock) are drawn with a still icon, not a spinner. Cached stages
+ * end as skipped with "cached".
+ *
+ * listr2's own SIGINT handler is off: Ctrl-C goes to main's handler, which cancels the run so that
+ * it ends like any other (summary, history record, exit 130).
  */
 export class ListrReporter implements Reporter {
   private readonly stages = new Map<string, StageView>();
+  /** Tasks of stages that run: the only ones drawn with a spinner. */
+  private readonly running = new WeakSet<object>();
   private listr?: Promise<unknown>;
   private summary = '';
 
@@ -31,31 +49,26 @@ export class ListrReporter implements Reporter {
       return;
     }
     if (e.type === 'run-end') {
-      const c = e.counts;
-      this.summary = `${e.status}: ${c.ran} ran, ${c.cached} cached, ${c.failed} failed, ${c.skipped} skipped in ${formatDuration(e.durationMs)}`;
+      this.summary = runEndLine(e);
       return;
     }
     const view = this.stages.get(e.id);
     if (!view) return;
-    const task = view.task;
     switch (e.type) {
       case 'stage-queued':
-        if (task) task.title = `${e.id} (queued)`;
+        this.update(view, { phase: 'queued', title: `${e.id} (queued: waits for a free slot)` });
         break;
       case 'stage-start':
-        if (task) {
-          task.title = `${e.id}`;
-          task.output = e.reasons.join('; ');
-        }
+        this.update(view, { phase: 'running', title: `${e.id} (running${e.reasons.length ? `: ${e.reasons.join('; ')}` : ''})`, output: e.reasons.join('; ') });
         break;
       case 'stage-waiting-lock':
-        if (task) task.output = `waiting for ${e.holder}`;
+        this.update(view, { phase: 'locked', title: `${e.id} (waiting for ${e.holder}, which is writing the same cache entry)` });
         break;
       case 'stage-progress':
-        if (task) task.output = `${e.total ? `${e.done}/${e.total}` : e.done}${e.note ? ` ${e.note}` : ''}`;
+        this.update(view, { phase: 'running', title: `${e.id}  ${progressText(e, true)}` });
         break;
       case 'stage-log':
-        if (task && (e.level !== 'debug' || this.verbose)) task.output = e.message;
+        if (e.level !== 'debug' || this.verbose) this.update(view, { output: e.message });
         break;
       case 'stage-cached':
         view.settle({ ok: true, skip: `${e.id} (cached ${shortKey(e.key)})` });
@@ -78,18 +91,45 @@ export class ListrReporter implements Reporter {
     }
   }
 
+  private update(view: StageView, change: Partial<Pick<StageView, 'phase' | 'title' | 'output'>>): void {
+    Object.assign(view, change);
+    this.apply(view);
+  }
+
+  /** Brings the listr2 task (once it exists) in line with the view. */
+  private apply(view: StageView): void {
+    const task = view.task;
+    if (!task) return;
+    if (view.phase === 'running') this.running.add(task.task);
+    else this.running.delete(task.task);
+    if (task.title !== view.title) task.title = view.title;
+    // Set again on every change: listr2 drops output given before its renderer first drew the task.
+    if (view.output) task.output = view.output;
+  }
+
   private start(ids: string[], dryRun: boolean): void {
     for (const id of ids) {
       let settle!: (outcome: Outcome) => void;
       const done = new Promise<Outcome>((resolve) => (settle = resolve));
-      this.stages.set(id, { settle, done });
+      this.stages.set(id, { id, phase: 'waiting', title: dryRun ? id : `${id} (waiting)`, output: '', settle, done });
+    }
+    const running = this.running;
+    /** listr2's renderer, with a still icon for waiting stages (listr2 spins every started task). */
+    class LiveRenderer extends DefaultRenderer {
+      // Chosen only when stdout is a terminal (chooseReporter); this lets tests render to a buffer.
+      static override nonTTY = true;
+      protected override style(task: ListrDefaultRendererTask, output = false): string {
+        if (task.isStarted() && !running.has(task) && !output) return color.dim(figures.squareSmallFilled);
+        return super.style(task, output);
+      }
     }
     const listr = new Listr(
       ids.map((id) => ({
-        title: dryRun ? `${id}` : `${id} (waiting)`,
+        title: this.stages.get(id)!.title,
         task: async (_ctx: unknown, task: Task) => {
           const view = this.stages.get(id)!;
           view.task = task;
+          this.apply(view);
           const outcome = await view.done;
           if (!outcome.ok) throw outcome.error;
           if (outcome.title) task.title = outcome.title;
@@ -100,7 +140,13 @@ export class ListrReporter implements Reporter {
         concurrent: true,
         exitOnError: false,
         collectErrors: false,
-        rendererOptions: { collapseSubtasks: false, showErrorMessage: false },
+        registerSignalListeners: false,
+        renderer: LiveRenderer,
+        rendererOptions: {
+          collapseSubtasks: false,
+          showErrorMessage: false,
+          logger: new ListrLogger({ useIcons: true, toStderr: [], processOutput: new ProcessOutput(this.io.stdout as NodeJS.WriteStream, this.io.stderr as NodeJS.WriteStream) }),
+        },
       },
     );
     this.listr = listr.run().catch(() => undefined);

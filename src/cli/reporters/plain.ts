@@ -1,6 +1,7 @@
 import type { RunEvent } from '../../engine/events.js';
 import type { CliIO } from '../io.js';
-import { formatDuration, shortKey, type Reporter } from './reporter.js';
+import { formatDuration, runEndLine, shortKey, type Reporter } from './reporter.js';
+import { progressText } from './progress-text.js';
 
 /** Progress lines are throttled per stage: one every this many ms at most. */
 const PROGRESS_EVERY_MS = 5000;
@@ -37,8 +38,7 @@ export class PlainReporter implements Reporter {
         const now = Date.now();
         if (now - (this.lastProgress.get(e.id) ?? 0) < PROGRESS_EVERY_MS && e.done !== e.total) break;
         this.lastProgress.set(e.id, now);
-        const of = e.total ? `${e.done}/${e.total}` : `${e.done}`;
-        this.line(`${e.id}: ${of}${e.note ? ` ${e.note}` : ''}`);
+        this.line(`${e.id}: ${progressText(e, false)}`);
         break;
       }
       case 'stage-log':
@@ -56,11 +56,9 @@ export class PlainReporter implements Reporter {
       case 'stage-cancelled':
         this.line(`${e.id}: cancelled`);
         break;
-      case 'run-end': {
-        const c = e.counts;
-        this.line(`${e.status === 'ok' ? 'ok' : e.status}: ${c.ran} ran, ${c.cached} cached, ${c.failed} failed, ${c.skipped} skipped${c.cancelled ? `, ${c.cancelled} cancelled` : ''} in ${formatDuration(e.durationMs)}`);
+      case 'run-end':
+        this.line(runEndLine(e));
         break;
-      }
       default: {
         const never: never = e;
         void never;

@@ -14,6 +14,13 @@ export function formatDuration(ms: number): string {
   return `${m} min ${Math.round((ms % 60_000) / 1000)} s`;
 }
 
+/** The last line of a run: `ok: 3 ran, 5 cached, 0 failed, 0 skipped in 21.4 s`; a dry run says what would run. */
+export function runEndLine(e: Extract<RunEvent, { type: 'run-end' }>): string {
+  const c = e.counts;
+  if (e.wouldRun !== undefined) return `dry run: ${e.wouldRun} would run, ${c.cached} cached${c.skipped ? `, ${c.skipped} skipped` : ''} (nothing was run)`;
+  return `${e.status}: ${c.ran} ran, ${c.cached} cached, ${c.failed} failed, ${c.skipped} skipped${c.cancelled ? `, ${c.cancelled} cancelled` : ''} in ${formatDuration(e.durationMs)}`;
+}
+
 export function shortKey(key: string): string {
   return key.slice(0, 12);
 }

@@ -1,3 +1,4 @@
+import { substituteInShell } from './shell-words.js';
 import { suggest } from './suggest.js';
 
 /**
@@ -63,21 +64,32 @@ export function interpolate(value: unknown): string {
 
 const RUNTIME = /\$\{\{\s*(?:stages\.(.+?)\.outputs\.dir|outputs\.dir)\s*\}\}/g;
 
+export interface RuntimeDirs {
+  outputsDir: string;
+  stageDirs: Record<string, string>;
+  /**
+   * Top-level params that are POSIX shell command lines (StageDefinition.shellParams, the
+   * command stage's `run`): a directory substituted there is quoted for the shell
+   * (shell-words.ts), so a folder name is never read as shell syntax.
+   */
+  shellParams?: readonly string[];
+}
+
 /**
  * Replaces the runtime expressions left in planned params — `${{ outputs.dir }}` and
  * `${{ stages.ID.outputs.dir }}` (ID an expanded id) — in every string of `value`, deeply.
  * Returns a new value; throws an Error for a stage id missing from `stageDirs` (a scheduler bug:
  * the loader has already checked every reference and made it a need).
  */
-export function resolveRuntimeExpressions(value: unknown, ctx: { outputsDir: string; stageDirs: Record<string, string> }): unknown {
-  if (typeof value === 'string') {
-    return value.replace(RUNTIME, (_whole, stage: string | undefined) => {
-      if (stage === undefined) return ctx.outputsDir;
-      const dir = Object.prototype.hasOwnProperty.call(ctx.stageDirs, stage) ? ctx.stageDirs[stage] : undefined;
-      if (dir === undefined) throw new Error(`resolveRuntimeExpressions: no output directory for stage "${stage}"`);
-      return dir;
-    });
+export function resolveRuntimeExpressions(value: unknown, ctx: RuntimeDirs): unknown {
+  if (ctx.shellParams?.length && value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) {
+      out[k] = ctx.shellParams.includes(k) && typeof v === 'string' ? substituteInShell(v, RUNTIME, (m) => runtimeDir(m[1], ctx)) : resolveRuntimeExpressions(v, { ...ctx, shellParams: undefined });
+    }
+    return out;
   }
+  if (typeof value === 'string') return value.replace(RUNTIME, (_whole, stage: string | undefined) => runtimeDir(stage, ctx));
   if (Array.isArray(value)) return value.map((v) => resolveRuntimeExpressions(v, ctx));
   if (value !== null && typeof value === 'object') {
     const out: Record<string, unknown> = {};
@@ -85,4 +97,11 @@ export function resolveRuntimeExpressions(value: unknown, ctx: { outputsDir: str
     return out;
   }
   return value;
+}
+
+function runtimeDir(stage: string | undefined, ctx: RuntimeDirs): string {
+  if (stage === undefined) return ctx.outputsDir;
+  const dir = Object.prototype.hasOwnProperty.call(ctx.stageDirs, stage) ? ctx.stageDirs[stage] : undefined;
+  if (dir === undefined) throw new Error(`resolveRuntimeExpressions: no output directory for stage "${stage}"`);
+  return dir;
 }

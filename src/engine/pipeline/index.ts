@@ -7,3 +7,4 @@ export { PipelineError, formatIssue, type LoadedPipeline, type MatrixCombo, type
 export { resolveRuntimeExpressions } from './expressions.js';
 export { renderDag } from './render.js';
 export { expandedId } from './matrix.js';
+export { parseOverride, type ParamOverride } from './overrides.js';

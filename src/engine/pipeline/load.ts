@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { basename, dirname, extname, resolve } from 'node:path';
 import { UserError } from '../../core/errors.js';
 import type { StageRegistry } from '../registry.js';
@@ -12,6 +11,9 @@ import { checkPipelineSchema } from './schema.js';
 import { ParamsMemo } from './params-memo.js';
 import { paramsMemoPath, readParsedCopy, serializeSnapshot, writeParsedCopy } from './parse-cache.js';
 import { PipelineSource } from './source.js';
+import { applyOverrides, overrideNote, type ParamOverride } from './overrides.js';
+import { PipelineError } from './types.js';
+import { parseExecutorFields } from '../executors/settings.js';
 import { type LoadedPipeline, type PlannedStage } from './types.js';
 
 export interface LoadOptions {
@@ -20,18 +22,14 @@ export interface LoadOptions {
    * parse-cache.ts): an unchanged file is then not parsed again. Results are the same either way.
    */
   parsedCacheDir?: string;
+  /** `-S NAME=VALUE` overrides (overrides.ts), applied to the document before any check. */
+  overrides?: readonly ParamOverride[];
 }
 
 /** Reads and checks a pipeline file. Throws a PipelineError listing every problem found. */
 export function loadPipeline(file: string, registry: StageRegistry, options: LoadOptions = {}): LoadedPipeline {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (err) {
-    const reason = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message;
-    throw new UserError('pipeline-unreadable', `cannot read pipeline file ${file}: ${reason}`, { location: { file }, cause: err });
-  }
-  return parsePipeline(text, file, registry, options);
+  // Only a regular UTF-8 file within the size limit is read (limits.ts): a FIFO would block.
+  return parsePipeline(PipelineSource.readText(file), file, registry, options);
 }
 
 /**
@@ -45,6 +43,8 @@ export function parsePipeline(text: string, file: string, registry: StageRegistr
   const snapshot = cacheDir === undefined ? undefined : readParsedCopy(cacheDir, text);
   const source = new PipelineSource(file, text, snapshot);
   const toStore = cacheDir !== undefined && !snapshot ? serializeSnapshot(source.snapshot()) : undefined;
+  // After the parsed copy is taken: the copy is of the file as written.
+  const overridden = options.overrides?.length ? applyOverrides(source, options.overrides) : undefined;
   const issues = new IssueList(source);
   const doc = source.value;
   // A stored copy exists only for a text that passed this schema (its name includes the schema).
@@ -63,8 +63,14 @@ export function parsePipeline(text: string, file: string, registry: StageRegistr
     params,
     pipelineDir: dirname(absFile),
     // Beside a parsed copy only: a text that cannot have one is parsed and validated every time.
-    ...(cacheDir !== undefined && (snapshot || toStore !== undefined) ? { paramsMemo: new ParamsMemo(paramsMemoPath(cacheDir, text)) } : {}),
+    // Not with overrides: the memo is of the file's own params.
+    ...(cacheDir !== undefined && !overridden && (snapshot || toStore !== undefined) ? { paramsMemo: new ParamsMemo(paramsMemoPath(cacheDir, text)) } : {}),
   };
+  if (root.executor !== undefined && !broken.has('/executor')) {
+    const value = ctx.resolver.resolve(root.executor, ['executor'], { params, implied: [], stageOutput: () => ({ error: 'stage outputs are not known here' }) });
+    const fields = parseExecutorFields(value, (path, message) => issues.add(['executor', ...path], message, { key: message.startsWith('unknown executor setting') }));
+    if (fields) ctx.executor = fields;
+  }
   const declared = declareStages(stagesRaw, broken, ctx);
   const byId = new Map<string, DeclaredStage>(declared.map((d) => [d.id, d]));
   const planned = new Map<string, PlannedStage>();
@@ -90,7 +96,15 @@ export function parsePipeline(text: string, file: string, registry: StageRegistr
       issues.add(['stages', planned.get(cycle[0]!)!.baseId, 'needs'], `needs form a cycle: ${cycle.join(' → ')}`);
     }
   }
-  issues.throwIfAny();
+  try {
+    issues.throwIfAny();
+  } catch (err) {
+    if (!overridden || !(err instanceof PipelineError)) throw err;
+    throw new PipelineError(err.issues.map((i) => {
+      const note = overrideNote(i.path, overridden);
+      return note ? { ...i, message: `${i.message} ${note}` } : i;
+    }));
+  }
   if (!complete) throw new Error('parsePipeline: a stage failed to plan without reporting an issue');
   if (cacheDir !== undefined && toStore !== undefined) writeParsedCopy(cacheDir, text, toStore);
   ctx.paramsMemo?.save();
@@ -99,12 +113,15 @@ export function parsePipeline(text: string, file: string, registry: StageRegistr
   const stages = new Map(order.map((id) => [id, planned.get(id)!]));
   const name = typeof root.name === 'string' ? root.name : basename(file, extname(file));
   const seed = Number.isInteger(params.seed) ? (params.seed as number) : 0;
-  return new Pipeline(absFile, name, params, seed, stages);
+  const pipeline = new Pipeline(absFile, name, params, seed, stages, overridden);
+  if (typeof root.cache_dir === 'string') pipeline.cacheDir = resolve(pipeline.dir, root.cache_dir);
+  return pipeline;
 }
 
 class Pipeline implements LoadedPipeline {
   readonly dir: string;
   readonly version = 1 as const;
+  cacheDir?: string;
   private readonly rank: Map<string, number>;
   private readonly dependentsOf = new Map<string, string[]>();
 
@@ -114,6 +131,7 @@ class Pipeline implements LoadedPipeline {
     readonly params: Record<string, unknown>,
     readonly seed: number,
     readonly stages: Map<string, PlannedStage>,
+    readonly overrides?: Record<string, unknown>,
   ) {
     this.dir = dirname(file);
     this.rank = new Map([...stages.keys()].map((id, i) => [id, i]));

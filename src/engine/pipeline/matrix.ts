@@ -1,3 +1,4 @@
+import { MAX_MATRIX_COMBINATIONS } from './limits.js';
 import type { MatrixCombo } from './types.js';
 
 /**
@@ -19,6 +20,13 @@ export interface MatrixSpec {
 export function expandMatrix(spec: MatrixSpec): MatrixCombo[] | string {
   const axes = Object.keys(spec.axes).sort();
   if (axes.length === 0) return 'a matrix needs at least one axis';
+  // Counted before expanding: 10 axes of 10 values would be 10^10 combinations.
+  let cells = 1;
+  for (const axis of axes) cells *= spec.axes[axis]!.length;
+  if (cells + spec.include.length > MAX_MATRIX_COMBINATIONS) {
+    const shown = cells > 1e15 ? cells.toExponential(1) : cells.toLocaleString('en-US');
+    return `the matrix has ${shown} combinations (${axes.map((a) => spec.axes[a]!.length).join(' × ')}${spec.include.length ? ` + ${spec.include.length} included` : ''}), more than the limit of ${MAX_MATRIX_COMBINATIONS} per stage (the limit on matrix combinations)`;
+  }
   let combos: MatrixCombo[] = [{}];
   for (const axis of axes) {
     const next: MatrixCombo[] = [];

@@ -14,8 +14,12 @@ import { writeFileAtomic } from '../../core/atomic.js';
 import { pipelineSchemaText } from './schema.js';
 import type { SourceSnapshot } from './source.js';
 
-/** Bump when SourceSnapshot or what it means changes: older copies are then never read. */
-const FORMAT = 1;
+/**
+ * Bump when SourceSnapshot or what it means changes: older copies are then never read.
+ * 2: the loader's limits (limits.ts) and refusals (tags, .inf, unsafe integers); a text stored
+ * by format 1 may break them.
+ */
+const FORMAT = 2;
 
 /** Where the parsed copy of `text` lives in `dir`. */
 export function parsedCopyPath(dir: string, text: string): string {
@@ -46,8 +50,8 @@ export function readParsedCopy(dir: string, text: string): SourceSnapshot | unde
 
 /**
  * The stored form of a snapshot, taken right after parsing (before any check could touch the
- * value); undefined when JSON cannot carry its value exactly (YAML's .inf/.nan and -0, or a
- * `__proto__:` key, which sets a prototype): such a pipeline is simply parsed every time.
+ * value); undefined when JSON cannot carry its value exactly (-0; the loader refuses .inf and
+ * .nan): such a pipeline is simply parsed every time.
  */
 export function serializeSnapshot(snapshot: SourceSnapshot): string | undefined {
   return jsonExact(snapshot.value) ? JSON.stringify(snapshot) : undefined;

@@ -11,6 +11,7 @@ import type { ExpressionResolver, ResolveScope } from './resolve.js';
 import { describeValue, pointerToPath, propertyNamesAt, unknownField } from './schema.js';
 import type { PathSeg, PipelineSource } from './source.js';
 import type { MatrixCombo, PlannedStage } from './types.js';
+import { mergeExecutorSettings, parseExecutorFields, type ExecutorFields } from '../executors/settings.js';
 
 /** A stage as declared in YAML, before expansion. `definition` is unset when its type is unknown. */
 export interface DeclaredStage {
@@ -35,6 +36,8 @@ export interface PlanContext {
   pipelineDir: string;
   /** Answers params validation from an earlier load of the same text when it can (params-memo.ts). */
   paramsMemo?: ParamsMemo;
+  /** The pipeline-wide `executor:` fields, when given and valid. */
+  executor?: ExecutorFields;
 }
 
 /** Type, definition and matrix of each stage; problems go to ctx.issues. */
@@ -154,6 +157,10 @@ export function planExpansion(declared: DeclaredStage, combo: MatrixCombo | unde
     rawParams = (ctx.resolver.resolve(raw.with ?? {}, [...at, 'with'], scope) ?? {}) as Record<string, unknown>;
   }
   const description = typeof raw.description === 'string' ? (ctx.resolver.resolve(raw.description, [...at, 'description'], scope) as string) : undefined;
+  const executorFields =
+    raw.executor === undefined
+      ? undefined
+      : parseExecutorFields(ctx.resolver.resolve(raw.executor, [...at, 'executor'], scope), (path, message) => ctx.issues.add([...at, 'executor', ...path], message, { key: path.length > 0 && message.startsWith('unknown executor setting') }));
 
   // An unresolved expression would only add a confusing type error on top of its own.
   const validated: ReturnType<typeof validateStageParams<Record<string, unknown>>> =
@@ -212,7 +219,7 @@ export function planExpansion(declared: DeclaredStage, combo: MatrixCombo | unde
   }
 
   if (ctx.issues.reported > errorsBefore) return undefined;
-  return {
+  const planned: PlannedStage = {
     id,
     baseId,
     type: declared.type!,
@@ -221,9 +228,21 @@ export function planExpansion(declared: DeclaredStage, combo: MatrixCombo | unde
     needs,
     ...(combo ? { matrix: combo } : {}),
     ...(description !== undefined ? { description } : {}),
+    ...(ctx.executor || executorFields ? { executor: mergeExecutorSettings(ctx.executor, executorFields) } : {}),
     location: ctx.source.locate(at, { key: true }),
     fileDeps,
   };
+  // Not enumerable: a planned stage stays plain data to compare, copy and print.
+  Object.defineProperty(planned, 'depLocation', {
+    enumerable: false,
+    value: (path: string) => {
+      const deps = declared.type === 'command' && Array.isArray(params.deps) ? (params.deps as unknown[]) : [];
+      const i = deps.findIndex((d) => typeof d === 'string' && resolve(ctx.pipelineDir, d) === path);
+      if (i >= 0) return ctx.source.locate([...at, 'deps', i]);
+      return ctx.source.locate(raw.with !== undefined ? [...at, 'with'] : at, { key: raw.with === undefined });
+    },
+  });
+  return planned;
 }
 
 /**

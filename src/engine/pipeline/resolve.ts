@@ -13,6 +13,7 @@ const ALLOWED: Record<string, ReadonlyArray<Expression['kind']>> = {
   outs: ['param', 'matrix'],
   description: ['param', 'matrix'],
   matrix: ['param'],
+  executor: ['param', 'matrix'],
 };
 
 /**
@@ -23,14 +24,15 @@ const ALLOWED: Record<string, ReadonlyArray<Expression['kind']>> = {
 export function checkExpressionPlacement(source: PipelineSource, issues: IssueList): Set<number> {
   const bad = new Set<number>();
   for (const str of source.expressionStrings) {
-    const field = str.path[0] === 'stages' && str.path.length >= 3 ? String(str.path[2]) : undefined;
+    // The pipeline-wide `executor:` takes params like a stage's does.
+    const field = str.path[0] === 'stages' && str.path.length >= 3 ? String(str.path[2]) : str.path[0] === 'executor' ? 'executor' : undefined;
     const allowed = field === undefined ? undefined : ALLOWED[field];
     for (const index of str.expressions) {
       const expr = source.expressions[index]!;
       const parsed = parseExpression(expr.inner);
       let message: string | undefined;
       if (typeof parsed === 'string') message = parsed;
-      else if (!allowed) message = `expressions are not allowed in ${formatPath(str.path.slice(0, field === undefined ? 1 : 3))} (only in a stage's with, run, env, deps, outs, description and matrix)`;
+      else if (!allowed) message = `expressions are not allowed in ${formatPath(str.path.slice(0, field === undefined ? 1 : 3))} (only in the pipeline's executor and in a stage's with, run, env, deps, outs, description, matrix and executor)`;
       else if (!allowed.includes(parsed.kind)) {
         message = isRuntime(parsed)
           ? `${expr.text} is known only when the stage runs; it may stand in with, run and env, not in ${field}`

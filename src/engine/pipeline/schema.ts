@@ -29,7 +29,7 @@ function validator(): ValidateFunction {
   return pipelineValidator;
 }
 
-/** Adds one issue per schema violation; returns the ids of stages that have any. */
+/** Adds one issue per schema violation; returns the ids of stages that have any (and `/field` for a top-level field). */
 export function checkPipelineSchema(document: unknown, issues: IssueList): Set<string> {
   const validate = validator();
   const broken = new Set<string>();
@@ -37,6 +37,8 @@ export function checkPipelineSchema(document: unknown, issues: IssueList): Set<s
   for (const err of validate.errors ?? []) {
     const path = pointerToPath(err.instancePath);
     if (path[0] === 'stages' && typeof path[1] === 'string') broken.add(path[1]);
+    // A broken top-level field is named with a leading "/" (never a stage id): its own checks skip it.
+    else if (typeof path[0] === 'string' && path[0] !== 'stages') broken.add(`/${path[0]}`);
     if (err.keyword === 'propertyNames' && path.length === 1 && path[0] === 'stages' && err.params) broken.add(String(err.params.propertyName));
     // propertyNames repeats the nested pattern error; keep one.
     if (err.keyword === 'pattern' && err.propertyName !== undefined) continue;

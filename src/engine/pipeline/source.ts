@@ -1,61 +1,14 @@
-import type { Document, LineCounter, Node, Pair, YAMLMap } from 'yaml';
+import type { Alias, Document, LineCounter, Node, Pair, YAMLMap } from 'yaml';
 import type { SourceLocation } from '../../core/errors.js';
-import { isAlias, isMap, isPair, isScalar, isSeq, yaml } from './yaml.js';
+import { formatBytes, readTextFile } from '../../core/files.js';
+import { keyText, maskExpressions } from './expression-mask.js';
+import { MAX_NESTING_DEPTH, MAX_PIPELINE_BYTES } from './limits.js';
+import type { ExpressionString, PathSeg, SourceExpression } from './source-types.js';
+import { isAlias, isMap, isScalar, isSeq, yaml } from './yaml.js';
+import { nestingMessage, tooDeepAt, ValueBuilder } from './yaml-value.js';
 import { PipelineError, type PipelineIssue } from './types.js';
 
-/** A path into the pipeline document: map keys and sequence indexes. */
-export type PathSeg = string | number;
-
-/** One `${{ ... }}` occurrence in the pipeline text. */
-export interface SourceExpression {
-  /** The whole `${{ ... }}` text as written. */
-  text: string;
-  /** What is between the braces, trimmed. */
-  inner: string;
-  /** Offset of `$` in the file text (UTF-16 code units, as the yaml package counts). */
-  offset: number;
-}
-
-/** A string value of the document that contains expressions. */
-export interface ExpressionString {
-  path: PathSeg[];
-  /** Indexes into PipelineSource.expressions, in order of appearance in the string. */
-  expressions: number[];
-  /** A plain (unquoted) scalar that is exactly one expression: its resolved value keeps its type. */
-  typed: boolean;
-}
-
-/**
- * `${{ ... }}` on one line. Expressions are masked before YAML parsing: in a flow mapping
- * (`with: { seed: ${{ params.seed }} }`) `{` and `}` are indicators and a plain scalar cannot
- * hold them. Each expression becomes a placeholder of the SAME length — U+E000, the expression
- * index in base 36, U+E001 padding (private-use characters, valid in any YAML scalar, never in
- * real pipelines) — so every line/column the yaml package reports stays exact.
- */
-const EXPRESSION = /\$\{\{([^\n]*?)\}\}/g;
-const PLACEHOLDER = /\uE000([0-9a-z]+)\uE001*/g;
-
-function maskExpressions(text: string): { masked: string; expressions: SourceExpression[] } {
-  const expressions: SourceExpression[] = [];
-  const masked = text.replace(EXPRESSION, (whole: string, inner: string, offset: number) => {
-    const tag = expressions.length.toString(36);
-    expressions.push({ text: whole, inner: inner.trim(), offset });
-    // `${{}}` is 5 characters, so up to 36^4 expressions fit.
-    return `\uE000${tag}`.padEnd(whole.length, '\uE001');
-  });
-  return { masked, expressions };
-}
-
-export function pathKey(path: readonly PathSeg[]): string {
-  return JSON.stringify(path);
-}
-
-/** `stages.adapter.with.lora_alpha`, `stages.a.needs[1]`. */
-export function formatPath(path: readonly PathSeg[]): string {
-  let out = '';
-  for (const seg of path) out += typeof seg === 'number' ? `[${seg}]` : out === '' ? seg : `.${seg}`;
-  return out;
-}
+export { formatPath, pathKey, type ExpressionString, type PathSeg, type SourceExpression } from './source-types.js';
 
 /**
  * What a parse leaves that later steps use, as plain JSON: the document's JS value, the
@@ -85,6 +38,7 @@ export class PipelineSource {
   private lineCounter: LineCounter | undefined;
   private parsed: Document | undefined;
   private readonly pairIndex = new WeakMap<YAMLMap, Map<string, Pair>>();
+  private aliasTargets: Map<Alias, unknown> | undefined;
   /** From a snapshot: stage key positions known without parsing. */
   private readonly stageKeys: Record<string, [number, number]> | undefined;
 
@@ -107,19 +61,24 @@ export class PipelineSource {
       this.stageKeys = snapshot.stageKeys;
       return;
     }
-    const { masked, expressions } = maskExpressions(text);
-    this.expressions = expressions;
+    if (Buffer.byteLength(text, 'utf8') > MAX_PIPELINE_BYTES) {
+      throw new PipelineError([{ location: { file }, path: '', message: `the pipeline is larger than the limit of ${formatBytes(MAX_PIPELINE_BYTES)}` }]);
+    }
+    this.expressions = maskExpressions(text).expressions;
     const doc = this.doc;
-    if (doc.errors.length > 0) {
+    // Warnings are errors too: an unsupported `%YAML 9.9`, an unresolved tag such as `!include`
+    // (the yaml package would keep the text and drop the tag: `run: !include x.yaml` would run
+    // `x.yaml`), an ambiguous alias. A pipeline is plain YAML; nothing in it may be guessed at.
+    const problems = [...doc.errors, ...doc.warnings];
+    if (problems.length > 0) {
       throw new PipelineError(
-        doc.errors.map((err): PipelineIssue => {
+        problems.map((err): PipelineIssue => {
           const offset = err.pos[0];
           let message = `invalid YAML: ${err.message}`;
-          if (err.code === 'DUPLICATE_KEY') {
-            const key = restore(this.keyAt(offset) ?? masked.slice(err.pos[0], err.pos[1]), expressions);
-            message = `duplicate key "${key}"${this.isStageKey(offset) ? ' (stage ids must be unique)' : ''}`;
-          } else if (err.code === 'MULTIPLE_DOCS') {
+          if (err.code === 'MULTIPLE_DOCS') {
             message = 'invalid YAML: the file holds several documents (a "---" line); a pipeline is one document';
+          } else if (err.code === 'TAG_RESOLVE_FAILED') {
+            message = `invalid YAML: ${err.message}; a pipeline takes no custom tags (no !include: list files in deps, or use params)`;
           }
           return { location: this.position(offset), path: '', message };
         }),
@@ -128,15 +87,44 @@ export class PipelineSource {
     if (doc.contents === null) {
       throw new PipelineError([{ location: { file, line: 1, column: 1 }, path: '', message: 'the pipeline file is empty' }]);
     }
-    this.value = this.toJs(doc.contents, []);
+    const builder = new ValueBuilder(this);
+    this.value = builder.build(doc.contents);
+    if (builder.issues.length > 0) throw new PipelineError(builder.issues);
   }
 
-  /** The YAML document of the masked text, parsed on first use. */
+  /** Reads a pipeline file within the limits (limits.ts); a DataError names the file otherwise. */
+  static readText(file: string): string {
+    return readTextFile(file, 'pipeline file', { maxBytes: MAX_PIPELINE_BYTES });
+  }
+
+  /**
+   * The YAML document of the masked text, parsed on first use: the yaml package's
+   * parseDocument, done in its two steps so that the concrete syntax tree (built without
+   * recursion) is checked for nesting depth before the composer (which recurses) sees it.
+   * Duplicate keys are found while building the value (uniqueKeys in the yaml package compares
+   * every key of a map with every other: quadratic, seconds for 10,000 stages).
+   */
   private get doc(): Document {
     if (!this.parsed) {
-      const { LineCounter, parseDocument } = yaml();
+      const { Composer, LineCounter, Parser } = yaml();
+      const masked = maskExpressions(this.text).masked;
       this.lineCounter = new LineCounter();
-      this.parsed = parseDocument(maskExpressions(this.text).masked, { lineCounter: this.lineCounter, prettyErrors: false, uniqueKeys: true });
+      const tokens = [...new Parser(this.lineCounter.addNewLine).parse(masked)];
+      const deep = tooDeepAt(tokens, MAX_NESTING_DEPTH);
+      if (deep !== undefined) {
+        const { line, col } = this.lineCounter.linePos(deep);
+        throw new PipelineError([{ location: { file: this.file, line, column: col }, path: '', message: nestingMessage() }]);
+      }
+      const composer = new Composer({ uniqueKeys: false, prettyErrors: false });
+      let first: Document | undefined;
+      for (const doc of composer.compose(tokens, true, masked.length)) {
+        if (!first) first = doc as Document;
+        else {
+          first.errors.push(new (yaml().YAMLParseError)([doc.range[0], doc.range[1]], 'MULTIPLE_DOCS', 'several documents'));
+          break;
+        }
+      }
+      this.parsed = first!;
     }
     return this.parsed;
   }
@@ -203,13 +191,6 @@ export class PipelineSource {
     return this.position(range ? range[0] : 0);
   }
 
-  private isStageKey(offset: number): boolean {
-    const root = this.doc.contents;
-    if (!isMap(root)) return false;
-    const stages = root.items.find((p) => isScalar(p.key) && p.key.value === 'stages');
-    return isMap(stages?.value) && stages.value.items.some((p) => isScalar(p.key) && p.key.range?.[0] === offset);
-  }
-
   /** A map's pairs by key text; built once per map, so locating 1,000 stages stays linear. */
   private pairsOf(map: YAMLMap): Map<string, Pair> {
     let pairs = this.pairIndex.get(map);
@@ -221,67 +202,29 @@ export class PipelineSource {
     return pairs;
   }
 
-  /** The text of the map key that starts at `offset`, if any. */
-  private keyAt(offset: number): string | undefined {
-    let text: string | undefined;
-    const { visit } = yaml();
-    visit(this.doc, {
-      Pair: (_key, pair) => {
-        if (isScalar(pair.key) && pair.key.range?.[0] === offset) {
-          text = String(pair.key.value);
-          return visit.BREAK;
-        }
-        return undefined;
-      },
-    });
-    return text;
-  }
-
   private deref(node: unknown): unknown {
-    return isAlias(node) ? node.resolve(this.doc) : node;
+    return isAlias(node) ? this.resolveAlias(node) : node;
   }
 
-  /** Builds the JS value, restoring expression text and recording which strings hold expressions. */
-  private toJs(raw: unknown, path: PathSeg[]): unknown {
-    const node = this.deref(raw);
-    if (isMap(node)) {
-      const out: Record<string, unknown> = {};
-      for (const pair of node.items) {
-        if (!isPair(pair)) continue;
-        const keyValue = isScalar(pair.key) ? pair.key.value : pair.key;
-        const key = keyText(keyValue, this.expressions);
-        if (typeof keyValue === 'string' && keyValue.includes('\uE000')) {
-          this.keyExpressions.push({ path: [...path, key], expressions: [...keyValue.matchAll(PLACEHOLDER)].map((m) => parseInt(m[1]!, 36)) });
-        }
-        out[key] = this.toJs(pair.value, [...path, key]);
-      }
-      return out;
+  /**
+   * For the value builder: the alias's target node (the last anchor of its name before it), or
+   * undefined for an unknown anchor. The yaml package's Alias.resolve walks the whole document
+   * on every call; one walk here maps every alias at once.
+   */
+  resolveAlias(alias: Alias): unknown {
+    if (!this.aliasTargets) {
+      const targets = new Map<Alias, unknown>();
+      const anchors = new Map<string, unknown>();
+      const { visit } = yaml();
+      visit(this.doc, {
+        Node: (_key, node) => {
+          if (isAlias(node)) targets.set(node, anchors.get(node.source));
+          else if (node.anchor) anchors.set(node.anchor, node);
+        },
+      });
+      this.aliasTargets = targets;
     }
-    if (isSeq(node)) return node.items.map((item, i) => this.toJs(item, [...path, i]));
-    if (isScalar(node)) {
-      if (typeof node.value !== 'string') return node.value;
-      const masked = node.value;
-      const indexes = [...masked.matchAll(PLACEHOLDER)].map((m) => parseInt(m[1]!, 36));
-      const value = restore(masked, this.expressions);
-      if (indexes.length > 0) {
-        const typed = node.type === 'PLAIN' && indexes.length === 1 && masked.trim() === masked.match(PLACEHOLDER)![0];
-        this.expressionStrings.push({ path, expressions: indexes, typed });
-      }
-      if (masked.includes('${{') && node.range) {
-        const at = this.text.indexOf('${{', node.range[0]);
-        this.unterminated.push({ path, offset: at >= 0 && at < node.range[1] ? at : node.range[0] });
-      }
-      return value;
-    }
-    return null; // `key:` with nothing after it
+    return this.aliasTargets.get(alias);
   }
 }
 
-function keyText(value: unknown, expressions: readonly SourceExpression[]): string {
-  return restore(String(value ?? ''), expressions);
-}
-
-function restore(masked: string, expressions: readonly SourceExpression[]): string {
-  if (!masked.includes('\uE000')) return masked;
-  return masked.replace(PLACEHOLDER, (_whole, tag: string) => expressions[parseInt(tag, 36)]?.text ?? _whole);
-}

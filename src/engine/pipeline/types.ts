@@ -1,5 +1,6 @@
 import { formatLocation, UserError, type SourceLocation } from '../../core/errors.js';
 import type { StageDefinition } from '../contract.js';
+import type { ExecutorSettings } from '../executors/settings.js';
 
 /** A matrix combination: axis name -> value. */
 export type MatrixCombo = Record<string, string | number | boolean>;
@@ -27,6 +28,17 @@ export interface PlannedStage {
   location: SourceLocation;
   /** Absolute paths whose content joins the stage key: a command stage's `deps` + definition.fileDeps(). */
   fileDeps: string[];
+  /**
+   * Where the pipeline names one of fileDeps (a command stage's `deps[i]`, else the stage's
+   * `with:`), for the error when a dep is missing at run time. Computed on demand: a cached load
+   * never parses the YAML just to know positions.
+   */
+  depLocation?(path: string): SourceLocation;
+  /**
+   * Where the stage runs: the pipeline's `executor:` merged with the stage's own; absent when
+   * neither gives one (then it runs locally). Never part of the stage key.
+   */
+  executor?: ExecutorSettings;
 }
 
 export interface LoadedPipeline {
@@ -39,8 +51,12 @@ export interface LoadedPipeline {
   params: Record<string, unknown>;
   /** params.seed when it is an integer, else 0. */
   seed: number;
+  /** Absolute `cache_dir:` when the pipeline sets one (docs/cluster.md). */
+  cacheDir?: string;
   /** Iteration order is a topological order, stable: YAML order among ready stages. */
   stages: Map<string, PlannedStage>;
+  /** `-S` overrides applied at load, by full path (`stages.adapter.with.learning_rate`); absent without any. */
+  overrides?: Record<string, unknown>;
   /** Direct dependents of a stage (expanded ids), in topological order. */
   dependents(id: string): string[];
   /** Stages that depend on any of `ids`, transitively, in topological order; `ids` themselves only if one depends on another. */
@@ -72,5 +88,7 @@ export class PipelineError extends UserError {
 
 export function formatIssue(issue: PipelineIssue): string {
   const where = formatLocation(issue.location);
-  return issue.path ? `${where}: ${issue.path}: ${issue.message}` : `${where}: ${issue.message}`;
+  // One issue, one line: a key or value quoted from the file may hold a line break.
+  const message = issue.message.replace(/[\u0000-\u0008\u000a-\u001f\u007f\u2028\u2029]/g, (c) => (c === '\n' ? '\\n' : c === '\r' ? '\\r' : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
+  return issue.path ? `${where}: ${issue.path}: ${message}` : `${where}: ${message}`;
 }

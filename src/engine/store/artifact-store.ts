@@ -12,6 +12,13 @@
  * kill -9 at any point leaves either no entry dir or a complete one; leftovers stay in .staging/
  * until sweepStaging(). Removal is the reverse: rename the entry into .staging/ first (it vanishes
  * in one step), then delete it. An entry dir is complete iff it holds a stage.json.
+ *
+ * With a `cacheDir` (the pipeline's `cache_dir:`, or POLYPERSONA_CACHE_DIR) the cache moves there,
+ * work dirs with it (`<cacheDir>/.work/<key>/`: a cluster job resumes from checkpoints written on
+ * another node); runs/ keeps history and index. On NFS the same protocol holds: staging dirs sit
+ * inside the cache dir (so the publishing rename never crosses filesystems), a rename is one
+ * server operation, and a retransmitted rename that reports ENOENT after it succeeded is told
+ * apart by looking for the entry (see publish). docs/cluster.md states the whole protocol.
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
@@ -62,10 +69,14 @@ export class ArtifactStore {
   readonly cacheDir: string;
   readonly stagingDir: string;
 
-  constructor(runsDir: string) {
+  /** Where resumable work dirs live: runs/work, or <cacheDir>/.work with a cache dir of its own. */
+  readonly workRoot: string;
+
+  constructor(runsDir: string, layout: { cacheDir?: string; workRoot?: string } = {}) {
     this.runsDir = runsDir;
-    this.cacheDir = join(runsDir, 'cache');
+    this.cacheDir = layout.cacheDir ?? join(runsDir, 'cache');
     this.stagingDir = join(this.cacheDir, '.staging');
+    this.workRoot = layout.workRoot ?? (layout.cacheDir === undefined ? join(runsDir, 'work') : join(layout.cacheDir, '.work'));
   }
 
   entryDir(key: string): string {
@@ -150,6 +161,9 @@ export class ArtifactStore {
         break;
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
+        // NFS: a rename whose reply was lost is retransmitted and then fails with ENOENT although
+        // the first one moved the dir; the entry is then in place (next pass returns it).
+        if (code === 'ENOENT' && attempt === 0 && !existsSync(staging.dir) && (await this.lookup(key))) continue;
         if ((code !== 'ENOTEMPTY' && code !== 'EEXIST') || attempt > 0) throw err;
         // A dir without stage.json is in the way (not one of ours; a hand-made copy?). If a
         // racing publisher completed it meanwhile, lookup() on the next pass returns it.
@@ -204,17 +218,17 @@ export class ArtifactStore {
     return entries;
   }
 
-  /** Scratch dir for `key` (created on demand); survives crashes so a rerun can resume. */
+  /** Scratch dir for `key` under workRoot (created on demand); survives crashes so a rerun can resume. */
   workDir(key: string): string {
     checkKey(key);
-    const dir = join(this.runsDir, 'work', key);
+    const dir = join(this.workRoot, key);
     mkdirSync(dir, { recursive: true });
     return dir;
   }
 
   async clearWork(key: string): Promise<void> {
     checkKey(key);
-    await rm(join(this.runsDir, 'work', key), { recursive: true, force: true });
+    await rm(join(this.workRoot, key), { recursive: true, force: true });
   }
 
   /** Deletes staging dirs whose owning process (on this host) is gone; returns how many. */

@@ -1,15 +1,21 @@
 /**
  * Garbage collection of the artifact cache: keep what a lock file or one of the last N runs of
- * each pipeline references, remove the rest. Keys currently locked by a live writer are kept too.
- * The parse caches under runs/index/ (parsed copies of pipeline and lock files, named by content)
- * are emptied as well: they only grow otherwise, and the next load of a file rebuilds its copy.
+ * each pipeline references, remove the rest. Kept too: keys locked by a live writer, and keys
+ * in the lease of a live run (lease.ts) — what a run in progress has produced or is about to
+ * read; gc holds the leases lock for its whole sweep, so no run can lease a key meanwhile.
+ * Never followed: a symlink inside the cache (a shard folder or an entry that is a link, to
+ * anywhere) is left alone and reported, so gc deletes nothing outside the cache.
+ * Stale key locks (owner gone) are swept. The parse caches under runs/index/ (parsed copies of
+ * pipeline and lock files, named by content) are emptied as well: they only grow otherwise, and
+ * the next load of a file rebuilds its copy.
  */
-import { existsSync, readdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, lstatSync, readdirSync, realpathSync, rmSync } from 'node:fs';
+import { join, relative, sep } from 'node:path';
 import type { ArtifactStore } from './artifact-store.js';
 import { treeBytes } from './artifact-store.js';
 import { listRunRecords } from './history.js';
-import { isKeyLockHeld } from './key-lock.js';
+import { isKeyLockHeld, sweepStaleKeyLocks } from './key-lock.js';
+import { withLeases } from './lease.js';
 import { readPipelineLock } from './pipeline-lock.js';
 
 /**
@@ -36,26 +42,60 @@ export interface GcResult {
   removed: Array<{ key: string; bytes: number }>;
   kept: number;
   freedBytes: number;
+  /** Entries left alone because they are symlinks or lie behind one (never followed out of the cache). */
+  skipped: Array<{ key: string; reason: string }>;
+  /** Stale key locks (and takeover guards) removed. */
+  staleLocks: number;
   /** Parsed copies removed from runs/index/ (pipelines/, locks/). */
   indexFiles: number;
 }
 
 /** Removes every cache entry not in `keep` (with dryRun, only reports what it would remove). */
 export async function garbageCollect(store: ArtifactStore, keep: Set<string>, opts: { dryRun: boolean }): Promise<GcResult> {
-  const removed: GcResult['removed'] = [];
-  let kept = 0;
-  let freedBytes = 0;
-  for (const key of await store.listKeys()) {
-    if (keep.has(key) || isKeyLockHeld(store.lockPath(key))) {
-      kept++;
-      continue;
+  return withLeases(store, async (leased) => {
+    const removed: GcResult['removed'] = [];
+    const skipped: GcResult['skipped'] = [];
+    let kept = 0;
+    let freedBytes = 0;
+    const keys = await store.listKeys();
+    const cacheReal = keys.length > 0 ? realpathSync(store.cacheDir) : store.cacheDir;
+    for (const key of keys) {
+      if (keep.has(key) || leased.has(key) || isKeyLockHeld(store.lockPath(key))) {
+        kept++;
+        continue;
+      }
+      const link = symlinkOnPath(store, cacheReal, key);
+      if (link) {
+        skipped.push({ key, reason: link });
+        continue;
+      }
+      const bytes = await treeBytes(store.entryDir(key));
+      if (!opts.dryRun) await store.remove(key);
+      removed.push({ key, bytes });
+      freedBytes += bytes;
     }
-    const bytes = await treeBytes(store.entryDir(key));
-    if (!opts.dryRun) await store.remove(key);
-    removed.push({ key, bytes });
-    freedBytes += bytes;
+    const staleLocks = opts.dryRun ? 0 : sweepStaleKeyLocks(store);
+    return { removed, kept, freedBytes, skipped, staleLocks, indexFiles: clearIndex(store.runsDir, opts.dryRun) };
+  });
+}
+
+/**
+ * Why the entry of `key` must not be touched, or undefined: its shard folder or its entry is a
+ * symlink, or it resolves outside the cache folder.
+ */
+function symlinkOnPath(store: ArtifactStore, cacheReal: string, key: string): string | undefined {
+  const entry = store.entryDir(key);
+  const shard = join(store.cacheDir, key.slice(0, 2));
+  try {
+    if (lstatSync(shard).isSymbolicLink()) return `its shard folder ${shard} is a symlink (gc does not follow links out of the cache)`;
+    if (lstatSync(entry).isSymbolicLink()) return `${entry} is a symlink (gc does not follow links out of the cache)`;
+    const rel = relative(cacheReal, realpathSync(entry));
+    if (rel === '' || rel === '..' || rel.startsWith(`..${sep}`)) return `${entry} resolves outside the cache folder`;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined; // removed meanwhile: remove() copes
+    throw err;
   }
-  return { removed, kept, freedBytes, indexFiles: clearIndex(store.runsDir, opts.dryRun) };
+  return undefined;
 }
 
 /** Removes the files of runs/index/{pipelines,locks}; a reader racing with this re-parses. Returns how many. */

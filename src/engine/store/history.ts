@@ -19,6 +19,16 @@ export interface RunRecord {
   finishedAt: string;
   status: 'ok' | 'failed' | 'cancelled';
   argv: string[];
+  /**
+   * `run -S` overrides by full path (`params.seed`, `stages.adapter.with.learning_rate`) with the
+   * values used; absent when the pipeline ran as written. Run comparisons show these as what changed.
+   */
+  overrides?: Record<string, unknown>;
+  /**
+   * Added by the CLI after the run: per stage that produces scores, its metrics.json's
+   * `overall`, `by_domain` and `by_question_type` (metric → value).
+   */
+  metrics?: Record<string, { overall: unknown; by_domain?: unknown; by_question_type?: unknown }>;
   stages: Array<{
     id: string;
     type: string;

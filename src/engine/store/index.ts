@@ -15,7 +15,8 @@ export {
 export { environmentInfo, type EnvironmentInfo } from './environment.js';
 export { checkStageRecord, type StageRecord, type StageRecordDraft } from './record.js';
 export { ArtifactStore, CacheCorruptError, treeBytes, verifyEntry, type CacheEntry, type Staging } from './artifact-store.js';
-export { acquireKeyLock, LockBusyError, type KeyLock, type LockHolder } from './key-lock.js';
+export { acquireFileLock, acquireKeyLock, LockBusyError, sweepStaleKeyLocks, type FileLock, type KeyLock, type LockHolder } from './key-lock.js';
+export { RunLease, withLeases } from './lease.js';
 export {
   lockedStageOf,
   lockFilePath,

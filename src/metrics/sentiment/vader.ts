@@ -1,10 +1,9 @@
 /**
- * VADER sentiment (Hutto & Gilbert, 2014), a line-by-line port of the rules of Python
- * `vaderSentiment` 3.3.2's `SentimentIntensityAnalyzer.polarity_scores` (negation, "no",
- * boosters, ALL-CAPS emphasis, "but", "least", special idioms, ! and ? emphasis,
- * normalisation x / sqrt(x² + 15), rounding to 4 places). Two differences, stated in
- * docs/metrics.md: emoji are not translated to their descriptions (no emoji lexicon here), and
- * the word lexicon is the 2018 copy (see LEXICON-NOTICE.md).
+ * VADER sentiment (Hutto & Gilbert, 2014), a line-by-line port of Python `vaderSentiment`
+ * 3.3.2's `SentimentIntensityAnalyzer.polarity_scores`: emoji translated to their descriptions
+ * (emoji_utf8_lexicon), negation, "no", boosters, ALL-CAPS emphasis, "but", "least", special
+ * idioms, ! and ? emphasis, normalisation x / sqrt(x² + 15), rounding to 4 places. The word and
+ * emoji lexicons are upstream's files as of the release (see LEXICON-NOTICE.md).
  *
  * The npm port `vader-sentiment` follows an older Python release (JS `split(/\s/)`, no "no"
  * rule, the old punctuation stripping), so it is not used.
@@ -54,18 +53,67 @@ const SPECIAL_CASES = new Map<string, number>([
 const PUNCTUATION = new Set('!"#$%&\'()*+,-./:;<=>?@[\\]^_`{|}~');
 
 let lexicon: Map<string, number> | undefined;
+let emojiTable: Map<string, string> | undefined;
+
+/** Tab-separated key → value lines of a file beside this module (a later duplicate wins, as a Python dict). */
+function readTable(name: string): Array<[string, string]> {
+  const rows: Array<[string, string]> = [];
+  for (const line of readFileSync(assetPath(import.meta.url, name), 'utf8').split('\n')) {
+    if (!line) continue;
+    const [key, value] = line.trim().split('\t');
+    rows.push([key!, value!]);
+  }
+  return rows;
+}
 
 /** The word → valence table, loaded once from vader_lexicon.tsv beside this module. */
 export function vaderLexicon(): Map<string, number> {
-  if (lexicon) return lexicon;
-  const table = new Map<string, number>();
-  const text = readFileSync(assetPath(import.meta.url, 'vader_lexicon.tsv'), 'utf8');
-  for (const line of text.split('\n')) {
-    if (!line) continue;
-    const [word, measure] = line.trim().split('\t');
-    table.set(word!, Number(measure));
+  return (lexicon ??= new Map(readTable('vader_lexicon.tsv').map(([w, m]) => [w, Number(m)])));
+}
+
+/**
+ * The emoji → description table (emoji_utf8_lexicon.tsv). Python iterates the text one code
+ * point at a time and looks each up, so only single-code-point keys can ever match (1,212 of
+ * 3,570); sequences (ZWJ families, skin tones, flags) translate code point by code point.
+ */
+export function emojiLexicon(): Map<string, string> {
+  return (emojiTable ??= new Map(readTable('emoji_utf8_lexicon.tsv')));
+}
+
+/**
+ * polarity_scores' first step: every code point that is an emoji key becomes its description,
+ * preceded by a space unless the previous character was a space (only ' ' counts, as upstream's
+ * `prev_space = chr == ' '`); nothing is added after it ("😀good" → "grinning facegood"). The final
+ * `.strip()` is left out: it changes neither the whitespace tokens nor the '!'/'?' counts.
+ * Texts without non-ASCII characters are returned as they are (every emoji key is ≥ U+00A9).
+ */
+export function translateEmoji(text: string): string {
+  if (!NON_ASCII.test(text)) return text;
+  const table = emojiLexicon();
+  let out = '';
+  let prevSpace = true;
+  for (const ch of text) {
+    const description = table.get(ch);
+    if (description !== undefined) {
+      if (!prevSpace) out += ' ';
+      out += description;
+      prevSpace = false;
+    } else {
+      out += ch;
+      prevSpace = ch === ' ';
+    }
   }
-  return (lexicon = table);
+  return out;
+}
+
+const NON_ASCII = /[^\x00-\x7f]/;
+
+/** Whether translateEmoji would change the text (a shared tokenisation of it is then not VADER's). */
+export function hasEmoji(text: string): boolean {
+  if (!NON_ASCII.test(text)) return false;
+  const table = emojiLexicon();
+  for (const ch of text) if (table.has(ch)) return true;
+  return false;
 }
 
 /** Python str.isupper(): at least one cased character and no lowercase or titlecase one. */
@@ -153,7 +201,7 @@ function wordInfo(token: string): WordInfo {
 }
 
 /** VADER's view of one whitespace token (a pure function of it; callers may memoise it). */
-export function vaderWord(token: string): WordInfo {
+export function vaderWord(token: string, lexicon: ReadonlyMap<string, number> = vaderLexicon()): WordInfo {
   const stripped = stripPunctuation(token);
   const word = stripped.length <= 2 ? token : stripped;
   const lower = word.toLowerCase();
@@ -165,7 +213,7 @@ export function vaderWord(token: string): WordInfo {
     else if (c === 0x3f) questions++;
   }
   return {
-    word, lower, upper: pyIsUpper(word), lex: vaderLexicon().get(lower), booster: BOOSTER.get(lower), negated: negated(lower), idiom: IDIOM_WORDS.has(lower),
+    word, lower, upper: pyIsUpper(word), lex: lexicon.get(lower), booster: BOOSTER.get(lower), negated: negated(lower), idiom: IDIOM_WORDS.has(lower),
     exclamations, questions,
   };
 }
@@ -319,8 +367,9 @@ export interface PolarityScores {
  * undefined when the text has no word. The leading/trailing whitespace strip of SentiText does
  * not change the words (pySplit ignores it) nor the '!'/'?' counts, so it is not repeated here.
  */
-function valences(text: string, given?: readonly WordInfo[]): { sentiments: number[]; sum: number; amplifier: number } | undefined {
-  const infos = given ?? pySplit(text).map(wordInfo);
+function valences(text: string, given?: readonly WordInfo[], lexicon?: ReadonlyMap<string, number>): { sentiments: number[]; sum: number; amplifier: number } | undefined {
+  // Shared tokens are of the raw text: with an emoji in it, VADER's words are those of the translation.
+  const infos = given && !hasEmoji(text) ? given : pySplit(translateEmoji(text)).map(lexicon ? (t) => vaderWord(t, lexicon) : wordInfo);
   if (infos.length === 0) return undefined;
   const words: string[] = [];
   const lower: string[] = [];
@@ -351,7 +400,8 @@ function valences(text: string, given?: readonly WordInfo[]): { sentiments: numb
 
 /**
  * polarityScores(text).compound without the other three ratios (what sentiment_similarity uses).
- * `words`, when given, must be vaderWord of each pySplit token of `text` (shared tokenisation).
+ * `words`, when given, must be vaderWord of each pySplit token of `text` (shared tokenisation);
+ * they are not used when the text holds an emoji (its translation has other tokens).
  */
 export function compoundScore(text: string, words?: readonly WordInfo[]): number {
   const v = valences(text, words);
@@ -362,9 +412,13 @@ export function compoundScore(text: string, words?: readonly WordInfo[]): number
   return pyRound(normalize(sum), 4);
 }
 
-/** vaderSentiment 3.3.2 SentimentIntensityAnalyzer().polarity_scores(text). */
-export function polarityScores(rawText: string): PolarityScores {
-  const v = valences(rawText);
+/**
+ * vaderSentiment 3.3.2 SentimentIntensityAnalyzer().polarity_scores(text). `lexicon` replaces
+ * the word lexicon (as assigning `analyzer.lexicon` does in Python), e.g. to reproduce a result
+ * published with an earlier lexicon.
+ */
+export function polarityScores(rawText: string, options: { lexicon?: ReadonlyMap<string, number> } = {}): PolarityScores {
+  const v = valences(rawText, undefined, options.lexicon);
   if (!v) return { neg: 0, neu: 0, pos: 0, compound: 0 };
   const { sentiments, amplifier } = v;
   let sum = v.sum;

@@ -125,6 +125,9 @@ export class TextGenerator {
   }
 
   decode(ids: number[]): string {
+    // An empty answer (end-of-sequence as the first token) is a valid answer; transformers.js
+    // throws "token_ids must be a non-empty array of integers" on [].
+    if (ids.length === 0) return '';
     return this.tokenizer.decode(ids, { skip_special_tokens: true });
   }
 

@@ -1,5 +1,6 @@
 import { StageFailure, UserError } from '../../core/errors.js';
 import type { HubSettings, RepoType } from './settings.js';
+import { DEFAULT_RETRY, retryableStatus, retryDelay, sleepFor, type RetryPolicy } from './retry.js';
 
 /**
  * The hub's revision endpoint: `GET {endpoint}/api/{models|datasets}/{repo}/revision/{rev}?blobs=true`
@@ -42,7 +43,7 @@ export async function fetchRepoRevision(repo: string, revision: string, settings
   checkRepoId(repo);
   const repoType = options.repoType ?? 'model';
   const url = `${settings.endpoint}/api/${repoType}s/${repo}/revision/${encodeURIComponent(revision)}?blobs=true`;
-  const response = await hubFetchFollow(url, { headers: authHeaders(settings), signal: options.signal });
+  const response = await hubFetchFollow(url, { headers: authHeaders(settings), signal: options.signal }, settings.retry);
   if (!response.ok) throw await hubHttpError(response, url, settings, `${repoType} repo "${repo}" at revision "${revision}"`);
   let json: unknown;
   try {
@@ -76,13 +77,34 @@ export function checkRepoPath(path: string, where: string): void {
   }
 }
 
-export async function hubFetch(url: string, init: RequestInit): Promise<Response> {
-  try {
-    return await fetch(url, init);
-  } catch (err) {
-    if ((err as Error).name === 'AbortError' || init.signal?.aborted) throw init.signal?.reason ?? err;
-    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-    throw new StageFailure('hub-network', `cannot reach ${url}: ${cause?.code ?? cause?.message ?? (err as Error).message} (no network? set HF_ENDPOINT for a mirror, or HF_HUB_OFFLINE=1 to use the cache)`, { cause: err });
+/**
+ * Network errors worth another try: a connection that dropped or stalled. Others (no DNS,
+ * refused, a blocked port) say the hub is not there; failing at once, with advice, beats waiting.
+ */
+const TRANSIENT = new Set(['ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ECONNABORTED', 'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
+
+/**
+ * fetch with the hub's retry policy (retry.ts): a 429 or 5xx answer, or a dropped connection,
+ * is tried again after a growing delay (or the server's Retry-After). The last answer is
+ * returned as it is, for the caller to turn into an error.
+ */
+export async function hubFetch(url: string, init: RequestInit, policy: RetryPolicy = DEFAULT_RETRY): Promise<Response> {
+  const sleep = sleepFor(policy);
+  for (let attempt = 1; ; attempt++) {
+    let response: Response;
+    try {
+      response = await fetch(url, init);
+    } catch (err) {
+      if ((err as Error).name === 'AbortError' || init.signal?.aborted) throw init.signal?.reason ?? err;
+      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+      const failure = new StageFailure('hub-network', `cannot reach ${url}: ${cause?.code ?? cause?.message ?? (err as Error).message} (no network? set HF_ENDPOINT for a mirror, or HF_HUB_OFFLINE=1 to use the cache)`, { cause: err });
+      if (attempt >= policy.attempts || !TRANSIENT.has(cause?.code ?? '')) throw failure;
+      await sleep(retryDelay(policy, attempt, null), init.signal ?? undefined);
+      continue;
+    }
+    if (!retryableStatus(response.status) || attempt >= policy.attempts) return response;
+    await response.body?.cancel();
+    await sleep(retryDelay(policy, attempt, response.headers.get('retry-after')), init.signal ?? undefined);
   }
 }
 
@@ -90,12 +112,12 @@ export async function hubFetch(url: string, init: RequestInit): Promise<Response
  * Follows redirects by hand so the bearer token goes only to the hub's own origin: LFS files
  * redirect to a CDN with a signed URL, which refuses (or would leak) an Authorization header.
  */
-export async function hubFetchFollow(url: string, init: RequestInit & { headers: Record<string, string> }, maxRedirects = 5): Promise<Response> {
+export async function hubFetchFollow(url: string, init: RequestInit & { headers: Record<string, string> }, policy: RetryPolicy = DEFAULT_RETRY, maxRedirects = 5): Promise<Response> {
   let current = url;
   let headers = init.headers;
   const origin = new URL(url).origin;
   for (let hop = 0; ; hop++) {
-    const response = await hubFetch(current, { ...init, headers, redirect: 'manual' });
+    const response = await hubFetch(current, { ...init, headers, redirect: 'manual' }, policy);
     const location = response.headers.get('location');
     if (response.status < 300 || response.status >= 400 || !location) return response;
     if (hop >= maxRedirects) throw new StageFailure('hub-http', `${url}: more than ${maxRedirects} redirects`);

@@ -1,9 +1,7 @@
 import { createHash } from 'node:crypto';
-import { copyFileSync, createReadStream, createWriteStream, existsSync, mkdirSync, renameSync, rmSync, statSync, symlinkSync, truncateSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { copyFileSync, createReadStream, existsSync, mkdirSync, renameSync, rmSync, statSync, symlinkSync, truncateSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { DataError, StageFailure } from '../../core/errors.js';
 import { fsyncDir } from '../../core/atomic.js';
 import { authHeaders, hubFetch, hubFetchFollow, hubHttpError, type RepoFile } from './api.js';
@@ -89,10 +87,10 @@ export async function downloadRepoFile(req: FileDownloadRequest): Promise<Downlo
 
 /** HEAD without following redirects: LFS files answer 302 with X-Linked-Etag / X-Linked-Size. */
 async function headInfo(url: string, req: FileDownloadRequest): Promise<{ etag?: string; size?: number }> {
-  let response = await hubFetch(url, { method: 'HEAD', headers: authHeaders(req.settings), redirect: 'manual', signal: req.signal });
+  let response = await hubFetch(url, { method: 'HEAD', headers: authHeaders(req.settings), redirect: 'manual', signal: req.signal }, req.settings.retry);
   let etag = response.headers.get('x-linked-etag') ?? response.headers.get('etag');
   if (response.status >= 300 && response.status < 400 && !etag) {
-    response = await hubFetchFollow(url, { method: 'HEAD', headers: authHeaders(req.settings), signal: req.signal });
+    response = await hubFetchFollow(url, { method: 'HEAD', headers: authHeaders(req.settings), signal: req.signal }, req.settings.retry);
     etag = response.headers.get('etag');
   }
   if (response.status >= 400) throw await hubHttpError(response, url, req.settings, `file "${req.file.path}" of ${req.repo}@${req.sha}`);
@@ -114,27 +112,18 @@ async function fetchWithResume(url: string, partial: string, expectedSize: numbe
     }
     if (expectedSize !== undefined && have === expectedSize) return received;
     const headers: Record<string, string> = { ...authHeaders(req.settings), ...(have > 0 ? { range: `bytes=${have}-` } : {}) };
-    const response = await hubFetchFollow(url, { headers, signal: req.signal });
+    const response = await hubFetchFollow(url, { headers, signal: req.signal }, req.settings.retry);
     if (response.status === 416 && have > 0) {
       truncateSync(partial, 0); // the prefix is not a prefix of this file
       continue;
     }
     if (!response.ok || !response.body) {
-      const err = await hubHttpError(response, url, req.settings, `file "${req.file.path}" of ${req.repo}@${req.sha}`);
-      if (response.status === 429 || response.status >= 500) {
-        lastError = err;
-        continue;
-      }
-      throw err;
+      // hubFetch already retried 429/5xx with backoff: this answer is final.
+      throw await hubHttpError(response, url, req.settings, `file "${req.file.path}" of ${req.repo}@${req.sha}`);
     }
     const append = have > 0 && response.status === 206;
-    const body = Readable.fromWeb(response.body as WebReadableStream<Uint8Array>);
-    body.on('data', (chunk: Buffer) => {
-      received += chunk.length;
-      req.onBytes?.(chunk.length);
-    });
     try {
-      await pipeline(body, createWriteStream(partial, { flags: append ? 'a' : 'w' }), { signal: req.signal });
+      await appendBody(response, partial, append, req, (n) => (received += n));
       if (expectedSize === undefined || statSync(partial).size >= expectedSize) return received;
       lastError = new Error(`connection closed after ${statSync(partial).size} of ${expectedSize} bytes`);
     } catch (err) {
@@ -144,6 +133,49 @@ async function fetchWithResume(url: string, partial: string, expectedSize: numbe
   }
   const have = existsSync(partial) ? statSync(partial).size : 0;
   throw new StageFailure('hub-download', `${url}: download failed after ${attempts} attempts (${have} bytes kept in ${partial}; the next run resumes): ${(lastError as Error)?.message ?? lastError}`, { cause: lastError });
+}
+
+/**
+ * Writes the body into `partial` so that, when the connection drops, every byte received is in
+ * the file and the next attempt's Range starts exactly there. fetch's body is a web stream, and
+ * a web stream that errors drops the chunks still queued in it; so reading starts at once and a
+ * read is always pending (each chunk goes to a queue in memory and the next read is issued),
+ * while a separate chain writes the queue to disk. Under load the writes lag the reads; before,
+ * a cut transfer often lost everything it had received and the resume started from byte 0.
+ */
+async function appendBody(response: Response, partial: string, append: boolean, req: FileDownloadRequest, onWritten: (bytes: number) => void): Promise<void> {
+  // Reading starts before anything is awaited: opening the file is a trip to the thread pool,
+  // during which a dropped connection would error the stream and drop what it had queued.
+  const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+  const opened = open(partial, append ? 'a' : 'w');
+  const queue: Buffer[] = [];
+  let writing: Promise<void> = Promise.resolve();
+  const drain = async (): Promise<void> => {
+    const file = await opened;
+    while (queue.length > 0) {
+      const chunk = queue.shift()!;
+      await file.write(chunk);
+      onWritten(chunk.length);
+      req.onBytes?.(chunk.length);
+    }
+  };
+  let readError: unknown;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      queue.push(Buffer.from(value.buffer, value.byteOffset, value.byteLength));
+      writing = writing.then(drain);
+    }
+  } catch (err) {
+    readError = err;
+  }
+  try {
+    await writing.then(drain);
+  } finally {
+    await (await opened).close();
+  }
+  if (readError !== undefined) throw readError;
 }
 
 function checkContent(file: RepoFile, size: number, sha256: string, where: string): void {

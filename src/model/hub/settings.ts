@@ -1,5 +1,6 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import type { RetryPolicy } from './retry.js';
 
 /**
  * Hub settings from the environment, with huggingface_hub's names and defaults:
@@ -12,6 +13,10 @@ export interface HubSettings {
   token?: string;
   cacheDir: string;
   offline: boolean;
+  /** Retries on 429/5xx and dropped connections (default DEFAULT_RETRY in retry.ts). */
+  retry?: RetryPolicy;
+  /** Files downloaded at once by snapshotDownload (default 4; HF_HUB_DOWNLOAD_CONCURRENCY). */
+  concurrency?: number;
 }
 
 export function hubSettings(env: NodeJS.ProcessEnv = process.env, overrides: Partial<HubSettings> = {}): HubSettings {
@@ -22,6 +27,8 @@ export function hubSettings(env: NodeJS.ProcessEnv = process.env, overrides: Par
     token: overrides.token ?? set(env.HF_TOKEN) ?? set(env.HUGGING_FACE_HUB_TOKEN),
     cacheDir: overrides.cacheDir ?? set(env.HF_HUB_CACHE) ?? join(home, 'hub'),
     offline: overrides.offline ?? ['1', 'true', 'yes', 'on'].includes((env.HF_HUB_OFFLINE ?? '').toLowerCase()),
+    ...(overrides.retry ? { retry: overrides.retry } : {}),
+    ...concurrencyOf(overrides.concurrency, set(env.HF_HUB_DOWNLOAD_CONCURRENCY)),
   };
 }
 
@@ -30,4 +37,10 @@ export type RepoType = 'model' | 'dataset';
 /** `models--org--name` (the huggingface_hub cache folder of a repo). */
 export function repoFolderName(repo: string, repoType: RepoType): string {
   return `${repoType}s--${repo.replace(/\//g, '--')}`;
+}
+
+function concurrencyOf(given: number | undefined, env: string | undefined): { concurrency?: number } {
+  if (given !== undefined) return { concurrency: given };
+  const n = Number(env);
+  return env !== undefined && Number.isInteger(n) && n >= 1 ? { concurrency: n } : {};
 }

@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import pLimit from 'p-limit';
 import { UserError } from '../../core/errors.js';
 import { downloadRepoFile, type DownloadedFile } from './download.js';
 import { filterRepoFiles } from './patterns.js';
@@ -11,6 +12,9 @@ import { hubSettings, type HubSettings, type RepoType } from './settings.js';
  * with every file's sha256. A branch or tag is recorded in `refs/<name>` so HF_HUB_OFFLINE runs
  * find the same commit again.
  */
+/** Files at once when the settings name no other number. */
+const DEFAULT_CONCURRENCY = 4;
+
 export interface SnapshotRequest {
   repo: string;
   /** Branch, tag or 40-hex commit sha (default `main`). */
@@ -49,17 +53,29 @@ export async function snapshotDownload(req: SnapshotRequest): Promise<Snapshot> 
   }
   const total = selected.every((f) => f.size !== undefined) ? selected.reduce((s, f) => s + f.size!, 0) : undefined;
   let done = 0;
-  const files: DownloadedFile[] = [];
-  for (const file of selected) {
-    if (req.signal?.aborted) throw req.signal.reason;
-    const before = done;
-    const got = await downloadRepoFile({
-      repo: req.repo, repoType, sha, file, settings, signal: req.signal, maxAttempts: req.maxAttempts,
-      onBytes: (n) => { done += n; req.onProgress?.(done, total); },
-    });
-    done = before + (file.size ?? got.size);
-    req.onProgress?.(done, total);
-    files.push(got);
-  }
+  // Files download in parallel (huggingface_hub uses 8 workers); results keep the repo's order.
+  const limit = pLimit(Math.max(1, settings.concurrency ?? DEFAULT_CONCURRENCY));
+  // The first failure stops the other transfers (their .incomplete files stay for the next run).
+  const stop = new AbortController();
+  const signal = req.signal ? AbortSignal.any([req.signal, stop.signal]) : stop.signal;
+  const files = await Promise.all(
+    selected.map((file) =>
+      limit(async () => {
+        if (signal.aborted) throw signal.reason;
+        let counted = 0;
+        const got = await downloadRepoFile({
+          repo: req.repo, repoType, sha, file, settings, signal, maxAttempts: req.maxAttempts,
+          onBytes: (n) => { counted += n; done += n; req.onProgress?.(done, total); },
+        }).catch((err: unknown) => {
+          if (!stop.signal.aborted) stop.abort(err);
+          throw err;
+        });
+        // A cached or resumed file counts in full toward the total.
+        done += (file.size ?? got.size) - counted;
+        req.onProgress?.(done, total);
+        return got;
+      }),
+    ),
+  );
   return { repo: req.repo, repoType, revision, sha, dir: join(repoDir, 'snapshots', sha), files, bytesFetched: files.reduce((s, f) => s + f.bytesFetched, 0) };
 }

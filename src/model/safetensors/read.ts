@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { DataError } from '../../core/errors.js';
 import { DTYPE_BYTES, type DType, type HostTensor, type TensorData } from '../tensor.js';
 import { headerLength, parseHeader, type SafetensorsHeader, type TensorEntry } from './header.js';
@@ -150,10 +150,19 @@ export function typedView(dtype: DType, bytes: Uint8Array): TensorData {
 }
 
 function openOrThrow(path: string): number {
+  let fd: number;
   try {
-    return openSync(path, 'r');
+    // O_NONBLOCK: opening a FIFO must not wait for a writer (it is refused below).
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     throw new DataError('missing-file', `${path}: cannot open safetensors file (${code ?? (err as Error).message})`, { location: { file: path }, cause: err });
   }
+  // A directory opens fine and fails only at the first read, as a raw EISDIR.
+  const stat = fstatSync(fd);
+  if (!stat.isFile()) {
+    closeSync(fd);
+    throw new DataError('missing-file', `${path}: a safetensors file was expected here, but this is ${stat.isDirectory() ? 'a directory' : 'not a regular file'}`, { location: { file: path } });
+  }
+  return fd;
 }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import pLimit from 'p-limit';
 import { writeFileAtomic } from '../../core/atomic.js';
 import { hashJson } from '../../core/canonical-json.js';
+import { redactSecrets, registerSecret } from '../../core/secrets.js';
 import type { ChatMessage } from '../../formats/chatml.js';
 
 /**
@@ -66,6 +67,8 @@ export function chatCompletionsUrl(baseUrl: string): string {
 
 export async function askOpenAiTeacher(requests: TeacherRequest[], options: OpenAiTeacherOptions, onDone?: (done: number) => void): Promise<TeacherRun> {
   const url = chatCompletionsUrl(options.baseUrl);
+  // The key may come from any variable (api_key_env): make it known, so every error text drops it.
+  registerSecret(options.apiKey);
   const limit = pLimit(Math.max(1, options.concurrency));
   const answers = new Map<string, string>();
   const failures: TeacherFailure[] = [];
@@ -121,8 +124,9 @@ async function withRetries(url: string, body: Record<string, unknown>, o: OpenAi
       return { ok: true, content: await attemptOnce(url, body, o) };
     } catch (err) {
       if (o.signal?.aborted) throw o.signal.reason;
-      if (!(err instanceof RetryableError)) return { ok: false, reason: (err as Error).message, attempts: attempt + 1 };
-      lastReason = err.message;
+      // A server may echo the Authorization header in its error body: reasons go to failures.jsonl.
+      if (!(err instanceof RetryableError)) return { ok: false, reason: redactSecrets((err as Error).message), attempts: attempt + 1 };
+      lastReason = redactSecrets(err.message);
       if (attempt === o.maxRetries) break;
       const backoff = Math.min(o.maxBackoffMs, o.backoffMs * 2 ** attempt);
       await sleep(Math.max(backoff, Math.min(err.retryAfterMs ?? 0, o.maxBackoffMs)), o.signal);

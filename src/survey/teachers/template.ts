@@ -1,13 +1,20 @@
 import { Prng, deriveSeed } from '../../core/prng.js';
 import type { QuestionItem } from '../question-bank.js';
 import type { PersonaCard } from '../persona.js';
+import { demographicAttitude } from './persona-effects.js';
 
 /**
  * The template teacher: offline, deterministic, SYNTHETIC reference answers that follow the
  * persona's latent attitudes, so that the whole pipeline runs without a model and persona
  * consistency can be measured against a known ground truth. Not a model of real people.
  *
- * Closed items: x = attitude + N(0, 0.12) noise, flipped for reverse-scored items, clamped to
+ * The attitude behind an item comes from the card in one of two documented ways (`conditioning`):
+ *  - `demographics` (default): from ONE visible field of the card per attitude (age band,
+ *    income, education or region, see persona-effects.ts), noise σ = 0.03: a model that reads
+ *    the persona block can recover the answer, so persona consistency measures conditioning;
+ *  - `attitudes`: the card's latent `attitudes` (a logistic of demographics, Big Five traits and
+ *    noise the prompt never shows), noise σ = 0.12.
+ * Closed items: x = attitude + N(0, σ) noise, flipped for reverse-scored items, clamped to
  * [0, 1]; level = 1 + floor(x · points) (capped at points). Yes/no is level 2 ("Yes") when x > 0.5.
  * Open items: one to three sentences picked from phrase lists by stance (attitude low / mixed /
  * high), each mentioning persona details (occupation, age, region, a value or an interest).
@@ -86,17 +93,23 @@ function fill(template: string, persona: PersonaCard, item: QuestionItem, prng: 
   return out.replace(/\ba ([aeiou])/gi, (m, v: string) => `${m[0] === 'A' ? 'An' : 'an'} ${v}`);
 }
 
-/** The attitude value for an item, 0.5 when the persona card carries no attitudes. */
-export function attitudeFor(persona: PersonaCard, item: QuestionItem): number {
+export type TemplateConditioning = 'demographics' | 'attitudes';
+
+/** Standard deviation of the noise added to the attitude, per conditioning. */
+export const TEMPLATE_NOISE: Record<TemplateConditioning, number> = { demographics: 0.03, attitudes: 0.12 };
+
+/** The attitude value for an item, 0.5 when the card does not carry what the conditioning reads. */
+export function attitudeFor(persona: PersonaCard, item: QuestionItem, conditioning: TemplateConditioning = 'demographics'): number {
+  if (conditioning === 'demographics') return demographicAttitude(persona, item.attitude);
   const v = persona.attitudes?.[item.attitude];
   return typeof v === 'number' ? v : 0.5;
 }
 
 /** Seeded by (seed, record id): a record's answer never depends on the others. */
-export function templateAnswer(persona: PersonaCard, item: QuestionItem, seed: number, recordId: string): TemplateAnswer {
+export function templateAnswer(persona: PersonaCard, item: QuestionItem, seed: number, recordId: string, conditioning: TemplateConditioning = 'demographics'): TemplateAnswer {
   const prng = new Prng(deriveSeed(seed, `template\u0000${recordId}`));
-  const attitude = attitudeFor(persona, item);
-  let x = Math.min(1, Math.max(0, attitude + 0.12 * prng.normal()));
+  const attitude = attitudeFor(persona, item, conditioning);
+  let x = Math.min(1, Math.max(0, attitude + TEMPLATE_NOISE[conditioning] * prng.normal()));
   const stance = stanceOf(x);
   if (item.type === 'open') {
     const sentences = [fill(prng.pick(STANCE_OPEN[stance]), persona, item, prng)];

@@ -238,8 +238,8 @@ describe('pipeline errors name file, line, column and field', () => {
       '    run: "true"',
     );
     expect(errorsOf(text)).toEqual([
-      'p.yaml:2:15: params.a: expressions are not allowed in params (only in a stage\'s with, run, env, deps, outs, description and matrix)',
-      'p.yaml:7:20: stages.q.needs[1]: expressions are not allowed in stages.q.needs (only in a stage\'s with, run, env, deps, outs, description and matrix)',
+      'p.yaml:2:15: params.a: expressions are not allowed in params (only in the pipeline\'s executor and in a stage\'s with, run, env, deps, outs, description, matrix and executor)',
+      'p.yaml:7:20: stages.q.needs[1]: expressions are not allowed in stages.q.needs (only in the pipeline\'s executor and in a stage\'s with, run, env, deps, outs, description, matrix and executor)',
       'p.yaml:10:12: stages.c.deps[0]: ${{ outputs.dir }} is known only when the stage runs; it may stand in with, run and env, not in deps',
       'p.yaml:11:12: stages.c.outs[0]: ${{ stages.q.outputs.dir }} is known only when the stage runs; it may stand in with, run and env, not in outs',
       'p.yaml:13:23: stages.m.matrix.x[1]: ${{ matrix.x }} is not allowed in matrix (only params.NAME)',

@@ -88,7 +88,7 @@ describe('loadPipeline', () => {
 
   it('names a missing file', () => {
     expect(() => loadPipeline('/nonexistent/p.yaml', testRegistry())).toThrow(UserError);
-    expect(() => loadPipeline('/nonexistent/p.yaml', testRegistry())).toThrow('cannot read pipeline file /nonexistent/p.yaml: no such file');
+    expect(() => loadPipeline('/nonexistent/p.yaml', testRegistry())).toThrow('/nonexistent/p.yaml: cannot read pipeline file (no such file)');
   });
 });
 

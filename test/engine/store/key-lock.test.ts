@@ -6,6 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { UserError } from '../../../src/core/errors.js';
 import { acquireKeyLock, ArtifactStore, LockBusyError, type LockHolder } from '../../../src/engine/store/index.js';
+import { selfOwner } from '../../../src/engine/store/owner.js';
 import { keyFor, tempRunsDir } from './fixtures.js';
 
 let runsDir: string;
@@ -30,7 +31,8 @@ describe('acquireKeyLock', () => {
     const lock = await acquireKeyLock(store, key, { wait: false });
     expect(lock.path).toBe(join(runsDir, 'cache', key.slice(0, 2), `${key}.lock`));
     const onDisk = JSON.parse(readFileSync(lock.path, 'utf8'));
-    expect(onDisk).toEqual({ pid: process.pid, hostname: hostname(), startedAt: lock.holder.startedAt });
+    expect(onDisk).toEqual({ ...selfOwner(), startedAt: lock.holder.startedAt });
+    expect(onDisk).toMatchObject({ pid: process.pid, hostname: hostname() });
     lock.release();
     expect(existsSync(lock.path)).toBe(false);
     lock.release(); // idempotent

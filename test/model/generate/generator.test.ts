@@ -145,3 +145,22 @@ describe('LoRA adapters and quantized models', () => {
     await gen.release();
   });
 });
+
+describe('an empty answer (end-of-sequence as the first token)', () => {
+  it('is "" with finish reason stop, not an error; its batch-mates are unaffected', async () => {
+    const { eosFirstModelDir } = await import('./eos-first-fixture.js');
+    const chat = [{ role: 'user' as const, content: 'question 55' }];
+    const { dir, firstTokens } = await eosFirstModelDir([chat]);
+    expect(firstTokens).toHaveLength(1);
+    const generator = await TextGenerator.load(dir, { threads: 1 });
+    try {
+      const other = generator.encodeText('Another prompt that starts elsewhere');
+      const [empty, rest] = await generator.generate([{ ids: generator.encodeChat(chat), label: 'a' }, { ids: other, label: 'b' }], { ...greedy, maxNewTokens: 4 });
+      expect(empty).toEqual({ tokens: [], text: '', promptTokens: generator.encodeChat(chat).length, completionTokens: 0, finishReason: 'stop' });
+      expect(rest!.promptTokens).toBe(other.length);
+      expect(generator.decode([])).toBe('');
+    } finally {
+      await generator.release();
+    }
+  });
+});

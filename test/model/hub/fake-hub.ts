@@ -33,6 +33,12 @@ export interface FakeHub {
   bytesSent: Map<string, number>;
   /** Paths whose next full-body transfer is cut after half the bytes (consumed when used). */
   cutNext: Set<string>;
+  /** Requests (either server) whose path matches answer `status` (with Retry-After when given), `times` times. */
+  failures: Array<{ match: RegExp; status: number; times: number; retryAfter?: string }>;
+  /** With a number: file bodies wait until that many are requested at once (or 2 s pass), to show parallel downloads. */
+  gate?: number;
+  /** Most file bodies in flight at once. */
+  maxInFlight: number;
   close(): Promise<void>;
 }
 
@@ -43,13 +49,28 @@ export async function startFakeHub(repos: Record<string, FakeRepo>): Promise<Fak
   const requests: FakeHub['requests'] = [];
   const bytesSent = new Map<string, number>();
   const cutNext = new Set<string>();
+  const failures: FakeHub['failures'] = [];
+  let inFlight = 0;
+  let releaseGate: (() => void) | undefined;
+  let gateOpen: Promise<void> | undefined;
+  /** Fails the request when a planted failure matches; true when it answered. */
+  const planted = (req: IncomingMessage, res: ServerResponse): boolean => {
+    const path = new URL(req.url!, 'http://x').pathname;
+    const f = failures.find((x) => x.times > 0 && x.match.test(path));
+    if (!f) return false;
+    f.times--;
+    send(res, f.status, f.retryAfter ? { 'retry-after': f.retryAfter } : {}, `{"error":"planted ${f.status}"}`);
+    return true;
+  };
   const byLfsSha = new Map<string, { repo: string; path: string }>();
   for (const [id, r] of Object.entries(repos)) for (const p of r.lfs ?? []) byLfsSha.set(sha256(r.files[p]!), { repo: id, path: p });
 
   let cdnEndpoint = '';
+  const hub: FakeHub = { endpoint: '', requests, bytesSent, cutNext, failures, maxInFlight: 0, close: async () => undefined };
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url!, 'http://x');
     requests.push({ method: req.method!, url: url.pathname + url.search, range: req.headers.range, auth: req.headers.authorization });
+    if (planted(req, res)) return;
     if (url.pathname.startsWith('/cdn/')) return send(res, 404, {}, 'the CDN is elsewhere');
     const deny = (repo: FakeRepo) => repo.token !== undefined && req.headers.authorization !== `Bearer ${repo.token}`;
     // The same id under the other repo type is another repo, absent here.
@@ -88,6 +109,7 @@ export async function startFakeHub(repos: Record<string, FakeRepo>): Promise<Fak
   const cdn = createServer((req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url!, 'http://x');
     requests.push({ method: req.method!, url: url.pathname + url.search, range: req.headers.range, auth: req.headers.authorization });
+    if (planted(req, res)) return;
     if (req.headers.authorization) return send(res, 400, {}, 'Only one auth mechanism allowed');
     const m = /^\/cdn\/([0-9a-f]{64})$/.exec(url.pathname);
     if (m && byLfsSha.has(m[1]!)) {
@@ -98,6 +120,24 @@ export async function startFakeHub(repos: Record<string, FakeRepo>): Promise<Fak
   });
 
   function serveBody(req: IncomingMessage, res: ServerResponse, body: Buffer, path: string, headers: Record<string, string>): void {
+    if (req.method === 'GET' && hub.gate !== undefined) {
+      inFlight++;
+      hub.maxInFlight = Math.max(hub.maxInFlight, inFlight);
+      gateOpen ??= new Promise<void>((resolve) => {
+        releaseGate = resolve;
+        setTimeout(resolve, 2000).unref();
+      });
+      if (inFlight >= hub.gate) releaseGate?.();
+      void gateOpen.then(() => {
+        inFlight--;
+        serveBodyNow(req, res, body, path, headers);
+      });
+      return;
+    }
+    serveBodyNow(req, res, body, path, headers);
+  }
+
+  function serveBodyNow(req: IncomingMessage, res: ServerResponse, body: Buffer, path: string, headers: Record<string, string>): void {
     let start = 0;
     const range = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
     if (range) {
@@ -126,13 +166,11 @@ export async function startFakeHub(repos: Record<string, FakeRepo>): Promise<Fak
   const { port } = server.address() as AddressInfo;
   cdnEndpoint = `http://127.0.0.1:${(cdn.address() as AddressInfo).port}`;
   const closeServer = (s: typeof server) => new Promise<void>((resolve) => { s.closeAllConnections(); s.close(() => resolve()); });
-  return {
+  Object.assign(hub, {
     endpoint: `http://127.0.0.1:${port}`,
-    requests,
-    bytesSent,
-    cutNext,
     close: async () => { await closeServer(server); await closeServer(cdn); },
-  };
+  });
+  return hub;
 }
 
 function send(res: ServerResponse, status: number, headers: Record<string, string>, body: string): void {

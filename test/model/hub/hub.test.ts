@@ -118,6 +118,38 @@ describe('hub snapshot download against a local hub', () => {
     await expect(snapshotDownload({ repo: 'org/tiny', settings: settings({ endpoint: 'http://127.0.0.1:9' }) })).rejects.toThrow(/cannot reach http:\/\/127\.0\.0\.1:9.*HF_HUB_OFFLINE/);
   });
 
+  it('retries 429 and 5xx with growing delays, honouring Retry-After, then names the last error', async () => {
+    const sleeps: number[] = [];
+    const retry = { attempts: 4, baseDelayMs: 100, maxDelayMs: 5000, sleep: async (ms: number) => void sleeps.push(ms) };
+    hub.failures.push({ match: /^\/api\/models\/org\/tiny\/revision\//, status: 503, times: 2 });
+    hub.failures.push({ match: /^\/cdn\//, status: 429, times: 1, retryAfter: '3' });
+    const snap = await snapshotDownload({ repo: 'org/tiny', settings: settings({ retry }), allowPatterns: ['model.safetensors'] });
+    expect(snap.files[0]!.sha256).toBe(sha256(weights));
+    expect(sleeps).toEqual([100, 200, 3000]);
+
+    sleeps.length = 0;
+    hub.failures.push({ match: /^\/api\/models\/org\/tiny\/revision\//, status: 500, times: 9 });
+    const err = await snapshotDownload({ repo: 'org/tiny', settings: settings({ retry }) }).catch((e: unknown) => e);
+    expect((err as Error).message).toMatch(/HTTP 500 from .*planted 500/);
+    expect(sleeps).toEqual([100, 200, 400]);
+    hub.failures.length = 0;
+    // A 404 is final at once.
+    sleeps.length = 0;
+    await expect(snapshotDownload({ repo: 'org/absent', settings: settings({ retry }) })).rejects.toThrow(/repository not found/);
+    expect(sleeps).toEqual([]);
+  });
+
+  it('downloads the files of a snapshot in parallel', async () => {
+    hub.gate = 2;
+    try {
+      const snap = await snapshotDownload({ repo: 'org/tiny', settings: settings(), allowPatterns: ['model.safetensors', 'onnx/*'] });
+      expect(snap.files.map((f) => f.path)).toEqual(['model.safetensors', 'onnx/model.onnx']);
+      expect(hub.maxInFlight).toBeGreaterThanOrEqual(2);
+    } finally {
+      hub.gate = undefined;
+    }
+  });
+
   it('works offline from the cache (HF_HUB_OFFLINE) and says what is missing', async () => {
     const s = settings();
     await snapshotDownload({ repo: 'org/tiny', settings: s, allowPatterns: ['*.json'] });
