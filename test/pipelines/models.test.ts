@@ -79,9 +79,10 @@ describe('pipelines/models.yaml offline on stand-ins of the seven models', () =>
     for (const id of ids) {
       const predictions = readFileSync(join(out(`predictions[${id}]`), 'predictions.jsonl'), 'utf8').trim().split('\n');
       expect(predictions.length, id).toBeGreaterThan(0);
-      const config = JSON.parse(readFileSync(join(out(`quantized[${id}]`), 'config.json'), 'utf8')) as { model_type: string; quantization_config: { bits: number } };
+      const config = JSON.parse(readFileSync(join(out(`quantized[${id}]`), 'config.json'), 'utf8')) as { model_type: string; quantization_config: { bits: number; modules: string } };
       expect(config.model_type).toBe(STAND_INS[id]!.model_type);
       expect(config.quantization_config.bits).toBe(4);
+      expect(config.quantization_config.modules).toBe(config.model_type === 'qwen2_moe' ? 'all decoder linear layers but gate, shared_expert_gate (float32)' : 'all decoder linear layers');
     }
     const report = readFileSync(join(out('report'), 'table2.md'), 'utf8');
     for (const id of ids) expect(report).toContain(id);

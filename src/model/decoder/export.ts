@@ -84,9 +84,11 @@ export function checkGraphSupport(configJson: Record<string, unknown>, file: str
   }
 }
 
-/** config.json's `quantization_config` for our MatMulNBits scheme. */
-export function quantizationConfigJson(q: QuantizationSettings): Record<string, unknown> {
-  return { quant_method: 'onnx_matmul_nbits', bits: q.bits, block_size: q.blockSize, sym: q.symmetric, accuracy_level: q.accuracyLevel, modules: 'all decoder linear layers' };
+/** config.json's `quantization_config` for our MatMulNBits scheme (`cfg`: names the linears an architecture keeps float). */
+export function quantizationConfigJson(q: QuantizationSettings, cfg?: LlamaConfig): Record<string, unknown> {
+  const kept = cfg ? architectureFor(cfg.architecture)?.unquantized : undefined;
+  const modules = kept?.length ? `all decoder linear layers but ${kept.join(', ')} (float32)` : 'all decoder linear layers';
+  return { quant_method: 'onnx_matmul_nbits', bits: q.bits, block_size: q.blockSize, sym: q.symmetric, accuracy_level: q.accuracyLevel, modules };
 }
 
 /** Reads `quantization_config` written by quantizationConfigJson (undefined when absent). */
@@ -128,7 +130,7 @@ export function writeOnnxModelDir(source: string | LoadedModelDir, outDir: strin
   const exported = exportDecoderOnnx({ cfg: model.config, weights: model.weights }, outDir, options);
   const configJson: Record<string, unknown> = { ...model.configJson };
   delete configJson.quantization_config;
-  if (options.quantization) configJson.quantization_config = quantizationConfigJson(options.quantization);
+  if (options.quantization) configJson.quantization_config = quantizationConfigJson(options.quantization, model.config);
   configJson['transformers.js_config'] = { dtype: exported.dtype, ...(exported.externalData ? { use_external_data_format: true } : {}) };
   writeFileAtomic(join(outDir, CONFIG_FILE), `${JSON.stringify(configJson, null, 2)}\n`);
   return { ...exported, files: [...copied, CONFIG_FILE, exported.file, ...(exported.externalData ? [`${exported.file}_data`] : [])].sort() };
