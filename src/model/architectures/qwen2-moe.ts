@@ -108,6 +108,7 @@ export const qwen2Moe: DecoderArchitecture = {
     weight: (cfg) => (moeSettings(cfg).outputRouterLogits ? moeSettings(cfg).routerAuxLossCoef : 0),
     combine(cfg, layers, tokens) {
       const E = moeSettings(cfg).numExperts, rows = layers.length * tokens;
+      if (rows === 0) return { loss: 0, grads: layers.map(() => ({ prob_sum: new Float32Array(E) })) }; // no unpadded token: no statistics
       const counts = new Float64Array(E), probs = new Float64Array(E);
       for (const s of layers) for (let e = 0; e < E; e++) {
         counts[e] += s.counts![e]!;
