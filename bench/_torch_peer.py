@@ -7,7 +7,7 @@ bench/train.ts in a venv (POLYPERSONA_TORCH_VENV, default .bench-venv/).
 
 usage: python _torch_peer.py JSON   with JSON = { config: LlamaConfig (the project's camelCase),
        trainable: "lora" | "full", r, alpha, dropout, B, T, steps, threads }
-prints one JSON line: { torch, stepSeconds: [s, …] (after one warm-up), loss, maxRssBytes }
+prints one JSON line: { torch, stepSeconds: [s, …] (after one warm-up), cpuSeconds (process CPU time of each), loss, maxRssBytes }
 """
 import json
 import math
@@ -131,9 +131,9 @@ def main():
     ids = torch.randint(3, cfg["vocabSize"], (B, T), generator=g)
     labels = torch.cat((ids[:, 1:], torch.full((B, 1), -100)), dim=1)
     model.train()
-    times, loss = [], 0.0
+    times, cpu, loss = [], [], 0.0
     for s in range(a["steps"] + 1):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         l = model(ids, labels)
         l.backward()
         opt.step()
@@ -141,8 +141,9 @@ def main():
         loss = l.item()
         if s > 0:
             times.append(time.perf_counter() - t0)
+            cpu.append(time.process_time() - c0)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    print(json.dumps({"torch": torch.__version__, "stepSeconds": times, "loss": loss, "maxRssBytes": rss, "trainable": sum(p.numel() for p in params)}))
+    print(json.dumps({"torch": torch.__version__, "stepSeconds": times, "cpuSeconds": cpu, "loss": loss, "maxRssBytes": rss, "trainable": sum(p.numel() for p in params)}))
 
 
 if __name__ == "__main__":
