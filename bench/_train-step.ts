@@ -24,6 +24,7 @@ import { initLora, loraSites, type LoraConfig } from '../src/train/lora.js';
 
 /** The MatMul ceiling, measured by bench/_ceiling.ts in a separate process (GFLOP/s). */
 export function measureCeiling(threads: number): number {
+  if (process.env.POLYPERSONA_BENCH_CEILINGS === '0') return 0; // A/B runs of the step alone
   const script = join(dirname(fileURLToPath(import.meta.url)), '_ceiling.ts');
   const out = execFileSync(process.execPath, ['--import', 'tsx', script, String(threads)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
   return (JSON.parse(out.trim().split('\n').pop()!) as { gflops: number }).gflops;
@@ -68,8 +69,11 @@ async function train(preset: PresetName, quant: boolean, B: number, T: number, s
   const buildSeconds = (performance.now() - t0) / 1000;
   const t1 = performance.now();
   const lora = initLora(sites, BENCH_LORA.r, 5);
+  // POLYPERSONA_BENCH_SAVE_PROBS=0/1 overrides the step's choice of saving the attention probabilities (A/B runs).
+  const probsEnv = process.env.POLYPERSONA_BENCH_SAVE_PROBS;
+  const saveProbs = probsEnv === undefined ? {} : { saveAttentionProbs: probsEnv === '1' };
   const trainable: Trainable = kind === 'lora' ? { kind: 'lora', lora: BENCH_LORA, sites, params: lora } : { kind: 'full' };
-  const engine = await createTrainingStep({ base, trainable, maxPositions: T + 1, threads, consumeBase: true, profilePrefix: process.env.POLYPERSONA_BENCH_PROFILE });
+  const engine = await createTrainingStep({ base, trainable, maxPositions: T + 1, threads, consumeBase: true, profilePrefix: process.env.POLYPERSONA_BENCH_PROFILE, ...saveProbs });
   // The optimizer step as the trainer runs it (one micro-batch): g / tokens, global norm, clipping to 1, AdamW.
   const params = engine.parameters();
   const moments = params.map((p) => adamWMoments(p.data.length));
