@@ -75,7 +75,8 @@ export default async function bench(args: string[]): Promise<void> {
     const kinds: Array<'lora' | 'full'> = (process.env.POLYPERSONA_BENCH_TRAINABLE?.split(',') as Array<'lora' | 'full'> | undefined) ?? (parameterCount(cfg) <= 2e8 ? ['lora', 'full'] : ['lora']);
     for (const kind of kinds) {
       const flops = kind === 'lora' ? trainingStepFlops(cfg, B, T, sites, 16) : trainingStepFlops(cfg, B, T, [], 0, true);
-      const peer = python ? torchPeer(python, cfg, kind, B, T, Math.max(steps, 3), threads) : undefined;
+      // PyTorch's step time swings 2–10× from step to step on a loaded machine: small shapes get at least 3 steps.
+      const peer = python ? torchPeer(python, cfg, kind, B, T, parameterCount(cfg) <= 2e8 ? Math.max(steps, 3) : steps, threads) : undefined;
       if (peer) console.log(`${preset.padEnd(15)} ${kind.padEnd(4)} PyTorch ${peer.torch} fp32: step ${peer.stepS.toFixed(2).padStart(8)} s  ${((B * T) / peer.stepS).toFixed(1).padStart(8)} tokens/s  peak RSS ${(peer.maxRssBytes / GB).toFixed(2)} GB  (steps ${peer.stepSeconds.map((x) => x.toFixed(2)).join(', ')} s, CPU ${peer.cpuSeconds.map((x) => x.toFixed(2)).join(', ')} s; loss ${peer.loss.toFixed(3)})`);
       for (const base of kind === 'lora' ? ['int4', 'fp32'] : ['fp32']) {
         const run = child(['train', preset, base, String(B), String(T), String(steps), String(threads), kind], 60 * 60_000);
