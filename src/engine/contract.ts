@@ -75,7 +75,7 @@ export interface StageContext<P = Record<string, unknown>> {
   workDir: string;
   /** Directory of the pipeline file: resolve user-relative paths (data files) against it. */
   pipelineDir: string;
-  /** uint32 derived from the pipeline seed and the stage key. Use with core/prng.ts. */
+  /** uint32 derived from the pipeline seed and the stage's id, matrix coordinates, type and own params (never upstream digests; engine/keys.ts stageSeed). Use with core/prng.ts. */
   seed: number;
   /** Intra-op thread count the stage may use (ONNX Runtime sessions). */
   threads: number;

@@ -1,13 +1,16 @@
 import type { PlannedStage } from './pipeline/index.js';
 import { digestDeps, stageKey, type StageKeyInputs } from './store/index.js';
 import { deriveSeed } from '../core/prng.js';
+import { canonicalJson } from '../core/canonical-json.js';
+import { keyParams } from './key-params.js';
 import { formatLocation, UserError } from '../core/errors.js';
 import { relative, resolve, sep, isAbsolute } from 'node:path';
 
 /**
- * What a stage's key is made of, given its upstream output digests. The pipeline seed joins the
- * params under a reserved name, because every stage's PRNG seed is derived from it: a new
- * pipeline seed must give new keys even where no param mentions it.
+ * What a stage's key is made of, given its upstream output digests. Params are the key params
+ * (schema defaults dropped, see key-params.ts). The pipeline seed joins them under a reserved
+ * name, because every stage's PRNG seed is derived from it: a new pipeline seed must give new
+ * keys even where no param mentions it.
  */
 export async function stageKeyInputs(
   stage: PlannedStage,
@@ -25,7 +28,7 @@ export async function stageKeyInputs(
   return {
     type: stage.type,
     version: stage.definition.version,
-    params: { ...stage.params, $seed: pipelineSeed },
+    params: { ...keyParams(stage.params, stage.definition.paramsSchema), $seed: pipelineSeed },
     inputs: inputDigests,
     deps,
   };
@@ -66,9 +69,25 @@ export function keyOf(inputs: StageKeyInputs): string {
   return stageKey(inputs);
 }
 
-/** The uint32 seed a stage's run() gets: from the pipeline seed and the stage key. */
-export function stageSeed(pipelineSeed: number, key: string): number {
-  return deriveSeed(pipelineSeed, key);
+/**
+ * The uint32 seed a stage's run() gets: from the pipeline seed and what the stage itself is (its
+ * id as written, its matrix coordinates, its type and its key params), never from upstream output
+ * digests. Two machines whose upstream artifacts differ in the last bits of a float (ONNX Runtime
+ * reductions on another CPU) therefore draw the same LoRA init and dropout masks; the key still
+ * holds the upstream digests, so a changed input still re-runs the stage.
+ */
+export function stageSeed(pipelineSeed: number, stage: Pick<PlannedStage, 'baseId' | 'matrix' | 'type' | 'params' | 'definition'>): number {
+  return deriveSeed(pipelineSeed, stageSeedLabel(stage));
+}
+
+/** Canonical JSON of { stage, matrix, type, params }: the label stageSeed hashes with the pipeline seed. */
+export function stageSeedLabel(stage: Pick<PlannedStage, 'baseId' | 'matrix' | 'type' | 'params' | 'definition'>): string {
+  return canonicalJson({
+    stage: stage.baseId,
+    matrix: stage.matrix ?? null,
+    type: stage.type,
+    params: keyParams(stage.params, stage.definition.paramsSchema),
+  });
 }
 
 /** A path for messages: relative to the pipeline dir when inside it. */

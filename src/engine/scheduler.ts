@@ -290,7 +290,7 @@ export async function runPipeline(
         params: stage.params,
         inputs,
         pipelineDir: pipeline.dir,
-        seed: stageSeed(pipeline.seed, key),
+        seed: stageSeed(pipeline.seed, stage),
         threads: stage.definition.exclusive ? totalThreads : Math.max(1, Math.floor(totalThreads / jobs)),
         record: { params: keyInputs.params, inputs: keyInputs.inputs, deps: keyInputs.deps },
         replace: existing !== undefined,
