@@ -12,7 +12,7 @@ export interface QuantizeParams {
 
 const stage: StageDefinition<QuantizeParams> = {
   type: 'quantize',
-  version: 1,
+  version: 2, // 2: quantize-report.json without the onnxruntime-measured logit error (provenance holds it)
   description: 'Block-wise 4/8-bit weight quantization of every linear layer (ONNX MatMulNBits); reports size and logit error',
   produces: 'model',
   consumes: { model: { kinds: ['model'] } },
