@@ -120,6 +120,13 @@ export interface StageDefinition<P = any> {
   /** Runs alone (training, generation): heavy stages must not fight for the cores. */
   exclusive?: boolean;
   /**
+   * 'float': some outputs are float results of onnxruntime kernels (trained weights, sampled
+   * text, BERTScore), which another CPU or thread count changes in the last bits; `verify`
+   * compares them within tolerance. 'bitwise' (the default): pure JS, the same bytes on any
+   * x86-64/arm64 machine from the same inputs (docs/reproducibility.md lists every stage).
+   */
+  reproducibility?: 'bitwise' | 'float';
+  /**
    * Files or directories (relative to the pipeline dir, or absolute) whose content joins the
    * stage key, derived from params: a user's data file, a question bank folder.
    */

@@ -6,6 +6,7 @@ import { LocalExecutor, type Executor, type StageTask } from './executor.js';
 import { StageGate } from './gate.js';
 import { ProgressMeter } from './progress.js';
 import { DepDigests, keyOf, stageKeyInputs, stageSeed } from './keys.js';
+import { summariseOutputs } from './store/output-summary.js';
 import type { LoadedPipeline, PlannedStage } from './pipeline/index.js';
 import type { StageRegistry } from './registry.js';
 import {
@@ -14,6 +15,8 @@ import {
   listRunRecords,
   lockFilePath,
   readPipelineLock,
+  stageCheckOf,
+  LOCK_VERSION,
   RunLease,
   sameLock,
   sweepStaleKeyLocks,
@@ -327,7 +330,7 @@ export async function runPipeline(
   const status: RunSummary['status'] = cancelled() ? 'cancelled' : counts.failed > 0 ? 'failed' : 'ok';
   const summary: RunSummary = { runId, status, results, durationMs: Date.now() - started };
   if (!options.dryRun) {
-    if (options.writeLock !== false) summary.lockFile = updateLockFile(pipeline, previousLock, results, keyInputsById, lockOptions);
+    if (options.writeLock !== false) summary.lockFile = await updateLockFile(pipeline, previousLock, results, keyInputsById, lockOptions);
     if (options.writeHistory !== false) {
       const record: RunRecord = {
         id: runId,
@@ -359,13 +362,13 @@ export async function runPipeline(
 }
 
 /** Records every stage that has an artifact now; keeps earlier entries of stages not touched. */
-function updateLockFile(
+async function updateLockFile(
   pipeline: LoadedPipeline,
   previous: PipelineLock | undefined,
   results: Map<string, StageResult>,
   keyInputsById: Map<string, StageKeyInputs>,
   lockOptions: LockReadOptions,
-): string | undefined {
+): Promise<string | undefined> {
   const path = lockFilePath(pipeline.file);
   const stages: Record<string, LockedStage> = {};
   for (const [id, stage] of pipeline.stages) {
@@ -381,13 +384,15 @@ function updateLockFile(
         inputs: keyInputs.inputs,
         deps: keyInputs.deps,
         outputs: { digest: r.entry.record.outputDigest, files: files.length, bytes: files.reduce((s, f) => s + f.size, 0) },
+        // An entry published before summaries existed gets them from its outputs now.
+        check: stageCheckOf(r.entry.record.summaries ? r.entry.record : { files, summaries: await summariseOutputs(r.entry.outDir, files) }),
       };
     } else if (previous?.stages[id]) {
       stages[id] = previous.stages[id]!;
     }
   }
   if (Object.keys(stages).length === 0) return undefined;
-  const lock: PipelineLock = { version: 1, pipeline: pipeline.name, stages };
+  const lock: PipelineLock = { version: LOCK_VERSION, pipeline: pipeline.name, stages };
   // Rewrite only on change: the lock file sits beside the pipeline, where editors and watchers look.
   if (!previous || !sameLock(previous, lock)) writePipelineLock(path, lock, lockOptions);
   return path;

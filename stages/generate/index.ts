@@ -6,6 +6,7 @@ const stage: StageDefinition<GenerateParams> = {
   type: 'generate',
   version: 3, // 2: prediction records carry question_id, question and scale (src/formats/predictions.ts); 3: sampling draws by Gumbel-max (model/generate/sampling.ts), generation-stats.json without the thread count
   description: 'Answers a ChatML split with a model (+ optional LoRA adapter): sampled or greedy, batched on the KV cache; writes predictions.jsonl',
+  reproducibility: 'float',
   produces: 'predictions',
   consumes: {
     data: { kinds: ['chatml'] },

@@ -7,6 +7,7 @@ const stage: StageDefinition<LoraTrainParams> = {
   type: 'lora-train',
   version: 2, // 2: per-layer training engine (float sums in another order than the single graph of version 1)
   description: 'LoRA / QLoRA fine-tuning of a llama-family model on chatml data, on ONNX Runtime; writes a PEFT adapter (trainable: full trains every weight and writes a model)',
+  reproducibility: 'float',
   produces: 'adapter',
   producesFor: (params) => (params.trainable === 'full' ? 'model' : 'adapter'),
   consumes: { model: { kinds: ['model'], transitive: true }, chatml: { kinds: ['chatml'] } },

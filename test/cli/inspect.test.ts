@@ -56,9 +56,10 @@ describe('status, show, dag, verify, gc, stages', () => {
     await rig.run(['run']);
     const res = await rig.run(['verify']);
     expect(res.code).toBe(1);
-    expect(res.stdout).toMatch(/ok\s+first/);
-    expect(res.stdout).toMatch(/ok\s+second/);
-    expect(res.stdout).toMatch(/MISMATCH noisy .*differing files: r\.txt/);
+    expect(res.stdout).toMatch(/first\s+identical/);
+    expect(res.stdout).toMatch(/second\s+identical/);
+    expect(res.stdout).toMatch(/noisy\s+DIFFERENT: r\.txt: sha256 [0-9a-f]{12} -> [0-9a-f]{12} \(a bitwise-reproducible output whose inputs are identical\)/);
+    expect(res.stdout).toMatch(/2 identical, 0 within tolerance, 1 different/);
     // verify never writes the real cache
     expect((await rig.run(['run'])).stdout).toMatch(/0 ran, 3 cached/);
   });

@@ -26,6 +26,7 @@ import { join } from 'node:path';
 import { fsyncDir } from '../../core/atomic.js';
 import { PolypersonaError, UserError } from '../../core/errors.js';
 import { digestTree } from './digest.js';
+import { summariseOutputs } from './output-summary.js';
 import { isOrphanedName, ownedName } from './owner.js';
 import { checkStageRecord, type StageRecord, type StageRecordDraft } from './record.js';
 
@@ -140,7 +141,8 @@ export class ArtifactStore {
     if (draft.key !== staging.key) throw new TypeError(`publish: record key ${draft.key} does not match staging key ${staging.key}`);
     const key = staging.key;
     const tree = await digestTree(staging.outDir);
-    const record: StageRecord = { ...draft, outputDigest: tree.digest, files: tree.files };
+    const summaries = await summariseOutputs(staging.outDir, tree.files);
+    const record: StageRecord = { ...draft, outputDigest: tree.digest, files: tree.files, ...(summaries ? { summaries } : {}) };
     await writeFile(join(staging.dir, RECORD_FILE), `${JSON.stringify(record, null, 2)}\n`);
     await fsyncTree(staging.dir);
 

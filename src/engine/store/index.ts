@@ -19,6 +19,9 @@ export { acquireFileLock, acquireKeyLock, LockBusyError, sweepStaleKeyLocks, typ
 export { RunLease, withLeases } from './lease.js';
 export {
   lockedStageOf,
+  stageCheckOf,
+  LOCK_VERSION,
+  type StageCheck,
   lockFilePath,
   readPipelineLock,
   sameLock,

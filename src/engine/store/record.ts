@@ -1,6 +1,7 @@
 /** `stage.json`: the provenance record stored beside every cache entry's `out/`. */
 import type { TreeDigest } from './digest.js';
 import type { EnvironmentInfo } from './environment.js';
+import type { OutputSummaries } from './output-summary.js';
 
 export interface StageRecord {
   key: string;
@@ -26,10 +27,12 @@ export interface StageRecord {
   environment: EnvironmentInfo;
   /** Fields the stage added with ctx.recordProvenance. */
   provenance: Record<string, unknown>;
+  /** What verify's comparators need (tensor norms, prediction hashes, metrics); absent in entries published before them. */
+  summaries?: OutputSummaries;
 }
 
 /** What a caller passes to publish(); the store adds the output digest and file list. */
-export type StageRecordDraft = Omit<StageRecord, 'outputDigest' | 'files'>;
+export type StageRecordDraft = Omit<StageRecord, 'outputDigest' | 'files' | 'summaries'>;
 
 /** Field -> typeof, checked on every cache lookup (built once: a no-op run looks up every stage). */
 const REQUIRED_FIELDS: ReadonlyArray<readonly [string, string]> = [
