@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { readFileSync, rmSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { rmSync } from 'node:fs';
 import { CliRig } from '../helpers/cli-rig.js';
+import { reducedSmoke, verifyJson } from './smoke-reduced.js';
 
 /**
  * What holds between two machines, tested on the smoke chain reduced through its params (every
@@ -12,24 +12,6 @@ import { CliRig } from '../helpers/cli-rig.js';
  * cross-cpu.test.ts (qemu).
  */
 const PURE_JS = ['personas', 'dataset', 'chatml', 'base', 'quantized'];
-
-export function reducedSmoke(): string {
-  const source = readFileSync(fileURLToPath(new URL('../../pipelines/smoke.yaml', import.meta.url)), 'utf8');
-  const reduced = source.replace(/^ {2}records: \d+$/m, '  records: 60');
-  if (reduced === source) throw new Error('pipelines/smoke.yaml has no params.records line to reduce');
-  return reduced;
-}
-
-interface VerifyJson {
-  ok: boolean;
-  stages: Array<{ id: string; verdict: string; propagated?: boolean; largestDeviation?: string; firstDifference?: string }>;
-}
-
-export function verifyJson(stdout: string): VerifyJson {
-  const line = stdout.split('\n').find((l) => l.includes('"type":"verify-report"'));
-  if (!line) throw new Error(`no verify-report in:\n${stdout.slice(-2000)}`);
-  return JSON.parse(line) as VerifyJson;
-}
 
 const rig = new CliRig();
 afterAll(() => rmSync(rig.dir, { recursive: true, force: true }));
