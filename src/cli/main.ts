@@ -14,6 +14,7 @@ const COMMANDS: Record<string, () => Promise<{ default: Command }>> = {
   outputs: () => import('./commands/outputs.js'),
   watch: () => import('./commands/watch.js'),
   verify: () => import('./commands/verify.js'),
+  diff: () => import('./commands/diff.js'),
   gc: () => import('./commands/gc.js'),
   stages: () => import('./commands/stages.js'),
   model: () => import('./commands/model.js'),

@@ -24,7 +24,15 @@ function dropDefaults(value: Record<string, unknown>, schema: Schema | undefined
     if (v === undefined) continue;
     const sub = props?.[k];
     if (sub && 'default' in sub && sameJson(v, sub.default)) continue;
-    out[k] = sub && isRecord(v) && isRecord(sub.properties) ? dropDefaults(v, sub) : v;
+    if (sub && isRecord(v) && isRecord(sub.properties)) {
+      const nested = dropDefaults(v, sub);
+      // An object default filled in member by member (`hub: {}` whose members have defaults)
+      // equals its default once both lose their defaulted members.
+      if ('default' in sub && isRecord(sub.default) && sameJson(nested, dropDefaults(sub.default, sub))) continue;
+      out[k] = nested;
+    } else {
+      out[k] = v;
+    }
   }
   return out;
 }

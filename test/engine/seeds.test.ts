@@ -98,6 +98,7 @@ describe('key params', () => {
     properties: {
       count: { type: 'integer', default: 40 },
       teacher: { type: 'object', properties: { kind: { type: 'string', default: 'template' }, top_p: { type: 'number', default: 1 } } },
+      hub: { type: 'object', default: {}, properties: { repo: { type: 'string', default: 'a/b' } } },
       modules: { type: 'array', default: ['q', 'v'] },
       free: { type: 'string' },
     },
@@ -106,6 +107,9 @@ describe('key params', () => {
   it('drops values equal to their default, nested ones too, and keeps the rest', () => {
     expect(keyParams({ count: 40, teacher: { kind: 'template', top_p: 0.9 }, modules: ['q', 'v'], free: 'a' }, schema)).toEqual({ teacher: { top_p: 0.9 }, free: 'a' });
     expect(keyParams({ count: 41, modules: ['v', 'q'] }, schema)).toEqual({ count: 41, modules: ['v', 'q'] });
+    // An object default filled member by member is its default; a member set otherwise is kept.
+    expect(keyParams({ hub: { repo: 'a/b' } }, schema)).toEqual({});
+    expect(keyParams({ hub: { repo: 'c/d' } }, schema)).toEqual({ hub: { repo: 'c/d' } });
   });
 
   it('a param added to a stage type with its default leaves the key params of a pipeline that does not set it unchanged', () => {

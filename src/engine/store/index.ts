@@ -24,6 +24,7 @@ export {
   type StageCheck,
   lockFilePath,
   readPipelineLock,
+  parsePipelineLock,
   sameLock,
   writePipelineLock,
   type LockReadOptions,

@@ -88,6 +88,11 @@ export function readPipelineLock(path: string, options: LockReadOptions = {}): P
   return lock;
 }
 
+/** A lock file's text (from `git show`, say), checked like a file; `path` names it in errors. */
+export function parsePipelineLock(path: string, text: string): PipelineLock {
+  return parseLockText(path, text);
+}
+
 function parseLockText(path: string, text: string): PipelineLock {
   const { LineCounter, parseDocument } = yaml();
   const lineCounter = new LineCounter();
