@@ -1,5 +1,5 @@
 import type { PlannedStage } from './pipeline/index.js';
-import { digestDeps, stageKey, type StageKeyInputs } from './store/index.js';
+import { digestDeps, explainStale, listRunRecords, stageKey, type LockedStage, type StageKeyInputs } from './store/index.js';
 import { deriveSeed } from '../core/prng.js';
 import { canonicalJson } from '../core/canonical-json.js';
 import { keyParams } from './key-params.js';
@@ -94,4 +94,37 @@ export function stageSeedLabel(stage: Pick<PlannedStage, 'baseId' | 'matrix' | '
 export function displayPath(path: string, baseDir: string): string {
   const rel = relative(baseDir, path);
   return rel && !rel.startsWith(`..${sep}`) && !isAbsolute(rel) ? rel.split(sep).join('/') : path;
+}
+
+/**
+ * Why a stage whose key has no cache entry must run, in the same words for `run` and `status`:
+ * what changed against the lock file (explainStale), or, when the lock file has this very key,
+ * whether a run here built it once (removed since) or never did.
+ */
+export function missReasons(previous: LockedStage | undefined, keyInputs: StageKeyInputs, key: string, builtHere: BuiltHere): string[] {
+  const reasons = explainStale(previous, keyInputs);
+  if (reasons.length === 0) {
+    reasons.push(builtHere.has(key) ? 'cache entry removed (by gc or by hand) since a run built it' : 'not built on this machine yet (the lock file records this key)');
+  }
+  return reasons;
+}
+
+/** Keys earlier runs of a pipeline ran or found cached here (run records), read once and only when asked. */
+export class BuiltHere {
+  private keys: Set<string> | undefined;
+  constructor(
+    private readonly runsDir: string,
+    private readonly pipeline: string,
+  ) {}
+
+  has(key: string): boolean {
+    if (!this.keys) {
+      try {
+        this.keys = new Set(listRunRecords(this.runsDir, this.pipeline).flatMap((r) => r.stages.filter((s) => s.outcome === 'ran' || s.outcome === 'cached').map((s) => s.key)));
+      } catch {
+        this.keys = new Set(); // a broken record only costs the reason its precision
+      }
+    }
+    return this.keys.has(key);
+  }
 }

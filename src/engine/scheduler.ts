@@ -5,14 +5,12 @@ import type { RunEvent, RunEventListener, StageOutcome } from './events.js';
 import { LocalExecutor, type Executor, type StageTask } from './executor.js';
 import { StageGate } from './gate.js';
 import { ProgressMeter } from './progress.js';
-import { DepDigests, keyOf, stageKeyInputs, stageSeed } from './keys.js';
+import { BuiltHere, DepDigests, keyOf, missReasons, stageKeyInputs, stageSeed } from './keys.js';
 import { summariseOutputs } from './store/output-summary.js';
 import type { LoadedPipeline, PlannedStage } from './pipeline/index.js';
 import type { StageRegistry } from './registry.js';
 import {
   acquireKeyLock,
-  explainStale,
-  listRunRecords,
   lockFilePath,
   readPipelineLock,
   stageCheckOf,
@@ -119,17 +117,8 @@ export async function runPipeline(
   const keyInputsById = new Map<string, StageKeyInputs>();
   const memo = new Map<string, Promise<Produced>>();
   const depDigests = new DepDigests();
-  let keysBuiltHere: Set<string> | undefined;
   /** Keys earlier runs of this pipeline ran or found cached here (read once, only when needed). */
-  const builtHereBefore = (): Set<string> => {
-    if (keysBuiltHere) return keysBuiltHere;
-    try {
-      keysBuiltHere = new Set(listRunRecords(store.runsDir, pipeline.name).flatMap((r) => r.stages.filter((s) => s.outcome === 'ran' || s.outcome === 'cached').map((s) => s.key)));
-    } catch {
-      keysBuiltHere = new Set(); // a broken record only costs the reason its precision
-    }
-    return keysBuiltHere;
-  };
+  const builtHere = new BuiltHere(store.runsDir, pipeline.name);
   // `halt` stops NEW stages: after a stage failure (unless keepGoing), an error of the run itself,
   // or the caller's signal. `abortRunning` cancels the stages already running, and only for the
   // caller's signal or an error of the run itself: like make without -k, a stage failure lets the
@@ -207,11 +196,7 @@ export async function runPipeline(
         return toRef(entry);
       }
     }
-    const reasons = isForced ? ['forced'] : explainStale(previousLock?.stages[id], keyInputs);
-    if (reasons.length === 0) {
-      // The lock file has this very key: the entry was built here once and removed, or never here.
-      reasons.push(builtHereBefore().has(key) ? 'cache entry removed (by gc or by hand) since a run built it' : 'not built on this machine yet (the lock file records this key)');
-    }
+    const reasons = isForced ? ['forced'] : missReasons(previousLock?.stages[id], keyInputs, key, builtHere);
     if (options.dryRun) {
       emit({ type: 'stage-would-run', id, reasons });
       finish({ id, type: stage.type, outcome: 'skipped', key, durationMs: 0, wouldRun: true });

@@ -25,6 +25,19 @@ describe('status, show, dag, verify, gc, stages', () => {
     expect(json.stages[0].reasons[0]).toMatch(/param with\.run/);
   });
 
+  it('status gives a missing cache entry the same reason as run does', async () => {
+    const rig = new CliRig();
+    twoStages(rig);
+    await rig.run(['run']);
+    const { rmSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    rmSync(join(rig.dir, 'runs', 'cache'), { recursive: true, force: true });
+    const status = await rig.run(['status']);
+    expect(status.stdout).toMatch(/first\s+stale .*cache entry removed \(by gc or by hand\) since a run built it/);
+    const dry = await rig.run(['run', '--dry-run']);
+    expect(dry.stdout).toContain('first: would run (cache entry removed (by gc or by hand) since a run built it)');
+  });
+
   it('show prints the key, the output folder and provenance; unknown stage is exit 2', async () => {
     const rig = new CliRig();
     twoStages(rig);

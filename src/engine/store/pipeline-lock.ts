@@ -15,6 +15,7 @@ import { UserError } from '../../core/errors.js';
 import type { CacheEntry } from './artifact-store.js';
 import type { OutputSummaries } from './output-summary.js';
 import type { StageRecord } from './record.js';
+import type { StageKeyInputs } from './key.js';
 
 type YamlModule = typeof import('yaml');
 let yamlModule: YamlModule | undefined;
@@ -23,15 +24,9 @@ function yaml(): YamlModule {
   return (yamlModule ??= createRequire(import.meta.url)('yaml') as YamlModule);
 }
 
-export interface LockedStage {
-  type: string;
-  version: number;
+/** The key inputs (store/key.ts), the key they give, and the outputs. */
+export interface LockedStage extends StageKeyInputs {
   key: string;
-  params: unknown;
-  /** Upstream stage id -> output digest. */
-  inputs: Record<string, string>;
-  /** Dep path -> content digest. */
-  deps: Record<string, string>;
   outputs: { digest: string; files: number; bytes: number };
   /**
    * What `verify` compares when the digest differs (lock version 2): every output file's sha256,

@@ -2,19 +2,14 @@
 import type { TreeDigest } from './digest.js';
 import type { EnvironmentInfo } from './environment.js';
 import type { OutputSummaries } from './output-summary.js';
+import type { StageKeyInputs } from './key.js';
 
-export interface StageRecord {
+/** The key inputs (type, version, key params, input and dep digests) and what the run made of them. */
+export interface StageRecord extends StageKeyInputs {
   key: string;
   stageId: string;
   /** Pipeline name. */
   pipeline: string;
-  type: string;
-  version: number;
-  params: unknown;
-  /** Upstream stage id -> output digest. */
-  inputs: Record<string, string>;
-  /** Dep path -> content digest. */
-  deps: Record<string, string>;
   /** Tree digest of `out/`. */
   outputDigest: string;
   files: TreeDigest['files'];
