@@ -12,7 +12,7 @@ import { reducedSmoke, verifyJson } from '../pipelines/smoke-reduced.js';
  * Another CPU, for real: the lock file is written here and verified by the same CLI running
  * under `qemu-x86_64 -cpu Haswell` (AVX2 and FMA, no AVX-512), where ONNX Runtime's MLAS
  * dispatches other kernels and so other float reductions whenever this machine has AVX-512. The
- * chain is the smoke pipeline with 40 records up to its adapter, trained for 2 steps (`--stage
+ * chain is the smoke pipeline with 60 records up to its adapter, trained for 2 steps (`--stage
  * adapter`: personas, dataset, chatml, base, quantized, adapter), since emulation makes a step take
  * about a minute. verify must classify every stage as identical or within tolerance, never as
  * different. Skipped, saying why, where qemu-x86_64 is missing (Debian: apt-get install qemu-user)
@@ -29,7 +29,7 @@ describe('reproducibility on another CPU (qemu-x86_64 -cpu Haswell)', () => {
   it.skipIf(!runnable)(
     `a lock written here verifies on an emulated Haswell: every stage identical or within tolerance${runnable ? '' : ' — SKIPPED: qemu-x86_64 is not on PATH (apt-get install qemu-user) or this is not x86-64'}`,
     async () => {
-      const yaml = reducedSmoke(40).replace('eval_steps: 8 }', 'eval_steps: 8, max_steps: 2 }');
+      const yaml = reducedSmoke(60).replace('eval_steps: 8 }', 'eval_steps: 8, max_steps: 2 }');
       expect(yaml).toContain('max_steps: 2');
       rig.write('smoke.yaml', yaml);
       const run = await rig.run(['run', 'smoke.yaml', '--threads', '1', '--stage', 'adapter']);
