@@ -7,6 +7,9 @@
  * Only `properties` with a `default` are dropped, recursing into nested `properties` blocks (what
  * ajv's useDefaults fills). A value under anyOf/oneOf/items is kept as it is: ajv fills no
  * defaults there, so nothing there can appear by itself.
+ *
+ * The price: a stage type that changes a default VALUE must bump its version, or pipelines relying
+ * on the default would keep their keys (and cached outputs) while the stage means something else.
  */
 import { canonicalJson } from '../core/canonical-json.js';
 
