@@ -1,5 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
 import { CliRig } from '../helpers/cli-rig.js';
 import { reducedSmoke, verifyJson } from './smoke-reduced.js';
 
@@ -31,5 +33,16 @@ describe('reproducibility across thread counts (smoke chain, reduced)', () => {
     // --strict accepts bitwise equality only: it fails exactly when some stage was within tolerance.
     const strict = await rig.run(['verify', 'smoke.yaml', '--threads', '2', '--strict', '--json']);
     expect(strict.code).toBe(report.stages.every((s) => s.verdict === 'identical') ? 0 : 1);
+  });
+
+  it('a fresh run with 2 threads rewrites only the lock entries of float stages (lora-train, generate, score)', async () => {
+    const before = parse(rig.read('smoke.lock.yaml')) as { stages: Record<string, { type: string }> };
+    const run = await rig.run(['run', 'smoke.yaml', '--threads', '2', '--runs-dir', join(rig.dir, 'fresh-runs')]);
+    expect(run.stderr + run.stdout).toMatch(/ok: 9 ran/);
+    const after = parse(rig.read('smoke.lock.yaml')) as typeof before;
+    expect(Object.keys(after.stages)).toEqual(Object.keys(before.stages));
+    for (const [id, entry] of Object.entries(before.stages)) {
+      if (!['lora-train', 'generate', 'score'].includes(entry.type)) expect(after.stages[id], id).toEqual(entry);
+    }
   });
 });
