@@ -27,7 +27,7 @@ import {
   type RunRecord,
   type StageKeyInputs,
 } from './store/index.js';
-import { PolypersonaError } from '../core/errors.js';
+import { PolypersonaError, UserError } from '../core/errors.js';
 import { redactSecrets } from '../core/secrets.js';
 import { selectStages } from './selection.js';
 import { readdirSync } from 'node:fs';
@@ -253,7 +253,7 @@ export async function runPipeline(
         const error = describeFailure(err, id);
         emit({ type: 'stage-failed', id, code: error.code, message: error.message, durationMs });
         finish({ id, type: stage.type, outcome: 'failed', key, durationMs, error });
-        if (!options.keepGoing) halt.abort(new Error('stage failed'));
+        if (!options.keepGoing) halt.abort(new UserError('cancelled', `stopped: stage "${id}" failed`));
         return NO_ARTIFACT;
       }
     });
