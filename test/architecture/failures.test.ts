@@ -6,22 +6,10 @@
  * the list holds no code that nothing raises.
  */
 import { describe, expect, it } from 'vitest';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { FAILURE_CODES } from '../../src/core/errors.js';
-import { packageRoot } from '../../src/core/paths.js';
-
-const root = packageRoot();
-
-function sources(dir: string): string[] {
-  const out: string[] = [];
-  for (const entry of readdirSync(join(root, dir), { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) out.push(...sources(path));
-    else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts')) out.push(path);
-  }
-  return out;
-}
+import { root, sourceFiles } from './sources.js';
 
 /** The places a plain Error stays, each with why. */
 const PLAIN_ERROR_ALLOWED: Record<string, string> = {
@@ -38,7 +26,7 @@ const OTHER_ERROR_CLASSES: Record<string, string> = {
 };
 
 describe('failures as data', () => {
-  const files = ['src', 'stages'].flatMap(sources).filter((f) => f !== join('src', 'core', 'errors.ts'));
+  const files = ['src', 'stages'].flatMap(sourceFiles).filter((f) => f !== join('src', 'core', 'errors.ts'));
   const text = new Map(files.map((f) => [f, readFileSync(join(root, f), 'utf8')]));
 
   it('reads the sources (a check on the check)', () => {

@@ -5,22 +5,10 @@
  * own pre-parser (static, `export … from` and dynamic `import()`), so nothing is executed.
  */
 import { describe, expect, it } from 'vitest';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import ts from 'typescript';
-import { packageRoot } from '../../src/core/paths.js';
-
-const root = packageRoot();
-
-function sourceFiles(dir: string): string[] {
-  const out: string[] = [];
-  for (const entry of readdirSync(join(root, dir), { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) out.push(...sourceFiles(path));
-    else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts')) out.push(path);
-  }
-  return out;
-}
+import { root, sourceFiles } from './sources.js';
 
 /** file (relative to the root) → the project files it imports. */
 function importGraph(): Map<string, string[]> {
