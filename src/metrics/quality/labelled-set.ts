@@ -17,7 +17,7 @@ import { Prng, deriveSeed } from '../../core/prng.js';
 import { extractAnswer } from '../answers.js';
 import { isClosedType, type AnswerScale } from '../../formats/survey-item.js';
 import type { PredictionRecord } from '../../formats/predictions.js';
-import { InternalError } from '../../core/errors.js';
+import { InternalError, unreachable } from '../../core/errors.js';
 
 export const CORRUPTIONS = ['non-answer', 'gibberish', 'prompt-echo', 'off-format', 'other-question', 'repetition'] as const;
 export type Corruption = (typeof CORRUPTIONS)[number];
@@ -95,8 +95,7 @@ export function corrupt(items: readonly LabelledItem[], i: number, kind: Corrupt
       return Array.from({ length: 5 }, () => words).join(' ');
     }
     default: {
-      const never: never = kind;
-      return never;
+      return unreachable(kind);
     }
   }
 }
