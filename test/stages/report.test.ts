@@ -68,9 +68,9 @@ describe('report stage', () => {
     const chatml = artifact('chatml', splits, 'chatml');
     const run = makeStageContext(reportStage, { comparison: { base: 'sb', finetuned: 'sf' } }, { inputs: [base, ft, chatml] });
     await reportStage.run(run.ctx);
-    const am = (JSON.parse(readFileSync(join(run.outDir, 'comparison.json'), 'utf8')) as Array<Record<string, number>>).find((e) => e.metric === 'answer_match')!;
+    const am = (JSON.parse(readFileSync(join(run.outDir, 'comparison.json'), 'utf8')) as Array<Record<string, unknown>>).find((e) => e.metric === 'answer_match')!;
     expect(am).toMatchObject({ base: 1 / 3, finetuned: 1, n: 3, chance: 0.5 });
-    expect(am.persona_blind).toBeCloseTo(2 / 3, 12); // training's majority is Yes: right on r1 and r3
+    expect(am.persona_blind as number).toBeCloseTo(2 / 3, 12); // training's majority is Yes: right on r1 and r3
     const b = JSON.parse(readFileSync(join(run.outDir, 'baselines.json'), 'utf8'));
     expect(b.groups.map((g: { group: string }) => g.group)).toEqual(['all', 'yesno']);
 
