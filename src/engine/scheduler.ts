@@ -27,7 +27,7 @@ import {
   type RunRecord,
   type StageKeyInputs,
 } from './store/index.js';
-import { PolypersonaError } from '../core/errors.js';
+import { PolypersonaError, UserError, type FailureCode } from '../core/errors.js';
 import { redactSecrets } from '../core/secrets.js';
 import { selectStages } from './selection.js';
 import { readdirSync } from 'node:fs';
@@ -72,7 +72,7 @@ export interface StageResult {
   key?: string;
   digest?: string;
   durationMs: number;
-  error?: { code: string; message: string; cause?: unknown };
+  error?: { code: FailureCode; message: string; cause?: unknown };
   entry?: CacheEntry;
   /** A dry run's stage that a real run would execute (its outcome stays 'skipped'). */
   wouldRun?: boolean;
@@ -253,7 +253,7 @@ export async function runPipeline(
         const error = describeFailure(err, id);
         emit({ type: 'stage-failed', id, code: error.code, message: error.message, durationMs });
         finish({ id, type: stage.type, outcome: 'failed', key, durationMs, error });
-        if (!options.keepGoing) halt.abort(new Error('stage failed'));
+        if (!options.keepGoing) halt.abort(new UserError('cancelled', `stopped: stage "${id}" failed`));
         return NO_ARTIFACT;
       }
     });
@@ -394,7 +394,7 @@ function updateLockFile(
 }
 
 /** The failure as recorded (run history) and shown (events): known secrets redacted (core/secrets.ts). */
-function describeFailure(err: unknown, stageId: string): { code: string; message: string; cause?: unknown } {
+function describeFailure(err: unknown, stageId: string): { code: FailureCode; message: string; cause?: unknown } {
   if (err instanceof PolypersonaError) return { code: err.code, message: redactSecrets(err.message), cause: err };
   if (err instanceof Error) return { code: 'stage-threw', message: redactSecrets(`stage "${stageId}" threw: ${err.message}`), cause: err };
   return { code: 'stage-threw', message: redactSecrets(`stage "${stageId}" threw: ${String(err)}`), cause: err };

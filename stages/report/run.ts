@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { ArtifactRef, StageContext } from '../../src/engine/contract.js';
 import { writeFileAtomic } from '../../src/core/atomic.js';
 import { DataError, UserError } from '../../src/core/errors.js';
+import { readJsonFile } from '../../src/core/files.js';
 import { buildReport, runLabel, type ReportRun } from '../../src/report/report.js';
 import type { RecordRow } from '../../src/report/comparison.js';
 import type { SplitRecord } from '../../src/report/baselines.js';
@@ -57,12 +58,7 @@ function readSplit(ctx: StageContext<ReportParams>, ref: ArtifactRef, name: stri
 
 function readRun(ctx: StageContext<ReportParams>, ref: ArtifactRef): ReportRun {
   const metricsFile = join(ref.dir, 'metrics.json');
-  let metrics: { overall?: Record<string, number | null>; by_domain?: Record<string, Record<string, number | null>>; distribution?: ReportRun['distribution'] };
-  try {
-    metrics = JSON.parse(readFileSync(metricsFile, 'utf8'));
-  } catch (err) {
-    throw new DataError('bad-scores', `stage "${ctx.stageId}": cannot read ${metricsFile} from input "${ref.stageId}": ${(err as Error).message}`, { cause: err });
-  }
+  const metrics = readJsonFile(metricsFile, `the metrics of input "${ref.stageId}"`) as { overall?: Record<string, number | null>; by_domain?: Record<string, Record<string, number | null>>; distribution?: ReportRun['distribution'] };
   const chars: Record<string, number[]> = {};
   const records: RecordRow[] = [];
   const recordsFile = join(ref.dir, 'records.jsonl');

@@ -1,6 +1,7 @@
 /** `stage.json`: the provenance record stored beside every cache entry's `out/`. */
 import type { TreeDigest } from './digest.js';
 import type { EnvironmentInfo } from './environment.js';
+import { InternalError } from '../../core/errors.js';
 
 export interface StageRecord {
   key: string;
@@ -41,12 +42,12 @@ const REQUIRED_FIELDS: ReadonlyArray<readonly [string, string]> = [
 
 /** Throws a TypeError naming the first missing or mistyped field; returns the value typed. */
 export function checkStageRecord(value: unknown): StageRecord {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new TypeError('not an object');
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new InternalError('not an object');
   const r = value as Record<string, unknown>;
   for (const [field, type] of REQUIRED_FIELDS) {
-    if (typeof r[field] !== type || r[field] === null) throw new TypeError(`field "${field}" is missing or not a ${type}`);
+    if (typeof r[field] !== type || r[field] === null) throw new InternalError(`field "${field}" is missing or not a ${type}`);
   }
-  if (!Array.isArray(r.files)) throw new TypeError('field "files" is not an array');
-  if (!('params' in r)) throw new TypeError('field "params" is missing');
+  if (!Array.isArray(r.files)) throw new InternalError('field "files" is not an array');
+  if (!('params' in r)) throw new InternalError('field "params" is missing');
   return r as unknown as StageRecord;
 }

@@ -5,6 +5,7 @@
  * probability reaches top_p (1 = no limit). Random draws come from a seeded Prng only.
  */
 import type { Prng } from '../../core/prng.js';
+import { InternalError } from '../../core/errors.js';
 
 export interface SamplingOptions {
   doSample: boolean;
@@ -16,9 +17,9 @@ export interface SamplingOptions {
 export const GREEDY: SamplingOptions = { doSample: false, temperature: 1, topK: 0, topP: 1 };
 
 export function checkSampling(o: SamplingOptions): void {
-  if (!(o.temperature >= 0) || !Number.isFinite(o.temperature)) throw new RangeError(`temperature must be ≥ 0, got ${o.temperature}`);
-  if (!(o.topP > 0 && o.topP <= 1)) throw new RangeError(`top_p must be in (0, 1], got ${o.topP}`);
-  if (!Number.isInteger(o.topK) || o.topK < 0) throw new RangeError(`top_k must be a non-negative integer, got ${o.topK}`);
+  if (!(o.temperature >= 0) || !Number.isFinite(o.temperature)) throw new InternalError(`temperature must be ≥ 0, got ${o.temperature}`);
+  if (!(o.topP > 0 && o.topP <= 1)) throw new InternalError(`top_p must be in (0, 1], got ${o.topP}`);
+  if (!Number.isInteger(o.topK) || o.topK < 0) throw new InternalError(`top_k must be a non-negative integer, got ${o.topK}`);
 }
 
 /** Index of the largest logit (lowest index on ties). */

@@ -1,5 +1,6 @@
 import type { Attitude } from '../domains.js';
 import type { PersonaCard } from '../persona.js';
+import { unreachable } from '../../core/errors.js';
 
 /**
  * How the template teacher's answers depend on what a persona card shows (its `demographics`
@@ -97,8 +98,7 @@ export function demographicAttitude(persona: Partial<PersonaCard>, attitude: Att
     case 'region':
       return REGION_VALUES[String(persona.region)] ?? 0.5;
     default: {
-      const never: never = driver;
-      return never;
+      return unreachable(driver);
     }
   }
 }
