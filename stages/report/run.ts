@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import type { ArtifactRef, StageContext } from '../../src/engine/contract.js';
 import { writeFileAtomic } from '../../src/core/atomic.js';
 import { DataError, UserError } from '../../src/core/errors.js';
-import { readJsonFile } from '../../src/core/files.js';
+import { readJsonFile, readTextFile } from '../../src/core/files.js';
+import { jsonlLines } from '../../src/formats/jsonl.js';
 import { buildReport, runLabel, type ReportRun } from '../../src/report/report.js';
 import type { RecordRow } from '../../src/report/comparison.js';
 import type { SplitRecord } from '../../src/report/baselines.js';
@@ -43,15 +44,11 @@ export async function runReport(ctx: StageContext<ReportParams>): Promise<void> 
 /** The records of one ChatML split file (train.jsonl / test.jsonl) of the baselines' input. */
 function readSplit(ctx: StageContext<ReportParams>, ref: ArtifactRef, name: string): SplitRecord[] {
   const file = join(ref.dir, name);
-  if (!existsSync(file)) throw new DataError('bad-splits', `stage "${ctx.stageId}": input "${ref.stageId}" has no ${name} in ${ref.dir}`);
+  if (!existsSync(file)) throw new DataError('missing-split', `stage "${ctx.stageId}": input "${ref.stageId}" has no ${name} in ${ref.dir}`);
   const out: SplitRecord[] = [];
-  for (const [n, line] of readFileSync(file, 'utf8').split('\n').entries()) {
-    if (!line.trim()) continue;
-    try {
-      out.push(JSON.parse(line) as SplitRecord);
-    } catch (err) {
-      throw new DataError('bad-splits', `stage "${ctx.stageId}": ${file}:${n + 1} from input "${ref.stageId}" is not JSON: ${(err as Error).message}`, { cause: err, location: { file, line: n + 1 } });
-    }
+  for (const l of jsonlLines(readTextFile(file, `${name} of input "${ref.stageId}"`))) {
+    if (l.problem !== undefined) throw new DataError('bad-record', `stage "${ctx.stageId}": ${file}:${l.line} from input "${ref.stageId}": ${l.problem}`, { location: { file, line: l.line } });
+    out.push(l.value as SplitRecord);
   }
   return out;
 }
