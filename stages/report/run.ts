@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import type { ArtifactRef, StageContext } from '../../src/engine/contract.js';
 import { writeFileAtomic } from '../../src/core/atomic.js';
 import { DataError, UserError } from '../../src/core/errors.js';
-import { readJsonFile, readTextFile } from '../../src/core/files.js';
-import { jsonlLines } from '../../src/formats/jsonl.js';
+import { readJsonFile } from '../../src/core/files.js';
+import { readChatmlSplit } from '../../src/formats/chatml.js';
 import { buildReport, runLabel, type ReportRun } from '../../src/report/report.js';
 import type { RecordRow } from '../../src/report/comparison.js';
 import type { SplitRecord } from '../../src/report/baselines.js';
@@ -41,16 +41,11 @@ export async function runReport(ctx: StageContext<ReportParams>): Promise<void> 
   ctx.recordProvenance({ report: { runs: inputs.map((r, i) => ({ stageId: r.stageId, digest: r.digest, label: runs[i]!.label })), splits: chatml ? { stageId: chatml.stageId, digest: chatml.digest } : undefined, files: Object.keys(files).sort() } });
 }
 
-/** The records of one ChatML split file (train.jsonl / test.jsonl) of the baselines' input. */
+/** The records of one ChatML split file (train.jsonl / test.jsonl) of the baselines' input, read as every ChatML reader reads them. */
 function readSplit(ctx: StageContext<ReportParams>, ref: ArtifactRef, name: string): SplitRecord[] {
   const file = join(ref.dir, name);
   if (!existsSync(file)) throw new DataError('missing-split', `stage "${ctx.stageId}": input "${ref.stageId}" has no ${name} in ${ref.dir}`);
-  const out: SplitRecord[] = [];
-  for (const l of jsonlLines(readTextFile(file, `${name} of input "${ref.stageId}"`))) {
-    if (l.problem !== undefined) throw new DataError('bad-record', `stage "${ctx.stageId}": ${file}:${l.line} from input "${ref.stageId}": ${l.problem}`, { location: { file, line: l.line } });
-    out.push(l.value as SplitRecord);
-  }
-  return out;
+  return readChatmlSplit(file) as SplitRecord[];
 }
 
 function readRun(ctx: StageContext<ReportParams>, ref: ArtifactRef): ReportRun {

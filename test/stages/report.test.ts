@@ -57,7 +57,10 @@ describe('report stage', () => {
 
   it('reads a ChatML input for answer_match baselines: baselines.json and the fields in comparison.json', async () => {
     const scale = { points: 2, labels: ['No', 'Yes'] };
-    const rec = (id: string, yes: boolean) => ({ id, domain: 'finance', question_type: 'yesno', question: { id: 'q1', scale }, reference: yes ? 'Yes. I do.' : 'No. I do not.' });
+    const rec = (id: string, yes: boolean) => {
+      const reference = yes ? 'Yes. I do.' : 'No. I do not.';
+      return { id, domain: 'finance', question_type: 'yesno', question: { id: 'q1', text: 'Do you?', scale }, reference, messages: [{ role: 'user', content: 'Do you?' }, { role: 'assistant', content: reference }] };
+    };
     const splits = tempDir('pp-chatml-');
     writeFileSync(join(splits, 'train.jsonl'), [rec('t1', true), rec('t2', true), rec('t3', false)].map((r) => JSON.stringify(r)).join('\n') + '\n');
     const test = [rec('r1', true), rec('r2', false), rec('r3', true)];
@@ -78,5 +81,8 @@ describe('report stage', () => {
     await expect(reportStage.run(lone.ctx)).rejects.toThrow(/read only for the comparison's baselines; set comparison/);
     const empty = makeStageContext(reportStage, { comparison: { base: 'sb', finetuned: 'sf' } }, { inputs: [base, ft, artifact('chatml', tempDir('pp-x-'), 'chatml')] });
     await expect(reportStage.run(empty.ctx)).rejects.toThrow(/input "chatml" has no train\.jsonl/);
+    writeFileSync(join(splits, 'test.jsonl'), '{oops\n');
+    const broken = makeStageContext(reportStage, { comparison: { base: 'sb', finetuned: 'sf' } }, { inputs: [base, ft, chatml] });
+    await expect(reportStage.run(broken.ctx)).rejects.toThrow(/test\.jsonl:1: not valid JSON/);
   });
 });
