@@ -57,6 +57,26 @@ function youthPosition(age: number): number {
   return 5;
 }
 
+/** The card line (as the ChatML persona block writes it, src/survey/record.ts) each driver reads. */
+const DRIVER_FIELDS: Record<Driver, [key: 'age' | 'income_bracket' | 'education' | 'region', label: string]> = {
+  youth: ['age', 'Age'],
+  seniority: ['age', 'Age'],
+  income: ['income_bracket', 'Income'],
+  education: ['education', 'Education'],
+  region: ['region', 'Region'],
+};
+
+/**
+ * The card line an attitude's answer follows, worded as the persona block shows it
+ * ("Income: $25k-50k", "Age: 57"), or undefined when the card lacks the field. The template
+ * teacher's `cite_driver` opens closed answers with it.
+ */
+export function driverCitation(persona: Partial<PersonaCard>, attitude: Attitude): string | undefined {
+  const [key, label] = DRIVER_FIELDS[ATTITUDE_DRIVERS[attitude]];
+  const v = persona[key];
+  return v === undefined || v === null || v === '' ? undefined : `${label}: ${String(v)}`;
+}
+
 /** The attitude value [0, 1] the card's visible fields give, before the teacher's noise. */
 export function demographicAttitude(persona: Partial<PersonaCard>, attitude: Attitude): number {
   const driver = ATTITUDE_DRIVERS[attitude];
