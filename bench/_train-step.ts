@@ -1,8 +1,10 @@
 /**
  * Child process of `npm run bench -- train`: builds a random model of a preset shape (fp32, or
  * int4 quantized tensor by tensor as the stage's loader does), creates the training step
- * (per-layer ONNX Runtime sessions, src/train/step/layerwise-step.ts) and times training steps. One process
- * per (preset, base), so that each peak RSS is its own. Prints one JSON line.
+ * (src/train/step) and times training steps: forward, backward and the optimizer step as the
+ * trainer runs it (scale, norm, clip, AdamW). LoRA (r 16 on 7 projections) or full fine-tuning
+ * (a float base). One process per (preset, base, trainable), so that each peak RSS is its own.
+ * Prints one JSON line.
  */
 import { execFileSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
@@ -16,11 +18,13 @@ import { presetConfig, type PresetName } from '../src/model/presets.js';
 import { quantizeNBits, type NBitsWeight } from '../src/model/quantize/nbits.js';
 import { toFloat32, type HostTensor } from '../src/model/tensor.js';
 import { dropoutMasks } from '../src/train/dropout.js';
-import { createTrainingStep, type BaseModel, type TokenBatch } from '../src/train/step/index.js';
+import { createTrainingStep, type BaseModel, type TokenBatch, type Trainable } from '../src/train/step/index.js';
+import { adamWMoments, clipAndUpdate, scaleAndNorm } from '../src/train/optimizer.js';
 import { initLora, loraSites, type LoraConfig } from '../src/train/lora.js';
 
 /** The MatMul ceiling, measured by bench/_ceiling.ts in a separate process (GFLOP/s). */
 export function measureCeiling(threads: number): number {
+  if (process.env.POLYPERSONA_BENCH_CEILINGS === '0') return 0; // A/B runs of the step alone
   const script = join(dirname(fileURLToPath(import.meta.url)), '_ceiling.ts');
   const out = execFileSync(process.execPath, ['--import', 'tsx', script, String(threads)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
   return (JSON.parse(out.trim().split('\n').pop()!) as { gflops: number }).gflops;
@@ -57,7 +61,7 @@ function randomBase(cfg: LlamaConfig, quant: boolean): BaseModel {
   return { config: cfg, weights, quantized: quant ? quantized : undefined };
 }
 
-async function train(preset: PresetName, quant: boolean, B: number, T: number, steps: number, threads: number): Promise<Record<string, unknown>> {
+async function train(preset: PresetName, quant: boolean, B: number, T: number, steps: number, threads: number, kind: 'lora' | 'full'): Promise<Record<string, unknown>> {
   const cfg: LlamaConfig = benchConfig(preset);
   const sites = loraSites(cfg, BENCH_LORA);
   const t0 = performance.now();
@@ -65,7 +69,16 @@ async function train(preset: PresetName, quant: boolean, B: number, T: number, s
   const buildSeconds = (performance.now() - t0) / 1000;
   const t1 = performance.now();
   const lora = initLora(sites, BENCH_LORA.r, 5);
-  const engine = await createTrainingStep({ base, trainable: { kind: 'lora', lora: BENCH_LORA, sites, params: lora }, maxPositions: T + 1, threads, consumeBase: true, profilePrefix: process.env.POLYPERSONA_BENCH_PROFILE });
+  // POLYPERSONA_BENCH_SAVE_PROBS=0/1 overrides the step's choice of saving the attention probabilities (A/B runs).
+  const probsEnv = process.env.POLYPERSONA_BENCH_SAVE_PROBS;
+  const saveProbs = probsEnv === undefined ? {} : { saveAttentionProbs: probsEnv === '1' };
+  const trainable: Trainable = kind === 'lora' ? { kind: 'lora', lora: BENCH_LORA, sites, params: lora } : { kind: 'full' };
+  const engine = await createTrainingStep({ base, trainable, maxPositions: T + 1, threads, consumeBase: true, profilePrefix: process.env.POLYPERSONA_BENCH_PROFILE, ...saveProbs });
+  // The optimizer step as the trainer runs it (one micro-batch): g / tokens, global norm, clipping to 1, AdamW.
+  const params = engine.parameters();
+  const moments = params.map((p) => adamWMoments(p.data.length));
+  const decay = params.map((p) => p.decay);
+  const adamw = { adam_beta1: 0.9, adam_beta2: 0.999, adam_epsilon: 1e-8, weight_decay: 0 };
   const loadSeconds = (performance.now() - t1) / 1000;
   const rssAfterLoad = process.memoryUsage().rss;
   const prng = new Prng(3);
@@ -84,18 +97,23 @@ async function train(preset: PresetName, quant: boolean, B: number, T: number, s
   const maskSeconds: number[] = [];
   let loss = 0;
   for (let s = 0; s <= steps; s++) {
-    const tm = performance.now();
-    const masks = BENCH_LORA.lora_dropout > 0 ? dropoutMasks(sites.map((x) => x.inDim), N, BENCH_LORA.lora_dropout, 9, s, 0) : undefined;
-    maskSeconds.push((performance.now() - tm) / 1000);
     if (s > 0) ceilings.push(measureCeiling(threads)); // before each timed step, in the same conditions
+    // The step as the trainer runs it: dropout masks drawn (PyTorch's dropout is inside its step too), forward + backward, optimizer.
     const ts = performance.now();
     const cpu0 = process.cpuUsage();
+    const tm = performance.now();
+    const masks = kind === 'lora' && BENCH_LORA.lora_dropout > 0 ? dropoutMasks(sites.map((x) => x.inDim), N, BENCH_LORA.lora_dropout, 9, s, 0) : undefined;
+    maskSeconds.push((performance.now() - tm) / 1000);
     const out = await engine.run(batch, masks);
+    const to = performance.now();
+    const norm = scaleAndNorm(out.grads, batch.tokens);
+    clipAndUpdate(params.map((p) => p.data), out.grads, moments, decay, norm, 1, s + 1, 1e-4, adamw);
+    const optimizer = (performance.now() - to) / 1000;
     const cpu = process.cpuUsage(cpu0);
     loss = out.lossSum / batch.tokens;
     if (s > 0) {
       stepSeconds.push((performance.now() - ts) / 1000); // step 0 warms up
-      phases.push({ ...out.seconds, cpuUser: cpu.user / 1e6, cpuSystem: cpu.system / 1e6 });
+      phases.push({ ...out.seconds, optimizer, cpuUser: cpu.user / 1e6, cpuSystem: cpu.system / 1e6 });
     }
   }
   ceilings.push(measureCeiling(threads));
@@ -103,5 +121,5 @@ async function train(preset: PresetName, quant: boolean, B: number, T: number, s
   return { phase: 'train', phases, ceilings, buildSeconds, loadSeconds, stepSeconds, maskSeconds, loss, rssAfterLoadBytes: rssAfterLoad, maxRssBytes: process.resourceUsage().maxRSS * 1024 };
 }
 
-const [mode, preset, base, b, t, steps, threads] = process.argv.slice(2);
-if (mode === 'train') console.log(JSON.stringify(await train(preset as PresetName, base === 'int4', Number(b), Number(t), Number(steps), Number(threads))));
+const [mode, preset, base, b, t, steps, threads, kind] = process.argv.slice(2);
+if (mode === 'train') console.log(JSON.stringify(await train(preset as PresetName, base === 'int4', Number(b), Number(t), Number(steps), Number(threads), kind === 'full' ? 'full' : 'lora')));

@@ -6,13 +6,15 @@ import { BYTE_LEVEL_SPECIAL_IDS, BYTE_LEVEL_BASE_VOCAB } from './tokenizer/vocab
 /**
  * Named model shapes for init-model. `tiny` is for tests and the smoke pipeline (≈ 0.4 M
  * parameters, GQA 4:2, runs in milliseconds on 2 cores), in any architecture (tinyOf);
+ * `small-25m` is a from-scratch model of the size the offline pipelines pretrain (23.9 M parameters
+ * with the byte-level vocabulary: hidden 512, 8 layers, GQA 8:4), the benchmarks' middle shape;
  * `tinyllama-1.1b`, `phi-2` and `qwen1.5-moe-a2.7b` are the exact shapes of
  * TinyLlama/TinyLlama-1.1B-Chat-v1.0 (1,100,048,384 parameters), microsoft/phi-2 (2,779,683,840)
  * and Qwen/Qwen1.5-MoE-A2.7B (14,315,784,192) for benchmarks and memory estimates. Token ids follow
  * the project's byte-level tokenizer (specials first), so eos = `<|im_end|>` = 2 in all.
  */
-export type PresetName = 'tiny' | 'tinyllama-1.1b' | 'phi-2' | 'qwen1.5-moe-a2.7b';
-export const PRESET_NAMES: PresetName[] = ['tiny', 'tinyllama-1.1b', 'phi-2', 'qwen1.5-moe-a2.7b'];
+export type PresetName = 'tiny' | 'small-25m' | 'tinyllama-1.1b' | 'phi-2' | 'qwen1.5-moe-a2.7b';
+export const PRESET_NAMES: PresetName[] = ['tiny', 'small-25m', 'tinyllama-1.1b', 'phi-2', 'qwen1.5-moe-a2.7b'];
 
 const TOKEN_IDS = {
   bosTokenId: BYTE_LEVEL_SPECIAL_IDS['<|endoftext|>'],
@@ -32,6 +34,24 @@ export function presetConfig(name: PresetName): LlamaConfig {
         numAttentionHeads: 4,
         numKeyValueHeads: 2,
         headDim: 32,
+        rmsNormEps: 1e-5,
+        ropeTheta: 10000,
+        maxPositionEmbeddings: 1024,
+        tieWordEmbeddings: false,
+        attentionBias: false,
+        ...TOKEN_IDS,
+        torchDtype: 'float32',
+      };
+    case 'small-25m':
+      return {
+        architecture: 'llama',
+        vocabSize: BYTE_LEVEL_BASE_VOCAB,
+        hiddenSize: 512,
+        intermediateSize: 1408,
+        numHiddenLayers: 8,
+        numAttentionHeads: 8,
+        numKeyValueHeads: 4,
+        headDim: 64,
         rmsNormEps: 1e-5,
         ropeTheta: 10000,
         maxPositionEmbeddings: 1024,

@@ -5,6 +5,7 @@
  * RSS (docs/training.md); the stage refuses a configuration whose estimate exceeds
  * `max_memory_gb` and proposes the largest one that fits.
  */
+import { probsBytesPerSequence, savesAttentionProbs } from './graphs/spec.js';
 import { UserError } from '../core/errors.js';
 import { decoderArchitecture } from '../model/architectures/index.js';
 import type { LlamaConfig } from '../model/config.js';
@@ -93,7 +94,9 @@ export function estimateTrainingMemory(cfg: LlamaConfig, opts: MemoryOptions): M
   // Saved per token and layer (the architecture's savedActivations: for llama two RMSNorm x̂ and
   // 1/rms, q, k, v, gate and up), and the LoRA bottlenecks (not an expert's: recomputed); float32.
   const savedFloats = savedFloatsPerToken(cfg) + savedU;
-  const activationBytes = N * L * (4 * savedFloats + maskBytesPerToken);
+  // A small model's step also saves the attention probabilities (graphs/spec.ts savesAttentionProbs).
+  const probsBytes = savesAttentionProbs(cfg, opts.seqLength + 1) ? opts.batchSize * probsBytesPerSequence(cfg, opts.seqLength) : 0;
+  const activationBytes = N * L * (4 * savedFloats + maskBytesPerToken) + probsBytes;
   const lossBytes = 4 * Math.min(N, 256) * cfg.vocabSize * 4;
   // AdamW: step gradient, micro-batch gradient, two moments, best copy (+ the LoRA tensors
   // themselves; full fine-tuning's weights are counted in weightBytes).

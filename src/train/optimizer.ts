@@ -35,6 +35,47 @@ export function adamWUpdate(param: Float32Array, grad: Float32Array, state: Adam
   }
 }
 
+/**
+ * The first pass of an optimizer step over summed gradients: g ← g / tokens (rounded to float32,
+ * in place) and the global norm √Σ g² (float64), in one sweep. Same values as dividing and then
+ * calling globalNorm.
+ */
+export function scaleAndNorm(grads: Float32Array[], tokens: number): number {
+  let ss = 0;
+  for (const g of grads)
+    for (let i = 0; i < g.length; i++) {
+      const x = Math.fround(g[i]! / tokens); // the float32 the array holds, as globalNorm would read it
+      g[i] = x;
+      ss += x * x;
+    }
+  return Math.sqrt(ss);
+}
+
+/**
+ * The second pass: clipping to maxNorm (as clipGradients) fused with the AdamW update of each
+ * tensor (as adamWUpdate), one sweep over the gradients instead of two: the same float32 results,
+ * bit for bit (the clipped gradient is rounded to float32 before the update reads it).
+ * `decay[i]`: whether tensor i takes weight decay.
+ */
+export function clipAndUpdate(params: Float32Array[], grads: Float32Array[], moments: AdamWMoments[], decay: boolean[], norm: number, maxNorm: number, t: number, lr: number, args: AdamWArguments): void {
+  const coef = maxNorm > 0 ? maxNorm / (norm + 1e-6) : 1;
+  const clip = coef < 1;
+  const { adam_beta1: beta1, adam_beta2: beta2, adam_epsilon: eps } = args;
+  const bc1 = 1 - beta1 ** t;
+  const bc2 = 1 - beta2 ** t;
+  for (let k = 0; k < params.length; k++) {
+    const param = params[k]!, grad = grads[k]!, { m, v } = moments[k]!;
+    const decayFactor = 1 - lr * (decay[k] ? args.weight_decay : 0);
+    for (let i = 0; i < param.length; i++) {
+      const g = clip ? Math.fround(grad[i]! * coef) : grad[i]!; // as clipGradients stores it
+      if (clip) grad[i] = g;
+      const mi = (m[i] = beta1 * m[i]! + (1 - beta1) * g);
+      const vi = (v[i] = beta2 * v[i]! + (1 - beta2) * g * g);
+      param[i] = param[i]! * decayFactor - (lr * (mi / bc1)) / (Math.sqrt(vi / bc2) + eps);
+    }
+  }
+}
+
 /** acc += x, element-wise (gradient accumulation). */
 export function addInto(acc: Float32Array, x: Float32Array): void {
   for (let i = 0; i < acc.length; i++) acc[i] = acc[i]! + x[i]!;

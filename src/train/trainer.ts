@@ -19,7 +19,7 @@ import { makeBatch, type Example } from './data.js';
 import { dropoutMasks } from './dropout.js';
 import { dropoutSlots, type LoraTensors } from './lora.js';
 import { decoderArchitecture } from '../model/architectures/index.js';
-import { adamWMoments, adamWUpdate, addInto, clipGradients, globalNorm, learningRate, warmupSteps } from './optimizer.js';
+import { adamWMoments, addInto, clipAndUpdate, learningRate, scaleAndNorm, warmupSteps } from './optimizer.js';
 import { createTrainingStep, type BaseModel, type TokenBatch, type Trainable } from './step/index.js';
 
 export interface TrainerInput {
@@ -86,6 +86,9 @@ export async function train(input: TrainerInput): Promise<TrainerResult> {
   const trained = session.parameters();
   const tensors = trained.map((t) => t.data);
   let moments = tensors.map((t) => adamWMoments(t.length));
+  const decay = trained.map((t) => t.decay);
+  // Gradient sums over micro-batches (gradient accumulation), allocated once.
+  const accumulators = accumulation > 1 ? tensors.map((t) => new Float32Array(t.length)) : [];
   let state: TrainerState = { step: 0, fingerprint: input.fingerprint, logHistory: [] };
   let best: Float32Array[] | undefined;
   let resumed: ReturnType<typeof loadCheckpoint>;
@@ -162,7 +165,7 @@ export async function train(input: TrainerInput): Promise<TrainerResult> {
     for (let step = state.step; step < total; step++) {
       input.signal?.throwIfAborted();
       const started = performance.now();
-      const grads = tensors.map((t) => new Float32Array(t.length));
+      let grads: Float32Array[] | undefined;
       let lossSum = 0, seen = 0;
       const batches: TokenBatch[] = [];
       for (let mb = 0; mb < accumulation && step * accumulation + mb < streamLength; mb++) batches.push(microBatch(step * accumulation + mb));
@@ -177,21 +180,23 @@ export async function train(input: TrainerInput): Promise<TrainerResult> {
         lossSum += out.lossSum;
         auxSum += out.auxLoss ?? 0;
         seen = step * accumulation + mb;
-        out.grads.forEach((g, i) => addInto(grads[i]!, g));
+        if (batches.length === 1) grads = out.grads; // one micro-batch: its gradients are the step's (the step's buffers, read before its next run)
+        else {
+          grads ??= accumulators.map((a) => a.fill(0));
+          out.grads.forEach((g, i) => addInto(grads![i]!, g));
+        }
       }
+      if (!grads) throw new Error(`trainer: optimizer step ${step + 1} has no micro-batch`);
       const auxLoss = auxSum / batches.length;
       const loss = lossSum / tokens + auxWeight * auxLoss;
-      for (const g of grads) for (let i = 0; i < g.length; i++) g[i] = g[i]! / tokens;
-      const norm = globalNorm(grads);
+      const norm = scaleAndNorm(grads, tokens); // g ← g / tokens, and its global norm
       if (!Number.isFinite(loss) || !Number.isFinite(norm)) {
         const kept = state.step > 0 && args.save_steps > 0 ? ` The last good checkpoint (step ${Math.floor(state.step / args.save_steps) * args.save_steps}) is kept in ${input.workDir}.` : '';
         throw new StageFailure('non-finite-loss', `training diverged at optimizer step ${step + 1}: loss ${loss}, gradient norm ${norm} (try a lower learning_rate or max_grad_norm).${kept}`);
       }
-      clipGradients(grads, norm, args.max_grad_norm);
       const lr = learningRate(args.lr_scheduler_type, args.learning_rate, step, total, warmup);
-      // transformers' Trainer decays every weight but biases and norm gains (TrainedTensor.decay).
-      const noDecay = { ...args, weight_decay: 0 };
-      tensors.forEach((t, i) => adamWUpdate(t, grads[i]!, moments[i]!, step + 1, lr, trained[i]!.decay ? args : noDecay));
+      // Clipping and AdamW in one sweep; transformers' Trainer decays every weight but biases and norm gains (TrainedTensor.decay).
+      clipAndUpdate(tensors, grads, moments, decay, norm, args.max_grad_norm, step + 1, lr, args);
       state.step = step + 1;
       const entry: LogEntry = { step: step + 1, epoch: round6((seen + 1) / nBatches), loss: round6(loss), learning_rate: lr, grad_norm: round6(norm), num_tokens: tokens };
       if (auxWeight > 0) entry.aux_loss = round6(auxLoss);

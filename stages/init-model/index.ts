@@ -10,7 +10,7 @@ import type { InitModelParams } from './params.js';
 const initModel: StageDefinition<InitModelParams> = {
   type: 'init-model',
   version: 1,
-  description: 'Create a model dir with seeded random weights (presets tiny, tinyllama-1.1b, phi-2, qwen1.5-moe-a2.7b, or custom sizes; llama, mistral, qwen2, phi or qwen2_moe) and a byte-level ChatML tokenizer',
+  description: 'Create a model dir with seeded random weights (presets tiny, small-25m, tinyllama-1.1b, phi-2, qwen1.5-moe-a2.7b, or custom sizes; llama, mistral, qwen2, phi or qwen2_moe) and a byte-level ChatML tokenizer',
   produces: 'model',
   consumes: { corpus: { kinds: ['chatml', 'responses'], optional: true } },
   paramsSchema: readJsonAsset(import.meta.url, 'params.schema.json'),

@@ -1,6 +1,6 @@
 /** The `with:` params of the init-model stage, validated against params.schema.json (defaults filled). */
 export interface InitModelParams {
-  preset: 'tiny' | 'tinyllama-1.1b' | 'phi-2' | 'qwen1.5-moe-a2.7b' | 'custom';
+  preset: 'tiny' | 'small-25m' | 'tinyllama-1.1b' | 'phi-2' | 'qwen1.5-moe-a2.7b' | 'custom';
   seed: number | null;
   torch_dtype: 'float32' | 'bfloat16' | 'float16';
   initializer_range: number;

@@ -1,9 +1,39 @@
 import { Prng } from '../../src/core/prng.js';
 import { describe, expect, it } from 'vitest';
-import { adamWMoments, adamWUpdate, clipGradients, globalNorm, learningRate, warmupSteps } from '../../src/train/optimizer.js';
+import { adamWMoments, adamWUpdate, clipAndUpdate, clipGradients, globalNorm, learningRate, scaleAndNorm, warmupSteps } from '../../src/train/optimizer.js';
 import { fillKeepMask, dropoutMasks } from '../../src/train/dropout.js';
 
 describe('AdamW', () => {
+  it('the fused passes (scaleAndNorm, clipAndUpdate) give the separate ones\' results bit for bit', () => {
+    const prng = new Prng(4);
+    const cfg = { adam_beta1: 0.9, adam_beta2: 0.999, adam_epsilon: 1e-8, weight_decay: 0.1 };
+    const rand = (n: number, s: number): Float32Array => Float32Array.from({ length: n }, () => (prng.next() - 0.5) * s);
+    for (const maxNorm of [0, 0.05, 1e9]) {
+      const sizes = [37, 5, 130];
+      const params = sizes.map((n) => rand(n, 2)), grads = sizes.map((n) => rand(n, 40));
+      const decay = [true, false, true];
+      const ref = { params: params.map((p) => p.slice()), grads: grads.map((g) => g.slice()), moments: sizes.map(adamWMoments) };
+      const fused = { params: params.map((p) => p.slice()), grads: grads.map((g) => g.slice()), moments: sizes.map(adamWMoments) };
+      for (let t = 1; t <= 3; t++) {
+        // The separate passes, as the trainer ran them.
+        for (const g of ref.grads) for (let i = 0; i < g.length; i++) g[i] = g[i]! / 7;
+        const norm = globalNorm(ref.grads);
+        clipGradients(ref.grads, norm, maxNorm);
+        ref.params.forEach((p, i) => adamWUpdate(p, ref.grads[i]!, ref.moments[i]!, t, 0.01, decay[i] ? cfg : { ...cfg, weight_decay: 0 }));
+        const fusedNorm = scaleAndNorm(fused.grads, 7);
+        expect(fusedNorm).toBe(norm);
+        clipAndUpdate(fused.params, fused.grads, fused.moments, decay, fusedNorm, maxNorm, t, 0.01, cfg);
+        for (let i = 0; i < sizes.length; i++) {
+          expect(Array.from(fused.params[i]!)).toEqual(Array.from(ref.params[i]!));
+          expect(Array.from(fused.moments[i]!.v)).toEqual(Array.from(ref.moments[i]!.v));
+          expect(Array.from(fused.grads[i]!)).toEqual(Array.from(ref.grads[i]!));
+        }
+        ref.grads.forEach((g, i) => { const x = rand(g.length, 40); g.set(x); fused.grads[i]!.set(x); });
+      }
+    }
+  });
+
+
   it('matches torch.optim.AdamW worked by hand for two steps', () => {
     const p = Float32Array.of(1, -2);
     const st = adamWMoments(2);

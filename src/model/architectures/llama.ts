@@ -107,7 +107,7 @@ export function llamaLayer(mlp: LlamaMlp): Pick<DecoderArchitecture, 'savedActiv
       const ln2 = rmsNormForward(g, h1, cx.tensor('post_attention_layernorm.weight'), cfg.rmsNormEps);
       const m = mlp.forward(cx, ln2.y);
       const saved = {
-        ln1_xhat: ln1.saved.xhat, ln1_rinv: ln1.saved.rinv, q5: att.saved.q5, k5: att.saved.k5, v5: att.saved.v5,
+        ln1_xhat: ln1.saved.xhat, ln1_rinv: ln1.saved.rinv, q5: att.saved.q5, k5: att.saved.k5, v5: att.saved.v5, probs: att.saved.probs,
         ln2_xhat: ln2.saved.xhat, ln2_rinv: ln2.saved.rinv, ...m.saved,
       };
       return { h: g.add(h1, m.y), saved, aux: m.aux };

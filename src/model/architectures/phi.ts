@@ -101,7 +101,7 @@ export const phi: DecoderArchitecture = {
     const ln = norm(cx, h, 'input_layernorm');
     const att = selfAttentionForward(cx, ln.y, ATTENTION, attentionShape(cx.cfg));
     const mlp = geluMlpForward(g, ln.y, { fc1: (x) => cx.linear('fc1', x), fc2: (x) => cx.linear('fc2', x) });
-    const saved = { ln_xhat: ln.saved.xhat, ln_rinv: ln.saved.rinv, q5: att.saved.q5, k5: att.saved.k5, v5: att.saved.v5, fc1: mlp.saved.pre };
+    const saved = { ln_xhat: ln.saved.xhat, ln_rinv: ln.saved.rinv, q5: att.saved.q5, k5: att.saved.k5, v5: att.saved.v5, probs: att.saved.probs, fc1: mlp.saved.pre };
     return { h: g.add(g.add(h, att.y), mlp.y), saved };
   },
 

@@ -54,6 +54,8 @@ export interface LayerBackward extends GraphContext {
   readonly rope: { cos: string; sin: string };
   /** The additive attention mask [B, 1, 1, T, T], to recompute the probabilities. */
   readonly maskBias: string;
+  /** The attention probabilities the forward saved [B, KVH, G, T, T], when the step saves them (small models). */
+  readonly savedProbs?: string;
   toHeads(x: string, heads: number): string;
   fromHeads(x: string, heads: number): string;
   /**

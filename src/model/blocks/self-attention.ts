@@ -38,14 +38,16 @@ export function selfAttentionForward(cx: LayerForward, x: string, m: AttentionMo
 
 /**
  * Backward for dy [N, C] from the saved q5, k5, v5 (the probabilities, and the o projection's
- * input where a gradient needs it, are recomputed: QKᵀ and P·V are < 1 % of a layer's FLOPs,
- * while P would be the largest saved tensor). `input` rebuilds x for the q/k/v gradients.
+ * input where a gradient needs it, are recomputed: QKᵀ and P·V are < 1 % of a large layer's
+ * FLOPs, while P would be the largest saved tensor). A small model's step saves P instead
+ * (cx.savedProbs): there the mask, softmax and QKᵀ recomputed are a quarter of a tiny model's
+ * backward. `input` rebuilds x for the q/k/v gradients.
  */
 export function selfAttentionBackward(cx: LayerBackward, dy: string, saved: Omit<AttentionSaved, 'probs'>, m: AttentionModules, s: SelfAttentionShape, input: () => string): string {
   const { g, rope } = cx;
   const { H, KVH, D } = s;
   const G = H / KVH;
-  const probs = attentionProbs(g, saved.q5, saved.k5, cx.maskBias);
+  const probs = cx.savedProbs ?? attentionProbs(g, saved.q5, saved.k5, cx.maskBias);
   const dMerged = cx.linearBackward([m.o], [dy], () => cx.fromHeads(g.reshape(g.matMul(probs, saved.v5), [0, H, -1, D]), H));
   const dOut = g.reshape(cx.toHeads(dMerged, H), [0, KVH, G, -1, D]);
   const att = attentionBackward(g, dOut, { ...saved, probs }, { H, KVH, G, D });

@@ -35,7 +35,7 @@ export function buildLayerBackward(spec: TrainingGraphSpec): GraphBuilder {
   const fused = new Map<string, string[]>();
   const recomputedU = new Map<string, string>();
   const cx: LayerBackward = {
-    g, cfg, rope: inputs.rope, maskBias: inputs.maskBias, wantsTensorGrads: full, tokenMask: inputs.tokenMask,
+    g, cfg, rope: inputs.rope, maskBias: inputs.maskBias, wantsTensorGrads: full, tokenMask: inputs.tokenMask, savedProbs: saved.get('probs'),
     auxGrad: (name) => inputs.auxGrad(name),
     linear(module, x, rows) {
       const { group, index } = groupOf(inputs.groups, module);

@@ -33,6 +33,8 @@ export interface TrainingGraphSpec {
   fullGrads: boolean;
   /** Build with the architecture's auxiliary loss (statistics out of the forward, their gradients into the backward). */
   auxLoss?: boolean;
+  /** The forward saves the attention probabilities for the backward (instead of it recomputing them): small models. */
+  saveProbs?: boolean;
 }
 
 export interface LinearGroup {
@@ -72,11 +74,27 @@ export function groupOf(groups: LinearGroup[], module: string): { group: LinearG
 
 /**
  * Activations the forward returns for the backward: the architecture's, then the LoRA bottlenecks
- * u [N, r] (not an MoE expert's: its rows are data-dependent, and its backward recomputes it).
+ * u [N, r] (not an MoE expert's: its rows are data-dependent, and its backward recomputes it),
+ * then the attention probabilities P [B, KVH, G, T, T] when the spec saves them.
  */
 export function savedTensors(spec: TrainingGraphSpec): SavedActivation[] {
   const saved = spec.adapted.filter((m) => !isRouted(spec, m)).map((m): SavedActivation => ({ name: `u.${m}`, dims: ['tokens', spec.r] }));
-  return [...spec.arch.savedActivations(spec.config), ...saved];
+  const { numAttentionHeads: H, numKeyValueHeads: KVH } = spec.config;
+  const probs: SavedActivation[] = spec.saveProbs ? [{ name: 'probs', dims: ['batch', KVH, H / KVH, 'seq', 'seq'] }] : [];
+  return [...spec.arch.savedActivations(spec.config), ...saved, ...probs];
+}
+
+/** Saved attention probabilities allowed per sequence by default (TrainingStepOptions.saveAttentionProbs). */
+const SAVED_PROBS_BYTES = 64 * 2 ** 20;
+
+/** Bytes of every layer's attention probabilities for one sequence of T tokens (float32 [H, T, T] per layer). */
+export function probsBytesPerSequence(cfg: Pick<LlamaConfig, 'numHiddenLayers' | 'numAttentionHeads'>, T: number): number {
+  return 4 * cfg.numHiddenLayers * cfg.numAttentionHeads * T * T;
+}
+
+/** The default of TrainingStepOptions.saveAttentionProbs: at most 64 MB of probabilities per sequence of `maxPositions`. */
+export function savesAttentionProbs(cfg: Pick<LlamaConfig, 'numHiddenLayers' | 'numAttentionHeads'>, maxPositions: number): boolean {
+  return probsBytesPerSequence(cfg, maxPositions) <= SAVED_PROBS_BYTES;
 }
 
 /** Whether a module runs on routed token–expert pairs (an MoE expert's). */

@@ -15,7 +15,7 @@ import { dequantize4BitInto } from '../../model/quantize/nbits.js';
 import { buildHead } from '../graphs/head.js';
 import { buildLayerBackward } from '../graphs/layer-backward.js';
 import { buildLayerForward } from '../graphs/layer-forward.js';
-import { auxStatistics, linearGroups, savedTensors, type LinearGroup, type TrainingGraphSpec } from '../graphs/spec.js';
+import { auxStatistics, linearGroups, savedTensors, savesAttentionProbs, type LinearGroup, type TrainingGraphSpec } from '../graphs/spec.js';
 import { FullTraining } from './full-training.js';
 import { hostWeights, type HostWeights } from './host-weights.js';
 import { LoraTraining } from './lora-training.js';
@@ -24,6 +24,7 @@ import type { TensorOf, TrainedPart } from './trained-part.js';
 import { InternalError } from '../../core/errors.js';
 
 const MASKED = -1e9;
+
 /** Tokens per head run by default (see run). */
 const HEAD_ROWS = 256;
 
@@ -76,6 +77,7 @@ export class LayerwiseStep implements TrainingStep {
       dropout: (lora?.lora_dropout ?? 0) > 0,
       scale: lora ? lora.lora_alpha / lora.r / (1 - lora.lora_dropout) : 1,
       auxLoss: (options.auxLoss ?? false) && arch.auxLoss !== undefined,
+      saveProbs: options.saveAttentionProbs ?? savesAttentionProbs(cfg, options.maxPositions),
     };
     const groups = linearGroups(cfg, arch);
     const loraPart = trainable.kind === 'lora' ? new LoraTraining(arch, cfg, trainable.sites, trainable.params, trainable.lora.r, spec.dropout) : undefined;

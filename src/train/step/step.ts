@@ -80,4 +80,10 @@ export interface TrainingStepOptions {
   profilePrefix?: string;
   /** Build the graphs with the architecture's auxiliary loss (its statistics and their gradients); default false. */
   auxLoss?: boolean;
+  /**
+   * The forward saves the attention probabilities for the backward instead of the backward
+   * recomputing them. Default: where they take at most 64 MB per sequence of maxPositions
+   * (layers × heads × maxPositions² float32: small models; not TinyLlama-1.1B at 257 positions, 177 MB).
+   */
+  saveAttentionProbs?: boolean;
 }

@@ -119,6 +119,14 @@ describe('presets', () => {
     expect(parseModelConfig(hf, 'config.json')).toEqual(cfg);
   });
 
+  it('small-25m has 23.9 M parameters with the byte-level vocabulary and round-trips through config.json', () => {
+    const cfg = presetConfig('small-25m');
+    // 8 layers × (attention 512·(512+256+256) + 512·512, MLP 3·512·1408, 2 norms 512) + embed and LM head 259·512 each + norm 512.
+    expect(parameterCount(cfg)).toBe(8 * (512 * 1024 + 512 * 512 + 3 * 512 * 1408 + 2 * 512) + 2 * 259 * 512 + 512);
+    expect(parameterCount(cfg)).toBe(23_866_880);
+    expect(parseModelConfig(toHfConfigJson(cfg), 'config.json')).toEqual(cfg);
+  });
+
   it('tiny is small, uses GQA and round-trips through config.json', () => {
     const cfg = presetConfig('tiny');
     expect(cfg.numAttentionHeads / cfg.numKeyValueHeads).toBe(2);

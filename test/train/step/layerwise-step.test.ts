@@ -63,7 +63,7 @@ function expectDirectionalDerivative(theta: Float64Array, grad: Float32Array, lo
   expect(rel, `${label}: engine ${analytic} vs finite differences ${fd}`).toBeLessThan(1e-3);
 }
 
-async function gradientCheck(lora: LoraConfig, withMasks: boolean, quantize?: { symmetric: boolean }, cfg: LlamaConfig = baseCfg): Promise<void> {
+async function gradientCheck(lora: LoraConfig, withMasks: boolean, quantize?: { symmetric: boolean }, cfg: LlamaConfig = baseCfg, options: Partial<TrainingStepOptions> = {}): Promise<void> {
   const weights = initLlamaWeights(cfg, 11);
   for (const [name, t] of weights) if (name.endsWith('.bias')) (t.data as Float32Array).forEach((_, i, a) => (a[i] = Math.sin(i + name.length))); // non-zero biases
   // Larger-than-init weights so the attention and MLP are far from linear.
@@ -89,7 +89,7 @@ async function gradientCheck(lora: LoraConfig, withMasks: boolean, quantize?: { 
   const { batch, ref } = makeBatch();
   const masks = withMasks ? sites.map((s) => Uint8Array.from({ length: ref.B * ref.T * s.inDim }, () => (prng.next() < lora.lora_dropout ? 0 : 1))) : undefined;
 
-  const engine = await loraStep({ config: cfg, weights, quantized }, lora, sites, params);
+  const engine = await loraStep({ config: cfg, weights, quantized }, lora, sites, params, options);
   const { lossSum, grads } = await engine.run(batch, masks);
   await engine.step.release();
 
@@ -122,6 +122,12 @@ async function gradientCheck(lora: LoraConfig, withMasks: boolean, quantize?: { 
 describe('layerwise training step gradients', () => {
   it('match float64 central finite differences for every LoRA tensor (RoPE, GQA, padding, label mask)', async () => {
     await gradientCheck({ r: 4, lora_alpha: 8, lora_dropout: 0, target_modules: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] }, false);
+  });
+
+  it('match finite differences with the attention probabilities recomputed in the backward (a large model\'s default) as with them saved (a small one\'s)', async () => {
+    const lora: LoraConfig = { r: 2, lora_alpha: 4, lora_dropout: 0.25, target_modules: ['q_proj', 'k_proj', 'v_proj', 'o_proj'] };
+    await gradientCheck(lora, true, undefined, baseCfg, { saveAttentionProbs: false });
+    await gradientCheck(lora, true, undefined, baseCfg, { saveAttentionProbs: true });
   });
 
   it('match finite differences on an int4 base dequantized in the graph (symmetric and with zero points)', async () => {
