@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { UserError } from '../core/errors.js';
-import { EXIT, formatError, type Command } from './command.js';
+import { failureOf, UserError } from '../core/errors.js';
+import { EXIT, exitCodeOf, formatError, type Command } from './command.js';
 import type { CliIO } from './io.js';
 
 /** Commands are loaded lazily so that `status` or a cached `run` never pays for model libraries. */
@@ -14,6 +14,7 @@ const COMMANDS: Record<string, () => Promise<{ default: Command }>> = {
   outputs: () => import('./commands/outputs.js'),
   watch: () => import('./commands/watch.js'),
   verify: () => import('./commands/verify.js'),
+  diff: () => import('./commands/diff.js'),
   gc: () => import('./commands/gc.js'),
   stages: () => import('./commands/stages.js'),
   model: () => import('./commands/model.js'),
@@ -45,10 +46,8 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
     return await command.run(rest, io);
   } catch (err) {
     io.stderr.write(`${formatError(err, verbose)}\n`);
-    // First: the cancellation reason main() aborts with is itself a UserError.
-    if (io.signal.aborted) return EXIT.cancelled;
-    if (err instanceof UserError) return EXIT.usage;
-    return EXIT.failed;
+    // The cancellation reason main() aborts with is itself a UserError: an aborted run is cancelled first.
+    return exitCodeOf(failureOf(err, io.signal.aborted));
   }
 }
 

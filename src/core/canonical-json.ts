@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { InternalError } from './errors.js';
 
 /**
  * Canonical JSON: object keys sorted by UTF-16 code unit order, no whitespace, arrays in order,
@@ -17,7 +18,7 @@ function write(value: unknown, path: string): string {
     case 'boolean':
       return JSON.stringify(value);
     case 'number':
-      if (!Number.isFinite(value)) throw new TypeError(`canonicalJson: non-finite number at ${path}`);
+      if (!Number.isFinite(value)) throw new InternalError(`canonicalJson: non-finite number at ${path}`);
       return JSON.stringify(value);
     case 'object': {
       // Plain loops rather than map/filter/join closures: stage keys are computed for every
@@ -40,7 +41,7 @@ function write(value: unknown, path: string): string {
       return `${out}}`;
     }
     default:
-      throw new TypeError(`canonicalJson: cannot encode ${typeof value} at ${path}`);
+      throw new InternalError(`canonicalJson: cannot encode ${typeof value} at ${path}`);
   }
 }
 

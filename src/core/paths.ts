@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { InternalError } from './errors.js';
 
 let cachedRoot: string | undefined;
 
@@ -14,7 +15,7 @@ export function packageRoot(): string {
   for (;;) {
     if (existsSync(join(dir, 'package.json')) && existsSync(join(dir, 'schemas'))) return (cachedRoot = dir);
     const up = dirname(dir);
-    if (up === dir) throw new Error('polypersona: cannot find the package root (package.json + schemas/)');
+    if (up === dir) throw new InternalError('polypersona: cannot find the package root (package.json + schemas/)');
     dir = up;
   }
 }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { InternalError } from './errors.js';
 
 /**
  * Seeded pseudo-random numbers for everything that makes a result (Math.random is never used).
@@ -16,7 +17,7 @@ export class Prng {
   readonly seed: number;
 
   constructor(seed: number) {
-    if (!Number.isInteger(seed)) throw new RangeError(`Prng seed must be an integer, got ${seed}`);
+    if (!Number.isInteger(seed)) throw new InternalError(`Prng seed must be an integer, got ${seed}`);
     this.seed = seed >>> 0;
     let x = this.seed;
     const next = (): number => {
@@ -57,7 +58,7 @@ export class Prng {
 
   /** Uniform integer in [0, n), unbiased (rejection sampling). */
   int(n: number): number {
-    if (!Number.isInteger(n) || n <= 0 || n > 0x100000000) throw new RangeError(`Prng.int bound must be in 1..2^32, got ${n}`);
+    if (!Number.isInteger(n) || n <= 0 || n > 0x100000000) throw new InternalError(`Prng.int bound must be in 1..2^32, got ${n}`);
     const limit = 0x100000000 - (0x100000000 % n);
     for (;;) {
       const v = this.nextU32();
@@ -86,7 +87,7 @@ export class Prng {
 
   /** Picks one element uniformly. */
   pick<T>(items: readonly T[]): T {
-    if (items.length === 0) throw new RangeError('Prng.pick from an empty list');
+    if (items.length === 0) throw new InternalError('Prng.pick from an empty list');
     return items[this.int(items.length)]!;
   }
 
@@ -94,10 +95,10 @@ export class Prng {
   weighted(weights: readonly number[]): number {
     let total = 0;
     for (const w of weights) {
-      if (!(w >= 0) || !Number.isFinite(w)) throw new RangeError(`Prng.weighted: bad weight ${w}`);
+      if (!(w >= 0) || !Number.isFinite(w)) throw new InternalError(`Prng.weighted: bad weight ${w}`);
       total += w;
     }
-    if (total <= 0) throw new RangeError('Prng.weighted: all weights are zero');
+    if (total <= 0) throw new InternalError('Prng.weighted: all weights are zero');
     let r = this.next() * total;
     for (let i = 0; i < weights.length; i++) {
       r -= weights[i]!;

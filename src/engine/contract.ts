@@ -75,7 +75,7 @@ export interface StageContext<P = Record<string, unknown>> {
   workDir: string;
   /** Directory of the pipeline file: resolve user-relative paths (data files) against it. */
   pipelineDir: string;
-  /** uint32 derived from the pipeline seed and the stage key. Use with core/prng.ts. */
+  /** uint32 derived from the pipeline seed and the stage's id, matrix coordinates, type and own params (never upstream digests; engine/keys.ts stageSeed). Use with core/prng.ts. */
   seed: number;
   /** Intra-op thread count the stage may use (ONNX Runtime sessions). */
   threads: number;
@@ -119,6 +119,13 @@ export interface StageDefinition<P = any> {
   paramsSchema: Record<string, unknown>;
   /** Runs alone (training, generation): heavy stages must not fight for the cores. */
   exclusive?: boolean;
+  /**
+   * 'float': some outputs are float results of onnxruntime kernels (trained weights, sampled
+   * text, BERTScore), which another CPU or thread count changes in the last bits; `verify`
+   * compares them within tolerance. 'bitwise' (the default): pure JS, the same bytes on any
+   * x86-64/arm64 machine from the same inputs (docs/reproducibility.md lists every stage).
+   */
+  reproducibility?: 'bitwise' | 'float';
   /**
    * Files or directories (relative to the pipeline dir, or absolute) whose content joins the
    * stage key, derived from params: a user's data file, a question bank folder.

@@ -2,6 +2,7 @@
  * What a run reports while it goes: one stream of typed events. Reporters (listr2 for humans,
  * plain lines for CI, JSON lines for tools) are in src/cli/reporters and only consume this.
  */
+import type { FailureCode } from '../core/errors.js';
 import type { StageOutcome } from './store/history.js';
 
 export type { StageOutcome };
@@ -17,7 +18,7 @@ export type RunEvent =
   | { type: 'stage-progress'; id: string; done: number; total?: number; note?: string; rate?: number; etaMs?: number }
   | { type: 'stage-log'; id: string; level: 'info' | 'warn' | 'debug'; message: string }
   | { type: 'stage-done'; id: string; key: string; digest: string; durationMs: number }
-  | { type: 'stage-failed'; id: string; code: string; message: string; durationMs: number }
+  | { type: 'stage-failed'; id: string; code: FailureCode; message: string; durationMs: number }
   | { type: 'stage-skipped'; id: string; reason: string }
   | { type: 'stage-cancelled'; id: string }
   /** `wouldRun` (dry runs only): stages a real run would execute; they are not counted in `counts`. */

@@ -3,13 +3,14 @@
  * runs alone so heavy stages do not fight for the cores. Waiters are served in arrival order,
  * so an exclusive stage is not starved by a stream of small ones.
  */
+import { InternalError } from '../core/errors.js';
 export class StageGate {
   private running = 0;
   private exclusiveRunning = false;
   private readonly queue: Array<{ exclusive: boolean; wake: () => void }> = [];
 
   constructor(private readonly jobs: number) {
-    if (!Number.isInteger(jobs) || jobs < 1) throw new RangeError(`jobs must be a positive integer, got ${jobs}`);
+    if (!Number.isInteger(jobs) || jobs < 1) throw new InternalError(`jobs must be a positive integer, got ${jobs}`);
   }
 
   async run<T>(exclusive: boolean, task: () => Promise<T>): Promise<T> {

@@ -1,4 +1,4 @@
-import { UserError } from '../core/errors.js';
+import { InternalError, UserError } from '../core/errors.js';
 import type { StageDefinition } from './contract.js';
 
 /** Stage types by name. The engine resolves `uses:` through a registry, never by import. */
@@ -7,11 +7,11 @@ export class StageRegistry {
 
   register(definition: StageDefinition): this {
     if (!/^[a-z][a-z0-9-]*$/.test(definition.type)) {
-      throw new TypeError(`stage type "${definition.type}" must be kebab-case`);
+      throw new InternalError(`stage type "${definition.type}" must be kebab-case`);
     }
-    if (this.stages.has(definition.type)) throw new TypeError(`stage type "${definition.type}" is registered twice`);
+    if (this.stages.has(definition.type)) throw new InternalError(`stage type "${definition.type}" is registered twice`);
     if (!Number.isInteger(definition.version) || definition.version < 1) {
-      throw new TypeError(`stage type "${definition.type}" has a bad version ${definition.version}`);
+      throw new InternalError(`stage type "${definition.type}" has a bad version ${definition.version}`);
     }
     this.stages.set(definition.type, definition);
     return this;

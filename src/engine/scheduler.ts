@@ -5,15 +5,16 @@ import type { RunEvent, RunEventListener, StageOutcome } from './events.js';
 import { LocalExecutor, type Executor, type StageTask } from './executor.js';
 import { StageGate } from './gate.js';
 import { ProgressMeter } from './progress.js';
-import { DepDigests, keyOf, stageKeyInputs, stageSeed } from './keys.js';
+import { BuiltHere, DepDigests, keyOf, missReasons, stageKeyInputs, stageSeed } from './keys.js';
+import { summariseOutputs } from './store/output-summary.js';
 import type { LoadedPipeline, PlannedStage } from './pipeline/index.js';
 import type { StageRegistry } from './registry.js';
 import {
   acquireKeyLock,
-  explainStale,
-  listRunRecords,
   lockFilePath,
   readPipelineLock,
+  stageCheckOf,
+  LOCK_VERSION,
   RunLease,
   sameLock,
   sweepStaleKeyLocks,
@@ -27,7 +28,7 @@ import {
   type RunRecord,
   type StageKeyInputs,
 } from './store/index.js';
-import { PolypersonaError } from '../core/errors.js';
+import { PolypersonaError, UserError, type FailureCode } from '../core/errors.js';
 import { redactSecrets } from '../core/secrets.js';
 import { selectStages } from './selection.js';
 import { readdirSync } from 'node:fs';
@@ -72,7 +73,7 @@ export interface StageResult {
   key?: string;
   digest?: string;
   durationMs: number;
-  error?: { code: string; message: string; cause?: unknown };
+  error?: { code: FailureCode; message: string; cause?: unknown };
   entry?: CacheEntry;
   /** A dry run's stage that a real run would execute (its outcome stays 'skipped'). */
   wouldRun?: boolean;
@@ -116,17 +117,8 @@ export async function runPipeline(
   const keyInputsById = new Map<string, StageKeyInputs>();
   const memo = new Map<string, Promise<Produced>>();
   const depDigests = new DepDigests();
-  let keysBuiltHere: Set<string> | undefined;
   /** Keys earlier runs of this pipeline ran or found cached here (read once, only when needed). */
-  const builtHereBefore = (): Set<string> => {
-    if (keysBuiltHere) return keysBuiltHere;
-    try {
-      keysBuiltHere = new Set(listRunRecords(store.runsDir, pipeline.name).flatMap((r) => r.stages.filter((s) => s.outcome === 'ran' || s.outcome === 'cached').map((s) => s.key)));
-    } catch {
-      keysBuiltHere = new Set(); // a broken record only costs the reason its precision
-    }
-    return keysBuiltHere;
-  };
+  const builtHere = new BuiltHere(store.runsDir, pipeline.name);
   // `halt` stops NEW stages: after a stage failure (unless keepGoing), an error of the run itself,
   // or the caller's signal. `abortRunning` cancels the stages already running, and only for the
   // caller's signal or an error of the run itself: like make without -k, a stage failure lets the
@@ -204,11 +196,7 @@ export async function runPipeline(
         return toRef(entry);
       }
     }
-    const reasons = isForced ? ['forced'] : explainStale(previousLock?.stages[id], keyInputs);
-    if (reasons.length === 0) {
-      // The lock file has this very key: the entry was built here once and removed, or never here.
-      reasons.push(builtHereBefore().has(key) ? 'cache entry removed (by gc or by hand) since a run built it' : 'not built on this machine yet (the lock file records this key)');
-    }
+    const reasons = isForced ? ['forced'] : missReasons(previousLock?.stages[id], keyInputs, key, builtHere);
     if (options.dryRun) {
       emit({ type: 'stage-would-run', id, reasons });
       finish({ id, type: stage.type, outcome: 'skipped', key, durationMs: 0, wouldRun: true });
@@ -253,7 +241,7 @@ export async function runPipeline(
         const error = describeFailure(err, id);
         emit({ type: 'stage-failed', id, code: error.code, message: error.message, durationMs });
         finish({ id, type: stage.type, outcome: 'failed', key, durationMs, error });
-        if (!options.keepGoing) halt.abort(new Error('stage failed'));
+        if (!options.keepGoing) halt.abort(new UserError('cancelled', `stopped: stage "${id}" failed`));
         return NO_ARTIFACT;
       }
     });
@@ -290,7 +278,7 @@ export async function runPipeline(
         params: stage.params,
         inputs,
         pipelineDir: pipeline.dir,
-        seed: stageSeed(pipeline.seed, key),
+        seed: stageSeed(pipeline.seed, stage),
         threads: stage.definition.exclusive ? totalThreads : Math.max(1, Math.floor(totalThreads / jobs)),
         record: { params: keyInputs.params, inputs: keyInputs.inputs, deps: keyInputs.deps },
         replace: existing !== undefined,
@@ -327,7 +315,7 @@ export async function runPipeline(
   const status: RunSummary['status'] = cancelled() ? 'cancelled' : counts.failed > 0 ? 'failed' : 'ok';
   const summary: RunSummary = { runId, status, results, durationMs: Date.now() - started };
   if (!options.dryRun) {
-    if (options.writeLock !== false) summary.lockFile = updateLockFile(pipeline, previousLock, results, keyInputsById, lockOptions);
+    if (options.writeLock !== false) summary.lockFile = await updateLockFile(pipeline, previousLock, results, keyInputsById, lockOptions);
     if (options.writeHistory !== false) {
       const record: RunRecord = {
         id: runId,
@@ -359,13 +347,13 @@ export async function runPipeline(
 }
 
 /** Records every stage that has an artifact now; keeps earlier entries of stages not touched. */
-function updateLockFile(
+async function updateLockFile(
   pipeline: LoadedPipeline,
   previous: PipelineLock | undefined,
   results: Map<string, StageResult>,
   keyInputsById: Map<string, StageKeyInputs>,
   lockOptions: LockReadOptions,
-): string | undefined {
+): Promise<string | undefined> {
   const path = lockFilePath(pipeline.file);
   const stages: Record<string, LockedStage> = {};
   for (const [id, stage] of pipeline.stages) {
@@ -381,20 +369,22 @@ function updateLockFile(
         inputs: keyInputs.inputs,
         deps: keyInputs.deps,
         outputs: { digest: r.entry.record.outputDigest, files: files.length, bytes: files.reduce((s, f) => s + f.size, 0) },
+        // An entry published before summaries existed gets them from its outputs now.
+        check: stageCheckOf(r.entry.record.summaries ? r.entry.record : { files, summaries: await summariseOutputs(r.entry.outDir, files) }),
       };
     } else if (previous?.stages[id]) {
       stages[id] = previous.stages[id]!;
     }
   }
   if (Object.keys(stages).length === 0) return undefined;
-  const lock: PipelineLock = { version: 1, pipeline: pipeline.name, stages };
+  const lock: PipelineLock = { version: LOCK_VERSION, pipeline: pipeline.name, stages };
   // Rewrite only on change: the lock file sits beside the pipeline, where editors and watchers look.
   if (!previous || !sameLock(previous, lock)) writePipelineLock(path, lock, lockOptions);
   return path;
 }
 
 /** The failure as recorded (run history) and shown (events): known secrets redacted (core/secrets.ts). */
-function describeFailure(err: unknown, stageId: string): { code: string; message: string; cause?: unknown } {
+function describeFailure(err: unknown, stageId: string): { code: FailureCode; message: string; cause?: unknown } {
   if (err instanceof PolypersonaError) return { code: err.code, message: redactSecrets(err.message), cause: err };
   if (err instanceof Error) return { code: 'stage-threw', message: redactSecrets(`stage "${stageId}" threw: ${err.message}`), cause: err };
   return { code: 'stage-threw', message: redactSecrets(`stage "${stageId}" threw: ${String(err)}`), cause: err };

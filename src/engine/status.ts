@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { LoadedPipeline } from './pipeline/index.js';
-import { DepDigests, keyOf, stageKeyInputs } from './keys.js';
-import { explainStale, lockFilePath, readPipelineLock, type ArtifactStore, type CacheEntry } from './store/index.js';
+import { BuiltHere, DepDigests, keyOf, missReasons, stageKeyInputs } from './keys.js';
+import { lockFilePath, readPipelineLock, type ArtifactStore, type CacheEntry } from './store/index.js';
 
 export interface StageStatus {
   id: string;
@@ -20,6 +20,7 @@ export async function pipelineStatus(pipeline: LoadedPipeline, store: ArtifactSt
   const lock = readPipelineLock(lockFilePath(pipeline.file), { parsedCacheDir: join(store.runsDir, 'index', 'locks') });
   const byId = new Map<string, StageStatus>();
   const depDigests = new DepDigests();
+  const builtHere = new BuiltHere(store.runsDir, pipeline.name);
   for (const [id, stage] of pipeline.stages) {
     const notReady = stage.needs.filter((n) => byId.get(n)?.state !== 'cached');
     if (notReady.length > 0) {
@@ -34,9 +35,7 @@ export async function pipelineStatus(pipeline: LoadedPipeline, store: ArtifactSt
     if (entry) {
       byId.set(id, { id, type: stage.type, state: 'cached', key, digest: entry.record.outputDigest, reasons: [], entry });
     } else {
-      const reasons = explainStale(lock?.stages[id], keyInputs);
-      if (lock?.stages[id]?.key === key) reasons.push('cache entry missing (removed by gc, or never built on this machine)');
-      byId.set(id, { id, type: stage.type, state: 'stale', key, reasons });
+      byId.set(id, { id, type: stage.type, state: 'stale', key, reasons: missReasons(lock?.stages[id], keyInputs, key, builtHere) });
     }
   }
   return [...byId.values()];

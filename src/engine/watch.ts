@@ -5,6 +5,7 @@ import type { StageRegistry } from './registry.js';
 import { runPipeline, type RunOptions, type RunSummary } from './scheduler.js';
 import type { ArtifactStore } from './store/index.js';
 import type { RunEvent } from './events.js';
+import { UserError } from '../core/errors.js';
 
 /**
  * Watch mode: re-run what an edit touches.
@@ -94,7 +95,7 @@ export async function watchPipeline(options: WatchOptions): Promise<void> {
       void (async () => {
         if (current) {
           options.onEvent({ type: 'watch-restart' });
-          current.controller.abort(new Error('restarted by a change'));
+          current.controller.abort(new UserError('cancelled', 'restarted by a change'));
           await current.done;
           // Watching may have stopped while that run settled: start nothing after it returns.
           if (options.signal.aborted) return;

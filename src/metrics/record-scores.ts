@@ -1,5 +1,5 @@
 /** Per-record scores: one row of records.jsonl. */
-import { StageFailure } from '../core/errors.js';
+import { InternalError } from '../core/errors.js';
 import { answerAgreement, countSimilarity, sentenceCount } from './survey.js';
 import type { QualityContext } from './quality/quality.js';
 import type { MetricName } from './metric-names.js';
@@ -60,7 +60,7 @@ export function scoreRecord(line: number, r: ReferencedPrediction, metrics: Read
   if (metrics.has('distinct_1')) s.distinct_1 = need(shared.distinct1, 'distinct_1');
   if (metrics.has('distinct_2')) s.distinct_2 = need(shared.distinct2, 'distinct_2');
   if (metrics.has('quality')) {
-    if (!quality) throw new StageFailure('internal', 'quality was requested without the file\'s QualityContext');
+    if (!quality) throw new InternalError('quality was requested without the file\'s QualityContext');
     s.quality = quality.context.parts(quality.index, { prediction: r.prediction, questionType: type, question: r.question, scale: r.scale }).quality;
   }
   const predWords = shared.predWords;
@@ -85,7 +85,7 @@ export function scoreRecord(line: number, r: ReferencedPrediction, metrics: Read
 
 /** A value LexicalPass must have filled (its needs follow the requested metrics); a miss is a wiring bug. */
 function need<T>(value: T | undefined, what: string): T {
-  if (value === undefined) throw new StageFailure('internal', `LexicalPass did not compute ${what} for a requested metric`);
+  if (value === undefined) throw new InternalError(`LexicalPass did not compute ${what} for a requested metric`);
   return value;
 }
 

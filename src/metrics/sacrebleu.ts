@@ -5,6 +5,7 @@
  */
 import { pySplit } from './python-text.js';
 import { TokenInterner, clippedMatchesUpTo, clippedOverlap, ngramCounts } from './ngrams.js';
+import { InternalError } from '../core/errors.js';
 
 const MAX_ORDER = 4;
 
@@ -43,9 +44,9 @@ export interface CorpusBleuResult {
  * reference set, each aligned with `hypotheses` (the common case is one stream).
  */
 export function corpusBleu(hypotheses: readonly string[], ...referenceStreams: (readonly string[])[]): CorpusBleuResult {
-  if (referenceStreams.length === 0) throw new RangeError('corpusBleu: no reference stream');
+  if (referenceStreams.length === 0) throw new InternalError('corpusBleu: no reference stream');
   for (const refs of referenceStreams) {
-    if (refs.length !== hypotheses.length) throw new RangeError(`corpusBleu: ${hypotheses.length} hypotheses but a reference stream of ${refs.length}`);
+    if (refs.length !== hypotheses.length) throw new InternalError(`corpusBleu: ${hypotheses.length} hypotheses but a reference stream of ${refs.length}`);
   }
   const correct = new Array<number>(MAX_ORDER).fill(0);
   const total = new Array<number>(MAX_ORDER).fill(0);

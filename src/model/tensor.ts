@@ -2,6 +2,7 @@
  * Host-side tensors: a dtype, a shape and a typed array, row-major. Shared by safetensors IO,
  * the ONNX graph builder (initializers), reference forwards and training.
  */
+import { InternalError } from '../core/errors.js';
 export type DType = 'F32' | 'F16' | 'BF16' | 'F64' | 'I8' | 'U8' | 'I32' | 'I64';
 
 export type TensorData = Float32Array | Float64Array | Uint16Array | Int8Array | Uint8Array | Int32Array | BigInt64Array;
@@ -24,7 +25,7 @@ export function numel(shape: readonly number[]): number {
 
 export function f32(shape: number[], data?: Float32Array): HostTensor {
   const n = numel(shape);
-  if (data && data.length !== n) throw new RangeError(`f32: ${data.length} values for shape [${shape.join(', ')}] (${n})`);
+  if (data && data.length !== n) throw new InternalError(`f32: ${data.length} values for shape [${shape.join(', ')}] (${n})`);
   return { dtype: 'F32', shape, data: data ?? new Float32Array(n) };
 }
 
@@ -48,7 +49,7 @@ export function toFloat32(t: HostTensor): Float32Array {
       return out;
     }
     default:
-      throw new TypeError(`toFloat32: ${t.dtype} is not a float dtype`);
+      throw new InternalError(`toFloat32: ${t.dtype} is not a float dtype`);
   }
 }
 

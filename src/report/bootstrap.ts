@@ -1,4 +1,5 @@
 import { Prng } from '../core/prng.js';
+import { InternalError } from '../core/errors.js';
 
 /**
  * Paired bootstrap of a difference of means (Efron & Tibshirani 1993, §16; the paired design of
@@ -36,7 +37,7 @@ export function quantileSorted(sorted: ArrayLike<number>, p: number): number {
 
 /** Paired bootstrap over aligned arrays (base[i] and finetuned[i] score the same unit). n = 0 gives nulls. */
 export function pairedBootstrap(base: readonly number[], finetuned: readonly number[], options: BootstrapOptions): PairedDifference | null {
-  if (base.length !== finetuned.length) throw new RangeError(`pairedBootstrap: ${base.length} base values but ${finetuned.length} fine-tuned`);
+  if (base.length !== finetuned.length) throw new InternalError(`pairedBootstrap: ${base.length} base values but ${finetuned.length} fine-tuned`);
   const n = base.length;
   if (n === 0) return null;
   const samples = options.samples ?? 2000;

@@ -9,6 +9,7 @@
 import { readJsonAsset } from '../core/paths.js';
 import { barChartSvg, boxPlotSvg, intervalChartSvg, type Bar } from './charts.js';
 import { compareRuns, verdict, type ComparisonEntry, type RecordRow } from './comparison.js';
+import { baselineReport, type BaselineReport, type SplitRecord } from './baselines.js';
 import { toCsv, toLatex, toMarkdown, type Cell, type Table } from './tables.js';
 
 type Metrics = Record<string, number | null | undefined>;
@@ -33,6 +34,8 @@ export interface ReportOptions {
   title: string;
   /** Paired comparison of two runs, by stage id (or label). */
   comparison?: { base: string; finetuned: string; samples: number; confidence: number; seed: number };
+  /** The ChatML splits the runs answered (train and test): with a comparison, answer_match's baselines (baselines.ts). */
+  splits?: { train: readonly SplitRecord[]; test: readonly SplitRecord[] };
 }
 
 interface PaperTables {
@@ -135,6 +138,36 @@ export function comparisonTable(entries: readonly ComparisonEntry[], labels: { b
   };
 }
 
+const BASELINE_LABELS: Record<string, string> = {
+  chance: 'chance (uniform over the scale)',
+  persona_blind_majority: "persona-blind: the question's majority answer in training",
+  persona_blind_marginal: "persona-blind: sampled from the question's training answers",
+};
+
+/**
+ * answer_match of every system per group (all closed items, then each closed type), and
+ * fine-tuned − system with its paired interval over all closed items.
+ */
+export function baselineTable(b: BaselineReport, labels: { base: string; finetuned: string }): Table {
+  const pct = Math.round(b.confidence * 100);
+  const all = b.groups.find((g) => g.group === 'all')!;
+  const others = b.groups.filter((g) => g.group !== 'all');
+  const name = (system: string): string => (system === 'base' ? labels.base : system === 'finetuned' ? labels.finetuned : BASELINE_LABELS[system] ?? system);
+  const rows: Cell[][] = all.rows.map((r) => [
+    name(r.system),
+    r.answer_match,
+    r.delta_finetuned ?? null,
+    r.ci_low ?? null,
+    r.ci_high ?? null,
+    ...others.map((g) => g.rows.find((x) => x.system === r.system)?.answer_match ?? null),
+  ]);
+  return {
+    caption: `answer_match on the closed test items beside chance and a persona-blind answerer (one that learned each question's answers in the training split but not the persona), over the comparison's units; Δ and the paired-bootstrap ${pct} % interval are fine-tuned − that row.${b.fallbacks > 0 ? ` ${b.fallbacks} test item(s) had a question absent from training (the type's answers were used).` : ''}`,
+    columns: ['System', `All closed (n=${all.n})`, 'Δ fine-tuned − row', `${pct} % CI low`, `${pct} % CI high`, ...others.map((g) => `${g.group} (n=${g.n})`)],
+    rows,
+  };
+}
+
 function slug(s: string): string {
   return s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'run';
 }
@@ -160,10 +193,23 @@ export function buildReport(runs: readonly ReportRun[], options: ReportOptions):
         { records: finetuned.records ?? [], questions: questionValues(finetuned) },
         { samples: c.samples, confidence: c.confidence, seed: c.seed },
       );
-      files['comparison.json'] = `${JSON.stringify(entries.map((e) => ({ metric: e.metric, base: e.base, finetuned: e.finetuned, delta: e.delta, ci_low: e.ci_low, ci_high: e.ci_high, n: e.n, unit: e.unit })), null, 2)}\n`;
+      const baselines = options.splits ? baselineReport(base.records ?? [], finetuned.records ?? [], options.splits.train, options.splits.test, { samples: c.samples, confidence: c.confidence, seed: c.seed }) : null;
+      const all = baselines?.groups.find((g) => g.group === 'all');
+      const baselineOf = (system: string): number | undefined => all?.rows.find((r) => r.system === system)?.answer_match;
+      files['comparison.json'] = `${JSON.stringify(entries.map((e) => ({
+        metric: e.metric, base: e.base, finetuned: e.finetuned, delta: e.delta, ci_low: e.ci_low, ci_high: e.ci_high, n: e.n, unit: e.unit,
+        // answer_match's reference points over the same units (baselines.json has their intervals)
+        ...(e.metric === 'answer_match' && all && all.n === e.n ? { chance: baselineOf('chance'), persona_blind: baselineOf('persona_blind_majority') } : {}),
+      })), null, 2)}\n`;
       const t = comparisonTable(entries, { base: base.label, finetuned: finetuned.label }, c.confidence);
       tables.push(['comparison', t]);
       sections.push('## Base vs fine-tuned', '', toMarkdown(t));
+      if (baselines) {
+        files['baselines.json'] = `${JSON.stringify(baselines, null, 2)}\n`;
+        const tb = baselineTable(baselines, { base: base.label, finetuned: finetuned.label });
+        tables.push(['baselines', tb]);
+        sections.push('### answer_match against chance and a persona-blind answerer', '', toMarkdown(tb));
+      }
       const recordEntries = entries.filter((e) => e.unit === 'record');
       files['comparison-ci.svg'] = intervalChartSvg(`Fine-tuned − base, ${Math.round(c.confidence * 100)} % paired-bootstrap intervals`, 'difference of means', recordEntries.map((e) => ({ label: METRIC_HEADERS[e.metric] ?? e.metric, value: e.delta, low: e.ci_low, high: e.ci_high })));
       charts.push(['comparison-ci.svg', 'Differences per record metric with their intervals (green: the interval is above 0, red: below).']);

@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { DataError, UserError } from '../core/errors.js';
+import { readJsonFile } from '../core/files.js';
 import { packageRoot } from '../core/paths.js';
 import { describeAjvError } from '../core/json-schema.js';
 import type { ItemScale, QuestionType } from '../formats/survey-item.js';
@@ -58,12 +59,7 @@ export function loadQuestionBank(dir: string): QuestionBank {
   const domains: string[] = [];
   for (const name of files) {
     const file = join(dir, name);
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(readFileSync(file, 'utf8'));
-    } catch (err) {
-      throw new DataError('question-bank', `${file}: not valid JSON (${(err as Error).message})`, { location: { file }, cause: err });
-    }
+    const parsed = readJsonFile(file, 'the question bank file');
     const validate = bankValidator();
     if (!validate(parsed)) {
       const first = validate.errors![0]!;

@@ -1,4 +1,4 @@
-import { UserError } from '../core/errors.js';
+import { InternalError, UserError } from '../core/errors.js';
 
 /**
  * Largest-remainder (Hamilton) apportionment: integer counts proportional to `weights` that sum
@@ -6,11 +6,11 @@ import { UserError } from '../core/errors.js';
  * function of its inputs.
  */
 export function largestRemainder(weights: readonly number[], total: number): number[] {
-  if (!Number.isInteger(total) || total < 0) throw new RangeError(`largestRemainder: total must be a non-negative integer, got ${total}`);
+  if (!Number.isInteger(total) || total < 0) throw new InternalError(`largestRemainder: total must be a non-negative integer, got ${total}`);
   const sum = weights.reduce((a, b) => a + b, 0);
-  if (weights.some((w) => !(w >= 0) || !Number.isFinite(w))) throw new RangeError(`largestRemainder: weights must be finite and non-negative`);
+  if (weights.some((w) => !(w >= 0) || !Number.isFinite(w))) throw new InternalError(`largestRemainder: weights must be finite and non-negative`);
   if (total === 0) return weights.map(() => 0);
-  if (sum <= 0) throw new RangeError('largestRemainder: all weights are zero');
+  if (sum <= 0) throw new InternalError('largestRemainder: all weights are zero');
   const exact = weights.map((w) => (w * total) / sum);
   const counts = exact.map((x) => Math.floor(x + 1e-9));
   let left = total - counts.reduce((a, b) => a + b, 0);
@@ -33,7 +33,7 @@ export function largestRemainder(weights: readonly number[], total: number): num
 export function integerMatrix(rowSums: readonly number[], colSums: readonly number[], allowed: ReadonlyArray<readonly boolean[]>, names: { rows: readonly string[]; cols: readonly string[] }): number[][] {
   const R = rowSums.length, C = colSums.length;
   const totalR = rowSums.reduce((a, b) => a + b, 0), totalC = colSums.reduce((a, b) => a + b, 0);
-  if (totalR !== totalC) throw new RangeError(`integerMatrix: row sums ${totalR} != column sums ${totalC}`);
+  if (totalR !== totalC) throw new InternalError(`integerMatrix: row sums ${totalR} != column sums ${totalC}`);
   for (let c = 0; c < C; c++) {
     if (colSums[c]! > 0 && !allowed.some((row, r) => row[c] && rowSums[r]! > 0)) {
       throw new UserError('quotas', `quota asks for ${colSums[c]} "${names.cols[c]}" records but no domain with records has such items`);

@@ -13,6 +13,7 @@ import { writeFileAtomic } from '../core/atomic.js';
 import { readSafetensors, writeSafetensors } from '../model/safetensors/index.js';
 import type { HostTensor } from '../model/tensor.js';
 import type { AdamWMoments } from './optimizer.js';
+import { InternalError } from '../core/errors.js';
 
 export interface LogEntry {
   step: number;
@@ -55,7 +56,7 @@ function tensorsOf(prefix: string, list: Float32Array[]): Map<string, HostTensor
 function listOf(prefix: string, tensors: Map<string, HostTensor>, n: number): Float32Array[] {
   return Array.from({ length: n }, (_, i) => {
     const t = tensors.get(`${prefix}.${i}`);
-    if (!t) throw new Error(`checkpoint: tensor ${prefix}.${i} is missing`);
+    if (!t) throw new InternalError(`checkpoint: tensor ${prefix}.${i} is missing`);
     return Float32Array.from(t.data as Float32Array);
   });
 }

@@ -5,7 +5,7 @@
  * assistant header) under `loss_on: assistant`, only the first token under `loss_on: all` — and
  * on padding. Batches are right-padded to their longest example.
  */
-import { DataError, UserError } from '../core/errors.js';
+import { DataError, InternalError, UserError } from '../core/errors.js';
 import type { ChatMessage, ChatmlRecord } from '../formats/chatml.js';
 import type { TokenBatch } from './step/index.js';
 
@@ -30,7 +30,7 @@ export interface ChatTokenizer {
 
 function tokenIds(out: unknown): number[] {
   const ids = (out as { input_ids?: unknown }).input_ids ?? out;
-  if (!Array.isArray(ids)) throw new Error('tokenizer: apply_chat_template returned no token ids');
+  if (!Array.isArray(ids)) throw new InternalError('tokenizer: apply_chat_template returned no token ids');
   return (ids as Array<number | bigint>).map(Number);
 }
 

@@ -10,6 +10,7 @@ import type { LlamaConfig } from '../model/config.js';
 import { applyRope, linear, rmsNorm, type Weights } from '../model/reference/llama.js';
 import { toFloat32 } from '../model/tensor.js';
 import type { LoraConfig, LoraSite } from './lora.js';
+import { InternalError } from '../core/errors.js';
 
 export interface ReferenceBatch {
   B: number;
@@ -68,7 +69,7 @@ function float64Weights(weights: Weights): (name: string) => Float64Array {
     let v = w64.get(name);
     if (!v) {
       const t = weights.get(name);
-      if (!t) throw new Error(`reference: missing weight ${name}`);
+      if (!t) throw new InternalError(`reference: missing weight ${name}`);
       w64.set(name, (v = t.data instanceof Float64Array ? t.data : Float64Array.from(toFloat32(t))));
     }
     return v;

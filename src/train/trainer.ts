@@ -10,7 +10,7 @@
  * makes a run a pure function of its inputs and lets a checkpoint store just the step.
  */
 import { performance } from 'node:perf_hooks';
-import { StageFailure } from '../core/errors.js';
+import { InternalError, StageFailure } from '../core/errors.js';
 import { Prng, deriveSeed } from '../core/prng.js';
 import type { HostTensor } from '../model/tensor.js';
 import type { TrainingArguments } from './arguments.js';
@@ -186,7 +186,7 @@ export async function train(input: TrainerInput): Promise<TrainerResult> {
           out.grads.forEach((g, i) => addInto(grads![i]!, g));
         }
       }
-      if (!grads) throw new Error(`trainer: optimizer step ${step + 1} has no micro-batch`);
+      if (!grads) throw new InternalError(`trainer: optimizer step ${step + 1} has no micro-batch`);
       const auxLoss = auxSum / batches.length;
       const loss = lossSum / tokens + auxWeight * auxLoss;
       const norm = scaleAndNorm(grads, tokens); // g ← g / tokens, and its global norm

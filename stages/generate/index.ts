@@ -4,8 +4,9 @@ import type { GenerateParams } from './params.js';
 
 const stage: StageDefinition<GenerateParams> = {
   type: 'generate',
-  version: 2, // 2: prediction records carry question_id, question and scale (src/formats/predictions.ts)
+  version: 3, // 2: prediction records carry question_id, question and scale (src/formats/predictions.ts); 3: sampling draws by Gumbel-max (model/generate/sampling.ts), generation-stats.json without the thread count
   description: 'Answers a ChatML split with a model (+ optional LoRA adapter): sampled or greedy, batched on the KV cache; writes predictions.jsonl',
+  reproducibility: 'float',
   produces: 'predictions',
   consumes: {
     data: { kinds: ['chatml'] },

@@ -75,7 +75,6 @@ export async function runGenerate(ctx: StageContext<GenerateParams>): Promise<vo
       finish_reasons: { stop: finished.filter((r) => r.finish_reason === 'stop').length, length: finished.filter((r) => r.finish_reason === 'length').length },
       sampling: { do_sample: p.do_sample, temperature: p.temperature, top_p: p.top_p, top_k: p.top_k, max_new_tokens: p.max_new_tokens, seed },
       batch_size: p.batch_size,
-      threads: ctx.threads,
       graph: generator.info.graph,
       quantization: generator.info.quantization ?? null,
       adapter: generator.info.adapter ? { r: generator.info.adapter.r, lora_alpha: generator.info.adapter.loraAlpha, modules: generator.info.adapter.modules } : null,
@@ -92,6 +91,7 @@ export async function runGenerate(ctx: StageContext<GenerateParams>): Promise<vo
     ctx.recordProvenance({
       generate: {
         ...stats,
+        threads: ctx.threads,
         throughput,
         model: model.dir,
         adapter_dir: adapter?.dir ?? null,

@@ -5,8 +5,9 @@ import type { LoraTrainParams } from './params.js';
 
 const stage: StageDefinition<LoraTrainParams> = {
   type: 'lora-train',
-  version: 2, // 2: per-layer training engine (float sums in another order than the single graph of version 1)
+  version: 3, // 2: per-layer training engine (float sums in another order than the single graph of version 1); 3: loss_curve.svg has step ticks
   description: 'LoRA / QLoRA fine-tuning of a llama-family model on chatml data, on ONNX Runtime; writes a PEFT adapter (trainable: full trains every weight and writes a model)',
+  reproducibility: 'float',
   produces: 'adapter',
   producesFor: (params) => (params.trainable === 'full' ? 'model' : 'adapter'),
   consumes: { model: { kinds: ['model'], transitive: true }, chatml: { kinds: ['chatml'] } },

@@ -16,6 +16,7 @@ const stage: StageDefinition<ScoreParams> = {
   type: 'score',
   version: 2, // 2: quality redefined (form × completeness × wordness × repetition × relevance), prediction_chars in records.jsonl, VADER with emoji
   description: 'Scores predictions.jsonl: BLEU (NLTK/sacrebleu), ROUGE (rouge-score), distinct-n, survey metrics, distribution fidelity; writes metrics.json + records.jsonl',
+  reproducibility: 'float',
   produces: 'scores',
   consumes: { predictions: { kinds: ['predictions'] }, encoder: { kinds: ['model'], optional: true } },
   paramsSchema: readJsonAsset(import.meta.url, 'params.schema.json'),

@@ -4,7 +4,7 @@ import type { SynthesizeResponsesParams } from './params.js';
 
 const stage: StageDefinition<SynthesizeResponsesParams> = {
   type: 'synthesize-responses',
-  version: 2,
+  version: 3, // 3: a model teacher samples by Gumbel-max (model/generate/sampling.ts)
   description: 'Reference answers for each persona-question assignment, from a teacher (offline template, an OpenAI-compatible server, or a model input)',
   produces: 'responses',
   consumes: {

@@ -3,6 +3,8 @@ export interface SynthesizeResponsesParams {
   teacher: {
     kind: 'template' | 'openai' | 'model';
     conditioning: 'demographics' | 'attitudes';
+    /** template, demographics: closed answers open with the card line they follow (absent = false: no default, so existing stage keys stay). */
+    cite_driver?: boolean;
     base_url: string | null;
     model: string | null;
     api_key_env: string | null;

@@ -37,14 +37,18 @@ export async function runSynthesizeResponses(ctx: StageContext<SynthesizeRespons
   const total = base.length;
   const failures: Array<{ id: string; reason: string; attempts: number }> = [];
   const records: DatasetRecord[] = [];
-  const teacherStats: Record<string, unknown> = { kind: p.teacher.kind, ...(p.teacher.kind === 'template' ? { conditioning: p.teacher.conditioning } : {}) };
+  const citeDriver = p.teacher.cite_driver === true;
+  if (citeDriver && (p.teacher.kind !== 'template' || p.teacher.conditioning !== 'demographics')) {
+    throw new UserError('invalid-params', `synthesize-responses: teacher.cite_driver names the card line a template answer follows, so it needs teacher kind "template" with conditioning "demographics" (got kind "${p.teacher.kind}"${p.teacher.kind === 'template' ? `, conditioning "${p.teacher.conditioning}"` : ''})`);
+  }
+  const teacherStats: Record<string, unknown> = { kind: p.teacher.kind, ...(p.teacher.kind === 'template' ? { conditioning: p.teacher.conditioning, ...(citeDriver ? { cite_driver: true } : {}) } : {}) };
 
   switch (p.teacher.kind) {
     case 'template': {
       base.forEach((r, i) => {
         const item = questions.get(r.question.id)!;
-        const answer = templateAnswer(r.persona as PersonaCard, item, seed, r.id, p.teacher.conditioning);
-        const meta: Record<string, unknown> = { ...r.meta, teacher: 'template', synthetic: true, conditioning: p.teacher.conditioning, attitude_value: answer.attitude };
+        const answer = templateAnswer(r.persona as PersonaCard, item, seed, r.id, p.teacher.conditioning, { citeDriver });
+        const meta: Record<string, unknown> = { ...r.meta, teacher: 'template', synthetic: true, conditioning: p.teacher.conditioning, ...(citeDriver ? { cite_driver: true } : {}), attitude_value: answer.attitude };
         if (answer.level !== undefined) meta.answer = { level: answer.level, label: answer.label };
         records.push({ ...r, reference: answer.text, meta });
         if (i % 256 === 0) ctx.progress(i, total);

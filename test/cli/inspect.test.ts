@@ -25,6 +25,19 @@ describe('status, show, dag, verify, gc, stages', () => {
     expect(json.stages[0].reasons[0]).toMatch(/param with\.run/);
   });
 
+  it('status gives a missing cache entry the same reason as run does', async () => {
+    const rig = new CliRig();
+    twoStages(rig);
+    await rig.run(['run']);
+    const { rmSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    rmSync(join(rig.dir, 'runs', 'cache'), { recursive: true, force: true });
+    const status = await rig.run(['status']);
+    expect(status.stdout).toMatch(/first\s+stale .*cache entry removed \(by gc or by hand\) since a run built it/);
+    const dry = await rig.run(['run', '--dry-run']);
+    expect(dry.stdout).toContain('first: would run (cache entry removed (by gc or by hand) since a run built it)');
+  });
+
   it('show prints the key, the output folder and provenance; unknown stage is exit 2', async () => {
     const rig = new CliRig();
     twoStages(rig);
@@ -56,9 +69,10 @@ describe('status, show, dag, verify, gc, stages', () => {
     await rig.run(['run']);
     const res = await rig.run(['verify']);
     expect(res.code).toBe(1);
-    expect(res.stdout).toMatch(/ok\s+first/);
-    expect(res.stdout).toMatch(/ok\s+second/);
-    expect(res.stdout).toMatch(/MISMATCH noisy .*differing files: r\.txt/);
+    expect(res.stdout).toMatch(/first\s+identical/);
+    expect(res.stdout).toMatch(/second\s+identical/);
+    expect(res.stdout).toMatch(/noisy\s+DIFFERENT: r\.txt: sha256 [0-9a-f]{12} -> [0-9a-f]{12} \(a bitwise-reproducible output whose inputs are identical\)/);
+    expect(res.stdout).toMatch(/2 identical, 0 within tolerance, 1 different/);
     // verify never writes the real cache
     expect((await rig.run(['run'])).stdout).toMatch(/0 ran, 3 cached/);
   });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Prng, deriveSeed } from '../../src/core/prng.js';
+import { InternalError } from '../../src/core/errors.js';
 
 describe('Prng', () => {
   it('is reproducible from its seed and differs across seeds', () => {
@@ -38,7 +39,7 @@ describe('Prng', () => {
     const counts = new Array(6).fill(0);
     for (let i = 0; i < 60_000; i++) counts[p.int(6)]++;
     for (const c of counts) expect(Math.abs(c - 10_000)).toBeLessThan(500);
-    expect(() => p.int(0)).toThrow(RangeError);
+    expect(() => p.int(0)).toThrow(InternalError);
   });
 
   it('fork() gives stable substreams independent of draws on the parent', () => {
@@ -54,7 +55,7 @@ describe('Prng', () => {
     const p = new Prng(4);
     expect(() => p.weighted([0, 0])).toThrow(/all weights are zero/);
     expect(() => p.weighted([1, -1])).toThrow(/bad weight/);
-    expect(() => new Prng(1.5)).toThrow(RangeError);
+    expect(() => new Prng(1.5)).toThrow(InternalError);
     expect(p.weighted([0, 1, 0])).toBe(1);
   });
 });

@@ -9,7 +9,8 @@ import { CliRig } from '../helpers/cli-rig.js';
  * pipelines/offline.yaml end to end, reduced through its params (48 records, a 300-token
  * tokenizer, one short epoch each, 8 new tokens): every stage runs, and the report has the
  * structure the method's result is read from — base and fine-tuned side by side, paired
- * intervals in comparison.json, Table III per run, persona consistency, the figures — while the
+ * intervals in comparison.json, answer_match beside chance and the persona-blind answerer
+ * (baselines.json), Table III per run, persona consistency, the figures — while the
  * dataset report states the persona-disjoint split has no overlap. Numbers are not asserted:
  * this size learns nothing; the full pipeline's result is in the README.
  */
@@ -44,10 +45,31 @@ describe('pipelines/offline.yaml, reduced', () => {
     const metrics = comparison.map((e) => e.metric);
     expect(metrics).toEqual(expect.arrayContaining(['bleu', 'rougeL', 'quality', 'answer_match']));
     for (const e of comparison) {
-      expect(Object.keys(e).sort()).toEqual(['base', 'ci_high', 'ci_low', 'delta', 'finetuned', 'metric', 'n', 'unit']);
+      const extra = e.metric === 'answer_match' ? ['chance', 'persona_blind'] : [];
+      expect(Object.keys(e).sort()).toEqual(['base', 'ci_high', 'ci_low', 'delta', 'finetuned', 'metric', 'n', 'unit', ...extra].sort());
       expect(e.ci_low as number).toBeLessThanOrEqual(e.ci_high as number);
       expect(e.delta as number).toBeCloseTo((e.finetuned as number) - (e.base as number), 12);
     }
+    // answer_match beside its reference points, over the same closed test records
+    const am = comparison.find((e) => e.metric === 'answer_match')!;
+    const baselines = JSON.parse(read('baselines.json')) as { metric: string; train_closed: number; groups: Array<{ group: string; n: number; rows: Array<Record<string, number | string>> }> };
+    expect(baselines.metric).toBe('answer_match');
+    expect(baselines.train_closed).toBeGreaterThan(0);
+    const all = baselines.groups[0]!;
+    expect(all.group).toBe('all');
+    expect(all.n).toBe(am.n);
+    expect(baselines.groups.slice(1).reduce((s, g) => s + g.n, 0)).toBe(all.n); // the closed types partition the units
+    const row = (system: string) => all.rows.find((r) => r.system === system)!;
+    expect(all.rows.map((r) => r.system)).toEqual(['chance', 'persona_blind_majority', 'persona_blind_marginal', 'base', 'finetuned']);
+    expect(row('base').answer_match).toBeCloseTo(am.base as number, 12);
+    expect(row('finetuned').answer_match).toBeCloseTo(am.finetuned as number, 12);
+    expect(row('chance').answer_match).toBe(am.chance);
+    expect(row('persona_blind_majority').answer_match).toBe(am.persona_blind);
+    // chance is 1/points averaged over 5-point and yes/no items
+    expect(am.chance as number).toBeGreaterThanOrEqual(0.2);
+    expect(am.chance as number).toBeLessThanOrEqual(0.5);
+    for (const r of all.rows.slice(0, 4)) expect(r.delta_finetuned as number).toBeCloseTo((am.finetuned as number) - (r.answer_match as number), 12);
+    expect(md).toContain('### answer_match against chance and a persona-blind answerer');
     const table2 = read('table2.csv').trim().split('\n');
     expect(table2.map((l) => l.split(',')[0])).toEqual(['Model', 'base (no adapter)', 'fine-tuned (QLoRA)']);
     expect(read('table3-runs.csv').split('\n')[0]).toContain('BLEU: base (no adapter)');

@@ -54,4 +54,35 @@ describe('report stage', () => {
     expect((err as DataError).message).toMatch(/records\.jsonl:2 from input "scores" is not JSON/);
     expect((err as DataError).location).toEqual({ file: join(dir, 'records.jsonl'), line: 2 });
   });
+
+  it('reads a ChatML input for answer_match baselines: baselines.json and the fields in comparison.json', async () => {
+    const scale = { points: 2, labels: ['No', 'Yes'] };
+    const rec = (id: string, yes: boolean) => {
+      const reference = yes ? 'Yes. I do.' : 'No. I do not.';
+      return { id, domain: 'finance', question_type: 'yesno', question: { id: 'q1', text: 'Do you?', scale }, reference, messages: [{ role: 'user', content: 'Do you?' }, { role: 'assistant', content: reference }] };
+    };
+    const splits = tempDir('pp-chatml-');
+    writeFileSync(join(splits, 'train.jsonl'), [rec('t1', true), rec('t2', true), rec('t3', false)].map((r) => JSON.stringify(r)).join('\n') + '\n');
+    const test = [rec('r1', true), rec('r2', false), rec('r3', true)];
+    writeFileSync(join(splits, 'test.jsonl'), test.map((r) => JSON.stringify(r)).join('\n') + '\n');
+    const pred = (r: ReturnType<typeof rec>, prediction: string) => ({ id: r.id, domain: r.domain, question_type: r.question_type, question_id: 'q1', scale, reference: r.reference, prediction });
+    const base = await scoresFor('sb', test.map((r) => pred(r, 'No.')));
+    const ft = await scoresFor('sf', test.map((r) => pred(r, r.reference)));
+    const chatml = artifact('chatml', splits, 'chatml');
+    const run = makeStageContext(reportStage, { comparison: { base: 'sb', finetuned: 'sf' } }, { inputs: [base, ft, chatml] });
+    await reportStage.run(run.ctx);
+    const am = (JSON.parse(readFileSync(join(run.outDir, 'comparison.json'), 'utf8')) as Array<Record<string, unknown>>).find((e) => e.metric === 'answer_match')!;
+    expect(am).toMatchObject({ base: 1 / 3, finetuned: 1, n: 3, chance: 0.5 });
+    expect(am.persona_blind as number).toBeCloseTo(2 / 3, 12); // training's majority is Yes: right on r1 and r3
+    const b = JSON.parse(readFileSync(join(run.outDir, 'baselines.json'), 'utf8'));
+    expect(b.groups.map((g: { group: string }) => g.group)).toEqual(['all', 'yesno']);
+
+    const lone = makeStageContext(reportStage, {}, { inputs: [base, chatml] });
+    await expect(reportStage.run(lone.ctx)).rejects.toThrow(/read only for the comparison's baselines; set comparison/);
+    const empty = makeStageContext(reportStage, { comparison: { base: 'sb', finetuned: 'sf' } }, { inputs: [base, ft, artifact('chatml', tempDir('pp-x-'), 'chatml')] });
+    await expect(reportStage.run(empty.ctx)).rejects.toThrow(/input "chatml" has no train\.jsonl/);
+    writeFileSync(join(splits, 'test.jsonl'), '{oops\n');
+    const broken = makeStageContext(reportStage, { comparison: { base: 'sb', finetuned: 'sf' } }, { inputs: [base, ft, chatml] });
+    await expect(reportStage.run(broken.ctx)).rejects.toThrow(/test\.jsonl:1: not valid JSON/);
+  });
 });

@@ -204,4 +204,27 @@ describe('synthesize-responses, openai teacher against a local server', () => {
     await expect(stage.run(r.ctx)).rejects.toThrow(/needs teacher\.base_url and teacher\.model/);
     expect(() => makeStageContext(stage, { teacher: { kind: 'gpt' } })).toThrow(/\/teacher\/kind: must be one of/);
   });
+
+  it('cite_driver opens closed answers with the card line they follow, and only on the demographics template', async () => {
+    const personas = await personasArtifact(10, 60, 4);
+    const plain = (await synth({}, personas)).jsonl('dataset.jsonl');
+    const cited = (await synth({ teacher: { cite_driver: true } }, personas)).jsonl('dataset.jsonl');
+    expect(cited.map((r) => r.id)).toEqual(plain.map((r) => r.id));
+    let closed = 0;
+    for (const [i, r] of cited.entries()) {
+      const p = plain[i]!;
+      if (r.question_type === 'open') {
+        expect(r.reference).toBe(p.reference);
+        continue;
+      }
+      closed += 1;
+      expect(r.reference).toMatch(/^(Age|Income|Education|Region): [^.]+\. /);
+      expect(r.reference.endsWith(p.reference)).toBe(true);
+      expect(r.meta).toMatchObject({ cite_driver: true, answer: p.meta.answer });
+    }
+    expect(closed).toBeGreaterThan(0);
+    const bad = makeStageContext(stage, { teacher: { conditioning: 'attitudes', cite_driver: true } }, { inputs: [personas] });
+    await expect(stage.run(bad.ctx)).rejects.toThrow(/cite_driver .* needs teacher kind "template" with conditioning "demographics" \(got kind "template", conditioning "attitudes"\)/);
+  });
 });
+

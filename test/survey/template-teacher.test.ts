@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { templateAnswer } from '../../src/survey/teachers/template.js';
-import { ATTITUDE_DRIVERS, LADDER, demographicAttitude } from '../../src/survey/teachers/persona-effects.js';
+import { ATTITUDE_DRIVERS, LADDER, demographicAttitude, driverCitation } from '../../src/survey/teachers/persona-effects.js';
 import { ATTITUDES } from '../../src/survey/domains.js';
 import { sampleSyntheticPersonas } from '../../src/survey/persona.js';
 import { builtinBankDir, loadQuestionBank } from '../../src/survey/question-bank.js';
+import { personaBlock } from '../../src/survey/record.js';
+import { extractAnswer } from '../../src/metrics/answers.js';
 
 const bank = loadQuestionBank(builtinBankDir());
 const persona = sampleSyntheticPersonas(1, { count: 1 }).cards[0]!;
@@ -76,4 +78,33 @@ describe('template teacher', () => {
     // every ladder value is at least 0.05 from the level boundaries of 5-point, 4-point and yes/no scales
     for (const v of LADDER) for (const edge of [0.2, 0.25, 0.4, 0.5, 0.6, 0.75, 0.8]) expect(Math.abs(v - edge)).toBeGreaterThanOrEqual(0.05 - 1e-12);
   });
+
+  it('with citeDriver, opens closed answers with the card line they follow, as the persona block shows it', () => {
+    const card = { ...persona, age: 57, income_bracket: '$25k-50k', education: 'some college', region: 'Midwest' };
+    expect(driverCitation(card, 'financial_security')).toBe('Income: $25k-50k');
+    expect(driverCitation(card, 'tech_affinity')).toBe('Age: 57');
+    expect(driverCitation(card, 'community_attachment')).toBe('Age: 57');
+    expect(driverCitation(card, 'institutional_trust')).toBe('Education: some college');
+    expect(driverCitation(card, 'environmental_concern')).toBe('Region: Midwest');
+    expect(driverCitation({ id: 'x' }, 'environmental_concern')).toBeUndefined();
+    const block = personaBlock(card);
+    for (const item of bank.items) {
+      const plain = templateAnswer(card, item, 5, `r-${item.id}`);
+      const cited = templateAnswer(card, item, 5, `r-${item.id}`, 'demographics', { citeDriver: true });
+      if (item.type === 'open') {
+        expect(cited).toEqual(plain);
+        continue;
+      }
+      const line = driverCitation(card, item.attitude)!;
+      expect(block).toContain(`  ${line}\n`); // a line the prompt shows, word for word
+      expect(cited.text).toBe(`${line}. ${plain.text}`);
+      expect(cited.level).toBe(plain.level);
+      // answer_match reads the same level from the cited answer
+      expect(extractAnswer(cited.text, item.type, item.scale)?.level).toBe(plain.level);
+    }
+    // the latent-attitudes teacher has no card line to cite
+    const likert = bank.items.find((q) => q.type === 'likert')!;
+    expect(templateAnswer(card, likert, 5, 'a', 'attitudes', { citeDriver: true })).toEqual(templateAnswer(card, likert, 5, 'a', 'attitudes'));
+  });
 });
+

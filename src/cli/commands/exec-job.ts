@@ -2,7 +2,7 @@ import { EXIT, type Command } from '../command.js';
 import { parseCommandArgs } from '../args.js';
 import { stageRegistry } from '../project.js';
 import { runJobFile } from '../../engine/executors/exec-job.js';
-import { UserError } from '../../core/errors.js';
+import { unreachable, UserError } from '../../core/errors.js';
 import type { CliIO } from '../io.js';
 
 const command: Command = {
@@ -34,8 +34,7 @@ failed, 2 a bad job file, 130 cancelled (SIGTERM, e.g. scancel).
         io.stderr.write(`error: ${result.error?.message ?? 'the stage failed'}\n`);
         return EXIT.failed;
       default: {
-        const never: never = result.status;
-        return never;
+        return unreachable(result.status);
       }
     }
   },

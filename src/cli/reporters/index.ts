@@ -4,6 +4,7 @@
  */
 import type { CliIO } from '../io.js';
 import type { Reporter } from './reporter.js';
+import { unreachable } from '../../core/errors.js';
 
 export type ReporterKind = 'tty' | 'plain' | 'json';
 
@@ -34,8 +35,7 @@ export async function reporterFactory(kind: ReporterKind, io: CliIO, verbose: bo
       return () => new ListrReporter(io, verbose);
     }
     default: {
-      const never: never = kind;
-      throw new Error(`unknown reporter ${String(never)}`);
+      return unreachable(kind);
     }
   }
 }

@@ -14,6 +14,7 @@ import type { ExecutorKind } from './settings.js';
 import { SlurmMissingError } from './slurm/client.js';
 import { SlurmExecutor, type SlurmExecutorOptions } from './slurm/executor.js';
 import { readTicket, removeTicket } from './ticket.js';
+import { unreachable } from '../../core/errors.js';
 
 export { EXECUTOR_KINDS, type ExecutorKind, type ExecutorSettings } from './settings.js';
 export { SlurmExecutor, type SlurmExecutorOptions } from './slurm/executor.js';
@@ -41,8 +42,7 @@ export function chooseExecutors(options: ExecutorChoiceOptions): (stage: Planned
       case 'slurm':
         return slurmExecutor();
       default: {
-        const never: never = kind;
-        return never;
+        return unreachable(kind);
       }
     }
   };

@@ -1,5 +1,6 @@
 import { substituteInShell } from './shell-words.js';
 import { suggest } from './suggest.js';
+import { InternalError } from '../../core/errors.js';
 
 /**
  * The `${{ ... }}` expression language: four forms, no operators.
@@ -102,6 +103,6 @@ export function resolveRuntimeExpressions(value: unknown, ctx: RuntimeDirs): unk
 function runtimeDir(stage: string | undefined, ctx: RuntimeDirs): string {
   if (stage === undefined) return ctx.outputsDir;
   const dir = Object.prototype.hasOwnProperty.call(ctx.stageDirs, stage) ? ctx.stageDirs[stage] : undefined;
-  if (dir === undefined) throw new Error(`resolveRuntimeExpressions: no output directory for stage "${stage}"`);
+  if (dir === undefined) throw new InternalError(`resolveRuntimeExpressions: no output directory for stage "${stage}"`);
   return dir;
 }

@@ -3,6 +3,7 @@
  * `order` is the declaration order (YAML order, expansions in matrix order); `needs` maps an
  * id to the ids it depends on.
  */
+import { InternalError } from '../../core/errors.js';
 
 /** Every elementary cycle reachable by DFS, each once, as `[a, b, c, a]` in needs direction. */
 export function findCycles(order: readonly string[], needs: ReadonlyMap<string, readonly string[]>): string[][] {
@@ -73,7 +74,7 @@ export function topologicalOrder(order: readonly string[], needs: ReadonlyMap<st
       if (left === 0) ready.push(index.get(dep)!);
     }
   }
-  if (out.length !== order.length) throw new Error('topologicalOrder: the graph has a cycle');
+  if (out.length !== order.length) throw new InternalError('topologicalOrder: the graph has a cycle');
   return out;
 }
 

@@ -1,5 +1,5 @@
 import { basename, dirname, extname, resolve } from 'node:path';
-import { UserError } from '../../core/errors.js';
+import { InternalError, UserError } from '../../core/errors.js';
 import type { StageRegistry } from '../registry.js';
 import { suggest } from './suggest.js';
 import { checkConsumes } from './consumes.js';
@@ -105,7 +105,7 @@ export function parsePipeline(text: string, file: string, registry: StageRegistr
       return note ? { ...i, message: `${i.message} ${note}` } : i;
     }));
   }
-  if (!complete) throw new Error('parsePipeline: a stage failed to plan without reporting an issue');
+  if (!complete) throw new InternalError('parsePipeline: a stage failed to plan without reporting an issue');
   if (cacheDir !== undefined && toStore !== undefined) writeParsedCopy(cacheDir, text, toStore);
   ctx.paramsMemo?.save();
 

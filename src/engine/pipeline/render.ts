@@ -1,4 +1,5 @@
 import type { LoadedPipeline } from './types.js';
+import { unreachable } from '../../core/errors.js';
 
 /**
  * The DAG as text (one line per stage in run order: `id (type) <- needs`), a Mermaid flowchart
@@ -27,8 +28,7 @@ export function renderDag(p: LoadedPipeline, format: 'text' | 'mermaid' | 'dot')
       return lines.join('\n') + '\n';
     }
     default: {
-      const never: never = format;
-      throw new TypeError(`renderDag: unknown format ${String(never)}`);
+      return unreachable(format);
     }
   }
 }

@@ -3,6 +3,7 @@ import { interpolate, isRuntime, parseExpression, runtimeText, type Expression }
 import type { IssueList } from './issues.js';
 import { formatPath, pathKey, type ExpressionString, type PathSeg, type PipelineSource } from './source.js';
 import type { MatrixCombo } from './types.js';
+import { unreachable } from '../../core/errors.js';
 
 /** Where each expression form may appear: the stage field (path[2]) -> allowed kinds. */
 const ALLOWED: Record<string, ReadonlyArray<Expression['kind']>> = {
@@ -169,8 +170,7 @@ export class ExpressionResolver {
         return { value: text, text };
       }
       default: {
-        const never: never = expr;
-        return never;
+        return unreachable(expr);
       }
     }
   }

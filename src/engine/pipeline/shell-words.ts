@@ -16,6 +16,7 @@
  * inserted as in the enclosing context. docs/pipeline-format.md says to pass such values through
  * `env:` and "$VAR" instead.
  */
+import { unreachable } from '../../core/errors.js';
 
 type Context = { kind: 'plain'; parens: number } | { kind: 'single' } | { kind: 'double' };
 
@@ -74,8 +75,7 @@ export function substituteInShell(command: string, pattern: RegExp, valueOf: (ma
         else if (c === ')' && stack.length > 1 && --context.parens === 0) stack.pop();
         break;
       default: {
-        const never: never = context;
-        return never;
+        return unreachable(context);
       }
     }
   }

@@ -24,13 +24,14 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { mkdir, open, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fsyncDir } from '../../core/atomic.js';
-import { PolypersonaError, UserError } from '../../core/errors.js';
+import { InternalError, StageFailure, UserError } from '../../core/errors.js';
 import { digestTree } from './digest.js';
+import { summariseOutputs } from './output-summary.js';
 import { isOrphanedName, ownedName } from './owner.js';
 import { checkStageRecord, type StageRecord, type StageRecordDraft } from './record.js';
 
-/** An entry whose stage.json is unreadable or whose outputs no longer match their digest. */
-export class CacheCorruptError extends PolypersonaError {
+/** An entry whose stage.json is unreadable or whose outputs no longer match their digest (exit code 1: the entry, not the user's input, is bad). */
+export class CacheCorruptError extends StageFailure {
   readonly key: string;
   readonly dir: string;
   constructor(key: string, dir: string, why: string) {
@@ -137,10 +138,11 @@ export class ArtifactStore {
    * that entry is kept and returned and the staging dir is discarded.
    */
   async publish(staging: Staging, draft: StageRecordDraft): Promise<CacheEntry> {
-    if (draft.key !== staging.key) throw new TypeError(`publish: record key ${draft.key} does not match staging key ${staging.key}`);
+    if (draft.key !== staging.key) throw new InternalError(`publish: record key ${draft.key} does not match staging key ${staging.key}`);
     const key = staging.key;
     const tree = await digestTree(staging.outDir);
-    const record: StageRecord = { ...draft, outputDigest: tree.digest, files: tree.files };
+    const summaries = await summariseOutputs(staging.outDir, tree.files);
+    const record: StageRecord = { ...draft, outputDigest: tree.digest, files: tree.files, ...(summaries ? { summaries } : {}) };
     await writeFile(join(staging.dir, RECORD_FILE), `${JSON.stringify(record, null, 2)}\n`);
     await fsyncTree(staging.dir);
 

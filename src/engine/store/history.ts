@@ -2,10 +2,11 @@
  * Run records: every `run` writes `runs/history/<pipeline>/<timestamp>-<id>.json` (stages, keys,
  * cache hits, durations), so two runs can be compared later and gc can keep what recent runs used.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../core/atomic.js';
 import { DataError } from '../../core/errors.js';
+import { readJsonFile } from '../../core/files.js';
 
 /** How one stage of a run ended (run records and the run's event stream both use it). */
 export type StageOutcome = 'cached' | 'ran' | 'failed' | 'skipped' | 'cancelled';
@@ -78,9 +79,9 @@ export function listRunRecords(runsDir: string, pipeline?: string): RunRecord[] 
 function readRunRecord(path: string): RunRecord {
   let value: unknown;
   try {
-    value = JSON.parse(readFileSync(path, 'utf8'));
+    value = readJsonFile(path, 'the run record');
   } catch (err) {
-    throw new DataError('bad-run-record', `${path}: not valid JSON (${(err as Error).message}); delete the file`, { location: { file: path } });
+    throw new DataError('bad-run-record', `${(err as Error).message}; delete the file`, { cause: err, location: { file: path } });
   }
   const r = value as Partial<RunRecord>;
   if (typeof r !== 'object' || r === null || typeof r.id !== 'string' || typeof r.pipeline !== 'string' || typeof r.startedAt !== 'string' || !Array.isArray(r.stages)) {

@@ -19,8 +19,12 @@ export { acquireFileLock, acquireKeyLock, LockBusyError, sweepStaleKeyLocks, typ
 export { RunLease, withLeases } from './lease.js';
 export {
   lockedStageOf,
+  stageCheckOf,
+  LOCK_VERSION,
+  type StageCheck,
   lockFilePath,
   readPipelineLock,
+  parsePipelineLock,
   sameLock,
   writePipelineLock,
   type LockReadOptions,

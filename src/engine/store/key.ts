@@ -8,12 +8,13 @@
 import { hashJson } from '../../core/canonical-json.js';
 
 /** Joins every key; bump it when the engine changes what a cached output means (all caches go stale). */
-export const ENGINE_KEY_VERSION = 1;
+// 2: params without their schema defaults (key-params.ts), seeds from the stage's own identity.
+export const ENGINE_KEY_VERSION = 2;
 
 export interface StageKeyInputs {
   type: string;
   version: number;
-  /** Validated params with defaults filled and expressions resolved (for `command`: the command line too). */
+  /** Validated params, expressions resolved, values equal to their schema default left out (engine/key-params.ts); for `command`: the command line too. */
   params: unknown;
   /** Upstream stage id -> its output digest. */
   inputs: Record<string, string>;

@@ -29,6 +29,7 @@ import { join } from 'node:path';
 import type { ArtifactStore } from './artifact-store.js';
 import { acquireFileLock, awaitLockFree } from './key-lock.js';
 import { isOwnerGone, ownedName, selfOwner, type ProcessOwner } from './owner.js';
+import { InternalError } from '../../core/errors.js';
 
 const LEASE_SUFFIX = '.lease';
 /** How often a run that meets a gc looks again, ms. */
@@ -80,7 +81,7 @@ export class RunLease {
 
   /** Resolves once `key` is in the lease and no gc is at work: from then on gc keeps its entry. */
   hold(key: string): Promise<void> {
-    if (this.released) return Promise.reject(new Error('RunLease.hold: the lease was released'));
+    if (this.released) return Promise.reject(new InternalError('RunLease.hold: the lease was released'));
     if (this.written.has(key)) return Promise.resolve();
     if (!this.pending.includes(key)) {
       this.pending.push(key);
@@ -118,7 +119,7 @@ export class RunLease {
  * deletes the leases of owners that are gone. gc removes entries inside `fn`.
  */
 export async function withLeases<T>(store: ArtifactStore, fn: (leased: ReadonlySet<string>) => Promise<T>, signal?: AbortSignal): Promise<T> {
-  const lock = await acquireFileLock(gcLockPath(store.runsDir), { wait: true, pollMs: GC_POLL_MS, signal }, () => new Error('unreachable: gc.lock is waited for'));
+  const lock = await acquireFileLock(gcLockPath(store.runsDir), { wait: true, pollMs: GC_POLL_MS, signal }, () => new InternalError('unreachable: gc.lock is waited for'));
   try {
     return await fn(readLiveLeases(store.runsDir));
   } finally {

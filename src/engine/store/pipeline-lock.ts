@@ -13,6 +13,9 @@ import type { Document } from 'yaml';
 import { writeFileAtomic } from '../../core/atomic.js';
 import { UserError } from '../../core/errors.js';
 import type { CacheEntry } from './artifact-store.js';
+import type { OutputSummaries } from './output-summary.js';
+import type { StageRecord } from './record.js';
+import type { StageKeyInputs } from './key.js';
 
 type YamlModule = typeof import('yaml');
 let yamlModule: YamlModule | undefined;
@@ -21,20 +24,28 @@ function yaml(): YamlModule {
   return (yamlModule ??= createRequire(import.meta.url)('yaml') as YamlModule);
 }
 
-export interface LockedStage {
-  type: string;
-  version: number;
+/** The key inputs (store/key.ts), the key they give, and the outputs. */
+export interface LockedStage extends StageKeyInputs {
   key: string;
-  params: unknown;
-  /** Upstream stage id -> output digest. */
-  inputs: Record<string, string>;
-  /** Dep path -> content digest. */
-  deps: Record<string, string>;
   outputs: { digest: string; files: number; bytes: number };
+  /**
+   * What `verify` compares when the digest differs (lock version 2): every output file's sha256,
+   * and for tensors, predictions and metrics their summaries (output-summary.ts). Absent in a
+   * version 1 lock.
+   */
+  check?: StageCheck;
 }
 
+export interface StageCheck extends OutputSummaries {
+  /** Output path -> sha256. */
+  files: Record<string, string>;
+}
+
+/** 2: stages carry `check` and params leave out schema defaults (engine/key-params.ts). Version 1 locks are still read. */
+export const LOCK_VERSION = 2;
+
 export interface PipelineLock {
-  version: 1;
+  version: 1 | 2;
   pipeline: string;
   stages: Record<string, LockedStage>;
 }
@@ -70,6 +81,11 @@ export function readPipelineLock(path: string, options: LockReadOptions = {}): P
   const lock = parseLockText(path, text);
   if (cached) writeFileAtomic(cached, JSON.stringify(lock));
   return lock;
+}
+
+/** A lock file's text (from `git show`, say), checked like a file; `path` names it in errors. */
+export function parsePipelineLock(path: string, text: string): PipelineLock {
+  return parseLockText(path, text);
 }
 
 function parseLockText(path: string, text: string): PipelineLock {
@@ -108,12 +124,12 @@ type At = (path: Array<string | number>, message: string) => UserError;
 function checkLock(doc: Document, at: At): PipelineLock {
   if (!yaml().isMap(doc.contents)) throw at([], 'expected a mapping with version, pipeline and stages');
   const raw = doc.toJS() as Record<string, unknown>;
-  if (raw.version !== 1) throw at(['version'], `version must be 1, got ${JSON.stringify(raw.version)}`);
+  if (raw.version !== 1 && raw.version !== LOCK_VERSION) throw at(['version'], `version must be 1 or ${LOCK_VERSION}, got ${JSON.stringify(raw.version)} (a lock file written by a newer polypersona? upgrade, or delete it to start afresh)`);
   if (typeof raw.pipeline !== 'string') throw at(['pipeline'], 'pipeline must be a string (the pipeline name)');
   if (!isPlainObject(raw.stages)) throw at(['stages'], 'stages must be a mapping of stage id to locked stage');
   const stages: Record<string, LockedStage> = {};
   for (const [id, value] of Object.entries(raw.stages)) stages[id] = checkStage(id, value, at);
-  return { version: 1, pipeline: raw.pipeline, stages };
+  return { version: raw.version, pipeline: raw.pipeline, stages };
 }
 
 function checkStage(id: string, value: unknown, at: At): LockedStage {
@@ -134,6 +150,17 @@ function checkStage(id: string, value: unknown, at: At): LockedStage {
   if (!isPlainObject(o) || typeof o.digest !== 'string' || !Number.isInteger(o.files) || !Number.isInteger(o.bytes)) {
     throw at(p('outputs'), `stage ${id}: outputs must hold digest (string), files and bytes (integers)`);
   }
+  let check: StageCheck | undefined;
+  if (s.check !== undefined) {
+    const c = s.check;
+    if (!isPlainObject(c) || !isPlainObject(c.files) || !Object.values(c.files).every((v) => typeof v === 'string')) {
+      throw at(p('check'), `stage ${id}: check must hold files (output path to sha256)`);
+    }
+    for (const field of ['tensors', 'predictions', 'metrics'] as const) {
+      if (c[field] !== undefined && !isPlainObject(c[field])) throw at([...p('check'), field], `stage ${id}: check.${field} must be a mapping of output path to its summary`);
+    }
+    check = c as unknown as StageCheck;
+  }
   return {
     type: s.type,
     version: s.version as number,
@@ -142,7 +169,15 @@ function checkStage(id: string, value: unknown, at: At): LockedStage {
     inputs: s.inputs as Record<string, string>,
     deps: s.deps as Record<string, string>,
     outputs: { digest: o.digest, files: o.files as number, bytes: o.bytes as number },
+    ...(check ? { check } : {}),
   };
+}
+
+/** The check data of a published entry: its files' sha256 and its summaries. */
+export function stageCheckOf(record: Pick<StageRecord, 'files' | 'summaries'>): StageCheck {
+  const files: Record<string, string> = {};
+  for (const f of record.files) files[f.path] = f.sha256;
+  return { files, ...(record.summaries ?? {}) };
 }
 
 /** The lock file entry of a published cache entry (file count and bytes from its stage.json). */
@@ -156,6 +191,7 @@ export function lockedStageOf(entry: CacheEntry): LockedStage {
     inputs: r.inputs,
     deps: r.deps,
     outputs: { digest: r.outputDigest, files: r.files.length, bytes: r.files.reduce((sum, f) => sum + f.size, 0) },
+    check: stageCheckOf(r),
   };
 }
 
@@ -197,12 +233,13 @@ export function writePipelineLock(path: string, lock: PipelineLock, options: Loc
       inputs: sortKeysDeep(s.inputs),
       deps: sortKeysDeep(s.deps),
       outputs: { digest: s.outputs.digest, files: s.outputs.files, bytes: s.outputs.bytes },
+      ...(s.check ? { check: sortKeysDeep(s.check) } : {}),
     };
   }
   const header =
-    `# polypersona lock file for pipeline "${lock.pipeline}": per stage, its key, params, inputs, deps and output digest.\n` +
-    '# Written by `polypersona run`; commit it. `polypersona verify` re-runs every stage and compares output digests.\n';
-  const body = yaml().stringify({ version: 1, pipeline: lock.pipeline, stages }, { lineWidth: 0, aliasDuplicateObjects: false });
+    `# polypersona lock file for pipeline "${lock.pipeline}": per stage, its key, params (defaults left out), inputs, deps, output digest and check data.\n` +
+    '# Written by `polypersona run`; commit it. `polypersona verify` re-runs every stage and compares: identical, within tolerance or different (docs/reproducibility.md).\n';
+  const body = yaml().stringify({ version: LOCK_VERSION, pipeline: lock.pipeline, stages }, { lineWidth: 0, aliasDuplicateObjects: false });
   const text = header + body;
   writeFileAtomic(path, text);
   if (options.parsedCacheDir) {

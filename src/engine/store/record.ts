@@ -1,19 +1,16 @@
 /** `stage.json`: the provenance record stored beside every cache entry's `out/`. */
 import type { TreeDigest } from './digest.js';
 import type { EnvironmentInfo } from './environment.js';
+import type { OutputSummaries } from './output-summary.js';
+import type { StageKeyInputs } from './key.js';
+import { InternalError } from '../../core/errors.js';
 
-export interface StageRecord {
+/** The key inputs (type, version, key params, input and dep digests) and what the run made of them. */
+export interface StageRecord extends StageKeyInputs {
   key: string;
   stageId: string;
   /** Pipeline name. */
   pipeline: string;
-  type: string;
-  version: number;
-  params: unknown;
-  /** Upstream stage id -> output digest. */
-  inputs: Record<string, string>;
-  /** Dep path -> content digest. */
-  deps: Record<string, string>;
   /** Tree digest of `out/`. */
   outputDigest: string;
   files: TreeDigest['files'];
@@ -26,10 +23,12 @@ export interface StageRecord {
   environment: EnvironmentInfo;
   /** Fields the stage added with ctx.recordProvenance. */
   provenance: Record<string, unknown>;
+  /** What verify's comparators need (tensor norms, prediction hashes, metrics); absent in entries published before them. */
+  summaries?: OutputSummaries;
 }
 
 /** What a caller passes to publish(); the store adds the output digest and file list. */
-export type StageRecordDraft = Omit<StageRecord, 'outputDigest' | 'files'>;
+export type StageRecordDraft = Omit<StageRecord, 'outputDigest' | 'files' | 'summaries'>;
 
 /** Field -> typeof, checked on every cache lookup (built once: a no-op run looks up every stage). */
 const REQUIRED_FIELDS: ReadonlyArray<readonly [string, string]> = [
@@ -41,12 +40,12 @@ const REQUIRED_FIELDS: ReadonlyArray<readonly [string, string]> = [
 
 /** Throws a TypeError naming the first missing or mistyped field; returns the value typed. */
 export function checkStageRecord(value: unknown): StageRecord {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new TypeError('not an object');
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new InternalError('not an object');
   const r = value as Record<string, unknown>;
   for (const [field, type] of REQUIRED_FIELDS) {
-    if (typeof r[field] !== type || r[field] === null) throw new TypeError(`field "${field}" is missing or not a ${type}`);
+    if (typeof r[field] !== type || r[field] === null) throw new InternalError(`field "${field}" is missing or not a ${type}`);
   }
-  if (!Array.isArray(r.files)) throw new TypeError('field "files" is not an array');
-  if (!('params' in r)) throw new TypeError('field "params" is missing');
+  if (!Array.isArray(r.files)) throw new InternalError('field "files" is not an array');
+  if (!('params' in r)) throw new InternalError('field "params" is missing');
   return r as unknown as StageRecord;
 }

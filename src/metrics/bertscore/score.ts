@@ -15,6 +15,7 @@
  * still take part in the max of the other side's tokens (only their weights are 0).
  * Arithmetic is float64 throughout.
  */
+import { InternalError } from '../../core/errors.js';
 
 export interface EncodedText {
   /** Token ids, special tokens included, length T. */
@@ -60,7 +61,7 @@ function normalisedRows(t: EncodedText): Float64Array {
 
 /** Greedy matching of one candidate against one reference with the given token weights. */
 export function greedyMatch(cand: EncodedText, ref: EncodedText, candWeights: readonly number[], refWeights: readonly number[]): BertScoreTriple {
-  if (cand.dim !== ref.dim) throw new RangeError(`greedyMatch: embedding sizes differ (${cand.dim} vs ${ref.dim})`);
+  if (cand.dim !== ref.dim) throw new InternalError(`greedyMatch: embedding sizes differ (${cand.dim} vs ${ref.dim})`);
   const c = normalisedRows(cand);
   const r = normalisedRows(ref);
   const nc = cand.ids.length;
@@ -97,7 +98,7 @@ export function greedyMatch(cand: EncodedText, ref: EncodedText, candWeights: re
 
 /** BERTScore of aligned candidates and references. */
 export function bertScore(candidates: readonly EncodedText[], references: readonly EncodedText[], options: BertScoreOptions): BertScoreTriple[] {
-  if (candidates.length !== references.length) throw new RangeError(`bertScore: ${candidates.length} candidates but ${references.length} references`);
+  if (candidates.length !== references.length) throw new InternalError(`bertScore: ${candidates.length} candidates but ${references.length} references`);
   const idf = options.idf ? idfWeights(references.map((r) => r.ids)) : undefined;
   const weights = (t: EncodedText): number[] => t.ids.map((id) => (options.specialIds.has(id) ? 0 : idf ? idf.weight(id) : 1));
   return candidates.map((cand, i) => {

@@ -17,6 +17,7 @@ import { Prng, deriveSeed } from '../../core/prng.js';
 import { extractAnswer } from '../answers.js';
 import { isClosedType, type AnswerScale } from '../../formats/survey-item.js';
 import type { PredictionRecord } from '../../formats/predictions.js';
+import { InternalError, unreachable } from '../../core/errors.js';
 
 export const CORRUPTIONS = ['non-answer', 'gibberish', 'prompt-echo', 'off-format', 'other-question', 'repetition'] as const;
 export type Corruption = (typeof CORRUPTIONS)[number];
@@ -94,8 +95,7 @@ export function corrupt(items: readonly LabelledItem[], i: number, kind: Corrupt
       return Array.from({ length: 5 }, () => words).join(' ');
     }
     default: {
-      const never: never = kind;
-      return never;
+      return unreachable(kind);
     }
   }
 }
@@ -113,7 +113,7 @@ export function labelledPredictions(items: readonly LabelledItem[], variant: 'go
 
 /** ROC AUC of scores for positives vs negatives (Mann–Whitney U / (n₊ n₋), ties count one half). */
 export function rocAuc(positives: readonly number[], negatives: readonly number[]): number {
-  if (positives.length === 0 || negatives.length === 0) throw new RangeError('rocAuc needs at least one positive and one negative score');
+  if (positives.length === 0 || negatives.length === 0) throw new InternalError('rocAuc needs at least one positive and one negative score');
   const all = [...positives.map((v) => [v, 1] as const), ...negatives.map((v) => [v, 0] as const)].sort((a, b) => a[0] - b[0]);
   // average ranks over ties, then U = R₊ − n₊(n₊ + 1)/2
   let rankSum = 0;

@@ -10,6 +10,7 @@ import { mistral } from './mistral.js';
 import { phi } from './phi.js';
 import { qwen2Moe } from './qwen2-moe.js';
 import { qwen2 } from './qwen2.js';
+import { InternalError } from '../../core/errors.js';
 
 export type { DecoderArchitecture, SavedActivation, SavedDim, TensorSpec } from './architecture.js';
 
@@ -23,7 +24,7 @@ export function architectureFor(modelType: unknown): DecoderArchitecture | undef
 /** The architecture of a parsed config. */
 export function decoderArchitecture(cfg: Pick<LlamaConfig, 'architecture'>): DecoderArchitecture {
   const arch = ARCHITECTURES[cfg.architecture];
-  if (!arch) throw new Error(`no decoder architecture "${String(cfg.architecture)}" (known: ${Object.keys(ARCHITECTURES).join(', ')})`);
+  if (!arch) throw new InternalError(`no decoder architecture "${String(cfg.architecture)}" (known: ${Object.keys(ARCHITECTURES).join(', ')})`);
   return arch;
 }
 

@@ -16,6 +16,7 @@ import { layerNormBackward, layerNormForward, type LayerNormSaved } from '../blo
 import { selfAttentionBackward, selfAttentionForward, type AttentionModules, type SelfAttentionShape } from '../blocks/self-attention.js';
 import type { GraphBuilder } from '../onnx/builder.js';
 import type { DecoderArchitecture, SavedActivation } from './architecture.js';
+import { InternalError } from '../../core/errors.js';
 
 /** The linear modules of a phi layer, in HF order (PEFT's names for phi). */
 export const PHI_MODULES = ['q_proj', 'k_proj', 'v_proj', 'dense', 'fc1', 'fc2'] as const;
@@ -25,7 +26,7 @@ const GROUPS = { qkv: ['q_proj', 'k_proj', 'v_proj'], dense: ['dense'], fc1: ['f
 const ATTENTION: AttentionModules = { q: 'q_proj', k: 'k_proj', v: 'v_proj', o: 'dense' };
 
 function phiSettings(cfg: LlamaConfig): NonNullable<LlamaConfig['phi']> {
-  if (!cfg.phi) throw new Error(`phi layer: config of ${cfg.architecture} has no phi settings`);
+  if (!cfg.phi) throw new InternalError(`phi layer: config of ${cfg.architecture} has no phi settings`);
   return cfg.phi;
 }
 

@@ -18,6 +18,7 @@ import type { LlamaConfig, MoeSettings } from '../config.js';
 import { moeBackward, moeForward, type MoeModules } from '../blocks/moe.js';
 import type { DecoderArchitecture, SavedActivation } from './architecture.js';
 import { llama, llamaLayer, type LlamaMlp } from './llama.js';
+import { InternalError } from '../../core/errors.js';
 
 type Projection = 'gate_proj' | 'up_proj' | 'down_proj';
 const PROJECTIONS: readonly Projection[] = ['gate_proj', 'up_proj', 'down_proj'];
@@ -31,7 +32,7 @@ const MODULES: MoeModules = {
 };
 
 function moeSettings(cfg: LlamaConfig): MoeSettings {
-  if (!cfg.moe) throw new Error(`qwen2_moe layer: config of ${cfg.architecture} has no MoE settings`);
+  if (!cfg.moe) throw new InternalError(`qwen2_moe layer: config of ${cfg.architecture} has no MoE settings`);
   return cfg.moe;
 }
 

@@ -17,6 +17,7 @@
  */
 import type { HostTensor } from '../tensor.js';
 import type { GraphBuilder as GraphBuilderType } from '../onnx/builder.js';
+import { InternalError } from '../../core/errors.js';
 
 export interface BertEncoderConfig {
   hiddenSize: number;
@@ -33,7 +34,7 @@ export type BertWeights = ReadonlyMap<string, HostTensor>;
 
 function need(weights: BertWeights, name: string): HostTensor {
   const t = weights.get(name);
-  if (!t) throw new RangeError(`BERT encoder: missing weight "${name}"`);
+  if (!t) throw new InternalError(`BERT encoder: missing weight "${name}"`);
   return t;
 }
 
@@ -53,7 +54,7 @@ export async function buildBertEncoderGraph(config: BertEncoderConfig, weights: 
   const H = config.hiddenSize;
   const heads = config.numHeads;
   const hd = H / heads;
-  if (!Number.isInteger(hd)) throw new RangeError(`BERT encoder: hidden size ${H} is not divisible by ${heads} heads`);
+  if (!Number.isInteger(hd)) throw new InternalError(`BERT encoder: hidden size ${H} is not divisible by ${heads} heads`);
   const ids = g.input('input_ids', 'int64', ['batch', 'seq']);
   const mask = g.input('attention_mask', 'int64', ['batch', 'seq']);
 

@@ -3,9 +3,10 @@
  * wants it: the encoder config truncated at `numLayers`, the pad id, the position table's size,
  * and the weights with the `bert.` / `roberta.` prefix stripped, as float32.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataError } from '../../core/errors.js';
+import { readJsonFile } from '../../core/files.js';
 import type { HostTensor } from '../tensor.js';
 import type { BertEncoderConfig } from './encoder.js';
 
@@ -36,12 +37,7 @@ const FAMILIES: Record<string, { prefix: string; positionOffset: (pad: number) =
 export function encoderConfigFromDir(dir: string, numLayers: number): { config: BertEncoderConfig; padId: number; maxPositions: number; prefix: string; spaceBefore: boolean } {
   const file = join(dir, 'config.json');
   if (!existsSync(file)) throw new DataError('missing-config', `${dir}: no config.json (BERTScore needs a BERT/RoBERTa model dir)`, { location: { file } });
-  let c: HfBertConfig;
-  try {
-    c = JSON.parse(readFileSync(file, 'utf8')) as HfBertConfig;
-  } catch (err) {
-    throw new DataError('bad-config', `${file}: not valid JSON (${(err as Error).message})`, { cause: err, location: { file } });
-  }
+  const c = readJsonFile(file, 'the encoder config') as HfBertConfig;
   if (c === null || typeof c !== 'object' || Array.isArray(c)) throw new DataError('bad-config', `${file}: must be a JSON object`, { location: { file } });
   const family = FAMILIES[c.model_type ?? ''];
   if (!family) throw new DataError('unsupported-encoder', `${file}: model_type "${c.model_type}" is not a BERT/RoBERTa encoder (bert, roberta, xlm-roberta)`, { location: { file } });

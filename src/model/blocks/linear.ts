@@ -7,6 +7,7 @@
  */
 import type { GraphBuilder } from '../onnx/builder.js';
 import type { NBitsWeight } from '../quantize/nbits.js';
+import { InternalError } from '../../core/errors.js';
 
 /** How a graph reads a linear's weight. */
 export interface LinearWeight {
@@ -21,7 +22,7 @@ export interface LinearWeight {
 /** y = x · Wᵀ + b: one Gemm (bias as its C) on a float W, else project(x) + b. */
 export function linearForward(g: GraphBuilder, x: string, w: LinearWeight): string {
   if (w.float !== undefined) return g.op('Gemm', w.bias ? [x, w.float, w.bias] : [x, w.float], { transB: 1 });
-  if (!w.project) throw new Error('linear: a weight needs a float value or a projection');
+  if (!w.project) throw new InternalError('linear: a weight needs a float value or a projection');
   const y = w.project(x);
   return w.bias ? g.add(y, w.bias) : y;
 }

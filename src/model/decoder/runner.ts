@@ -4,6 +4,7 @@
  */
 import type { LlamaConfig } from '../config.js';
 import { createSession, i64Tensor, loadOrt, type InferenceSession, type OrtModule, type OrtTensor } from '../onnx/session.js';
+import { InternalError } from '../../core/errors.js';
 
 export interface StepInput {
   /** [B][T] token ids of this step. */
@@ -45,7 +46,7 @@ export class DecoderRunner {
     const B = input.inputIds.length, T = input.inputIds[0]!.length;
     const { numHiddenLayers: L, numKeyValueHeads: KVH, headDim: D } = this.cfg;
     const S = input.attentionMask[0]!.length;
-    if (S !== this.pastLength + T) throw new RangeError(`attention_mask length ${S} ≠ past ${this.pastLength} + new ${T}`);
+    if (S !== this.pastLength + T) throw new InternalError(`attention_mask length ${S} ≠ past ${this.pastLength} + new ${T}`);
     const feeds: Record<string, OrtTensor> = {
       input_ids: i64Tensor(this.ort, input.inputIds.flat(), [B, T]),
       attention_mask: i64Tensor(this.ort, input.attentionMask.flat(), [B, S]),

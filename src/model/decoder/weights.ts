@@ -9,6 +9,7 @@ import { linearForward, matMulNBits, nbitsInitializers } from '../blocks/linear.
 import type { GraphBuilder } from '../onnx/builder.js';
 import { quantizeNBits, type NBitsOptions } from '../quantize/nbits.js';
 import { toFloat32, type HostTensor } from '../tensor.js';
+import { InternalError } from '../../core/errors.js';
 
 export type Weights = Map<string, HostTensor>;
 
@@ -30,7 +31,7 @@ export class InitializerWeights {
   /** The host tensor `name`; a missing one is a clear error. */
   host(name: string): HostTensor {
     const t = this.weights.get(name);
-    if (!t) throw new Error(`decoder graph: missing weight ${name}`);
+    if (!t) throw new InternalError(`decoder graph: missing weight ${name}`);
     return t;
   }
 

@@ -10,7 +10,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Prng } from '../../core/prng.js';
-import { DataError } from '../../core/errors.js';
+import { DataError, InternalError } from '../../core/errors.js';
 import type { ChatMessage } from '../../formats/chatml.js';
 import type { LlamaConfig } from '../config.js';
 import { buildDecoderGraph } from '../decoder/graph.js';
@@ -134,7 +134,7 @@ export class TextGenerator {
   /** Generates for every request, in order, batching `batchSize` at a time. */
   async generate(requests: GenerateRequest[], options: GenerateOptions): Promise<GenerationResult[]> {
     checkSampling(options);
-    if (!Number.isInteger(options.maxNewTokens) || options.maxNewTokens < 1) throw new RangeError(`max_new_tokens must be a positive integer, got ${options.maxNewTokens}`);
+    if (!Number.isInteger(options.maxNewTokens) || options.maxNewTokens < 1) throw new InternalError(`max_new_tokens must be a positive integer, got ${options.maxNewTokens}`);
     const batchSize = Math.max(1, options.batchSize ?? 8);
     const root = new Prng(options.seed);
     const results: GenerationResult[] = [];
@@ -153,8 +153,8 @@ export class TextGenerator {
     const width = Math.max(...prompts.map((p) => p.length));
     const maxPos = this.cfg.maxPositionEmbeddings;
     prompts.forEach((p, i) => {
-      if (p.length === 0) throw new RangeError(`request ${offset + i}: empty prompt`);
-      if (p.length >= maxPos) throw new RangeError(`request ${offset + i}: prompt of ${p.length} tokens does not fit the model's ${maxPos} positions`);
+      if (p.length === 0) throw new InternalError(`request ${offset + i}: empty prompt`);
+      if (p.length >= maxPos) throw new InternalError(`request ${offset + i}: prompt of ${p.length} tokens does not fit the model's ${maxPos} positions`);
     });
     // Decoding stops where the longest prompt would run out of positions.
     const steps = Math.min(options.maxNewTokens, maxPos - width);

@@ -125,7 +125,7 @@ async function fetchWithResume(url: string, partial: string, expectedSize: numbe
     try {
       await appendBody(response, partial, append, req, (n) => (received += n));
       if (expectedSize === undefined || statSync(partial).size >= expectedSize) return received;
-      lastError = new Error(`connection closed after ${statSync(partial).size} of ${expectedSize} bytes`);
+      lastError = new StageFailure('hub-download', `connection closed after ${statSync(partial).size} of ${expectedSize} bytes`);
     } catch (err) {
       if (req.signal?.aborted) throw req.signal.reason ?? err;
       lastError = err;

@@ -2,6 +2,7 @@ import onnxProto from 'onnx-proto';
 import type { HostTensor } from '../tensor.js';
 import type { AttrValue, TypedAttr } from './attr.js';
 import { ELEM_CODE, ELEM_OF_DTYPE, tensorBytes } from './dtype.js';
+import { InternalError } from '../../core/errors.js';
 
 const { onnx } = onnxProto;
 const A = onnx.AttributeProto.AttributeType;
@@ -41,10 +42,10 @@ export function attributeProto(name: string, value: AttrValue): onnxProto.onnx.I
     const nums = value as number[];
     return nums.every((v) => Number.isInteger(v)) ? { name, type: A.INTS, ints: nums } : { name, type: A.FLOATS, floats: nums };
   }
-  throw new TypeError(`attribute "${name}": unsupported value ${String(value)}`);
+  throw new InternalError(`attribute "${name}": unsupported value ${String(value)}`);
 }
 
 function checkInt(name: string, v: number): number {
-  if (!Number.isSafeInteger(v)) throw new TypeError(`attribute "${name}": ${v} is not an integer`);
+  if (!Number.isSafeInteger(v)) throw new InternalError(`attribute "${name}": ${v} is not an integer`);
   return v;
 }

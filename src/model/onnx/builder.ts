@@ -4,6 +4,7 @@ import { numel } from '../tensor.js';
 import { attributeProto, type AttrValue } from './attributes.js';
 import { ELEM_CODE, ELEM_OF_DTYPE, tensorBytes, type ElemType } from './dtype.js';
 import { saveModel, toBytes, type InitializerEntry, type SaveOptions, type SavedModel } from './serialize.js';
+import { InternalError } from '../../core/errors.js';
 
 const { onnx } = onnxProto;
 
@@ -77,7 +78,7 @@ export class GraphBuilder {
   }
 
   private claim(name: string): string {
-    if (this.used.has(name)) throw new Error(`GraphBuilder(${this.name}): value name "${name}" is already used`);
+    if (this.used.has(name)) throw new InternalError(`GraphBuilder(${this.name}): value name "${name}" is already used`);
     this.used.add(name);
     return name;
   }
@@ -136,7 +137,7 @@ export class GraphBuilder {
     const key = `f32:${dims.join(',')}:${values.join(',')}`;
     const hit = name === undefined ? this.scalarCache.get(key) : undefined;
     if (hit) return hit;
-    if (numel(dims) !== values.length) throw new RangeError(`constFloat: ${values.length} values for dims [${dims.join(', ')}]`);
+    if (numel(dims) !== values.length) throw new InternalError(`constFloat: ${values.length} values for dims [${dims.join(', ')}]`);
     const t: HostTensor = { dtype: 'F32', shape: dims, data: Float32Array.from(values) };
     const out = name === undefined ? this.constant('const_f32', t) : this.initializer(name, t);
     if (name === undefined) this.scalarCache.set(key, out);
@@ -152,7 +153,7 @@ export class GraphBuilder {
   op(opType: string, inputs: string[], attrs: Record<string, AttrValue | undefined> | undefined, options: MultiOpOptions): string[];
   op(opType: string, inputs: string[], attrs: Record<string, AttrValue | undefined> = {}, options: OpOptions | MultiOpOptions = {}): string | string[] {
     const domain = options.domain ?? '';
-    if (!(domain in this.opsets)) throw new Error(`GraphBuilder(${this.name}): domain "${domain}" has no opset import`);
+    if (!(domain in this.opsets)) throw new InternalError(`GraphBuilder(${this.name}): domain "${domain}" has no opset import`);
     const nodeName = options.name ?? this.uniqueName(opType);
     if (options.name !== undefined) this.used.add(options.name);
     const spec = 'outputs' in options ? options.outputs : 1;

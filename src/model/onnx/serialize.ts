@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import onnxProto from 'onnx-proto';
 import { writeChunksAtomic } from '../../core/atomic.js';
 import { ELEM_CODE, type ElemType } from './dtype.js';
+import { InternalError } from '../../core/errors.js';
 
 const { onnx } = onnxProto;
 
@@ -55,7 +56,7 @@ export interface SavedModel {
 export function toBytes(graph: SerializableGraph): Uint8Array {
   const total = graph.initializers.reduce((s, t) => s + t.bytes.byteLength, 0);
   if (total > INLINE_LIMIT) {
-    throw new RangeError(`ONNX graph "${graph.name}": ${total} bytes of weights exceed the 2 GB protobuf limit; save() it with external data`);
+    throw new InternalError(`ONNX graph "${graph.name}": ${total} bytes of weights exceed the 2 GB protobuf limit; save() it with external data`);
   }
   const inits = graph.initializers.map(inlineTensor);
   return onnx.ModelProto.encode(onnx.ModelProto.create(graph.toModelProto(inits))).finish();

@@ -13,6 +13,7 @@ import type * as Ort from 'onnxruntime-node';
 import type { HostTensor } from '../tensor.js';
 import { ELEM_OF_DTYPE } from './dtype.js';
 import type { GraphBuilder } from './builder.js';
+import { InternalError } from '../../core/errors.js';
 
 export type OrtModule = typeof Ort;
 export type InferenceSession = Ort.InferenceSession;
@@ -54,7 +55,7 @@ export async function createSession(model: Uint8Array | string, settings: Sessio
 /** An ORT tensor viewing a host tensor's data (F16/BF16 not supported here). */
 export function toOrtTensor(ort: OrtModule, t: HostTensor): OrtTensor {
   const type = ELEM_OF_DTYPE[t.dtype];
-  if (type === 'float16' || type === 'bfloat16') throw new TypeError(`toOrtTensor: ${type} inputs are not supported`);
+  if (type === 'float16' || type === 'bfloat16') throw new InternalError(`toOrtTensor: ${type} inputs are not supported`);
   return new ort.Tensor(type as 'float32', t.data as Float32Array, t.shape);
 }
 

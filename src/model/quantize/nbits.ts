@@ -12,6 +12,8 @@
  * so that no value is clamped by more than half a step). K that is not a multiple of the block
  * size is padded with zero weights in the last block.
  */
+import { InternalError } from '../../core/errors.js';
+
 export type NBits = 4 | 8;
 
 export interface NBitsOptions {
@@ -32,9 +34,9 @@ export interface NBitsWeight extends NBitsOptions {
 }
 
 export function checkNBitsOptions(o: NBitsOptions): void {
-  if (o.bits !== 4 && o.bits !== 8) throw new RangeError(`quantization bits must be 4 or 8, got ${o.bits}`);
+  if (o.bits !== 4 && o.bits !== 8) throw new InternalError(`quantization bits must be 4 or 8, got ${o.bits}`);
   if (!Number.isInteger(o.blockSize) || o.blockSize < 16 || (o.blockSize & (o.blockSize - 1)) !== 0) {
-    throw new RangeError(`quantization block size must be a power of two ≥ 16, got ${o.blockSize}`);
+    throw new InternalError(`quantization block size must be a power of two ≥ 16, got ${o.blockSize}`);
   }
 }
 
@@ -42,7 +44,7 @@ export function checkNBitsOptions(o: NBitsOptions): void {
 export function quantizeNBits(w: Float32Array, N: number, K: number, options: NBitsOptions): NBitsWeight {
   checkNBitsOptions(options);
   const { bits, blockSize, symmetric } = options;
-  if (w.length !== N * K) throw new RangeError(`quantizeNBits: ${w.length} values for [${N}, ${K}]`);
+  if (w.length !== N * K) throw new InternalError(`quantizeNBits: ${w.length} values for [${N}, ${K}]`);
   const nBlocks = Math.ceil(K / blockSize);
   const blob = (blockSize * bits) / 8;
   const maxCode = (1 << bits) - 1;
@@ -122,8 +124,8 @@ export function dequantizeNBits(q: NBitsWeight): Float32Array {
  * layer per backward).
  */
 export function dequantize4BitInto(q: NBitsWeight, out: Float32Array): Float32Array {
-  if (q.bits !== 4 || q.K % q.blockSize !== 0) throw new RangeError(`dequantize4BitInto: needs 4-bit codes with K (${q.K}) a multiple of the block size (${q.blockSize})`);
-  if (out.length !== q.N * q.K) throw new RangeError(`dequantize4BitInto: output holds ${out.length} values, [${q.N}, ${q.K}] needs ${q.N * q.K}`);
+  if (q.bits !== 4 || q.K % q.blockSize !== 0) throw new InternalError(`dequantize4BitInto: needs 4-bit codes with K (${q.K}) a multiple of the block size (${q.blockSize})`);
+  if (out.length !== q.N * q.K) throw new InternalError(`dequantize4BitInto: output holds ${out.length} values, [${q.N}, ${q.K}] needs ${q.N * q.K}`);
   const { codes, scales, zeroPoints, nBlocks } = q;
   const half = q.blockSize >> 1, zpRow = (nBlocks + 1) >> 1;
   let o = 0, c = 0;

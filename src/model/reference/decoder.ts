@@ -16,6 +16,7 @@ import { decoderArchitecture } from '../architectures/index.js';
 import type { LlamaConfig } from '../config.js';
 import { toFloat32, type HostTensor } from '../tensor.js';
 import { applyPartialRope, causalAttention, geluNew, layerNorm, linear, rmsNorm, sigmoid, silu, softmaxRows } from './kernels.js';
+import { InternalError } from '../../core/errors.js';
 
 export interface ReferenceRows {
   B: number;
@@ -48,7 +49,7 @@ export function float64Of(weights: Map<string, HostTensor>): Float64Of {
     let v = cache.get(name);
     if (!v) {
       const t = weights.get(name);
-      if (!t) throw new Error(`reference: missing weight ${name}`);
+      if (!t) throw new InternalError(`reference: missing weight ${name}`);
       cache.set(name, (v = t.data instanceof Float64Array ? t.data : Float64Array.from(toFloat32(t))));
     }
     return v;

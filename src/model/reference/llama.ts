@@ -14,12 +14,13 @@ import type { LlamaConfig } from '../config.js';
 import { linearPath } from '../architectures/llama.js';
 import type { HostTensor } from '../tensor.js';
 import { toFloat32 } from '../tensor.js';
+import { InternalError } from '../../core/errors.js';
 
 export type Weights = Map<string, HostTensor>;
 
 function get(weights: Weights, name: string): Float64Array {
   const t = weights.get(name);
-  if (!t) throw new Error(`reference forward: missing weight ${name}`);
+  if (!t) throw new InternalError(`reference forward: missing weight ${name}`);
   return Float64Array.from(toFloat32(t));
 }
 

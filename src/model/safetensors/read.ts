@@ -1,5 +1,5 @@
 import { closeSync, constants, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
-import { DataError } from '../../core/errors.js';
+import { DataError, InternalError } from '../../core/errors.js';
 import { DTYPE_BYTES, type DType, type HostTensor, type TensorData } from '../tensor.js';
 import { headerLength, parseHeader, type SafetensorsHeader, type TensorEntry } from './header.js';
 
@@ -87,7 +87,7 @@ export class SafetensorsFile {
   read(name: string): HostTensor {
     const entry = this.byName.get(name);
     if (!entry) throw new DataError('missing-tensor', `${this.path}: no tensor "${name}"`, { location: { file: this.path } });
-    if (this.fd === undefined) throw new Error(`SafetensorsFile ${this.path} is closed`);
+    if (this.fd === undefined) throw new InternalError(`SafetensorsFile ${this.path} is closed`);
     return readEntryFd(this.fd, this.header, entry, this.path);
   }
 

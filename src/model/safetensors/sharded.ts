@@ -1,6 +1,7 @@
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataError } from '../../core/errors.js';
+import { readJsonFile } from '../../core/files.js';
 import { writeFileAtomic } from '../../core/atomic.js';
 import type { HostTensor } from '../tensor.js';
 import type { TensorEntry } from './header.js';
@@ -117,12 +118,7 @@ export function readSafetensorsDir(dir: string): Map<string, HostTensor> {
 
 /** Parses an index file: tensor name → shard file name (plain names only, no paths). */
 export function readIndex(indexPath: string): Map<string, string> {
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(indexPath, 'utf8'));
-  } catch (err) {
-    throw new DataError('bad-safetensors-index', `${indexPath}: not valid JSON (${(err as Error).message})`, { location: { file: indexPath } });
-  }
+  const json = readJsonFile(indexPath, 'the safetensors index');
   const weightMap = (json as { weight_map?: unknown } | null)?.weight_map;
   if (typeof weightMap !== 'object' || weightMap === null || Array.isArray(weightMap)) {
     throw new DataError('bad-safetensors-index', `${indexPath}: missing "weight_map" object`, { location: { file: indexPath } });

@@ -1,5 +1,6 @@
 import { writeChunksAtomic } from '../../core/atomic.js';
 import { DTYPE_BYTES, numel, type DType, type HostTensor } from '../tensor.js';
+import { InternalError } from '../../core/errors.js';
 
 /**
  * A tensor made only when the writer reaches it (e.g. seeded init of a 1.1B model), so a whole
@@ -57,17 +58,17 @@ export function safetensorsFileSize(tensors: TensorSource, metadata?: Record<str
 function checkTensor(name: string, t: HostTensor, spec?: LazyTensor): void {
   const n = numel(t.shape);
   if (t.data.length !== n || t.data.byteLength !== n * DTYPE_BYTES[t.dtype]) {
-    throw new RangeError(`writeSafetensors: tensor "${name}" has ${t.data.length} ${t.dtype} values for shape [${t.shape.join(', ')}]`);
+    throw new InternalError(`writeSafetensors: tensor "${name}" has ${t.data.length} ${t.dtype} values for shape [${t.shape.join(', ')}]`);
   }
   if (spec && (spec.dtype !== t.dtype || spec.shape.length !== t.shape.length || spec.shape.some((d, i) => d !== t.shape[i]))) {
-    throw new RangeError(`writeSafetensors: lazy tensor "${name}" loaded as ${t.dtype} [${t.shape.join(', ')}], announced ${spec.dtype} [${spec.shape.join(', ')}]`);
+    throw new InternalError(`writeSafetensors: lazy tensor "${name}" loaded as ${t.dtype} [${t.shape.join(', ')}], announced ${spec.dtype} [${spec.shape.join(', ')}]`);
   }
 }
 
 function layout(tensors: TensorSource, metadata?: Record<string, string>): { header: Uint8Array; order: string[] } {
   const names = [...tensors.keys()];
   for (const name of names) {
-    if (name === '__metadata__') throw new RangeError('writeSafetensors: "__metadata__" is reserved and cannot name a tensor');
+    if (name === '__metadata__') throw new InternalError('writeSafetensors: "__metadata__" is reserved and cannot name a tensor');
     const t = tensors.get(name)!;
     if (!isLazyTensor(t)) checkTensor(name, t);
   }

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../core/atomic.js';
 import { BYTE_LEVEL_BASE_VOCAB, BYTE_TO_CHAR, BYTE_TOKEN_OFFSET, SPECIAL_TOKENS } from './vocab.js';
+import { InternalError } from '../../core/errors.js';
 
 /**
  * The Hugging Face tokenizer files of a byte-level BPE tokenizer: `tokenizer.json` (the
@@ -37,7 +38,7 @@ export function buildTokenizerJson(spec: ByteLevelTokenizerSpec): Record<string,
   let next = BYTE_LEVEL_BASE_VOCAB;
   const merges: string[] = [];
   for (const [left, right] of spec.merges ?? []) {
-    if (!(left in vocab) || !(right in vocab)) throw new RangeError(`tokenizer merge "${left} ${right}" uses a token not yet in the vocabulary`);
+    if (!(left in vocab) || !(right in vocab)) throw new InternalError(`tokenizer merge "${left} ${right}" uses a token not yet in the vocabulary`);
     const joined = left + right;
     if (!(joined in vocab)) vocab[joined] = next++;
     merges.push(`${left} ${right}`);

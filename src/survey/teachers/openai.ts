@@ -5,6 +5,7 @@ import { writeFileAtomic } from '../../core/atomic.js';
 import { hashJson } from '../../core/canonical-json.js';
 import { redactSecrets, registerSecret } from '../../core/secrets.js';
 import type { ChatMessage } from '../../formats/chatml.js';
+import { StageFailure } from '../../core/errors.js';
 
 /**
  * A teacher behind any OpenAI-compatible `POST /v1/chat/completions` server (OpenAI, vLLM,
@@ -158,7 +159,7 @@ async function attemptOnce(url: string, body: Record<string, unknown>, o: OpenAi
       const ra = Number(response.headers.get('retry-after'));
       throw new RetryableError(message, Number.isFinite(ra) && ra > 0 ? ra * 1000 : undefined);
     }
-    throw new Error(message);
+    throw new StageFailure('teacher-request', message);
   }
   let parsed: unknown;
   try {

@@ -1,5 +1,6 @@
 import type { Attitude } from '../domains.js';
 import type { PersonaCard } from '../persona.js';
+import { unreachable } from '../../core/errors.js';
 
 /**
  * How the template teacher's answers depend on what a persona card shows (its `demographics`
@@ -56,6 +57,26 @@ function youthPosition(age: number): number {
   return 5;
 }
 
+/** The card line (as the ChatML persona block writes it, src/survey/record.ts) each driver reads. */
+const DRIVER_FIELDS: Record<Driver, [key: 'age' | 'income_bracket' | 'education' | 'region', label: string]> = {
+  youth: ['age', 'Age'],
+  seniority: ['age', 'Age'],
+  income: ['income_bracket', 'Income'],
+  education: ['education', 'Education'],
+  region: ['region', 'Region'],
+};
+
+/**
+ * The card line an attitude's answer follows, worded as the persona block shows it
+ * ("Income: $25k-50k", "Age: 57"), or undefined when the card lacks the field. The template
+ * teacher's `cite_driver` opens closed answers with it.
+ */
+export function driverCitation(persona: Partial<PersonaCard>, attitude: Attitude): string | undefined {
+  const [key, label] = DRIVER_FIELDS[ATTITUDE_DRIVERS[attitude]];
+  const v = persona[key];
+  return v === undefined || v === null || v === '' ? undefined : `${label}: ${String(v)}`;
+}
+
 /** The attitude value [0, 1] the card's visible fields give, before the teacher's noise. */
 export function demographicAttitude(persona: Partial<PersonaCard>, attitude: Attitude): number {
   const driver = ATTITUDE_DRIVERS[attitude];
@@ -77,8 +98,7 @@ export function demographicAttitude(persona: Partial<PersonaCard>, attitude: Att
     case 'region':
       return REGION_VALUES[String(persona.region)] ?? 0.5;
     default: {
-      const never: never = driver;
-      return never;
+      return unreachable(driver);
     }
   }
 }

@@ -1,7 +1,7 @@
 import { Prng, deriveSeed } from '../../core/prng.js';
 import type { QuestionItem } from '../question-bank.js';
 import type { PersonaCard } from '../persona.js';
-import { demographicAttitude } from './persona-effects.js';
+import { demographicAttitude, driverCitation } from './persona-effects.js';
 
 /**
  * The template teacher: offline, deterministic, SYNTHETIC reference answers that follow the
@@ -19,6 +19,10 @@ import { demographicAttitude } from './persona-effects.js';
  * Open items: one to three sentences picked from phrase lists by stance (attitude low / mixed /
  * high), each mentioning persona details (occupation, age, region, a value or an interest).
  * Closed answers start with the chosen label ("Agree (4 of 5). ...", "Yes. ...") so it can be parsed back.
+ * With `citeDriver` (demographics only) a closed answer first names the card line its attitude
+ * follows, as the persona block shows it: "Income: $25k-50k. Dissatisfied (2 of 5). ..." — the
+ * teacher states what it reads before it answers, so a student can copy that line and then map
+ * it onto the scale instead of doing the whole lookup in the one token that picks the level.
  */
 export interface TemplateAnswer {
   text: string;
@@ -105,8 +109,13 @@ export function attitudeFor(persona: PersonaCard, item: QuestionItem, conditioni
   return typeof v === 'number' ? v : 0.5;
 }
 
+export interface TemplateOptions {
+  /** Closed items open with the card line the answer follows (demographics conditioning only). */
+  citeDriver?: boolean;
+}
+
 /** Seeded by (seed, record id): a record's answer never depends on the others. */
-export function templateAnswer(persona: PersonaCard, item: QuestionItem, seed: number, recordId: string, conditioning: TemplateConditioning = 'demographics'): TemplateAnswer {
+export function templateAnswer(persona: PersonaCard, item: QuestionItem, seed: number, recordId: string, conditioning: TemplateConditioning = 'demographics', options: TemplateOptions = {}): TemplateAnswer {
   const prng = new Prng(deriveSeed(seed, `template\u0000${recordId}`));
   const attitude = attitudeFor(persona, item, conditioning);
   let x = Math.min(1, Math.max(0, attitude + TEMPLATE_NOISE[conditioning] * prng.normal()));
@@ -124,5 +133,6 @@ export function templateAnswer(persona: PersonaCard, item: QuestionItem, seed: n
   const label = scale.labels[level - 1]!;
   const reason = fill(prng.pick(CLOSED_REASON[stance]), persona, item, prng);
   const head = item.type === 'yesno' ? `${label}.` : `${label} (${level} of ${scale.points}).`;
-  return { text: `${head} ${reason}`, level, label, attitude };
+  const citation = options.citeDriver && conditioning === 'demographics' ? driverCitation(persona, item.attitude) : undefined;
+  return { text: `${citation ? `${citation}. ` : ''}${head} ${reason}`, level, label, attitude };
 }

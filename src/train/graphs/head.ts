@@ -14,6 +14,7 @@ import type { HeadBackward } from '../../model/blocks/layer-context.js';
 import { linearBackward, linearForward } from '../../model/blocks/linear.js';
 import { GraphBuilder } from '../../model/onnx/index.js';
 import type { TrainingGraphSpec } from './spec.js';
+import { InternalError } from '../../core/errors.js';
 
 export function buildHead(spec: Pick<TrainingGraphSpec, 'config' | 'arch' | 'fullGrads'>): GraphBuilder {
   const { config: cfg, arch } = spec;
@@ -27,7 +28,7 @@ export function buildHead(spec: Pick<TrainingGraphSpec, 'config' | 'arch' | 'ful
   const declared = new Map<string, string>();
   const tensor = (name: string): string => {
     const shape = shapes.get(name);
-    if (!shape) throw new Error(`head graph: ${name} is not a head tensor of ${arch.modelType}`);
+    if (!shape) throw new InternalError(`head graph: ${name} is not a head tensor of ${arch.modelType}`);
     if (!declared.has(name)) declared.set(name, g.input(name, 'float32', shape));
     return declared.get(name)!;
   };

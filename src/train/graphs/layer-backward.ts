@@ -19,6 +19,7 @@ import { loraBackward, loraForward } from '../../model/blocks/lora.js';
 import { GraphBuilder } from '../../model/onnx/index.js';
 import { LayerInputs } from './layer-inputs.js';
 import { groupOf, isRouted, savedTensors, type TrainingGraphSpec } from './spec.js';
+import { InternalError } from '../../core/errors.js';
 
 export function buildLayerBackward(spec: TrainingGraphSpec): GraphBuilder {
   const cfg = spec.config;
@@ -52,13 +53,13 @@ export function buildLayerBackward(spec: TrainingGraphSpec): GraphBuilder {
     fromHeads: (x, heads) => inputs.fromHeads(x, heads),
     saved(name) {
       const v = saved.get(name);
-      if (v === undefined) throw new Error(`layer graph: ${name} is not a saved activation of ${spec.arch.modelType}`);
+      if (v === undefined) throw new InternalError(`layer graph: ${name} is not a saved activation of ${spec.arch.modelType}`);
       return v;
     },
     tensorGrad: (name, grad) => void grads.push({ value: grad, name: `grad.${name}`, dims: tensorShape(name) }),
     linearBackward(modules, dys, input, rows) {
       const { group } = groupOf(inputs.groups, modules[0]!);
-      if (modules.join() !== group.modules.join()) throw new Error(`layer graph: the backward of [${modules.join(', ')}] must cover its group [${group.modules.join(', ')}]`);
+      if (modules.join() !== group.modules.join()) throw new InternalError(`layer graph: the backward of [${modules.join(', ')}] must cover its group [${group.modules.join(', ')}]`);
       const x = full || modules.some((m) => spec.adapted.includes(m)) ? input() : undefined;
       const dyAll = dys.length === 1 ? dys[0]! : g.concat(dys, 1);
       const base = linearBackward(g, dyAll, inputs.floatWeight(group), { x: full ? x : undefined, bias: group.bias });

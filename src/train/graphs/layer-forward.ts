@@ -17,6 +17,7 @@ import { loraForward } from '../../model/blocks/lora.js';
 import { GraphBuilder } from '../../model/onnx/index.js';
 import { LayerInputs } from './layer-inputs.js';
 import { auxStatistics, groupOf, isRouted, savedTensors, type GroupQuantized, type TrainingGraphSpec } from './spec.js';
+import { InternalError } from '../../core/errors.js';
 
 /**
  * The forward graph and `saved`: for each backward input name (`saved.<activation>`), the value
@@ -42,7 +43,7 @@ export function buildLayerForward(spec: TrainingGraphSpec, quantized?: Record<st
       const { group, index } = groupOf(inputs.groups, module);
       let run = fused.get(group.name);
       if (!run) fused.set(group.name, (run = { x, parts: splitColumns(g, linearForward(g, x, inputs.weight(group)), group.widths) }));
-      else if (run.x !== x) throw new Error(`layer graph: ${module} is fused with ${group.modules.join(', ')} but gets another input`);
+      else if (run.x !== x) throw new InternalError(`layer graph: ${module} is fused with ${group.modules.join(', ')} but gets another input`);
       const lora = inputs.lora(module, rows);
       if (!lora) return run.parts[index]!;
       const branch = loraForward(g, x, run.parts[index]!, lora);
@@ -57,12 +58,12 @@ export function buildLayerForward(spec: TrainingGraphSpec, quantized?: Record<st
   for (const [module, u] of Object.entries(loraU)) values[`saved.u.${module}`] = u;
   for (const s of savedTensors(spec)) {
     const value = values[`saved.${s.name}`];
-    if (value === undefined) throw new Error(`layer graph: the ${spec.arch.modelType} layer did not return the saved activation ${s.name}`);
+    if (value === undefined) throw new InternalError(`layer graph: the ${spec.arch.modelType} layer did not return the saved activation ${s.name}`);
     g.output(value, value, 'float32', s.dims);
   }
   for (const stat of auxStatistics(spec)) {
     const value = layer.aux?.[stat.name];
-    if (value === undefined) throw new Error(`layer graph: the ${spec.arch.modelType} layer did not return the auxiliary-loss statistic ${stat.name}`);
+    if (value === undefined) throw new InternalError(`layer graph: the ${spec.arch.modelType} layer did not return the auxiliary-loss statistic ${stat.name}`);
     g.output(value, `aux.${stat.name}`, 'float32', [stat.size]);
   }
   return { graph: g, saved: values };

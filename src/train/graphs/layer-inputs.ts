@@ -14,6 +14,7 @@ import type { LoraValues } from '../../model/blocks/lora.js';
 import type { GraphBuilder } from '../../model/onnx/index.js';
 import type { GroupQuantized, LinearGroup, TrainingGraphSpec } from './spec.js';
 import { auxStatistics, isRouted, linearGroups, maskInputName } from './spec.js';
+import { InternalError } from '../../core/errors.js';
 
 export class LayerInputs {
   readonly groups: LinearGroup[];
@@ -41,7 +42,7 @@ export class LayerInputs {
   tensor(name: string): string {
     return this.once(name, () => {
       const spec = this.spec.arch.layerTensors(this.spec.config).find((t) => t.name === name);
-      if (!spec) throw new Error(`training graphs: ${name} is not a layer tensor of ${this.spec.arch.modelType}`);
+      if (!spec) throw new InternalError(`training graphs: ${name} is not a layer tensor of ${this.spec.arch.modelType}`);
       return this.g.input(name, 'float32', spec.shape);
     });
   }
@@ -52,7 +53,7 @@ export class LayerInputs {
     const bias = group.bias ? this.once(`b.${group.name}`, () => g.input(`b.${group.name}`, 'float32', [group.rows])) : undefined;
     const q = this.quantized?.[group.name];
     if (!q) return { float: this.floatWeight(group), bias };
-    if (q.N !== group.rows || q.K !== group.inDim || q.bits !== 4) throw new Error(`layer graph: ${group.name} weight is ${q.bits}-bit [${q.N}, ${q.K}], expected 4-bit [${group.rows}, ${group.inDim}]`);
+    if (q.N !== group.rows || q.K !== group.inDim || q.bits !== 4) throw new InternalError(`layer graph: ${group.name} weight is ${q.bits}-bit [${q.N}, ${q.K}], expected 4-bit [${group.rows}, ${group.inDim}]`);
     const values = nbitsInitializers(g, { codes: `w.${group.name}.codes`, scales: `w.${group.name}.scales`, zeroPoints: `w.${group.name}.zp` }, q);
     return { project: (x) => matMulNBits(g, x, values), bias };
   }
@@ -72,7 +73,7 @@ export class LayerInputs {
     const [out, inDim] = spec.arch.linearShape(spec.config, module);
     const maskName = maskInputName(spec, module);
     const routed = isRouted(spec, module);
-    if (routed && rows === undefined) throw new Error(`layer graph: ${module} is an expert's linear; it needs its routed rows`);
+    if (routed && rows === undefined) throw new InternalError(`layer graph: ${module} is an expert's linear; it needs its routed rows`);
     const mask = spec.dropout ? this.once(maskName, () => g.input(maskName, 'uint8', [routed ? 'pairs' : 'tokens', inDim])) : undefined;
     return {
       A: this.once(`lora.${module}.A`, () => g.input(`lora.${module}.A`, 'float32', [spec.r, inDim])),

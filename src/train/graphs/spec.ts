@@ -18,6 +18,7 @@
 import type { DecoderArchitecture, SavedActivation } from '../../model/architectures/index.js';
 import type { LlamaConfig } from '../../model/config.js';
 import type { NBitsWeight } from '../../model/quantize/nbits.js';
+import { InternalError } from '../../core/errors.js';
 
 export interface TrainingGraphSpec {
   config: LlamaConfig;
@@ -56,8 +57,8 @@ export function linearGroups(cfg: LlamaConfig, arch: DecoderArchitecture): Linea
   return Object.entries(arch.linearGroups(cfg)).map(([name, modules]) => {
     const shapes = modules.map((m) => arch.linearShape(cfg, m));
     const biased = modules.map((m) => arch.linearBias(cfg, m));
-    if (biased.some((b) => b !== biased[0])) throw new Error(`training graphs: linear group ${name} mixes modules with and without bias`);
-    if (shapes.some(([, i]) => i !== shapes[0]![1])) throw new Error(`training graphs: linear group ${name} mixes input widths`);
+    if (biased.some((b) => b !== biased[0])) throw new InternalError(`training graphs: linear group ${name} mixes modules with and without bias`);
+    if (shapes.some(([, i]) => i !== shapes[0]![1])) throw new InternalError(`training graphs: linear group ${name} mixes input widths`);
     return { name, modules, widths: shapes.map(([o]) => o), rows: shapes.reduce((s, [o]) => s + o, 0), inDim: shapes[0]![1], bias: biased[0]! };
   });
 }
@@ -68,7 +69,7 @@ export function groupOf(groups: LinearGroup[], module: string): { group: LinearG
     const index = group.modules.indexOf(module);
     if (index >= 0) return { group, index };
   }
-  throw new Error(`training graphs: linear module ${module} is in no group of the architecture`);
+  throw new InternalError(`training graphs: linear module ${module} is in no group of the architecture`);
 }
 
 /**

@@ -16,6 +16,7 @@ import { addInto } from '../optimizer.js';
 import type { HostWeights } from './host-weights.js';
 import type { TokenBatch, TrainedTensor } from './step.js';
 import type { TensorOf, TrainedPart } from './trained-part.js';
+import { InternalError } from '../../core/errors.js';
 
 interface LayerGrads {
   /** Output name (`grad.<input>`) → buffer and dims. */
@@ -40,7 +41,7 @@ export class FullTraining implements TrainedPart {
     this.embedGrad = new Float32Array(weights.embed.length);
     add(arch.embedding, [V, C], weights.embed, this.embedGrad, true);
     weights.layers.forEach((layer, l) => {
-      if (!layer.float || layer.quantized) throw new Error('training step: full fine-tuning needs a float base (4-bit weights cannot be trained)');
+      if (!layer.float || layer.quantized) throw new InternalError('training step: full fine-tuning needs a float base (4-bit weights cannot be trained)');
       const outputs = new Map<string, { data: Float32Array; dims: number[] }>();
       for (const t of arch.layerTensors(cfg)) {
         const grad = new Float32Array(layer.tensors.get(t.name)!.length);

@@ -9,6 +9,7 @@ import type { LlamaConfig } from '../../model/config.js';
 import type { NBitsWeight } from '../../model/quantize/nbits.js';
 import { toFloat32, type HostTensor } from '../../model/tensor.js';
 import type { GroupQuantized, LinearGroup } from '../graphs/spec.js';
+import { InternalError } from '../../core/errors.js';
 
 /** The frozen base: float tensors by HF name; decoder linears may instead be int4 (MatMulNBits layout). */
 export interface BaseModel {
@@ -48,7 +49,7 @@ export function hostWeights(base: BaseModel, arch: DecoderArchitecture, groups: 
   checkQuantized(base);
   const f32 = (name: string): Float32Array => {
     const t = base.weights.get(name);
-    if (!t) throw new Error(`training step: missing base weight ${name}`);
+    if (!t) throw new InternalError(`training step: missing base weight ${name}`);
     return t.dtype === 'F32' ? (t.data as Float32Array) : toFloat32(t);
   };
   const layers: HostLayer[] = [];
@@ -84,11 +85,11 @@ function hostLayer(base: BaseModel, arch: DecoderArchitecture, groups: LinearGro
 function fuseQuantized(base: BaseModel, paths: string[]): GroupQuantized {
   const qs = paths.map((path) => {
     const q = base.quantized!.get(path);
-    if (!q) throw new Error(`training step: ${path} is not quantized while the rest of the base is`);
+    if (!q) throw new InternalError(`training step: ${path} is not quantized while the rest of the base is`);
     return q;
   });
   const q0 = qs[0]!;
-  if (qs.some((q) => q.blockSize !== q0.blockSize || q.K !== q0.K)) throw new Error(`training step: ${paths.join(', ')} disagree on block size or width`);
+  if (qs.some((q) => q.blockSize !== q0.blockSize || q.K !== q0.K)) throw new InternalError(`training step: ${paths.join(', ')} disagree on block size or width`);
   const zpRow = Math.ceil(q0.nBlocks / 2);
   // Zero points are kept when any module has them; a symmetric module's are the midpoint 8.
   const zeroPoints = qs.some((q) => q.zeroPoints) ? concat(qs.map((q) => q.zeroPoints ?? new Uint8Array(q.N * zpRow).fill(0x88))) : undefined;
@@ -97,8 +98,8 @@ function fuseQuantized(base: BaseModel, paths: string[]): GroupQuantized {
 
 function checkQuantized(base: BaseModel): void {
   for (const q of base.quantized?.values() ?? []) {
-    if (q.bits !== 4) throw new Error(`training step: only 4-bit quantized bases train (got ${q.bits}-bit)`);
-    if (q.K % q.blockSize !== 0) throw new Error(`training step: in-features ${q.K} not a multiple of block size ${q.blockSize}`);
+    if (q.bits !== 4) throw new InternalError(`training step: only 4-bit quantized bases train (got ${q.bits}-bit)`);
+    if (q.K % q.blockSize !== 0) throw new InternalError(`training step: in-features ${q.K} not a multiple of block size ${q.blockSize}`);
   }
 }
 

@@ -21,6 +21,7 @@ import { hostWeights, type HostWeights } from './host-weights.js';
 import { LoraTraining } from './lora-training.js';
 import type { RunOptions, StepResult, TokenBatch, TrainedTensor, TrainingStep, TrainingStepOptions } from './step.js';
 import type { TensorOf, TrainedPart } from './trained-part.js';
+import { InternalError } from '../../core/errors.js';
 
 const MASKED = -1e9;
 
@@ -67,7 +68,7 @@ export class LayerwiseStep implements TrainingStep {
     const cfg = base.config;
     const arch = decoderArchitecture(cfg);
     const full = trainable.kind === 'full';
-    if (full && base.quantized && base.quantized.size > 0) throw new Error('training step: full fine-tuning needs a float base (4-bit weights cannot be trained)');
+    if (full && base.quantized && base.quantized.size > 0) throw new InternalError('training step: full fine-tuning needs a float base (4-bit weights cannot be trained)');
     const lora = trainable.kind === 'lora' ? trainable.lora : undefined;
     const spec: TrainingGraphSpec = {
       config: cfg, arch, fullGrads: full,
@@ -248,7 +249,7 @@ export class LayerwiseStep implements TrainingStep {
     const h = new Float32Array(ids.length * C);
     for (let n = 0; n < ids.length; n++) {
       const id = Number(ids[n]);
-      if (!(id >= 0 && id < V)) throw new RangeError(`training step: token id ${id} outside the vocabulary (size ${V})`);
+      if (!(id >= 0 && id < V)) throw new InternalError(`training step: token id ${id} outside the vocabulary (size ${V})`);
       h.set(this.parts.weights.embed.subarray(id * C, (id + 1) * C), n * C);
     }
     return h;

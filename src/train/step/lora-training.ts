@@ -11,6 +11,7 @@ import { maskInputName } from '../graphs/spec.js';
 import type { LoraSite, LoraTensors } from '../lora.js';
 import type { TokenBatch, TrainedTensor } from './step.js';
 import type { TensorOf, TrainedPart } from './trained-part.js';
+import { InternalError } from '../../core/errors.js';
 
 export class LoraTraining implements TrainedPart {
   private readonly siteOf = new Map<string, number>();
@@ -24,11 +25,11 @@ export class LoraTraining implements TrainedPart {
   constructor(private readonly arch: DecoderArchitecture, cfg: LlamaConfig, private readonly sites: LoraSite[], private readonly params: LoraTensors[], private readonly r: number, private readonly dropout: boolean) {
     const layers = cfg.numHiddenLayers;
     this.pairsPerToken = arch.routing?.pairsPerToken(cfg) ?? 1;
-    if (params.length !== sites.length) throw new Error(`training step: ${params.length} LoRA tensors for ${sites.length} sites`);
+    if (params.length !== sites.length) throw new InternalError(`training step: ${params.length} LoRA tensors for ${sites.length} sites`);
     const adapted = [...new Set(sites.map((s) => s.module))];
     for (let l = 0; l < layers; l++) {
       const here = sites.filter((s) => s.layer === l).map((s) => s.module);
-      if (here.length !== adapted.length) throw new Error(`training step: every layer must adapt the same modules (layer ${l}: ${here.join(', ')})`);
+      if (here.length !== adapted.length) throw new InternalError(`training step: every layer must adapt the same modules (layer ${l}: ${here.join(', ')})`);
     }
     sites.forEach((s, i) => this.siteOf.set(`${s.layer}:${s.module}`, i));
   }
@@ -58,9 +59,9 @@ export class LoraTraining implements TrainedPart {
       feeds[`lora.${m}.B`] = tensor('float32', this.params[i]!.B, [site.outDim, this.r]);
       if (this.dropout) {
         const mask = this.masks?.[site.maskSlot];
-        if (!mask) throw new Error(`training step: a dropout mask is needed for ${site.path}`);
+        if (!mask) throw new InternalError(`training step: a dropout mask is needed for ${site.path}`);
         const rows = site.maskRows === 'pairs' ? this.tokens * this.pairsPerToken : this.tokens;
-        if (mask.length !== rows * site.inDim) throw new Error(`training step: the dropout mask of ${site.path} has ${mask.length} values, expected ${rows} × ${site.inDim}`);
+        if (mask.length !== rows * site.inDim) throw new InternalError(`training step: the dropout mask of ${site.path} has ${mask.length} values, expected ${rows} × ${site.inDim}`);
         feeds[maskInputName({ arch: this.arch }, m)] = tensor('uint8', mask, [rows, site.inDim]);
       }
     }

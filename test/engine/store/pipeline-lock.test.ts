@@ -17,7 +17,7 @@ const h = (c: string): string => c.repeat(64);
 
 function sample(): PipelineLock {
   return {
-    version: 1,
+    version: 2,
     pipeline: 'smoke',
     stages: {
       personas: {
@@ -28,6 +28,12 @@ function sample(): PipelineLock {
         inputs: {},
         deps: { 'question-bank': h('d') },
         outputs: { digest: h('e'), files: 2, bytes: 1234 },
+        check: {
+          files: { 'personas.jsonl': h('1'), 'metrics.json': h('2') },
+          metrics: { 'metrics.json': { 'overall.bleu': 0.125, 'by_domain.a.rouge1': 1e-7 } },
+          tensors: { 'w.safetensors': { 'layers.0.w': { shape: '2x3', norm: 1.2345678901234567, proj: -0.1 } } },
+          predictions: { 'predictions.jsonl': { records: 2, ids: '0123456789abcdef', texts: '01234567 89abcdef' } },
+        },
       },
       'adapter[model=phi-2]': {
         type: 'lora-train',
@@ -109,8 +115,10 @@ describe('pipeline lock file', () => {
 
   it('rejects a wrong version, a missing stages map and bad outputs', () => {
     const path = join(dir, 'x.lock.yaml');
-    writeFileSync(path, 'version: 2\npipeline: smoke\nstages: {}\n');
-    expect(() => readPipelineLock(path)).toThrow(/x\.lock\.yaml:1:\d+: version must be 1/);
+    writeFileSync(path, 'version: 3\npipeline: smoke\nstages: {}\n');
+    expect(() => readPipelineLock(path)).toThrow(/x\.lock\.yaml:1:\d+: version must be 1 or 2, got 3 \(a lock file written by a newer polypersona/);
+    writeFileSync(path, `version: 2\npipeline: smoke\nstages:\n  s:\n    type: t\n    version: 1\n    key: ${h('a')}\n    params: {}\n    inputs: {}\n    deps: {}\n    outputs: { digest: ${h('b')}, files: 1, bytes: 1 }\n    check: { files: [a] }\n`);
+    expect(() => readPipelineLock(path)).toThrow(/:12:\d+: stage s: check must hold files/);
     writeFileSync(path, 'version: 1\npipeline: smoke\n');
     expect(() => readPipelineLock(path)).toThrow(/stages must be a mapping/);
     writeFileSync(path, '- just\n- a list\n');
@@ -128,7 +136,7 @@ describe('sameLock', () => {
     const base = sample();
     const reordered = JSON.parse(JSON.stringify(base)) as PipelineLock;
     const p = reordered.stages.personas!;
-    reordered.stages.personas = { outputs: p.outputs, deps: p.deps, inputs: p.inputs, params: p.params, key: p.key, version: p.version, type: p.type };
+    reordered.stages.personas = { check: p.check, outputs: p.outputs, deps: p.deps, inputs: p.inputs, params: p.params, key: p.key, version: p.version, type: p.type };
     const variants: Array<(l: PipelineLock) => void> = [
       () => undefined,
       (l) => ((l.stages.personas!.params as { nested: { a: unknown[] } }).nested.a.reverse()),
@@ -153,6 +161,18 @@ describe('sameLock', () => {
   });
 });
 
+describe('version 1 lock files', () => {
+  it('are still read (no check data); the next write is version 2', () => {
+    const path = join(dir, 'old.lock.yaml');
+    writeFileSync(path, `version: 1\npipeline: smoke\nstages:\n  s:\n    type: t\n    version: 1\n    key: ${h('a')}\n    params: { $seed: 7, count: 40 }\n    inputs: {}\n    deps: {}\n    outputs: { digest: ${h('b')}, files: 1, bytes: 1 }\n`);
+    const lock = readPipelineLock(path)!;
+    expect(lock.version).toBe(1);
+    expect(lock.stages.s!.check).toBeUndefined();
+    writePipelineLock(path, lock);
+    expect(readFileSync(path, 'utf8')).toMatch(/^version: 2$/m);
+  });
+});
+
 describe('lockedStageOf', () => {
   it('takes key, params, inputs, deps and output digest, file count and bytes from a cache entry', async () => {
     const store = new ArtifactStore(join(dir, 'runs'));
@@ -169,6 +189,7 @@ describe('lockedStageOf', () => {
       inputs: { up: h('1') },
       deps: { 'x.py': h('2') },
       outputs: { digest: entry.record.outputDigest, files: 2, bytes: 5 },
+      check: { files: { 'a.txt': entry.record.files[0]!.sha256, 'b.txt': entry.record.files[1]!.sha256 } },
     });
   });
 });
@@ -194,7 +215,7 @@ describe('parsed lock cache', () => {
     const { readFileSync } = await import('node:fs');
     writeFileSync(file, readFileSync(file, 'utf8').replace('bytes: 3', 'bytes: 4'));
     expect(readPipelineLock(file, { parsedCacheDir: cacheDir })!.stages.a!.outputs.bytes).toBe(4);
-    writeFileSync(file, readFileSync(file, 'utf8').replace('version: 1\npipeline', 'version: 2\npipeline'));
-    expect(() => readPipelineLock(file, { parsedCacheDir: cacheDir })).toThrow(/version must be 1/);
+    writeFileSync(file, readFileSync(file, 'utf8').replace('version: 2\npipeline', 'version: 9\npipeline'));
+    expect(() => readPipelineLock(file, { parsedCacheDir: cacheDir })).toThrow(/version must be 1 or 2/);
   });
 });

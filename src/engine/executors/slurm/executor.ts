@@ -21,7 +21,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import pLimit from 'p-limit';
 import { writeFileAtomic } from '../../../core/atomic.js';
-import { StageFailure } from '../../../core/errors.js';
+import { StageFailure, unreachable } from '../../../core/errors.js';
 import { packageRoot } from '../../../core/paths.js';
 import type { BuildContext, Executor, StageTask } from '../../executor.js';
 import type { CacheEntry } from '../../store/index.js';
@@ -298,8 +298,7 @@ export class SlurmExecutor implements Executor {
         throw new StageFailure(end.kind === 'lost' ? 'slurm-job-lost' : 'slurm-job-failed', this.failureMessage(job, end.status, result, task, ctx));
       }
       default: {
-        const never: never = end;
-        return never;
+        return unreachable(end);
       }
     }
   }
