@@ -32,6 +32,12 @@ export interface SessionSettings {
   threads: number;
   /** Graph optimizations; default 'all'. */
   optimization?: 'disabled' | 'basic' | 'extended' | 'all';
+  /**
+   * The intra-op workers spin between kernels (ORT's default, true). Off where several sessions
+   * run in turn on few cores: each session has its own pool, and a finished session's workers
+   * keep spinning while the next one runs (see the training step, layerwise-step.ts).
+   */
+  spinning?: boolean;
 }
 
 export function sessionOptions(settings: SessionSettings): Ort.InferenceSession.SessionOptions {
@@ -42,6 +48,7 @@ export function sessionOptions(settings: SessionSettings): Ort.InferenceSession.
     graphOptimizationLevel: settings.optimization ?? 'all',
     enableCpuMemArena: true,
     logSeverityLevel: 3,
+    ...(settings.spinning === false ? { extra: { session: { intra_op: { allow_spinning: '0' } } } } : {}),
   };
 }
 
