@@ -73,7 +73,9 @@ async function train(preset: PresetName, quant: boolean, B: number, T: number, s
   const probsEnv = process.env.POLYPERSONA_BENCH_SAVE_PROBS;
   const saveProbs = probsEnv === undefined ? {} : { saveAttentionProbs: probsEnv === '1' };
   const trainable: Trainable = kind === 'lora' ? { kind: 'lora', lora: BENCH_LORA, sites, params: lora } : { kind: 'full' };
-  const engine = await createTrainingStep({ base, trainable, maxPositions: T + 1, threads, consumeBase: true, profilePrefix: process.env.POLYPERSONA_BENCH_PROFILE, ...saveProbs });
+  // POLYPERSONA_BENCH_ENGINE=layerwise/whole-model forces the step's engine (A/B runs; default: createTrainingStep's choice).
+  const engineChoice = (process.env.POLYPERSONA_BENCH_ENGINE ?? 'auto') as 'auto' | 'layerwise' | 'whole-model';
+  const engine = await createTrainingStep({ base, trainable, maxPositions: T + 1, threads, consumeBase: true, profilePrefix: process.env.POLYPERSONA_BENCH_PROFILE, engine: engineChoice, ...saveProbs });
   // The optimizer step as the trainer runs it (one micro-batch): g / tokens, global norm, clipping to 1, AdamW.
   const params = engine.parameters();
   const moments = params.map((p) => adamWMoments(p.data.length));

@@ -53,6 +53,8 @@ export class GraphBuilder {
   readonly inputs: ValueInfo[] = [];
   readonly outputs: ValueInfo[] = [];
   readonly initializers: InitializerEntry[] = [];
+  /** Declared types and shapes of intermediate values (ONNX value_info). */
+  readonly valueInfo: ValueInfo[] = [];
   private readonly used = new Set<string>();
   private readonly counters = new Map<string, number>();
   private readonly scalarCache = new Map<string, string>();
@@ -100,6 +102,15 @@ export class GraphBuilder {
     }
     this.outputs.push({ name, elemType, dims });
     return name;
+  }
+
+  /**
+   * Declares an intermediate value's type and shape (ONNX value_info), e.g. a symbolic dimension
+   * shape inference cannot name; ONNX Runtime's fusions read these shapes.
+   */
+  annotate(value: string, elemType: ElemType, dims: Dim[]): string {
+    this.valueInfo.push({ name: value, elemType, dims });
+    return value;
   }
 
   /** Adds a weight; the tensor's bytes are referenced, not copied, until serialization. */
@@ -195,6 +206,40 @@ export class GraphBuilder {
     return this.op('Slice', ins);
   }
 
+  /**
+   * Copies `source`'s nodes and initializers into this graph under names prefixed with `prefix`
+   * (one instance of a subgraph: a decoder layer of a whole-model graph). Each source input is
+   * bound to a value of this graph by `bind(name)`. Returns the values of the source's outputs by
+   * output name. Nodes keep their order, ops, domains and attributes (no subgraph attributes).
+   */
+  inline(source: GraphBuilder, prefix: string, bind: (input: string) => string): Record<string, string> {
+    for (const domain of Object.keys(source.opsets))
+      if (!(domain in this.opsets)) throw new InternalError(`GraphBuilder(${this.name}): inlined ${source.name} needs domain "${domain}"`);
+    const map = new Map<string, string>([['', '']]);
+    for (const input of source.inputs) map.set(input.name, bind(input.name));
+    for (const init of source.initializers) {
+      const name = this.uniqueName(`${prefix}${init.name}`);
+      this.initializers.push({ ...init, name });
+      map.set(init.name, name);
+    }
+    const value = (name: string): string => {
+      const v = map.get(name);
+      if (v === undefined) throw new InternalError(`GraphBuilder(${this.name}): inlined ${source.name} reads ${name} before it is defined`);
+      return v;
+    };
+    for (const node of source.nodes) {
+      if ((node.attribute ?? []).some((a) => a.g || (a.graphs && a.graphs.length > 0))) throw new InternalError(`GraphBuilder(${this.name}): cannot inline ${node.opType} with a subgraph`);
+      const input = (node.input ?? []).map(value);
+      const output = (node.output ?? []).map((o) => {
+        const name = o === '' ? '' : this.uniqueName(`${prefix}${o}`);
+        map.set(o, name);
+        return name;
+      });
+      this.nodes.push({ ...node, name: this.uniqueName(`${prefix}${node.name ?? node.opType}`), input, output });
+    }
+    return Object.fromEntries(source.outputs.map((o) => [o.name, value(o.name)]));
+  }
+
   /** The model as one self-contained protobuf (initializers inline; < 2 GB). */
   toBytes(): Uint8Array { return toBytes(this); }
 
@@ -223,6 +268,7 @@ export class GraphBuilder {
         node: this.nodes,
         input: this.inputs.map(valueInfo),
         output: this.outputs.map(valueInfo),
+        valueInfo: this.valueInfo.map(valueInfo),
         initializer: initializers,
       },
     };

@@ -26,7 +26,7 @@ import { InternalError } from '../../core/errors.js';
 const MASKED = -1e9;
 
 /** Tokens per head run by default (see run). */
-const HEAD_ROWS = 256;
+export const HEAD_ROWS = 256;
 
 interface Sessions {
   /** One session for every layer (float base), or one per layer (4-bit base). */
@@ -64,39 +64,8 @@ export class LayerwiseStep implements TrainingStep {
   }
 
   static async create(options: TrainingStepOptions): Promise<LayerwiseStep> {
-    const { base, trainable } = options;
-    const cfg = base.config;
-    const arch = decoderArchitecture(cfg);
-    const full = trainable.kind === 'full';
-    if (full && base.quantized && base.quantized.size > 0) throw new InternalError('training step: full fine-tuning needs a float base (4-bit weights cannot be trained)');
-    const lora = trainable.kind === 'lora' ? trainable.lora : undefined;
-    const spec: TrainingGraphSpec = {
-      config: cfg, arch, fullGrads: full,
-      adapted: trainable.kind === 'lora' ? [...new Set(trainable.sites.map((s) => s.module))] : [],
-      r: lora?.r ?? 1,
-      dropout: (lora?.lora_dropout ?? 0) > 0,
-      scale: lora ? lora.lora_alpha / lora.r / (1 - lora.lora_dropout) : 1,
-      auxLoss: (options.auxLoss ?? false) && arch.auxLoss !== undefined,
-      saveProbs: options.saveAttentionProbs ?? savesAttentionProbs(cfg, options.maxPositions),
-    };
-    const groups = linearGroups(cfg, arch);
-    const loraPart = trainable.kind === 'lora' ? new LoraTraining(arch, cfg, trainable.sites, trainable.params, trainable.lora.r, spec.dropout) : undefined;
-    const weights = hostWeights(base, arch, groups, options.consumeBase ?? false);
-    const part: TrainedPart = loraPart ?? new FullTraining(cfg, arch, groups, weights);
-    const { cos, sin } = ropeTables(options.maxPositions, arch.rotaryDim(cfg), cfg.ropeTheta);
-    const ort = await loadOrt();
-    // The sessions' intra-op workers do not spin: every session has its own pool, and the pool of
-    // the session that just ran kept spinning while the next one ran, taking a core from it (tiny
-    // shape, 2 cores, full fine-tuning: 198 → 73 ms a step, the same results bit for bit).
-    // The CPU arena is on where one session serves every layer: each run allocates the same sizes,
-    // so blocks are reused instead of being returned to the OS and page-faulted in again. The
-    // per-layer forward sessions of a 4-bit base run without it: 22 arenas each holding a layer's
-    // working set peaked at 15.2 GB against 5.7 GB without (TinyLlama-1.1B shape, batch 4 × 256).
-    const opts = {
-      ...sessionOptions({ threads: options.threads, spinning: false }),
-      enableCpuMemArena: true,
-      ...(options.profilePrefix ? { enableProfiling: true, profileFilePrefix: options.profilePrefix } : {}),
-    };
+    const { ort, spec, groups, weights, trained: part, rope, opts } = await stepSetup(options);
+    const { cos, sin } = rope;
     const perLayerOpts = { ...opts, enableCpuMemArena: false };
     const created: InferenceSession[] = [];
     const session = async (graph: { toBytes(): Uint8Array }, o: typeof opts): Promise<InferenceSession> => {
@@ -122,7 +91,7 @@ export class LayerwiseStep implements TrainingStep {
     const scratch = quantized ? new Map(groups.map((group) => [group.name, new Float32Array(group.rows * group.inDim)])) : undefined;
     return new LayerwiseStep({
       ort, spec, groups, sessions, weights, trained: part, savedNames, scratch,
-      rope: { cos: cos.data as Float32Array, sin: sin.data as Float32Array },
+      rope: { cos, sin },
       headRows: Math.max(1, Math.floor(options.headRows ?? HEAD_ROWS)),
       profiling: options.profilePrefix !== undefined,
     });
@@ -171,7 +140,7 @@ export class LayerwiseStep implements TrainingStep {
       seconds[phase] += (now - mark) / 1000;
       mark = now;
     };
-    let h = tensor('float32', this.embedRows(batch.inputIds, C), [N, C]);
+    let h = tensor('float32', embedRows(weights.embed, cfg.vocabSize, batch.inputIds, C), [N, C]);
     // The saved activations go to buffers the step keeps from run to run (preallocated outputs):
     // a step allocates no activation memory, and none waits for the garbage collector.
     const saved: Array<Record<string, OrtTensor> | undefined> = [];
@@ -246,18 +215,6 @@ export class LayerwiseStep implements TrainingStep {
     return b.subarray(0, size);
   }
 
-  /** Rows of the embedding for the batch's ids: [N, C]. */
-  private embedRows(ids: BigInt64Array, C: number): Float32Array {
-    const V = this.parts.spec.config.vocabSize;
-    const h = new Float32Array(ids.length * C);
-    for (let n = 0; n < ids.length; n++) {
-      const id = Number(ids[n]);
-      if (!(id >= 0 && id < V)) throw new InternalError(`training step: token id ${id} outside the vocabulary (size ${V})`);
-      h.set(this.parts.weights.embed.subarray(id * C, (id + 1) * C), n * C);
-    }
-    return h;
-  }
-
   async release(): Promise<void> {
     const { sessions, profiling } = this.parts;
     const all = [...sessions.forward, sessions.backward, sessions.head];
@@ -276,4 +233,63 @@ export function attentionBias(batch: Pick<TokenBatch, 'B' | 'T' | 'attentionMask
       for (let j = 0; j < T; j++) bias[row + j] = j <= i && batch.attentionMask[b * T + j] !== 0n ? 0 : MASKED;
     }
   return bias;
+}
+
+/** Rows of the embedding [V, C] for the batch's ids: [N, C]. */
+export function embedRows(embed: Float32Array, V: number, ids: BigInt64Array, C: number): Float32Array {
+  const h = new Float32Array(ids.length * C);
+  for (let n = 0; n < ids.length; n++) {
+    const id = Number(ids[n]);
+    if (!(id >= 0 && id < V)) throw new InternalError(`training step: token id ${id} outside the vocabulary (size ${V})`);
+    h.set(embed.subarray(id * C, (id + 1) * C), n * C);
+  }
+  return h;
+}
+
+/** What every step engine builds first: the graphs' spec, the host weights, the trained part, RoPE rows, session options. */
+export interface StepSetup {
+  ort: OrtModule;
+  spec: TrainingGraphSpec;
+  groups: LinearGroup[];
+  weights: HostWeights;
+  trained: TrainedPart;
+  rope: { cos: Float32Array; sin: Float32Array };
+  opts: ReturnType<typeof sessionOptions>;
+}
+
+export async function stepSetup(options: TrainingStepOptions): Promise<StepSetup> {
+  const { base, trainable } = options;
+  const cfg = base.config;
+  const arch = decoderArchitecture(cfg);
+  const full = trainable.kind === 'full';
+  if (full && base.quantized && base.quantized.size > 0) throw new InternalError('training step: full fine-tuning needs a float base (4-bit weights cannot be trained)');
+  const lora = trainable.kind === 'lora' ? trainable.lora : undefined;
+  const spec: TrainingGraphSpec = {
+    config: cfg, arch, fullGrads: full,
+    adapted: trainable.kind === 'lora' ? [...new Set(trainable.sites.map((s) => s.module))] : [],
+    r: lora?.r ?? 1,
+    dropout: (lora?.lora_dropout ?? 0) > 0,
+    scale: lora ? lora.lora_alpha / lora.r / (1 - lora.lora_dropout) : 1,
+    auxLoss: (options.auxLoss ?? false) && arch.auxLoss !== undefined,
+    saveProbs: options.saveAttentionProbs ?? savesAttentionProbs(cfg, options.maxPositions),
+  };
+  const groups = linearGroups(cfg, arch);
+  const loraPart = trainable.kind === 'lora' ? new LoraTraining(arch, cfg, trainable.sites, trainable.params, trainable.lora.r, spec.dropout) : undefined;
+  const weights = hostWeights(base, arch, groups, options.consumeBase ?? false);
+  const trained: TrainedPart = loraPart ?? new FullTraining(cfg, arch, groups, weights);
+  const { cos, sin } = ropeTables(options.maxPositions, arch.rotaryDim(cfg), cfg.ropeTheta);
+  const ort = await loadOrt();
+  // The sessions' intra-op workers do not spin: every session has its own pool, and the pool of
+  // the session that just ran kept spinning while the next one ran, taking a core from it (tiny
+  // shape, 2 cores, full fine-tuning: 198 → 73 ms a step, the same results bit for bit).
+  // The CPU arena is on where one session serves every layer: each run allocates the same sizes,
+  // so blocks are reused instead of being returned to the OS and page-faulted in again. The
+  // per-layer forward sessions of a 4-bit base run without it: 22 arenas each holding a layer's
+  // working set peaked at 15.2 GB against 5.7 GB without (TinyLlama-1.1B shape, batch 4 × 256).
+  const opts = {
+    ...sessionOptions({ threads: options.threads, spinning: false }),
+    enableCpuMemArena: true,
+    ...(options.profilePrefix ? { enableProfiling: true, profileFilePrefix: options.profilePrefix } : {}),
+  };
+  return { ort, spec, groups, weights, trained, rope: { cos: cos.data as Float32Array, sin: sin.data as Float32Array }, opts };
 }

@@ -86,4 +86,9 @@ export interface TrainingStepOptions {
    * (layers × heads × maxPositions² float32: small models; not TinyLlama-1.1B at 257 positions, 177 MB).
    */
   saveAttentionProbs?: boolean;
+  /**
+   * 'whole-model': one ONNX Runtime run per micro-batch (small models); 'layerwise': three
+   * sessions run per layer; 'auto' (default): createTrainingStep's choice (chooseEngine).
+   */
+  engine?: 'auto' | 'layerwise' | 'whole-model';
 }
