@@ -1,11 +1,12 @@
 /**
  * Up-front memory estimate of a training run (the paper's "resource-adaptive configuration") for
  * the layerwise training step (step/layerwise-step.ts): what it holds for a whole step, what one layer's ONNX Runtime
- * session needs on top, and the process's fixed cost. Calibrated against the benchmark's peak
+ * session needs on top, and the process's fixed cost; for a small model, what the whole-model
+ * step (step/whole-model-step.ts) holds in ONNX Runtime on top of that. Calibrated against the benchmark's peak
  * RSS (docs/training.md); the stage refuses a configuration whose estimate exceeds
  * `max_memory_gb` and proposes the largest one that fits.
  */
-import { probsBytesPerSequence, savesAttentionProbs } from './graphs/spec.js';
+import { probsBytesPerSequence, savesAttentionProbs, suitsWholeModel } from './graphs/spec.js';
 import { UserError } from '../core/errors.js';
 import { decoderArchitecture } from '../model/architectures/index.js';
 import type { LlamaConfig } from '../model/config.js';
@@ -18,7 +19,7 @@ export interface MemoryEstimate {
   activationBytes: number;
   /** The head session: logits, log-probabilities, softmax and its scatter, [256, V] each (layerwise-step.ts HEAD_ROWS). */
   lossBytes: number;
-  /** One layer's ORT working set, trained tensors' gradients / AdamW moments / best copy, an MoE's per-expert graph share, the process itself. */
+  /** One layer's ORT working set (a small model's: the whole-model run's), trained tensors' gradients / AdamW moments / best copy, an MoE's per-expert graph share, the process itself. */
   workingBytes: number;
   /** The sum of the parts with 10 % headroom. */
   totalBytes: number;
@@ -56,6 +57,15 @@ const WORKING_NF = 32;
  * so the term errs high for a large MoE).
  */
 const EXPERT_LAYER_BYTES = 1.4 * 2 ** 20;
+/**
+ * A small model runs as one whole-model ONNX Runtime run per micro-batch (step/index.ts
+ * chooseEngine, graphs/spec.ts suitsWholeModel): ORT's arena then holds every
+ * layer's saved activations and the intermediates around them, in multiples of the saved bytes.
+ * Fitted to small-25m at batch 4 × 256 (peak RSS 1.60 GB LoRA fp32, 1.64 GB LoRA int4, 1.55 GB
+ * full, against 0.78 / 0.70 / 0.95 GB layer by layer; docs/training.md); errs high for full
+ * fine-tuning (2.0 GB estimated).
+ */
+const WHOLE_MODEL_ACTIVATIONS = 2.5;
 /** Headroom over the fitted sum (allocator fragmentation, V8 heap). */
 const MARGIN = 1.1;
 
@@ -102,7 +112,10 @@ export function estimateTrainingMemory(cfg: LlamaConfig, opts: MemoryOptions): M
   // themselves; full fine-tuning's weights are counted in weightBytes).
   const trainedBytes = full ? 5 * (layerLinear * L * 4 + embedBytes + (2 * L + 1) * C * 4) : 6 * 4 * loraParams * L;
   const expertBytes = EXPERT_LAYER_BYTES * L * (arch.routing?.experts(cfg) ?? 0);
-  const workingBytes = WORKING_NF * N * Math.max(mlpWidthPerToken(cfg), C) * 4 + trainedBytes + expertBytes + PROCESS_BYTES;
+  // The whole-model step (a small model): its arena's activations, and a 4-bit base dequantized for every layer's backward at once.
+  const whole = suitsWholeModel(cfg, arch, opts.seqLength + 1);
+  const wholeBytes = whole ? WHOLE_MODEL_ACTIVATIONS * activationBytes + (opts.quantizedBits ? quantizedLinear * (L - 1) * 4 : 0) : 0;
+  const workingBytes = WORKING_NF * N * Math.max(mlpWidthPerToken(cfg), C) * 4 + trainedBytes + expertBytes + wholeBytes + PROCESS_BYTES;
   const parts = { weightBytes: Math.round(weightBytes), activationBytes, lossBytes, workingBytes: Math.round(workingBytes) };
   return { ...parts, totalBytes: Math.round(MARGIN * (parts.weightBytes + parts.activationBytes + parts.lossBytes + parts.workingBytes)) };
 }

@@ -43,6 +43,28 @@ describe('training memory estimate', () => {
 
 const MEASURED_INT4_PEAK_GIB = 5.23;
 
+describe('training memory estimate of a small model (the whole-model step)', () => {
+  const small = presetConfig('small-25m');
+  // Peak RSS measured 2026-12-03 with `POLYPERSONA_BENCH_STEPS=2 npm run bench -- train step tiny small-25m` (docs/training.md).
+  const cases = [
+    { label: 'LoRA fp32', opts: {}, measuredGB: 1.6 },
+    { label: 'LoRA int4', opts: { quantizedBits: 4 }, measuredGB: 1.64 },
+    { label: 'full fp32', opts: { trainable: 'full' as const }, measuredGB: 1.55 },
+  ];
+  for (const c of cases)
+    it(`stays at or above the peak RSS measured for small-25m at batch 4 × 256 (${c.label}), within 30 %`, () => {
+      const e = estimateTrainingMemory(small, { ...recipe, batchSize: 4, seqLength: 256, ...c.opts });
+      expect(e.totalBytes).toBeGreaterThanOrEqual(c.measuredGB * 1e9);
+      expect(e.totalBytes).toBeLessThan(1.3 * c.measuredGB * 1e9);
+    });
+
+  it('counts the whole-model run only where the step runs one (a long context runs layer by layer)', () => {
+    const at = (T: number) => estimateTrainingMemory(small, { ...recipe, batchSize: 1, seqLength: T });
+    // 8 layers × 8 heads × T² × 4 bytes ≤ 64 MB up to T = 511 (maxPositions T + 1 = 512)
+    expect(at(511).workingBytes - at(512).workingBytes).toBeGreaterThan(0);
+  });
+});
+
 describe('training memory check', () => {
   const opts = { ...recipe, quantizedBits: 4 };
   const args = { per_device_train_batch_size: 4, gradient_accumulation_steps: 4 };

@@ -97,6 +97,20 @@ export function savesAttentionProbs(cfg: Pick<LlamaConfig, 'numHiddenLayers' | '
   return probsBytesPerSequence(cfg, maxPositions) <= SAVED_PROBS_BYTES;
 }
 
+/**
+ * Decoder linear parameters up to which a model counts as small enough for the whole-model step
+ * (step/whole-model-step.ts), which holds every layer's activations in ONNX Runtime at once
+ * (≈ 2.5× the saved activations: small-25m, 19 M, at batch 4 × 256 peaked at 1.6 GB against
+ * 0.8 GB layer by layer). TinyLlama-1.1B (968 M) and a 474 M MoE run layer by layer.
+ */
+const WHOLE_MODEL_MAX_PARAMS = 64e6;
+
+/** Whether a run of `maxPositions` suits the whole-model step: a small model whose attention probabilities are saved. */
+export function suitsWholeModel(cfg: LlamaConfig, arch: Pick<DecoderArchitecture, 'linearModules' | 'linearShape'>, maxPositions: number): boolean {
+  const params = cfg.numHiddenLayers * arch.linearModules(cfg).reduce((n, m) => n + arch.linearShape(cfg, m).reduce((a, b) => a * b, 1), 0);
+  return params <= WHOLE_MODEL_MAX_PARAMS && savesAttentionProbs(cfg, maxPositions);
+}
+
 /** Whether a module runs on routed token–expert pairs (an MoE expert's). */
 export function isRouted(spec: Pick<TrainingGraphSpec, 'arch'>, module: string): boolean {
   return spec.arch.routing?.maskKind(module) !== undefined;

@@ -8,14 +8,14 @@
  *
  * Same inputs, same ops and the same host-side sums as LayerwiseStep, so the same loss and
  * gradients bit for bit (tested). It holds every layer's activations in ORT's arena at once, so
- * createTrainingStep picks it only for small models (see wholeModelFits); a 4-bit base's weights
+ * createTrainingStep picks it only for small models (graphs/spec.ts suitsWholeModel); a 4-bit base's weights
  * are dequantized once for the backward and kept (the base is frozen).
  */
 import { performance } from 'node:perf_hooks';
 import type { InferenceSession, OrtTensor } from '../../model/onnx/session.js';
 import { dequantize4BitInto } from '../../model/quantize/nbits.js';
 import { buildWholeModel, headName, layerName } from '../graphs/whole-model.js';
-import { auxStatistics, type TrainingGraphSpec } from '../graphs/spec.js';
+import { auxStatistics } from '../graphs/spec.js';
 import { attentionBias, embedRows, HEAD_ROWS, stepSetup, type StepSetup } from './layerwise-step.js';
 import type { RunOptions, StepResult, TokenBatch, TrainedTensor, TrainingStep, TrainingStepOptions } from './step.js';
 import type { TensorOf } from './trained-part.js';
@@ -152,9 +152,4 @@ export class WholeModelStep implements TrainingStep {
     }
     this.sessions.clear();
   }
-}
-
-/** Whether a run's spec suits the whole-model step: no auxiliary loss, and attention probabilities small enough to save (small models). */
-export function wholeModelFits(spec: Pick<TrainingGraphSpec, 'saveProbs' | 'auxLoss'>): boolean {
-  return spec.saveProbs === true && !spec.auxLoss;
 }

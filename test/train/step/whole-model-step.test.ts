@@ -177,7 +177,12 @@ describe('createTrainingStep engine choice', () => {
     expect(chooseEngine({ base, maxPositions: 16 })).toBe('whole-model');
   });
 
-  it('runs layer by layer where the attention probabilities would be too large to keep (a long context or a large model)', () => {
+  it('runs layer by layer a model over 64 M decoder parameters, even at a short context', () => {
+    const big = tinyModel({ hidden_size: 1024, intermediate_size: 4096, num_hidden_layers: 6 }, 1).cfg; // 6 × (4·1024² + 3·1024·4096) ≈ 101 M
+    expect(chooseEngine({ base: { config: big, weights: new Map() }, maxPositions: 16 })).toBe('layerwise');
+  });
+
+  it('runs layer by layer where the attention probabilities would be too large to keep (a long context)', () => {
     // 2 layers × 4 heads × T² × 4 bytes > 64 MB from T ≈ 1449
     expect(chooseEngine({ base, maxPositions: 2048 })).toBe('layerwise');
     expect(chooseEngine({ base, maxPositions: 16, saveAttentionProbs: false })).toBe('layerwise');
