@@ -5,7 +5,6 @@
  * replaced them; the committed lock files were made with them.
  */
 import type { AdamWArguments } from './arguments.js';
-import type { AdamWMoments } from './optimizer.js';
 
 /** g ← f32(g / tokens) in place, and the global norm √Σ g² (float64, in element order). */
 export function scaleAndNormReference(grads: Float32Array[], tokens: number): number {
@@ -20,7 +19,7 @@ export function scaleAndNormReference(grads: Float32Array[], tokens: number): nu
 }
 
 /** Clipping to maxNorm fused with the AdamW update of each tensor (see clipAndUpdate). */
-export function clipAndUpdateReference(params: Float32Array[], grads: Float32Array[], moments: AdamWMoments[], decay: boolean[], norm: number, maxNorm: number, t: number, lr: number, args: AdamWArguments): void {
+export function clipAndUpdateReference(params: Float32Array[], grads: Float32Array[], moments: Array<{ m: Float32Array; v: Float32Array }>, decay: boolean[], norm: number, maxNorm: number, t: number, lr: number, args: AdamWArguments): void {
   const coef = maxNorm > 0 ? maxNorm / (norm + 1e-6) : 1;
   const clip = coef < 1;
   const { adam_beta1: beta1, adam_beta2: beta2, adam_epsilon: eps } = args;
