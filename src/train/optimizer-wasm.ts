@@ -89,13 +89,20 @@ export const MAX_RESIDENT_BYTES = 2 ** 31;
  * kernel reads and writes m and v where they are (no copies: half the update's memory traffic),
  * overlapped with its arithmetic. Each array starts 16-byte aligned, padded to a multiple of 4
  * elements (the kernel's odd last lane writes there, never into a neighbour). Undefined where the
- * kernels are unavailable or the moments would take more than MAX_RESIDENT_BYTES.
+ * kernels are unavailable, the moments would take more than MAX_RESIDENT_BYTES or the engine cannot
+ * grow a memory that far.
  */
 export function residentMoments(sizes: number[]): Array<{ m: Float32Array; v: Float32Array }> | undefined {
   const padded = sizes.map((n) => Math.ceil(n / 4) * 4);
   const bytes = 8 * padded.reduce((a, b) => a + b, 0);
   if (bytes > MAX_RESIDENT_BYTES || !wasmKernelsAvailable()) return undefined;
-  const arena = instantiate(bytes);
+  let arena: Kernels;
+  try {
+    arena = instantiate(bytes);
+  } catch (err) {
+    if (err instanceof RangeError) return undefined; // the engine could not grow the memory this far: plain arrays
+    throw err;
+  }
   const buffer = arena.k.memory.buffer;
   arenas.set(buffer, arena);
   let offset = PAGE;
