@@ -5,9 +5,7 @@
  * WebAssembly kernels the trainer runs), in ns per element: scaleAndNorm (g/tokens and the norm),
  * clipAndUpdate (clipping + AdamW) and addInto (gradient accumulation), beside a memcpy ceiling
  * measured in the same rounds (Float32Array.set over the same tensors: 4 bytes read and 4 written an
- * element). The new side's AdamW moments are resident in the kernels' memory, as the trainer makes
- * them (adamWMomentsFor); a third side runs the kernels on plain moment arrays (copied in chunks, as
- * for tensors that do not fit). Each round runs everything once, old and new interleaved, so that a shared machine's
+ * element). Each round runs everything once, old and new interleaved, so that a shared machine's
  * load falls on both; the table gives each row's best and median round. Old and new start from the
  * same tensors and must stay bit-identical (checked after every round). Also the same passes on one
  * 2048-element tensor repeated (in cache: the float64 divides and square root bound it, not memory).
@@ -16,7 +14,7 @@ import { loadavg } from 'node:os';
 import { Prng } from '../src/core/prng.js';
 import { expectedWeights } from '../src/model/architectures/index.js';
 import { presetConfig } from '../src/model/presets.js';
-import { adamWMoments, adamWMomentsFor, addInto, clipAndUpdate, scaleAndNorm, type AdamWMoments } from '../src/train/optimizer.js';
+import { adamWMoments, addInto, clipAndUpdate, scaleAndNorm, type AdamWMoments } from '../src/train/optimizer.js';
 import { addIntoReference, clipAndUpdateReference, scaleAndNormReference } from '../src/train/optimizer-reference.js';
 
 const ARGS = { adam_beta1: 0.9, adam_beta2: 0.999, adam_epsilon: 1e-8, weight_decay: 0.01 };
@@ -32,12 +30,7 @@ function side(sizes: number[], prng: Prng): Side {
   const rand = (n: number, s: number): Float32Array => Float32Array.from({ length: n }, () => prng.normal() * s);
   return { params: sizes.map((n) => rand(n, 0.02)), grads: sizes.map((n) => rand(n, 50)), moments: sizes.map(adamWMoments) };
 }
-/** A copy of a side; its moments as the trainer makes them (resident in the kernels' memory) when `resident`. */
-function cloneSide(s: Side, resident: boolean): Side {
-  const moments = resident ? adamWMomentsFor(s.params.map((p) => p.length)) : s.params.map((p) => adamWMoments(p.length));
-  moments.forEach((x, i) => { x.m.set(s.moments[i]!.m); x.v.set(s.moments[i]!.v); });
-  return { params: s.params.map((p) => p.slice()), grads: s.grads.map((g) => g.slice()), moments };
-}
+const cloneSide = (s: Side): Side => ({ params: s.params.map((p) => p.slice()), grads: s.grads.map((g) => g.slice()), moments: s.moments.map(({ m, v }) => ({ m: m.slice(), v: v.slice() })) });
 const bytes = (x: Float32Array): Buffer => Buffer.from(x.buffer, x.byteOffset, x.byteLength);
 const same = (a: Float32Array[], b: Float32Array[]): boolean => a.every((x, i) => bytes(x).equals(bytes(b[i]!)));
 
@@ -57,7 +50,7 @@ export default async function bench(args: string[]): Promise<void> {
   const decay = weights.map((shape) => shape.length >= 2);
   const elements = sizes.reduce((a, b) => a + b, 0);
   const prng = new Prng(1);
-  const oldSide = side(sizes, prng), newSide = cloneSide(oldSide, true), copiedSide = cloneSide(oldSide, false);
+  const oldSide = side(sizes, prng), newSide = cloneSide(oldSide);
   const fresh = side(sizes, prng).grads; // each round's gradients, copied in before the step
   const copies = sizes.map((n) => new Float32Array(n));
   const acc = { old: sizes.map((n) => new Float32Array(n)), new: sizes.map((n) => new Float32Array(n)) };
@@ -67,23 +60,20 @@ export default async function bench(args: string[]): Promise<void> {
   let identical = true;
   for (let r = 0; r < rounds; r++) {
     rec('memcpy (ceiling: 4 B read + 4 B written)', nsPerElement(elements, () => oldSide.params.forEach((p, i) => copies[i]!.set(p))));
-    for (const s of [oldSide, newSide, copiedSide]) s.grads.forEach((g, i) => g.set(fresh[i]!));
+    for (const s of [oldSide, newSide]) s.grads.forEach((g, i) => g.set(fresh[i]!));
     const t = r + 1, lr = 1e-4, maxNorm = 1; // the norm of these gradients is far above 1: every step clips
     let normOld = 0, normNew = 0;
     rec('scaleAndNorm old', nsPerElement(elements, () => void (normOld = scaleAndNormReference(oldSide.grads, TOKENS))));
     rec('scaleAndNorm new', nsPerElement(elements, () => void (normNew = scaleAndNorm(newSide.grads, TOKENS))));
-    scaleAndNorm(copiedSide.grads, TOKENS);
     rec('clipAndUpdate old', nsPerElement(elements, () => clipAndUpdateReference(oldSide.params, oldSide.grads, oldSide.moments, decay, normOld, maxNorm, t, lr, ARGS)));
     rec('clipAndUpdate new', nsPerElement(elements, () => clipAndUpdate(newSide.params, newSide.grads, newSide.moments, decay, normNew, maxNorm, t, lr, ARGS)));
-    rec('clipAndUpdate new, moments copied', nsPerElement(elements, () => clipAndUpdate(copiedSide.params, copiedSide.grads, copiedSide.moments, decay, normNew, maxNorm, t, lr, ARGS)));
     rec('addInto old', nsPerElement(elements, () => acc.old.forEach((a, i) => addIntoReference(a, fresh[i]!))));
     rec('addInto new', nsPerElement(elements, () => acc.new.forEach((a, i) => addInto(a, fresh[i]!))));
     identical &&= normOld === normNew && same(oldSide.params, newSide.params) && same(oldSide.grads, newSide.grads) && same(acc.old, acc.new)
-      && same(oldSide.moments.map((x) => x.m), newSide.moments.map((x) => x.m)) && same(oldSide.moments.map((x) => x.v), newSide.moments.map((x) => x.v))
-      && same(oldSide.params, copiedSide.params) && same(oldSide.moments.map((x) => x.v), copiedSide.moments.map((x) => x.v));
+      && same(oldSide.moments.map((x) => x.m), newSide.moments.map((x) => x.m)) && same(oldSide.moments.map((x) => x.v), newSide.moments.map((x) => x.v));
   }
   // In cache: one 2048-element tensor, stepped 500 times a round, 15 rounds (old and new interleaved).
-  const small = side([2048], new Prng(2)), smallNew = cloneSide(small, true), reps = 500;
+  const small = side([2048], new Prng(2)), smallNew = cloneSide(small), reps = 500;
   for (let r = 0; r < 15; r++) {
     rec('clipAndUpdate old, 2048 in cache', nsPerElement(2048 * reps, () => { for (let k = 0; k < reps; k++) clipAndUpdateReference(small.params, small.grads, small.moments, [true], 2, 1, k + 1, 1e-4, ARGS); }));
     rec('clipAndUpdate new, 2048 in cache', nsPerElement(2048 * reps, () => { for (let k = 0; k < reps; k++) clipAndUpdate(smallNew.params, smallNew.grads, smallNew.moments, [true], 2, 1, k + 1, 1e-4, ARGS); }));
@@ -96,7 +86,7 @@ export default async function bench(args: string[]): Promise<void> {
   console.log(`${'pass'.padEnd(42)} ${'best'.padStart(8)} ${'median'.padStart(8)}  ns/element   old/new (best)   floor at memcpy speed`);
   for (const [name, xs] of Object.entries(rows)) {
     const base = name.split(' ')[0]!;
-    const old = rows[name.replace(' new', ' old')] ?? rows[`${base} old`];
+    const old = rows[name.replace(' new', ' old')];
     const ratio = name.includes(' new') && old ? `${(Math.min(...old) / Math.min(...xs)).toFixed(2)}×` : '';
     const floor = traffic[base] && !name.includes('cache') ? `${(traffic[base]! * memcpy).toFixed(2)}` : '';
     console.log(`${name.padEnd(42)} ${Math.min(...xs).toFixed(2).padStart(8)} ${median(xs).toFixed(2).padStart(8)}  ${ratio.padStart(22)}   ${floor.padStart(8)}`);

@@ -5,12 +5,9 @@
  * bit, on every machine; about 2× faster (bench/optimizer.ts; the float64 divides and square root
  * bound the kernel, memory bandwidth the whole).
  *
- * The trained tensors and their gradients stay where they are (the step's buffers, which ONNX Runtime
- * reads): each is copied in chunks of CHUNK elements into a scratch area of the module's memory,
- * updated there and copied back. The AdamW moments, which only the optimizer and the checkpoints
- * touch, can live in an instance's memory (residentMoments) and are then updated in place. A shared
- * scratch instance per thread, made on first use; no memory grows after its views are made, so
- * they stay valid.
+ * The tensors stay where they are (the step's buffers, which ONNX Runtime reads): each is copied in
+ * chunks of CHUNK elements into a scratch area of the module's memory, updated there and copied
+ * back. One instance per thread, made on first use; its memory never grows, so the views stay valid.
  */
 import { OPTIMIZER_KERNELS_WASM } from './optimizer-kernels.wasm.js';
 
@@ -25,16 +22,15 @@ interface WasmApi {
 const { WebAssembly: wasm } = globalThis as unknown as { WebAssembly: WasmApi };
 
 interface KernelExports {
-  memory: { buffer: ArrayBuffer; grow(pages: number): number };
+  memory: { buffer: ArrayBuffer };
   adamw(p: number, g: number, m: number, v: number, n: number, clip: number, coef: number, beta1: number, c1: number, beta2: number, c2: number, bc1: number, bc2: number, lr: number, eps: number, decay: number): void;
   scaleAndSquares(g: number, n: number, tokens: number, ss: number): number;
   addInto(acc: number, x: number, n: number): void;
 }
 
-/** An instance of the kernels and the scratch area at the start of its memory. */
-interface Kernels {
+interface Scratch {
   k: KernelExports;
-  /** Four float32 arrays of CHUNK at byte offsets 0, 4·CHUNK, 8·CHUNK, 12·CHUNK (the module's first 64 KiB page). */
+  /** Four float32 arrays of CHUNK at byte offsets 0, 4·CHUNK, 8·CHUNK, 12·CHUNK. */
   P: Float32Array;
   G: Float32Array;
   M: Float32Array;
@@ -42,9 +38,7 @@ interface Kernels {
 }
 
 const BYTES = 4 * CHUNK;
-const PAGE = 65536;
-let compiled: object | undefined;
-let scratch: Kernels | undefined;
+let scratch: Scratch | undefined;
 let unavailable = false;
 
 /**
@@ -64,54 +58,13 @@ export function wasmKernelsAvailable(): boolean {
   }
 }
 
-/** A new instance whose memory has `extraBytes` (rounded up to pages) after the scratch page. */
-function instantiate(extraBytes: number): Kernels {
-  compiled ??= new wasm.Module(Buffer.from(OPTIMIZER_KERNELS_WASM, 'base64'));
-  const k = new wasm.Instance(compiled, {}).exports as KernelExports;
-  if (extraBytes > 0) k.memory.grow(Math.ceil(extraBytes / PAGE)); // before any view: growing detaches the old buffer
-  const all = new Float32Array(k.memory.buffer, 0, 4 * CHUNK);
-  return { k, P: all.subarray(0, CHUNK), G: all.subarray(CHUNK, 2 * CHUNK), M: all.subarray(2 * CHUNK, 3 * CHUNK), V: all.subarray(3 * CHUNK, 4 * CHUNK) };
-}
-
-/** The shared scratch instance, for tensors that live elsewhere. */
-function kernels(): Kernels {
-  return (scratch ??= instantiate(0));
-}
-
-/** Instances whose memory holds AdamW moments (residentMoments), by that memory's buffer. */
-const arenas = new WeakMap<ArrayBuffer, Kernels>();
-
-/** Largest memory given to resident moments; above it they are plain arrays (and copied in chunks). */
-export const MAX_RESIDENT_BYTES = 2 ** 31;
-
-/**
- * Zeroed AdamW moments for tensors of these sizes, inside one instance's memory, so that the AdamW
- * kernel reads and writes m and v where they are (no copies: half the update's memory traffic),
- * overlapped with its arithmetic. Each array starts 16-byte aligned, padded to a multiple of 4
- * elements (the kernel's odd last lane writes there, never into a neighbour). Undefined where the
- * kernels are unavailable, the moments would take more than MAX_RESIDENT_BYTES or the engine cannot
- * grow a memory that far.
- */
-export function residentMoments(sizes: number[]): Array<{ m: Float32Array; v: Float32Array }> | undefined {
-  const padded = sizes.map((n) => Math.ceil(n / 4) * 4);
-  const bytes = 8 * padded.reduce((a, b) => a + b, 0);
-  if (bytes > MAX_RESIDENT_BYTES || !wasmKernelsAvailable()) return undefined;
-  let arena: Kernels;
-  try {
-    arena = instantiate(bytes);
-  } catch (err) {
-    if (err instanceof RangeError) return undefined; // the engine could not grow the memory this far: plain arrays
-    throw err;
-  }
-  const buffer = arena.k.memory.buffer;
-  arenas.set(buffer, arena);
-  let offset = PAGE;
-  const take = (n: number, room: number): Float32Array => {
-    const view = new Float32Array(buffer, offset, n);
-    offset += 4 * room;
-    return view;
-  };
-  return sizes.map((n, i) => ({ m: take(n, padded[i]!), v: take(n, padded[i]!) }));
+function kernels(): Scratch {
+  if (scratch) return scratch;
+  const module = new wasm.Module(Buffer.from(OPTIMIZER_KERNELS_WASM, 'base64'));
+  const k = new wasm.Instance(module, {}).exports as KernelExports;
+  const all = new Float32Array(k.memory.buffer, 0, 4 * CHUNK); // the module declares one 64 KiB page
+  scratch = { k, P: all.subarray(0, CHUNK), G: all.subarray(CHUNK, 2 * CHUNK), M: all.subarray(2 * CHUNK, 3 * CHUNK), V: all.subarray(3 * CHUNK, 4 * CHUNK) };
+  return scratch;
 }
 
 /** The first `len` elements of a scratch array (the whole array when len = CHUNK). */
@@ -149,27 +102,19 @@ export interface AdamWStepConstants {
 
 /** One (clipped) AdamW update of a tensor in place; `decay` = 1 − lr·weight_decay (or 1). */
 export function adamWTensor(param: Float32Array, grad: Float32Array, m: Float32Array, v: Float32Array, decay: number, c: AdamWStepConstants): void {
-  const arena = arenas.get(m.buffer as ArrayBuffer);
-  const resident = arena !== undefined && v.buffer === m.buffer;
-  const { k, P, G, M, V } = resident ? arena : kernels();
+  const { k, P, G, M, V } = kernels();
   const clip = c.clip ? 1 : 0;
   for (let off = 0; off < param.length; off += CHUNK) {
     const len = Math.min(CHUNK, param.length - off), end = off + len;
     P.set(param.subarray(off, end));
     G.set(grad.subarray(off, end));
-    if (!resident) {
-      M.set(m.subarray(off, end));
-      V.set(v.subarray(off, end));
-    }
-    const mAt = resident ? m.byteOffset + 4 * off : 2 * BYTES, vAt = resident ? v.byteOffset + 4 * off : 3 * BYTES;
-    // An odd length runs one lane past the data: on stale scratch values never copied back, or on
-    // a resident array's padding.
-    k.adamw(0, BYTES, mAt, vAt, (len + 1) & ~1, clip, c.coef, c.beta1, c.c1, c.beta2, c.c2, c.bc1, c.bc2, c.lr, c.eps, decay);
+    M.set(m.subarray(off, end));
+    V.set(v.subarray(off, end));
+    // An odd length runs one lane past the data, on stale scratch values that are never copied back.
+    k.adamw(0, BYTES, 2 * BYTES, 3 * BYTES, (len + 1) & ~1, clip, c.coef, c.beta1, c.c1, c.beta2, c.c2, c.bc1, c.bc2, c.lr, c.eps, decay);
     param.set(head(P, len), off);
-    if (!resident) {
-      m.set(head(M, len), off);
-      v.set(head(V, len), off);
-    }
+    m.set(head(M, len), off);
+    v.set(head(V, len), off);
     if (c.clip) grad.set(head(G, len), off);
   }
 }

@@ -7,7 +7,7 @@
 import { InternalError } from '../core/errors.js';
 import type { AdamWArguments, SchedulerType } from './arguments.js';
 import { addIntoReference, clipAndUpdateReference, scaleAndNormReference } from './optimizer-reference.js';
-import { addIntoWasm, adamWTensor, residentMoments, scaleAndSumSquares, wasmKernelsAvailable, type AdamWStepConstants } from './optimizer-wasm.js';
+import { addIntoWasm, adamWTensor, scaleAndSumSquares, wasmKernelsAvailable, type AdamWStepConstants } from './optimizer-wasm.js';
 
 export type { SchedulerType } from './arguments.js';
 /** First and second moments of one parameter tensor. */
@@ -18,14 +18,6 @@ export interface AdamWMoments {
 
 export function adamWMoments(size: number): AdamWMoments {
   return { m: new Float32Array(size), v: new Float32Array(size) };
-}
-
-/**
- * Zeroed moments for every trained tensor, where clipAndUpdate is fastest: in the WebAssembly
- * kernels' memory when they fit (≤ 2 GiB; updated in place there), else plain arrays.
- */
-export function adamWMomentsFor(sizes: number[]): AdamWMoments[] {
-  return residentMoments(sizes) ?? sizes.map(adamWMoments);
 }
 
 /**

@@ -19,7 +19,7 @@ import { makeBatch, type Example } from './data.js';
 import { dropoutMasks } from './dropout.js';
 import { dropoutSlots, type LoraTensors } from './lora.js';
 import { decoderArchitecture } from '../model/architectures/index.js';
-import { adamWMomentsFor, addInto, clipAndUpdate, learningRate, scaleAndNorm, warmupSteps } from './optimizer.js';
+import { adamWMoments, addInto, clipAndUpdate, learningRate, scaleAndNorm, warmupSteps } from './optimizer.js';
 import { createTrainingStep, type BaseModel, type TokenBatch, type Trainable } from './step/index.js';
 
 export interface TrainerInput {
@@ -85,8 +85,7 @@ export async function train(input: TrainerInput): Promise<TrainerResult> {
   // the buffers the step feeds, updated in place.
   const trained = session.parameters();
   const tensors = trained.map((t) => t.data);
-  // In the optimizer kernels' memory where they fit (clipAndUpdate updates them there, uncopied).
-  const moments = adamWMomentsFor(tensors.map((t) => t.length));
+  let moments = tensors.map((t) => adamWMoments(t.length));
   const decay = trained.map((t) => t.decay);
   // Gradient sums over micro-batches (gradient accumulation), allocated once.
   const accumulators = accumulation > 1 ? tensors.map((t) => new Float32Array(t.length)) : [];
@@ -101,10 +100,7 @@ export async function train(input: TrainerInput): Promise<TrainerResult> {
   }
   if (resumed) {
     resumed.params.forEach((p, i) => tensors[i]!.set(p));
-    resumed.moments.forEach((x, i) => {
-      moments[i]!.m.set(x.m);
-      moments[i]!.v.set(x.v);
-    });
+    moments = resumed.moments;
     state = resumed.state;
     best = resumed.best;
   }

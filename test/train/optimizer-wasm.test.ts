@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { Prng } from '../../src/core/prng.js';
 import { InternalError } from '../../src/core/errors.js';
-import { adamWMoments, adamWMomentsFor, addInto, clipAndUpdate, scaleAndNorm, type AdamWMoments } from '../../src/train/optimizer.js';
+import { adamWMoments, addInto, clipAndUpdate, scaleAndNorm, type AdamWMoments } from '../../src/train/optimizer.js';
 import { addIntoReference, clipAndUpdateReference, scaleAndNormReference } from '../../src/train/optimizer-reference.js';
-import { CHUNK, residentMoments, wasmKernelsAvailable } from '../../src/train/optimizer-wasm.js';
+import { CHUNK, wasmKernelsAvailable } from '../../src/train/optimizer-wasm.js';
 import { assembleWat, optimizerKernelsModuleText } from '../../scripts/wat.js';
 
 /**
@@ -99,16 +99,13 @@ describe('the optimizer\'s WebAssembly kernels', () => {
           const sizes = SIZES.filter(() => prng.next() < 0.6);
           const params = sizes.map((n) => values(prng, n, special));
           const grads = sizes.map((n) => values(prng, n, special));
-          // Moments: zero (a fresh start), or any values (a resumed or diverged run: negative v
-          // included); as plain arrays (copied in chunks) or resident in the kernels' memory.
-          const start = sizes.map((n) => (prng.next() < 0.3 ? adamWMoments(n) : { m: values(prng, n, special), v: values(prng, n, special) }));
-          const moments: AdamWMoments[] = prng.next() < 0.5 ? start : adamWMomentsFor(sizes);
-          if (moments !== start) moments.forEach((x, i) => { x.m.set(start[i]!.m); x.v.set(start[i]!.v); });
+          // Moments: zero (a fresh start), or any values (a resumed or diverged run: negative v included).
+          const moments: AdamWMoments[] = sizes.map((n) => (prng.next() < 0.3 ? adamWMoments(n) : { m: values(prng, n, special), v: values(prng, n, special) }));
           const decay = sizes.map(() => prng.next() < 0.5);
           const copy = {
             params: params.map((p) => p.slice()),
             grads: grads.map((g) => g.slice()),
-            moments: start.map(({ m, v }) => ({ m: m.slice(), v: v.slice() })),
+            moments: moments.map(({ m, v }) => ({ m: m.slice(), v: v.slice() })),
           };
           for (const t of [1, 2, 10, 400, 100_000]) {
             const norm = prng.pick([0.25, 1, 3, 1e6, NaN, Infinity]);
@@ -137,37 +134,6 @@ describe('the optimizer\'s WebAssembly kernels', () => {
     clipAndUpdate([view(pb!)], [view(gb!)], [{ m: view(mb!), v: view(vb!) }], [true], 5, 1, 3, 1e-3, cfg);
     clipAndUpdateReference([view(ref[0]!)], [view(ref[1]!)], [{ m: view(ref[2]!), v: view(ref[3]!) }], [true], 5, 1, 3, 1e-3, cfg);
     [pb, gb, mb, vb].forEach((b, i) => expectSameBytes(b!, ref[i]!, `buffer ${i}`));
-  });
-
-  it('resident moments: one memory, aligned, padded; an update of odd-length tensors leaves its neighbours alone', () => {
-    const sizes = [3, 1, 0, 5, CHUNK + 1];
-    const moments = residentMoments(sizes)!;
-    expect(moments).toBeDefined();
-    const buffer = moments[0]!.m.buffer;
-    for (const [i, { m, v }] of moments.entries()) {
-      expect([m.length, v.length]).toEqual([sizes[i], sizes[i]]);
-      expect(m.buffer === buffer && v.buffer === buffer).toBe(true);
-      expect(m.byteOffset % 16).toBe(0);
-      expect(v.byteOffset).toBeGreaterThanOrEqual(m.byteOffset + 4 * sizes[i]!);
-    }
-    // Fill everything, update only tensor 0 (3 elements: one odd lane) and check tensor 1 and the rest are untouched.
-    const prng = new Prng(15);
-    moments.forEach(({ m, v }) => { m.set(values(prng, m.length, 0)); v.set(values(prng, v.length, 0).map(Math.abs)); });
-    const before = moments.map(({ m, v }) => ({ m: m.slice(), v: v.slice() }));
-    const cfg = { adam_beta1: 0.9, adam_beta2: 0.999, adam_epsilon: 1e-8, weight_decay: 0.01 };
-    const p = values(prng, 3, 0), g = values(prng, 3, 0), ref = { p: p.slice(), g: g.slice(), m: before[0]!.m.slice(), v: before[0]!.v.slice() };
-    clipAndUpdate([p], [g], [moments[0]!], [true], 2, 1, 4, 1e-3, cfg);
-    clipAndUpdateReference([ref.p], [ref.g], [{ m: ref.m, v: ref.v }], [true], 2, 1, 4, 1e-3, cfg);
-    expectSameBytes(p, ref.p, 'param');
-    expectSameBytes(moments[0]!.m, ref.m, 'm');
-    expectSameBytes(moments[0]!.v, ref.v, 'v');
-    for (let i = 1; i < sizes.length; i++) {
-      expectSameBytes(moments[i]!.m, before[i]!.m, `m of neighbour ${i}`);
-      expectSameBytes(moments[i]!.v, before[i]!.v, `v of neighbour ${i}`);
-    }
-    // A second arena is another memory: its moments are updated in place too, independently.
-    const other = adamWMomentsFor([7]);
-    expect(other[0]!.m.buffer).not.toBe(buffer);
   });
 
   it('addInto: the same float32 sums as f32(f64 + f64), specials included', () => {
