@@ -13,8 +13,10 @@
   ;;   g ← f32(g·coef) if clip (stored back);  mi = β₁·m + c₁·g;  vi = β₂·v + (c₂·g)·g;
   ;;   p ← p·decay − (lr·(mi/bc₁)) / (√(vi/bc₂) + ε);  m, v, p stored as f32(…)
   ;; where c₁ = 1 − β₁, c₂ = 1 − β₂ (computed by the caller in float64, as JavaScript does).
+  ;; $unit1 / $unit2: bc₁ / bc₂ is exactly 1 (from t ≈ 350 for β₁ = 0.9, as 1 − β₁ᵗ rounds to 1):
+  ;; x / 1 is x, so that divide (a quarter of the divider's work) is skipped.
   (func (export "adamw")
-    (param $p i32) (param $g i32) (param $m i32) (param $v i32) (param $n i32) (param $clip i32)
+    (param $p i32) (param $g i32) (param $m i32) (param $v i32) (param $n i32) (param $clip i32) (param $unit1 i32) (param $unit2 i32)
     (param $coef f64) (param $beta1 f64) (param $c1 f64) (param $beta2 f64) (param $c2 f64)
     (param $bc1 f64) (param $bc2 f64) (param $lr f64) (param $eps f64) (param $decay f64)
     (local $i i32) (local $end i32)
@@ -56,13 +58,15 @@
             (f64x2.mul (f64x2.mul (local.get $kc2) (local.get $gd)) (local.get $gd))))
         (v128.store64_lane 0 (i32.add (local.get $v) (local.get $i)) (f32x4.demote_f64x2_zero (local.get $vi)))
         ;; p ← p·decay − (lr·(mi/bc₁)) / (√(vi/bc₂) + ε)
+        (if (i32.eqz (local.get $unit1)) (then (local.set $mi (f64x2.div (local.get $mi) (local.get $kbc1)))))
+        (if (i32.eqz (local.get $unit2)) (then (local.set $vi (f64x2.div (local.get $vi) (local.get $kbc2)))))
         (v128.store64_lane 0 (i32.add (local.get $p) (local.get $i))
           (f32x4.demote_f64x2_zero
             (f64x2.sub
               (f64x2.mul (f64x2.promote_low_f32x4 (v128.load64_zero (i32.add (local.get $p) (local.get $i)))) (local.get $kdecay))
               (f64x2.div
-                (f64x2.mul (local.get $klr) (f64x2.div (local.get $mi) (local.get $kbc1)))
-                (f64x2.add (f64x2.sqrt (f64x2.div (local.get $vi) (local.get $kbc2))) (local.get $keps))))))
+                (f64x2.mul (local.get $klr) (local.get $mi))
+                (f64x2.add (f64x2.sqrt (local.get $vi)) (local.get $keps))))))
         (local.set $i (i32.add (local.get $i) (i32.const 8)))
         (br $pairs))))
 

@@ -23,7 +23,7 @@ const { WebAssembly: wasm } = globalThis as unknown as { WebAssembly: WasmApi };
 
 interface KernelExports {
   memory: { buffer: ArrayBuffer };
-  adamw(p: number, g: number, m: number, v: number, n: number, clip: number, coef: number, beta1: number, c1: number, beta2: number, c2: number, bc1: number, bc2: number, lr: number, eps: number, decay: number): void;
+  adamw(p: number, g: number, m: number, v: number, n: number, clip: number, unit1: number, unit2: number, coef: number, beta1: number, c1: number, beta2: number, c2: number, bc1: number, bc2: number, lr: number, eps: number, decay: number): void;
   scaleAndSquares(g: number, n: number, tokens: number, ss: number): number;
   addInto(acc: number, x: number, n: number): void;
 }
@@ -104,6 +104,7 @@ export interface AdamWStepConstants {
 export function adamWTensor(param: Float32Array, grad: Float32Array, m: Float32Array, v: Float32Array, decay: number, c: AdamWStepConstants): void {
   const { k, P, G, M, V } = kernels();
   const clip = c.clip ? 1 : 0;
+  const unit1 = c.bc1 === 1 ? 1 : 0, unit2 = c.bc2 === 1 ? 1 : 0; // x / 1 = x: the kernel skips that divide
   for (let off = 0; off < param.length; off += CHUNK) {
     const len = Math.min(CHUNK, param.length - off), end = off + len;
     P.set(param.subarray(off, end));
@@ -111,7 +112,7 @@ export function adamWTensor(param: Float32Array, grad: Float32Array, m: Float32A
     M.set(m.subarray(off, end));
     V.set(v.subarray(off, end));
     // An odd length runs one lane past the data, on stale scratch values that are never copied back.
-    k.adamw(0, BYTES, 2 * BYTES, 3 * BYTES, (len + 1) & ~1, clip, c.coef, c.beta1, c.c1, c.beta2, c.c2, c.bc1, c.bc2, c.lr, c.eps, decay);
+    k.adamw(0, BYTES, 2 * BYTES, 3 * BYTES, (len + 1) & ~1, clip, unit1, unit2, c.coef, c.beta1, c.c1, c.beta2, c.c2, c.bc1, c.bc2, c.lr, c.eps, decay);
     param.set(head(P, len), off);
     m.set(head(M, len), off);
     v.set(head(V, len), off);
