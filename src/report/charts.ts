@@ -211,6 +211,19 @@ export interface Interval {
   value: number;
   low: number;
   high: number;
+  /** The metric improves downwards (answer_distance, wasserstein, jsd): a negative difference is the good one. */
+  lowerIsBetter?: boolean;
+}
+
+/**
+ * Colour of an interval: green when the whole interval is an improvement, red when it is a
+ * worsening, grey when it includes zero. Improvement is by the metric's direction, not the sign.
+ */
+export function intervalColor(it: Interval): string {
+  const above = it.low > 0, below = it.high < 0;
+  const better = it.lowerIsBetter ? below : above;
+  const worse = it.lowerIsBetter ? above : below;
+  return better ? '#2e7d32' : worse ? '#c62828' : '#555';
 }
 
 /** A point with an error bar per entry, on an axis through zero (e.g. fine-tuned − base with 95 % CIs). */
@@ -223,7 +236,7 @@ export function intervalChartSvg(title: string, yLabel: string, items: readonly 
   items.forEach((it, i) => {
     const cx = f.left + (i + 0.5) * f.slot;
     const cap = Math.min(8, f.slot * 0.2);
-    const color = it.low > 0 ? '#2e7d32' : it.high < 0 ? '#c62828' : '#555';
+    const color = intervalColor(it);
     body.push(`<line x1="${r2(cx)}" x2="${r2(cx)}" y1="${r2(y(it.low))}" y2="${r2(y(it.high))}" stroke="${color}" stroke-width="2"/>`);
     for (const v of [it.low, it.high]) body.push(`<line x1="${r2(cx - cap)}" x2="${r2(cx + cap)}" y1="${r2(y(v))}" y2="${r2(y(v))}" stroke="${color}" stroke-width="2"/>`);
     body.push(`<circle cx="${r2(cx)}" cy="${r2(y(it.value))}" r="4" fill="${color}"/>`);

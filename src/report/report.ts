@@ -8,7 +8,7 @@
  */
 import { readJsonAsset } from '../core/paths.js';
 import { barChartSvg, boxPlotSvg, intervalChartSvg, type Bar } from './charts.js';
-import { compareRuns, verdict, type ComparisonEntry, type RecordRow } from './comparison.js';
+import { compareRuns, LOWER_IS_BETTER, verdict, type ComparisonEntry, type RecordRow } from './comparison.js';
 import { baselineReport, type BaselineReport, type SplitRecord } from './baselines.js';
 import { toCsv, toLatex, toMarkdown, type Cell, type Table } from './tables.js';
 
@@ -211,7 +211,7 @@ export function buildReport(runs: readonly ReportRun[], options: ReportOptions):
         sections.push('### answer_match against chance and a persona-blind answerer', '', toMarkdown(tb));
       }
       const recordEntries = entries.filter((e) => e.unit === 'record');
-      files['comparison-ci.svg'] = intervalChartSvg(`Fine-tuned − base, ${Math.round(c.confidence * 100)} % paired-bootstrap intervals`, 'difference of means', recordEntries.map((e) => ({ label: METRIC_HEADERS[e.metric] ?? e.metric, value: e.delta, low: e.ci_low, high: e.ci_high })));
+      files['comparison-ci.svg'] = intervalChartSvg(`Fine-tuned − base, ${Math.round(c.confidence * 100)} % paired-bootstrap intervals`, 'difference of means', recordEntries.map((e) => ({ label: METRIC_HEADERS[e.metric] ?? e.metric, value: e.delta, low: e.ci_low, high: e.ci_high, lowerIsBetter: LOWER_IS_BETTER.has(e.metric) })));
       charts.push(['comparison-ci.svg', 'Differences per record metric with their intervals (green: the interval is above 0, red: below).']);
     }
   }

@@ -12,7 +12,7 @@ import type { ReportParams } from './params.js';
  */
 const stage: StageDefinition<ReportParams> = {
   type: 'report',
-  version: 3, // 2: characters in Figure 5, ties in Table III, the comparison, measured chart layout; 3: answer_match baselines from an optional chatml input
+  version: 4, // 2: characters in Figure 5, ties in Table III, the comparison, measured chart layout; 3: answer_match baselines from an optional chatml input; 4: the difference chart coloured by the metric direction (a fall in answer_distance is green)
   description: "Tables II/III (Markdown, CSV, LaTeX), persona consistency and SVG charts from one or more score outputs, optionally beside the paper's numbers and with a base vs fine-tuned paired-bootstrap comparison",
   produces: 'report',
   consumes: { scores: { kinds: ['scores'] }, splits: { kinds: ['chatml'], optional: true } },

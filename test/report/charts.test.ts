@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { barChartSvg, boxPlotSvg, boxStats, intervalChartSvg, niceRange, niceScale, stepDecimals, valueLabel } from '../../src/report/charts.js';
+import { barChartSvg, boxPlotSvg, boxStats, intervalChartSvg, intervalColor, niceRange, niceScale, stepDecimals, valueLabel } from '../../src/report/charts.js';
 
 describe('charts', () => {
   it('box statistics use linear-interpolated quartiles (numpy default)', () => {
@@ -52,5 +52,15 @@ describe('charts', () => {
     const svg = intervalChartSvg('d', 'Δ', [{ label: 'BLEU', value: 0.1, low: 0.08, high: 0.12 }, { label: 'RL', value: -0.01, low: -0.03, high: 0.01 }]);
     expect(svg.match(/<circle/g)).toHaveLength(2);
     expect(svg).toContain('#2e7d32'); // above zero
+  });
+  it('colours an interval by the metric direction, not by its sign', () => {
+    expect(intervalColor({ label: 'BLEU', value: 0.1, low: 0.08, high: 0.12 })).toBe('#2e7d32');
+    expect(intervalColor({ label: 'BLEU', value: -0.1, low: -0.12, high: -0.08 })).toBe('#c62828');
+    expect(intervalColor({ label: 'dist', value: -0.5, low: -0.6, high: -0.4, lowerIsBetter: true })).toBe('#2e7d32');
+    expect(intervalColor({ label: 'dist', value: 0.5, low: 0.4, high: 0.6, lowerIsBetter: true })).toBe('#c62828');
+    expect(intervalColor({ label: 'dist', value: 0, low: -0.1, high: 0.1, lowerIsBetter: true })).toBe('#555');
+    const svg = intervalChartSvg('d', 'Δ', [{ label: 'dist', value: -0.5, low: -0.6, high: -0.4, lowerIsBetter: true }]);
+    expect(svg).toContain('#2e7d32');
+    expect(svg).not.toContain('#c62828');
   });
 });
