@@ -14,7 +14,7 @@ export const FAILURE_CODES = {
   /** The command line and the project: flags, paths, what to run. */
   cli: ['usage', 'cancelled', 'no-pipeline', 'no-lock-file', 'no-output', 'missing-path', 'not-a-directory', 'output-escapes', 'ambiguous-input', 'unknown-stage', 'listen-failed', 'bad-run', 'no-run-record'],
   /** The pipeline file, stage params, inputs and deps, the lock file, job files. */
-  pipeline: ['invalid-pipeline', 'invalid-params', 'bad-params', 'unknown-stage-type', 'bad-key', 'missing-input', 'stage-input', 'missing-dep', 'bad-lock-file', 'bad-job-file'],
+  pipeline: ['invalid-pipeline', 'invalid-params', 'bad-params', 'unknown-stage-type', 'bad-key', 'bad-digest', 'missing-input', 'stage-input', 'missing-dep', 'bad-lock-file', 'bad-job-file'],
   /** Reading a file (core/files.ts, formats/jsonl.ts). */
   files: ['missing-file', 'not-a-file', 'binary-file', 'invalid-utf8', 'file-too-large', 'bad-json', 'broken-lines', 'unsupported-file'],
   /** The artifact store and run history. */

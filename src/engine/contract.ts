@@ -8,6 +8,7 @@
  * and domain code are imported dynamically inside `run()`, so that `status`, `dag` and a fully
  * cached `run` of a 1,000-stage pipeline never load them.
  */
+import type { OutputDigest, StageKey } from './store/fingerprint.js';
 
 /** What a stage's output directory holds. Free-form strings are allowed for user stages. */
 export type ArtifactKind =
@@ -32,9 +33,9 @@ export interface ArtifactRef {
   /** Absolute path of the published output directory. Never write into it. */
   dir: string;
   /** Output digest: Merkle sha256 over relative paths and file sha256s (hex). */
-  digest: string;
+  digest: OutputDigest;
   /** Stage key of the producing stage (hex sha256). */
-  key: string;
+  key: StageKey;
   /** The producing stage's own inputs, for transitive lookups (e.g. generate finds the base model behind an adapter). */
   upstream: ArtifactRef[];
 }
@@ -75,7 +76,7 @@ export interface StageContext<P = Record<string, unknown>> {
   workDir: string;
   /** Directory of the pipeline file: resolve user-relative paths (data files) against it. */
   pipelineDir: string;
-  /** uint32 derived from the pipeline seed and the stage's id, matrix coordinates, type and own params (never upstream digests; engine/keys.ts stageSeed). Use with core/prng.ts. */
+  /** uint32 derived from the pipeline seed and the stage's id, matrix coordinates, type and own params (never upstream digests; engine/stage-seed.ts stageSeed). Use with core/prng.ts. */
   seed: number;
   /** Intra-op thread count the stage may use (ONNX Runtime sessions). */
   threads: number;

@@ -5,7 +5,9 @@ import type { RunEvent, RunEventListener, StageOutcome } from './events.js';
 import { LocalExecutor, type Executor, type StageTask } from './executor.js';
 import { StageGate } from './gate.js';
 import { ProgressMeter } from './progress.js';
-import { BuiltHere, DepDigests, keyOf, missReasons, stageKeyInputs, stageSeed } from './keys.js';
+import { DepDigests, stageKeyInputs } from './key-inputs.js';
+import { BuiltHere, missReasons } from './miss-reasons.js';
+import { stageSeed } from './stage-seed.js';
 import { summariseOutputs } from './store/output-summary.js';
 import type { LoadedPipeline, PlannedStage } from './pipeline/index.js';
 import type { StageRegistry } from './registry.js';
@@ -17,6 +19,7 @@ import {
   LOCK_VERSION,
   RunLease,
   sameLock,
+  stageKey,
   sweepStaleKeyLocks,
   writePipelineLock,
   writeRunRecord,
@@ -26,6 +29,8 @@ import {
   type LockReadOptions,
   type PipelineLock,
   type RunRecord,
+  type OutputDigest,
+  type StageKey,
   type StageKeyInputs,
 } from './store/index.js';
 import { PolypersonaError, UserError, type FailureCode } from '../core/errors.js';
@@ -70,8 +75,8 @@ export interface StageResult {
   id: string;
   type: string;
   outcome: StageOutcome;
-  key?: string;
-  digest?: string;
+  key?: StageKey;
+  digest?: OutputDigest;
   durationMs: number;
   error?: { code: FailureCode; message: string; cause?: unknown };
   entry?: CacheEntry;
@@ -172,10 +177,10 @@ export async function runPipeline(
       return NO_ARTIFACT;
     }
     const inputs = upstream as ArtifactRef[];
-    const inputDigests: Record<string, string> = {};
+    const inputDigests: Record<string, OutputDigest> = {};
     for (const ref of inputs) inputDigests[ref.stageId] = ref.digest;
     const keyInputs = await stageKeyInputs(stage, inputDigests, pipeline.dir, pipeline.seed, depDigests);
-    const key = keyOf(keyInputs);
+    const key = stageKey(keyInputs);
     keyInputsById.set(id, keyInputs);
     await lease?.hold(key);
     const toRef = (entry: CacheEntry): ArtifactRef => ({
@@ -249,7 +254,7 @@ export async function runPipeline(
 
   const executeStage = async (
     stage: PlannedStage,
-    key: string,
+    key: StageKey,
     inputs: ArtifactRef[],
     reasons: string[],
     isForced: boolean,

@@ -4,12 +4,12 @@
  * apart from executor.ts so that build.ts, which both executors end in, can use them.
  */
 import type { ArtifactRef } from './contract.js';
-import type { ArtifactStore, StageRecordDraft } from './store/index.js';
+import type { ArtifactStore, StageKey, StageRecordDraft } from './store/index.js';
 import type { ExecutorSettings } from './executors/settings.js';
 
 export interface StageTask {
   /** Stage key (hex sha256): the entry to build. */
-  key: string;
+  key: StageKey;
   stageId: string;
   type: string;
   /** The stage definition's version (recorded in stage.json). */

@@ -1,15 +1,16 @@
 import { join } from 'node:path';
 import type { LoadedPipeline } from './pipeline/index.js';
-import { BuiltHere, DepDigests, keyOf, missReasons, stageKeyInputs } from './keys.js';
-import { lockFilePath, readPipelineLock, type ArtifactStore, type CacheEntry } from './store/index.js';
+import { DepDigests, stageKeyInputs } from './key-inputs.js';
+import { BuiltHere, missReasons } from './miss-reasons.js';
+import { lockFilePath, readPipelineLock, stageKey, type ArtifactStore, type CacheEntry, type OutputDigest, type StageKey } from './store/index.js';
 
 export interface StageStatus {
   id: string;
   type: string;
   /** cached: an entry exists for the current key; stale: it must run; blocked: an upstream is stale, so its key is not known yet. */
   state: 'cached' | 'stale' | 'blocked';
-  key?: string;
-  digest?: string;
+  key?: StageKey;
+  digest?: OutputDigest;
   /** Why it is stale or blocked: which param, input or dep changed (against the lock file). */
   reasons: string[];
   entry?: CacheEntry;
@@ -27,10 +28,10 @@ export async function pipelineStatus(pipeline: LoadedPipeline, store: ArtifactSt
       byId.set(id, { id, type: stage.type, state: 'blocked', reasons: notReady.map((n) => `upstream ${n} is ${byId.get(n)?.state === 'blocked' ? 'blocked' : 'stale'}`) });
       continue;
     }
-    const digests: Record<string, string> = {};
+    const digests: Record<string, OutputDigest> = {};
     for (const n of stage.needs) digests[n] = byId.get(n)!.digest!;
     const keyInputs = await stageKeyInputs(stage, digests, pipeline.dir, pipeline.seed, depDigests);
-    const key = keyOf(keyInputs);
+    const key = stageKey(keyInputs);
     const entry = await store.lookup(key);
     if (entry) {
       byId.set(id, { id, type: stage.type, state: 'cached', key, digest: entry.record.outputDigest, reasons: [], entry });

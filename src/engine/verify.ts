@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { LoadedPipeline } from './pipeline/index.js';
 import type { StageRegistry } from './registry.js';
 import { runPipeline, type RunOptions, type RunSummary } from './scheduler.js';
-import { ArtifactStore, LOCK_VERSION, lockFilePath, readPipelineLock, stageCheckOf } from './store/index.js';
+import { ArtifactStore, LOCK_VERSION, lockFilePath, readPipelineLock, stageCheckOf, type OutputDigest } from './store/index.js';
 import { compareStage } from './compare-outputs.js';
 import { UserError } from '../core/errors.js';
 
@@ -18,8 +18,8 @@ export interface StageVerification {
   verdict: 'identical' | 'within-tolerance' | 'different' | 'missing' | 'failed';
   /** An upstream stage is not identical: this stage's deviation follows from it. */
   propagated?: boolean;
-  expected?: string;
-  actual?: string;
+  expected?: OutputDigest;
+  actual?: OutputDigest;
   /** Within tolerance: the largest deviation of each compared file. */
   largestDeviation?: string;
   /** Different: the first difference, in words. */

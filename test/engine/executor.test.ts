@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { buildStageContext, type StageJob } from '../../src/engine/executor.js';
 import type { ArtifactRef } from '../../src/engine/contract.js';
+import { testDigest, testKey } from '../helpers/fingerprints.js';
 
-const ref = (stageId: string, kind: string, upstream: ArtifactRef[] = []): ArtifactRef => ({ stageId, type: stageId, kind, dir: `/x/${stageId}`, digest: `d-${stageId}`, key: `k-${stageId}`, upstream });
+const ref = (stageId: string, kind: string, upstream: ArtifactRef[] = []): ArtifactRef => ({ stageId, type: stageId, kind, dir: `/x/${stageId}`, digest: testDigest(stageId), key: testKey(stageId), upstream });
 
 function ctxWith(inputs: ArtifactRef[]) {
   const job: StageJob = { stageId: 'gen', type: 'generate', params: {}, inputs, outDir: '/o', workDir: '/w', pipelineDir: '/p', seed: 1, threads: 1 };

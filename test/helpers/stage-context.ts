@@ -5,6 +5,7 @@ import type { ArtifactKind, ArtifactRef, StageContext, StageDefinition } from '.
 import { buildStageContext } from '../../src/engine/executor.js';
 import { validateStageParams } from '../../src/engine/params.js';
 import { UserError } from '../../src/core/errors.js';
+import { testDigest, testKey } from './fingerprints.js';
 
 const made: string[] = [];
 
@@ -22,7 +23,7 @@ export function removeTempDirs(): void {
 
 /** An ArtifactRef for a directory a test made itself. */
 export function artifact(kind: ArtifactKind, dir: string, stageId: string = kind, upstream: ArtifactRef[] = []): ArtifactRef {
-  return { stageId, type: stageId, kind, dir, digest: `test-digest-${stageId}`, key: `test-key-${stageId}`, upstream };
+  return { stageId, type: stageId, kind, dir, digest: testDigest(stageId), key: testKey(stageId), upstream };
 }
 
 export interface TestStageRun<P> {

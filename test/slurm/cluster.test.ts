@@ -8,7 +8,7 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ArtifactStore, verifyEntry } from '../../src/engine/store/index.js';
+import { ArtifactStore, verifyEntry, type StageKey } from '../../src/engine/store/index.js';
 import { parsePipeline } from '../../src/engine/pipeline/index.js';
 import { runPipeline, type RunOptions, type RunSummary } from '../../src/engine/scheduler.js';
 import { readTicket } from '../../src/engine/executors/ticket.js';
@@ -265,7 +265,7 @@ describe.skipIf(reason)(`SLURM executor on the one-node cluster${reason ? ` (ski
   });
 });
 
-async function keyOf(pipeline: ReturnType<typeof parsePipeline>, store: ArtifactStore, id: string): Promise<string> {
+async function keyOf(pipeline: ReturnType<typeof parsePipeline>, store: ArtifactStore, id: string): Promise<StageKey> {
   const dry: RunSummary = await runPipeline(pipeline, store, registry, { ...quiet, dryRun: true });
   return dry.results.get(id)!.key!;
 }

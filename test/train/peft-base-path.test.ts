@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { relative, resolve } from 'node:path';
-import { ArtifactStore } from '../../src/engine/store/index.js';
+import { ArtifactStore, parseStageKey } from '../../src/engine/store/index.js';
 import { peftBaseModelPath } from '../../src/train/peft-base-path.js';
 
 describe('peftBaseModelPath', () => {
-  const key = 'ab'.repeat(32);
+  const key = parseStageKey('ab'.repeat(32));
 
   it("is the base model's published folder relative to the project folder, as the artifact store lays it out", () => {
     const project = resolve('/somewhere/project');

@@ -13,7 +13,7 @@
 import { closeSync, mkdirSync, openSync, readdirSync, readSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import type { ArtifactStore } from '../store/index.js';
+import type { ArtifactStore, StageKey } from '../store/index.js';
 
 export interface JobFiles {
   dir: string;
@@ -30,7 +30,7 @@ export function jobsRoot(store: ArtifactStore): string {
   return join(store.cacheDir, '.jobs');
 }
 
-export function newJobDir(store: ArtifactStore, key: string): JobFiles {
+export function newJobDir(store: ArtifactStore, key: StageKey): JobFiles {
   const dir = join(jobsRoot(store), `${key.slice(0, 16)}-${randomBytes(4).toString('hex')}`);
   mkdirSync(dir, { recursive: true });
   return jobFilesIn(dir);

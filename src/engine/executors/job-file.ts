@@ -29,6 +29,7 @@ import { isAbsolute } from 'node:path';
 import { writeFileAtomic } from '../../core/atomic.js';
 import { UserError } from '../../core/errors.js';
 import type { StageTask } from '../executor.js';
+import { isOutputDigest, isStageKey, type OutputDigest, type StageKey } from '../store/fingerprint.js';
 
 export const JOB_FORMAT = 'polypersona-exec-job';
 export const RESULT_FORMAT = 'polypersona-exec-job-result';
@@ -49,9 +50,9 @@ export type ExecJobStatus = 'published' | 'cached' | 'failed' | 'cancelled';
 export interface ExecJobResult {
   format: typeof RESULT_FORMAT;
   version: 1;
-  key: string;
+  key: StageKey;
   status: ExecJobStatus;
-  outputDigest?: string;
+  outputDigest?: OutputDigest;
   error?: { code: string; message: string };
   host: string;
   pid: number;
@@ -107,7 +108,7 @@ export function readJobFile(path: string): ExecJobFile {
 function checkTask(task: unknown, fail: (why: string) => never): void {
   if (typeof task !== 'object' || task === null || Array.isArray(task)) fail('"task" must be an object');
   const t = task as Record<string, unknown>;
-  if (typeof t.key !== 'string' || !/^[0-9a-f]{64}$/.test(t.key)) fail('"task.key" must be a stage key (64 hex characters)');
+  if (!isStageKey(t.key)) fail('"task.key" must be a stage key (64 hex characters)');
   for (const field of ['stageId', 'type', 'pipeline', 'pipelineDir']) if (typeof t[field] !== 'string') fail(`"task.${field}" must be a string`);
   for (const field of ['version', 'seed', 'threads']) if (!Number.isInteger(t[field])) fail(`"task.${field}" must be an integer`);
   if (typeof t.params !== 'object' || t.params === null) fail('"task.params" must be an object');
@@ -117,6 +118,9 @@ function checkTask(task: unknown, fail: (why: string) => never): void {
   if (typeof record !== 'object' || record === null || typeof record.inputs !== 'object' || typeof record.deps !== 'object' || !('params' in record)) {
     fail('"task.record" must hold params, inputs and deps');
   }
+  for (const [id, digest] of Object.entries(record!.inputs as object)) {
+    if (!isOutputDigest(digest)) fail(`"task.record.inputs.${id}" must be an output digest (64 hex characters)`);
+  }
   if (typeof t.replace !== 'boolean') fail('"task.replace" must be true or false');
 }
 
@@ -124,6 +128,8 @@ function checkRef(ref: unknown, at: string, fail: (why: string) => never): void 
   const r = ref as Record<string, unknown>;
   if (typeof r !== 'object' || r === null) fail(`"${at}" must be an object`);
   for (const field of ['stageId', 'type', 'kind', 'dir', 'digest', 'key']) if (typeof r[field] !== 'string') fail(`"${at}.${field}" must be a string`);
+  if (!isOutputDigest(r.digest)) fail(`"${at}.digest" must be an output digest (64 hex characters)`);
+  if (!isStageKey(r.key)) fail(`"${at}.key" must be a stage key (64 hex characters)`);
   if (!Array.isArray(r.upstream)) fail(`"${at}.upstream" must be a list`);
   (r.upstream as unknown[]).forEach((u, i) => checkRef(u, `${at}.upstream[${i}]`, fail));
 }
@@ -140,6 +146,7 @@ export function readJobResult(path: string): ExecJobResult | undefined {
   } catch {
     return undefined;
   }
-  if (value?.format !== RESULT_FORMAT || typeof value.status !== 'string' || typeof value.key !== 'string') return undefined;
+  if (value?.format !== RESULT_FORMAT || typeof value.status !== 'string' || !isStageKey(value.key)) return undefined;
+  if (value.outputDigest !== undefined && !isOutputDigest(value.outputDigest)) return undefined;
   return value as ExecJobResult;
 }

@@ -8,7 +8,7 @@
  */
 import { readFileSync, rmSync } from 'node:fs';
 import { writeFileAtomic } from '../../core/atomic.js';
-import type { ArtifactStore } from '../store/index.js';
+import type { ArtifactStore, StageKey } from '../store/index.js';
 
 export interface JobTicket {
   /** The executor that owns the job (`slurm`). */
@@ -24,12 +24,12 @@ export interface JobTicket {
   submittedAt: string;
 }
 
-export function ticketPath(store: ArtifactStore, key: string): string {
+export function ticketPath(store: ArtifactStore, key: StageKey): string {
   return store.lockPath(key).replace(/\.lock$/, '.job.json');
 }
 
 /** The key's ticket; undefined when there is none or it is unreadable (then it is ignored). */
-export function readTicket(store: ArtifactStore, key: string): JobTicket | undefined {
+export function readTicket(store: ArtifactStore, key: StageKey): JobTicket | undefined {
   try {
     const t = JSON.parse(readFileSync(ticketPath(store, key), 'utf8')) as Partial<JobTicket>;
     if (typeof t.executor === 'string' && typeof t.jobName === 'string' && typeof t.jobDir === 'string') return t as JobTicket;
@@ -39,10 +39,10 @@ export function readTicket(store: ArtifactStore, key: string): JobTicket | undef
   return undefined;
 }
 
-export function writeTicket(store: ArtifactStore, key: string, ticket: JobTicket): void {
+export function writeTicket(store: ArtifactStore, key: StageKey, ticket: JobTicket): void {
   writeFileAtomic(ticketPath(store, key), `${JSON.stringify(ticket, null, 2)}\n`);
 }
 
-export function removeTicket(store: ArtifactStore, key: string): void {
+export function removeTicket(store: ArtifactStore, key: StageKey): void {
   rmSync(ticketPath(store, key), { force: true });
 }

@@ -25,16 +25,16 @@ import { mkdir, open, readdir, rename, rm, stat, writeFile } from 'node:fs/promi
 import { join } from 'node:path';
 import { fsyncDir } from '../../core/atomic.js';
 import { InternalError, StageFailure, UserError } from '../../core/errors.js';
-import { digestTree } from './digest.js';
+import { digestOutputs, isStageKey, MalformedFingerprintError, type OutputDigest, type StageKey } from './fingerprint.js';
 import { summariseOutputs } from './output-summary.js';
 import { isOrphanedName, ownedName } from './owner.js';
 import { checkStageRecord, type StageRecord, type StageRecordDraft } from './record.js';
 
 /** An entry whose stage.json is unreadable or whose outputs no longer match their digest (exit code 1: the entry, not the user's input, is bad). */
 export class CacheCorruptError extends StageFailure {
-  readonly key: string;
+  readonly key: StageKey;
   readonly dir: string;
-  constructor(key: string, dir: string, why: string) {
+  constructor(key: StageKey, dir: string, why: string) {
     super('cache-corrupt', `cache entry ${dir} is corrupt: ${why}; remove it (polypersona gc, or delete the folder) and run again`, {
       location: { file: dir },
     });
@@ -44,7 +44,7 @@ export class CacheCorruptError extends StageFailure {
 }
 
 export interface CacheEntry {
-  key: string;
+  key: StageKey;
   /** runs/cache/<key[0:2]>/<key> */
   dir: string;
   /** dir/out: the stage's published outputs. */
@@ -53,7 +53,7 @@ export interface CacheEntry {
 }
 
 export interface Staging {
-  key: string;
+  key: StageKey;
   /** The staging dir that becomes the entry dir. */
   dir: string;
   /** dir/out, empty: the stage writes its outputs here. */
@@ -62,7 +62,6 @@ export interface Staging {
   discard(): Promise<void>;
 }
 
-const KEY_RE = /^[0-9a-f]{64}$/;
 const RECORD_FILE = 'stage.json';
 
 export class ArtifactStore {
@@ -80,13 +79,13 @@ export class ArtifactStore {
     this.workRoot = layout.workRoot ?? (layout.cacheDir === undefined ? join(runsDir, 'work') : join(layout.cacheDir, '.work'));
   }
 
-  entryDir(key: string): string {
+  entryDir(key: StageKey): string {
     checkKey(key);
     return join(this.cacheDir, key.slice(0, 2), key);
   }
 
   /** The writer lock file of a key (see key-lock.ts). */
-  lockPath(key: string): string {
+  lockPath(key: StageKey): string {
     checkKey(key);
     return join(this.cacheDir, key.slice(0, 2), `${key}.lock`);
   }
@@ -96,7 +95,7 @@ export class ArtifactStore {
    * the entry exists but its stage.json is unreadable or names another key, or (with `verify`)
    * when its outputs no longer hash to the recorded digest.
    */
-  async lookup(key: string, opts: { verify?: boolean } = {}): Promise<CacheEntry | undefined> {
+  async lookup(key: StageKey, opts: { verify?: boolean } = {}): Promise<CacheEntry | undefined> {
     const dir = this.entryDir(key);
     let text: string;
     try {
@@ -124,7 +123,7 @@ export class ArtifactStore {
   }
 
   /** A fresh staging dir for building the entry of `key`; its outDir exists and is empty. */
-  async stage(key: string): Promise<Staging> {
+  async stage(key: StageKey): Promise<Staging> {
     checkKey(key);
     const dir = join(this.stagingDir, ownedName());
     const outDir = join(dir, 'out');
@@ -140,7 +139,7 @@ export class ArtifactStore {
   async publish(staging: Staging, draft: StageRecordDraft): Promise<CacheEntry> {
     if (draft.key !== staging.key) throw new InternalError(`publish: record key ${draft.key} does not match staging key ${staging.key}`);
     const key = staging.key;
-    const tree = await digestTree(staging.outDir);
+    const tree = await digestOutputs(staging.outDir);
     const summaries = await summariseOutputs(staging.outDir, tree.files);
     const record: StageRecord = { ...draft, outputDigest: tree.digest, files: tree.files, ...(summaries ? { summaries } : {}) };
     await writeFile(join(staging.dir, RECORD_FILE), `${JSON.stringify(record, null, 2)}\n`);
@@ -178,7 +177,7 @@ export class ArtifactStore {
   }
 
   /** Removes an entry: it disappears in one rename, then is deleted. Missing keys are fine. */
-  async remove(key: string): Promise<void> {
+  async remove(key: StageKey): Promise<void> {
     await this.removeDir(this.entryDir(key));
   }
 
@@ -195,12 +194,12 @@ export class ArtifactStore {
   }
 
   /** Keys of every entry dir in the cache, complete or not (gc removes both kinds). */
-  async listKeys(): Promise<string[]> {
-    const keys: string[] = [];
+  async listKeys(): Promise<StageKey[]> {
+    const keys: StageKey[] = [];
     for (const shard of await readdirOrEmpty(this.cacheDir)) {
       if (!/^[0-9a-f]{2}$/.test(shard)) continue;
       for (const name of await readdirOrEmpty(join(this.cacheDir, shard))) {
-        if (KEY_RE.test(name) && name.startsWith(shard)) keys.push(name);
+        if (isStageKey(name) && name.startsWith(shard)) keys.push(name);
       }
     }
     return keys.sort();
@@ -221,14 +220,14 @@ export class ArtifactStore {
   }
 
   /** Scratch dir for `key` under workRoot (created on demand); survives crashes so a rerun can resume. */
-  workDir(key: string): string {
+  workDir(key: StageKey): string {
     checkKey(key);
     const dir = join(this.workRoot, key);
     mkdirSync(dir, { recursive: true });
     return dir;
   }
 
-  async clearWork(key: string): Promise<void> {
+  async clearWork(key: StageKey): Promise<void> {
     checkKey(key);
     await rm(join(this.workRoot, key), { recursive: true, force: true });
   }
@@ -245,12 +244,15 @@ export class ArtifactStore {
   }
 }
 
-/** Recomputes the entry's tree digest and compares it with its stage.json. */
-export async function verifyEntry(entry: CacheEntry): Promise<{ ok: boolean; expected: string; actual: string }> {
+/** What the outputs hash to now, or why they cannot be hashed (a file removed, a symlink added). */
+export type CurrentDigest = OutputDigest | `unreadable (${string})`;
+
+/** Recomputes the entry's output digest and compares it with its stage.json. */
+export async function verifyEntry(entry: CacheEntry): Promise<{ ok: boolean; expected: OutputDigest; actual: CurrentDigest }> {
   const expected = entry.record.outputDigest;
-  let actual: string;
+  let actual: CurrentDigest;
   try {
-    actual = (await digestTree(entry.outDir)).digest;
+    actual = (await digestOutputs(entry.outDir)).digest;
   } catch (err) {
     if (!(err instanceof UserError)) throw err;
     actual = `unreadable (${err.message})`;
@@ -258,8 +260,9 @@ export async function verifyEntry(entry: CacheEntry): Promise<{ ok: boolean; exp
   return { ok: actual === expected, expected, actual };
 }
 
-function checkKey(key: string): void {
-  if (!KEY_RE.test(key)) throw new UserError('bad-key', `"${key}" is not a stage key (64 lowercase hex characters)`);
+/** A run-time check behind the type: a key cast from elsewhere still never names a path outside the cache. */
+function checkKey(key: StageKey): void {
+  if (!isStageKey(key)) throw new MalformedFingerprintError(key, 'stage key');
 }
 
 async function readdirOrEmpty(dir: string): Promise<string[]> {

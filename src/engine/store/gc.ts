@@ -12,6 +12,7 @@
 import { existsSync, lstatSync, readdirSync, realpathSync, rmSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import type { ArtifactStore } from './artifact-store.js';
+import type { StageKey } from './fingerprint.js';
 import { treeBytes } from './artifact-store.js';
 import { listRunRecords } from './history.js';
 import { isKeyLockHeld, sweepStaleKeyLocks } from './key-lock.js';
@@ -22,8 +23,8 @@ import { readPipelineLock } from './pipeline-lock.js';
  * Keys referenced by the given lock files (missing ones are skipped) and by the newest
  * `keepLastRuns` run records of each pipeline (stages that were cached or ran).
  */
-export function collectReferencedKeys(runsDir: string, lockFiles: string[], keepLastRuns: number): Set<string> {
-  const keys = new Set<string>();
+export function collectReferencedKeys(runsDir: string, lockFiles: string[], keepLastRuns: number): Set<StageKey> {
+  const keys = new Set<StageKey>();
   for (const file of lockFiles) {
     const lock = readPipelineLock(file);
     if (lock) for (const s of Object.values(lock.stages)) keys.add(s.key);
@@ -33,17 +34,17 @@ export function collectReferencedKeys(runsDir: string, lockFiles: string[], keep
     const seen = perPipeline.get(run.pipeline) ?? 0;
     if (seen >= keepLastRuns) continue;
     perPipeline.set(run.pipeline, seen + 1);
-    for (const s of run.stages) if (s.outcome === 'cached' || s.outcome === 'ran') keys.add(s.key);
+    for (const s of run.stages) if ((s.outcome === 'cached' || s.outcome === 'ran') && s.key !== '') keys.add(s.key);
   }
   return keys;
 }
 
 export interface GcResult {
-  removed: Array<{ key: string; bytes: number }>;
+  removed: Array<{ key: StageKey; bytes: number }>;
   kept: number;
   freedBytes: number;
   /** Entries left alone because they are symlinks or lie behind one (never followed out of the cache). */
-  skipped: Array<{ key: string; reason: string }>;
+  skipped: Array<{ key: StageKey; reason: string }>;
   /** Stale key locks (and takeover guards) removed. */
   staleLocks: number;
   /** Parsed copies removed from runs/index/ (pipelines/, locks/). */
@@ -51,7 +52,7 @@ export interface GcResult {
 }
 
 /** Removes every cache entry not in `keep` (with dryRun, only reports what it would remove). */
-export async function garbageCollect(store: ArtifactStore, keep: Set<string>, opts: { dryRun: boolean }): Promise<GcResult> {
+export async function garbageCollect(store: ArtifactStore, keep: ReadonlySet<StageKey>, opts: { dryRun: boolean }): Promise<GcResult> {
   return withLeases(store, async (leased) => {
     const removed: GcResult['removed'] = [];
     const skipped: GcResult['skipped'] = [];
@@ -83,7 +84,7 @@ export async function garbageCollect(store: ArtifactStore, keep: Set<string>, op
  * Why the entry of `key` must not be touched, or undefined: its shard folder or its entry is a
  * symlink, or it resolves outside the cache folder.
  */
-function symlinkOnPath(store: ArtifactStore, cacheReal: string, key: string): string | undefined {
+function symlinkOnPath(store: ArtifactStore, cacheReal: string, key: StageKey): string | undefined {
   const entry = store.entryDir(key);
   const shard = join(store.cacheDir, key.slice(0, 2));
   try {

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { writeFileAtomic } from '../../core/atomic.js';
 import { DataError } from '../../core/errors.js';
 import { readJsonFile } from '../../core/files.js';
+import { isOutputDigest, isStageKey, type OutputDigest, type StageKey } from './fingerprint.js';
 
 /** How one stage of a run ended (run records and the run's event stream both use it). */
 export type StageOutcome = 'cached' | 'ran' | 'failed' | 'skipped' | 'cancelled';
@@ -33,10 +34,11 @@ export interface RunRecord {
   stages: Array<{
     id: string;
     type: string;
-    key: string;
+    /** Empty for a stage skipped before its key was known. */
+    key: StageKey | '';
     outcome: StageOutcome;
     durationMs: number;
-    outputDigest?: string;
+    outputDigest?: OutputDigest;
     error?: string;
   }>;
 }
@@ -90,6 +92,9 @@ function readRunRecord(path: string): RunRecord {
   r.stages.forEach((s, i) => {
     if (typeof s?.key !== 'string' || typeof s?.id !== 'string') {
       throw new DataError('bad-run-record', `${path}: stages[${i}] needs id and key; delete the file`, { location: { file: path } });
+    }
+    if ((s.key !== '' && !isStageKey(s.key)) || (s.outputDigest !== undefined && !isOutputDigest(s.outputDigest))) {
+      throw new DataError('bad-run-record', `${path}: stages[${i}]: key and outputDigest must be 64 lowercase hex characters; delete the file`, { location: { file: path } });
     }
   });
   return r as RunRecord;

@@ -1,5 +1,18 @@
-/** The engine's store: hashing, stage keys, the artifact cache, locks, lock files, history, gc. */
-export { ENGINE_KEY_VERSION, stageKey, type StageKeyInputs } from './key.js';
+/** The engine's store: hashing, the cache key and output digest (fingerprint.ts), the artifact cache, locks, lock files, history, gc. */
+/** The cache key and the output digest (fingerprint.ts): computed there, branded, parsed at trust boundaries. */
+export {
+  ENGINE_KEY_VERSION,
+  stageKey,
+  type StageKeyInputs,
+  digestOutputs,
+  isOutputDigest,
+  isStageKey,
+  MalformedFingerprintError,
+  parseOutputDigest,
+  parseStageKey,
+  type OutputDigest,
+  type StageKey,
+} from './fingerprint.js';
 export {
   compareUtf8,
   depName,

@@ -26,6 +26,7 @@ import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { UserError } from '../../core/errors.js';
 import type { ArtifactStore } from './artifact-store.js';
+import type { StageKey } from './fingerprint.js';
 import { isOwnerGone, ownedName, selfOwner, type ProcessOwner } from './owner.js';
 
 export interface LockHolder extends ProcessOwner {
@@ -41,13 +42,13 @@ export interface FileLock {
 }
 
 export interface KeyLock extends FileLock {
-  key: string;
+  key: StageKey;
 }
 
 /** `wait: false` and another live process holds the key. */
 export class LockBusyError extends UserError {
   readonly holder: LockHolder;
-  constructor(key: string, path: string, holder: LockHolder) {
+  constructor(key: StageKey, path: string, holder: LockHolder) {
     super(
       'locked',
       `stage key ${key.slice(0, 12)}… is being written by another run (pid ${holder.pid} on ${holder.hostname}, since ${holder.startedAt}); ` +
@@ -72,7 +73,7 @@ export interface FileLockOptions {
   pollMs?: number;
 }
 
-export async function acquireKeyLock(store: ArtifactStore, key: string, opts: FileLockOptions): Promise<KeyLock> {
+export async function acquireKeyLock(store: ArtifactStore, key: StageKey, opts: FileLockOptions): Promise<KeyLock> {
   const path = store.lockPath(key);
   const lock = await acquireFileLock(path, opts, (holder) => new LockBusyError(key, path, holder));
   return Object.assign(lock, { key });

@@ -27,6 +27,7 @@
 import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ArtifactStore } from './artifact-store.js';
+import type { StageKey } from './fingerprint.js';
 import { acquireFileLock, awaitLockFree } from './key-lock.js';
 import { isOwnerGone, ownedName, selfOwner, type ProcessOwner } from './owner.js';
 import { InternalError } from '../../core/errors.js';
@@ -80,7 +81,7 @@ export class RunLease {
   }
 
   /** Resolves once `key` is in the lease and no gc is at work: from then on gc keeps its entry. */
-  hold(key: string): Promise<void> {
+  hold(key: StageKey): Promise<void> {
     if (this.released) return Promise.reject(new InternalError('RunLease.hold: the lease was released'));
     if (this.written.has(key)) return Promise.resolve();
     if (!this.pending.includes(key)) {

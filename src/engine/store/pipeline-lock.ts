@@ -15,7 +15,7 @@ import { UserError } from '../../core/errors.js';
 import type { CacheEntry } from './artifact-store.js';
 import type { OutputSummaries } from './output-summary.js';
 import type { StageRecord } from './record.js';
-import type { StageKeyInputs } from './key.js';
+import { isOutputDigest, isStageKey, type OutputDigest, type StageKey, type StageKeyInputs } from './fingerprint.js';
 
 type YamlModule = typeof import('yaml');
 let yamlModule: YamlModule | undefined;
@@ -24,10 +24,10 @@ function yaml(): YamlModule {
   return (yamlModule ??= createRequire(import.meta.url)('yaml') as YamlModule);
 }
 
-/** The key inputs (store/key.ts), the key they give, and the outputs. */
+/** The key inputs (store/fingerprint.ts), the key they give, and the outputs. */
 export interface LockedStage extends StageKeyInputs {
-  key: string;
-  outputs: { digest: string; files: number; bytes: number };
+  key: StageKey;
+  outputs: { digest: OutputDigest; files: number; bytes: number };
   /**
    * What `verify` compares when the digest differs (lock version 2): every output file's sha256,
    * and for tensors, predictions and metrics their summaries (output-summary.ts). Absent in a
@@ -138,7 +138,7 @@ function checkStage(id: string, value: unknown, at: At): LockedStage {
   const s = value;
   if (typeof s.type !== 'string') throw at(p('type'), `stage ${id}: type must be a string`);
   if (!Number.isInteger(s.version)) throw at(p('version'), `stage ${id}: version must be an integer`);
-  if (typeof s.key !== 'string' || !/^[0-9a-f]{64}$/.test(s.key)) throw at(p('key'), `stage ${id}: key must be 64 hex characters`);
+  if (!isStageKey(s.key)) throw at(p('key'), `stage ${id}: key must be 64 hex characters`);
   if (!('params' in s)) throw at(p(), `stage ${id}: params is missing`);
   for (const field of ['inputs', 'deps'] as const) {
     const m = s[field];
@@ -146,10 +146,15 @@ function checkStage(id: string, value: unknown, at: At): LockedStage {
       throw at(p(field), `stage ${id}: ${field} must map names to digest strings`);
     }
   }
+  const inputs = s.inputs as Record<string, string>;
+  for (const [name, digest] of Object.entries(inputs)) {
+    if (!isOutputDigest(digest)) throw at([...p('inputs'), name], `stage ${id}: inputs.${name} must be an output digest (64 hex characters)`);
+  }
   const o = s.outputs;
   if (!isPlainObject(o) || typeof o.digest !== 'string' || !Number.isInteger(o.files) || !Number.isInteger(o.bytes)) {
     throw at(p('outputs'), `stage ${id}: outputs must hold digest (string), files and bytes (integers)`);
   }
+  if (!isOutputDigest(o.digest)) throw at([...p('outputs'), 'digest'], `stage ${id}: outputs.digest must be an output digest (64 hex characters)`);
   let check: StageCheck | undefined;
   if (s.check !== undefined) {
     const c = s.check;
@@ -166,7 +171,7 @@ function checkStage(id: string, value: unknown, at: At): LockedStage {
     version: s.version as number,
     key: s.key,
     params: s.params,
-    inputs: s.inputs as Record<string, string>,
+    inputs: inputs as Record<string, OutputDigest>,
     deps: s.deps as Record<string, string>,
     outputs: { digest: o.digest, files: o.files as number, bytes: o.bytes as number },
     ...(check ? { check } : {}),

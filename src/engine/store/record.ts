@@ -2,17 +2,17 @@
 import type { TreeDigest } from './digest.js';
 import type { EnvironmentInfo } from './environment.js';
 import type { OutputSummaries } from './output-summary.js';
-import type { StageKeyInputs } from './key.js';
 import { InternalError } from '../../core/errors.js';
+import { isOutputDigest, isStageKey, type OutputDigest, type StageKey, type StageKeyInputs } from './fingerprint.js';
 
 /** The key inputs (type, version, key params, input and dep digests) and what the run made of them. */
 export interface StageRecord extends StageKeyInputs {
-  key: string;
+  key: StageKey;
   stageId: string;
   /** Pipeline name. */
   pipeline: string;
   /** Tree digest of `out/`. */
-  outputDigest: string;
+  outputDigest: OutputDigest;
   files: TreeDigest['files'];
   seed: number;
   threads: number;
@@ -45,6 +45,9 @@ export function checkStageRecord(value: unknown): StageRecord {
   for (const [field, type] of REQUIRED_FIELDS) {
     if (typeof r[field] !== type || r[field] === null) throw new InternalError(`field "${field}" is missing or not a ${type}`);
   }
+  if (!isStageKey(r.key)) throw new InternalError('field "key" is not a stage key (64 lowercase hex characters)');
+  if (!isOutputDigest(r.outputDigest)) throw new InternalError('field "outputDigest" is not an output digest (64 lowercase hex characters)');
+  if (!Object.values(r.inputs as object).every(isOutputDigest)) throw new InternalError('field "inputs" must map stage ids to output digests');
   if (!Array.isArray(r.files)) throw new InternalError('field "files" is not an array');
   if (!('params' in r)) throw new InternalError('field "params" is missing');
   return r as unknown as StageRecord;

@@ -3,7 +3,7 @@
  * or its cache record) with what its key would be made of now. Used by `status` and `run`.
  */
 import { canonicalJson } from '../../core/canonical-json.js';
-import { stageKey, type StageKeyInputs } from './key.js';
+import { stageKey, type StageKeyInputs } from './fingerprint.js';
 import type { LockedStage } from './pipeline-lock.js';
 import type { StageRecord } from './record.js';
 

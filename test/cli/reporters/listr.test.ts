@@ -2,6 +2,7 @@ import { Writable } from 'node:stream';
 import { stripVTControlCharacters } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { ListrReporter } from '../../../src/cli/reporters/listr.js';
+import { testDigest, testKey } from '../../helpers/fingerprints.js';
 import type { CliIO } from '../../../src/cli/io.js';
 
 /** A terminal stand-in: every write is one frame of the live view, ANSI codes removed. */
@@ -33,7 +34,7 @@ function reporterOn(screen: Screen): ListrReporter {
   return new ListrReporter(io, false);
 }
 
-const key = 'k'.repeat(64);
+const key = testKey('k');
 const SPINNER = /[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]/;
 
 describe('ListrReporter (the live view)', () => {
@@ -41,7 +42,7 @@ describe('ListrReporter (the live view)', () => {
     const screen = new Screen();
     const reporter = reporterOn(screen);
     reporter.onEvent({ type: 'run-start', runId: 'r', pipeline: 'p', stages: [{ id: 'a', type: 't' }, { id: 'b', type: 't' }], dryRun: false });
-    reporter.onEvent({ type: 'stage-done', id: 'a', key, digest: 'd', durationMs: 1 });
+    reporter.onEvent({ type: 'stage-done', id: 'a', key, digest: testDigest('d'), durationMs: 1 });
     // No event for b: runPipeline rejected (e.g. a dep deleted since load). Before, this hung.
     await reporter.close();
     expect(screen.frames.join('')).toContain('b (not run)');
@@ -62,8 +63,8 @@ describe('ListrReporter (the live view)', () => {
     expect(frame).not.toMatch(/lora \(waiting\)/);
     expect(frame).toContain('resumes the interrupted run');
     reporter.onEvent({ type: 'stage-progress', id: 'predictions', done: 0, total: 40, note: 'records' });
-    reporter.onEvent({ type: 'stage-done', id: 'lora', key, digest: 'd', durationMs: 65_000 });
-    reporter.onEvent({ type: 'stage-cached', id: 'predictions', key, digest: 'd' });
+    reporter.onEvent({ type: 'stage-done', id: 'lora', key, digest: testDigest('d'), durationMs: 65_000 });
+    reporter.onEvent({ type: 'stage-cached', id: 'predictions', key, digest: testDigest('d') });
     reporter.onEvent({ type: 'run-end', runId: 'r', status: 'ok', counts: { ran: 1, cached: 1, failed: 0, skipped: 0, cancelled: 0 }, durationMs: 66_000 });
     await reporter.close();
     const end = screen.frames.join('');

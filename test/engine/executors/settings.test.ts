@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { mergeExecutorSettings, parseExecutorFields, slurmTimeSeconds } from '../../../src/engine/executors/settings.js';
 import { parsePipeline, PipelineError } from '../../../src/engine/pipeline/index.js';
-import { keyOf, stageKeyInputs } from '../../../src/engine/keys.js';
+import { stageKeyInputs } from '../../../src/engine/key-inputs.js';
+import { stageKey } from '../../../src/engine/store/index.js';
 import { testRegistry } from '../pipeline/fixtures.js';
 
 const lines = (...l: string[]): string => `${l.join('\n')}\n`;
@@ -102,7 +103,7 @@ describe('executor: and cache_dir: in a pipeline', () => {
   it('never changes a stage key', async () => {
     const plain = parsePipeline(lines('version: 1', 'params: { seed: 3 }', 'stages:', '  personas: { uses: sample-personas, with: { count: 5 } }'), '/proj/pipelines/p.yaml', testRegistry());
     const onCluster = parsePipeline(text, '/proj/pipelines/p.yaml', testRegistry());
-    const key = async (p: typeof plain): Promise<string> => keyOf(await stageKeyInputs(p.stages.get('personas')!, {}, p.dir, p.seed));
+    const key = async (p: typeof plain): Promise<string> => stageKey(await stageKeyInputs(p.stages.get('personas')!, {}, p.dir, p.seed));
     expect(await key(onCluster)).toBe(await key(plain));
   });
 

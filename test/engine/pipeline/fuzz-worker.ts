@@ -8,11 +8,13 @@ import { join } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import { UserError } from '../../../src/core/errors.js';
 import { Prng } from '../../../src/core/prng.js';
-import { keyOf, stageKeyInputs } from '../../../src/engine/keys.js';
+import { stageKeyInputs } from '../../../src/engine/key-inputs.js';
+import { stageKey } from '../../../src/engine/store/index.js';
 import { parsePipeline, renderDag } from '../../../src/engine/pipeline/index.js';
 import { builtinRegistry } from '../../../stages/index.js';
 import { designExample, testRegistry } from './fixtures.js';
 import { mutate } from './fuzz-mutations.js';
+import { testDigest } from '../../helpers/fingerprints.js';
 
 export interface FuzzReport {
   iterations: number;
@@ -42,9 +44,9 @@ async function fuzz(seed: number, iterations: number): Promise<FuzzReport> {
       const p = parsePipeline(text, FILE, base.registry);
       // A pipeline that loads must also key and draw: .inf once loaded and failed only here.
       for (const stage of p.stages.values()) {
-        const inputs = Object.fromEntries(stage.needs.map((n) => [n, 'd'.repeat(64)]));
+        const inputs = Object.fromEntries(stage.needs.map((n) => [n, testDigest('d')]));
         try {
-          keyOf(await stageKeyInputs(stage, inputs, p.dir, p.seed));
+          stageKey(await stageKeyInputs(stage, inputs, p.dir, p.seed));
         } catch (err) {
           if (!(err instanceof UserError)) throw err; // a missing dep file is the user's
         }

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PolypersonaError } from '../../../src/core/errors.js';
-import { ArtifactStore, CacheCorruptError, digestTree, verifyEntry } from '../../../src/engine/store/index.js';
+import { ArtifactStore, CacheCorruptError, digestTree, verifyEntry, type StageKey } from '../../../src/engine/store/index.js';
 import { draftFor, keyFor, tempRunsDir } from './fixtures.js';
 
 let runsDir: string;
@@ -13,7 +13,7 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dirname(runsDir), { recursive: true, force: true }));
 
-async function publishWith(key: string, files: Record<string, string>) {
+async function publishWith(key: StageKey, files: Record<string, string>) {
   const staging = await store.stage(key);
   for (const [rel, text] of Object.entries(files)) {
     mkdirSync(dirname(join(staging.outDir, rel)), { recursive: true });
@@ -30,7 +30,7 @@ describe('ArtifactStore', () => {
   });
 
   it('rejects a non-key (no path tricks)', () => {
-    expect(() => store.entryDir('../../etc')).toThrow(/not a stage key/);
+    expect(() => store.entryDir('../../etc' as StageKey)).toThrow(/not a stage key/);
   });
 
   it('publishes an entry with its stage.json and finds it again', async () => {
@@ -112,6 +112,14 @@ describe('ArtifactStore', () => {
     await expect(store.lookup(key)).rejects.toThrow(/stage\.json is unreadable/);
     writeFileSync(join(entry.dir, 'stage.json'), JSON.stringify({ ...entry.record, key: keyFor(8) }));
     await expect(store.lookup(key)).rejects.toThrow(/names key/);
+    // A key or digest that is not 64 lowercase hex characters is caught where stage.json is read.
+    writeFileSync(join(entry.dir, 'stage.json'), JSON.stringify({ ...entry.record, outputDigest: entry.record.outputDigest.toUpperCase() }));
+    await expect(store.lookup(key)).rejects.toThrow(/stage\.json is unreadable \(field "outputDigest" is not an output digest \(64 lowercase hex characters\)\)/);
+    writeFileSync(join(entry.dir, 'stage.json'), JSON.stringify({ ...entry.record, key: key.slice(1) }));
+    await expect(store.lookup(key)).rejects.toThrow(CacheCorruptError);
+    await expect(store.lookup(key)).rejects.toThrow(/field "key" is not a stage key/);
+    writeFileSync(join(entry.dir, 'stage.json'), JSON.stringify({ ...entry.record, inputs: { up: 'd' } }));
+    await expect(store.lookup(key)).rejects.toThrow(/field "inputs" must map stage ids to output digests/);
     expect(await store.list()).toEqual([]);
     expect(await store.listKeys()).toEqual([key]);
   });

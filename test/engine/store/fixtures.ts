@@ -2,17 +2,17 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { environmentInfo, stageKey, type StageRecordDraft } from '../../../src/engine/store/index.js';
+import { environmentInfo, stageKey, type StageKey, type StageRecordDraft } from '../../../src/engine/store/index.js';
 
 export function tempRunsDir(): string {
   return join(mkdtempSync(join(tmpdir(), 'pp-store-')), 'runs');
 }
 
-export function keyFor(n: number): string {
+export function keyFor(n: number): StageKey {
   return stageKey({ type: 'test', version: 1, params: { n }, inputs: {}, deps: {} });
 }
 
-export function draftFor(key: string, extra: Partial<StageRecordDraft> = {}): StageRecordDraft {
+export function draftFor(key: StageKey, extra: Partial<StageRecordDraft> = {}): StageRecordDraft {
   return {
     key,
     stageId: 'stage',

@@ -13,6 +13,7 @@ import {
   writeRunRecord,
   type RunRecord,
 } from '../../../src/engine/store/index.js';
+import { testDigest } from '../../helpers/fingerprints.js';
 import { draftFor, keyFor, tempRunsDir } from './fixtures.js';
 
 let runsDir: string;
@@ -68,6 +69,15 @@ describe('run history', () => {
     expect(() => listRunRecords(runsDir)).toThrow(/bad\.json: not a run record/);
     writeFileSync(bad, '{');
     expect(() => listRunRecords(runsDir)).toThrow(/bad\.json: not valid JSON/);
+    // Keys and digests are checked as they are read back; a stage skipped before its key was known has key "".
+    const record = run('x', 'smoke', '2026-11-25T10:00:00.000Z', [[1, 'ran'], [2, 'skipped']]);
+    record.stages[1]!.key = '';
+    writeFileSync(bad, JSON.stringify(record));
+    expect(listRunRecords(runsDir).map((r) => r.stages.map((s) => s.key))).toEqual([[keyFor(1), '']]);
+    writeFileSync(bad, JSON.stringify({ ...record, stages: [{ ...record.stages[0], key: 'abc' }] }));
+    expect(() => listRunRecords(runsDir)).toThrow(/bad\.json: stages\[0\]: key and outputDigest must be 64 lowercase hex characters/);
+    writeFileSync(bad, JSON.stringify({ ...record, stages: [{ ...record.stages[0], outputDigest: keyFor(1).toUpperCase() }] }));
+    expect(() => listRunRecords(runsDir)).toThrow(expect.objectContaining({ code: 'bad-run-record' }));
   });
 });
 
@@ -77,7 +87,7 @@ describe('gc', () => {
     writePipelineLock(lockFile, {
       version: 1,
       pipeline: 'smoke',
-      stages: { a: { type: 'test', version: 1, key: keyFor(1), params: {}, inputs: {}, deps: {}, outputs: { digest: 'd', files: 0, bytes: 0 } } },
+      stages: { a: { type: 'test', version: 1, key: keyFor(1), params: {}, inputs: {}, deps: {}, outputs: { digest: testDigest('d'), files: 0, bytes: 0 } } },
     });
     writeRunRecord(runsDir, run('old', 'smoke', '2026-11-25T10:00:00.000Z', [[2, 'ran']]));
     writeRunRecord(runsDir, run('new', 'smoke', '2026-11-25T11:00:00.000Z', [[3, 'ran'], [4, 'failed'], [5, 'cached']]));

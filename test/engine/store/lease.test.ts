@@ -19,6 +19,7 @@ import {
   sweepStaleKeyLocks,
   withLeases,
   type LockHolder,
+  type StageKey,
 } from '../../../src/engine/store/index.js';
 import { currentBootId, isOwnerGone, processStartTicks, selfOwner } from '../../../src/engine/store/owner.js';
 import { draftFor, keyFor, tempRunsDir } from './fixtures.js';
@@ -41,7 +42,7 @@ async function publish(n: number): Promise<void> {
   await store.publish(s, draftFor(keyFor(n)));
 }
 
-function writeLock(key: string, holder: LockHolder): void {
+function writeLock(key: StageKey, holder: LockHolder): void {
   mkdirSync(dirname(store.lockPath(key)), { recursive: true });
   writeFileSync(store.lockPath(key), JSON.stringify(holder));
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { UserError } from '../../../src/core/errors.js';
-import { ArtifactStore, lockedStageOf, lockFilePath, readPipelineLock, sameLock, writePipelineLock, type PipelineLock } from '../../../src/engine/store/index.js';
+import { ArtifactStore, lockedStageOf, parseOutputDigest, parseStageKey, lockFilePath, readPipelineLock, sameLock, writePipelineLock, type PipelineLock } from '../../../src/engine/store/index.js';
 import { draftFor, keyFor } from './fixtures.js';
 
 let dir: string;
@@ -23,11 +23,11 @@ function sample(): PipelineLock {
       personas: {
         type: 'sample-personas',
         version: 1,
-        key: h('a'),
+        key: parseStageKey(h('a')),
         params: { seed: 7, count: 40, nested: { z: 1, a: [3, { y: 'yes', b: null }] }, lr: 2.0e-4, label: '0123' },
         inputs: {},
         deps: { 'question-bank': h('d') },
-        outputs: { digest: h('e'), files: 2, bytes: 1234 },
+        outputs: { digest: parseOutputDigest(h('e')), files: 2, bytes: 1234 },
         check: {
           files: { 'personas.jsonl': h('1'), 'metrics.json': h('2') },
           metrics: { 'metrics.json': { 'overall.bleu': 0.125, 'by_domain.a.rouge1': 1e-7 } },
@@ -38,11 +38,11 @@ function sample(): PipelineLock {
       'adapter[model=phi-2]': {
         type: 'lora-train',
         version: 3,
-        key: h('b'),
+        key: parseStageKey(h('b')),
         params: null,
-        inputs: { personas: h('e'), chatml: h('f') },
+        inputs: { personas: parseOutputDigest(h('e')), chatml: parseOutputDigest(h('f')) },
         deps: {},
-        outputs: { digest: h('0'), files: 0, bytes: 0 },
+        outputs: { digest: parseOutputDigest(h('0')), files: 0, bytes: 0 },
       },
     },
   };
@@ -129,6 +129,27 @@ describe('pipeline lock file', () => {
     );
     expect(() => readPipelineLock(path)).toThrow(/:12:\d+: stage s: outputs must hold/);
   });
+
+  it('rejects an output or input digest that is not 64 lowercase hex characters, at its line', () => {
+    const path = join(dir, 'x.lock.yaml');
+    const lockWith = (inputs: string, digest: string): string =>
+      `version: 1\npipeline: smoke\nstages:\n  s:\n    type: t\n    version: 1\n    key: ${h('a')}\n    params: {}\n    inputs: ${inputs}\n    deps: {}\n    outputs:\n      digest: ${digest}\n      files: 1\n      bytes: 1\n`;
+    writeFileSync(path, lockWith('{}', h('b')));
+    expect(readPipelineLock(path)?.stages.s?.outputs.digest).toBe(h('b'));
+    const err = (() => {
+      writeFileSync(path, lockWith('{}', h('B')));
+      try {
+        return readPipelineLock(path);
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(err).toBeInstanceOf(UserError);
+    expect(err).toMatchObject({ code: 'bad-lock-file', location: { file: path, line: 12 } });
+    expect((err as Error).message).toMatch(/x\.lock\.yaml:12:\d+: stage s: outputs\.digest must be an output digest \(64 hex characters\)/);
+    writeFileSync(path, lockWith(`\n      up: ${h('c').slice(2)}`, h('b')));
+    expect(() => readPipelineLock(path)).toThrow(/x\.lock\.yaml:10:\d+: stage s: inputs\.up must be an output digest \(64 hex characters\)/);
+  });
 });
 
 describe('sameLock', () => {
@@ -180,13 +201,13 @@ describe('lockedStageOf', () => {
     const staging = await store.stage(key);
     writeFileSync(join(staging.outDir, 'a.txt'), 'abc');
     writeFileSync(join(staging.outDir, 'b.txt'), 'de');
-    const entry = await store.publish(staging, draftFor(key, { inputs: { up: h('1') }, deps: { 'x.py': h('2') }, params: { n: 1 } }));
+    const entry = await store.publish(staging, draftFor(key, { inputs: { up: parseOutputDigest(h('1')) }, deps: { 'x.py': h('2') }, params: { n: 1 } }));
     expect(lockedStageOf(entry)).toEqual({
       type: 'test',
       version: 1,
       key,
       params: { n: 1 },
-      inputs: { up: h('1') },
+      inputs: { up: parseOutputDigest(h('1')) },
       deps: { 'x.py': h('2') },
       outputs: { digest: entry.record.outputDigest, files: 2, bytes: 5 },
       check: { files: { 'a.txt': entry.record.files[0]!.sha256, 'b.txt': entry.record.files[1]!.sha256 } },
@@ -199,14 +220,14 @@ describe('parsed lock cache', () => {
     const { mkdtempSync, writeFileSync, readdirSync } = await import('node:fs');
     const { tmpdir } = await import('node:os');
     const { join } = await import('node:path');
-    const { readPipelineLock, writePipelineLock } = await import('../../../src/engine/store/index.js');
+    const { readPipelineLock, writePipelineLock, parseOutputDigest, parseStageKey } = await import('../../../src/engine/store/index.js');
     const dir = mkdtempSync(join(tmpdir(), 'pp-lockcache-'));
     const cacheDir = join(dir, 'index');
     const file = join(dir, 'p.lock.yaml');
     const lock = {
       version: 1 as const,
       pipeline: 'p',
-      stages: { a: { type: 't', version: 1, key: 'a'.repeat(64), params: { $seed: 1, x: [1, 'two'] }, inputs: {}, deps: {}, outputs: { digest: 'd'.repeat(64), files: 1, bytes: 3 } } },
+      stages: { a: { type: 't', version: 1, key: parseStageKey('a'.repeat(64)), params: { $seed: 1, x: [1, 'two'] }, inputs: {}, deps: {}, outputs: { digest: parseOutputDigest('d'.repeat(64)), files: 1, bytes: 3 } } },
     };
     writePipelineLock(file, lock, { parsedCacheDir: cacheDir });
     expect(readdirSync(cacheDir)).toHaveLength(1);

@@ -8,7 +8,7 @@ import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ArtifactStore, verifyEntry } from '../../../src/engine/store/index.js';
+import { ArtifactStore, isStageKey, verifyEntry, type StageKey } from '../../../src/engine/store/index.js';
 import { tempRunsDir } from './fixtures.js';
 
 const runsDir = tempRunsDir();
@@ -62,12 +62,12 @@ function runAndKill(script: string, delayMs: number): Promise<number> {
 }
 
 /** Every entry dir on disk, whatever lookup() thinks of it. */
-function entryDirsOnDisk(): string[] {
+function entryDirsOnDisk(): StageKey[] {
   const cache = join(runsDir, 'cache');
   if (!existsSync(cache)) return [];
   return readdirSync(cache)
     .filter((s) => /^[0-9a-f]{2}$/.test(s))
-    .flatMap((s) => readdirSync(join(cache, s)).filter((n) => /^[0-9a-f]{64}$/.test(n)));
+    .flatMap((s) => readdirSync(join(cache, s)).filter(isStageKey));
 }
 
 describe('publish under SIGKILL', () => {

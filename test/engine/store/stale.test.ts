@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { explainStale, stageKey, type LockedStage, type StageKeyInputs } from '../../../src/engine/store/index.js';
+import { explainStale, parseOutputDigest, parseStageKey, stageKey, type LockedStage, type StageKeyInputs } from '../../../src/engine/store/index.js';
 import { draftFor } from './fixtures.js';
 
 const h = (c: string): string => c.repeat(64);
@@ -7,11 +7,11 @@ const current: StageKeyInputs = {
   type: 'sample-personas',
   version: 1,
   params: { count: 40, teacher: { kind: 'template', temperature: 0.7 }, metrics: ['bleu', 'rouge'] },
-  inputs: { dataset: h('a'), personas: h('b') },
+  inputs: { dataset: parseOutputDigest(h('a')), personas: parseOutputDigest(h('b')) },
   deps: { 'tools/extra.py': h('c') },
 };
 function locked(k: StageKeyInputs): LockedStage {
-  return { ...k, key: stageKey(k), outputs: { digest: h('f'), files: 1, bytes: 1 } };
+  return { ...k, key: stageKey(k), outputs: { digest: parseOutputDigest(h('f')), files: 1, bytes: 1 } };
 }
 
 describe('explainStale', () => {
@@ -53,7 +53,7 @@ describe('explainStale', () => {
   it('names changed, added and removed inputs and deps', () => {
     const next: StageKeyInputs = {
       ...current,
-      inputs: { dataset: h('d'), chatml: h('e') },
+      inputs: { dataset: parseOutputDigest(h('d')), chatml: parseOutputDigest(h('e')) },
       deps: { 'tools/extra.py': h('0'), 'data/x.csv': h('1') },
     };
     expect(explainStale(locked(current), next)).toEqual([
@@ -66,8 +66,8 @@ describe('explainStale', () => {
   });
 
   it('works from a cache record too, and notices an engine key change', () => {
-    const record = { ...draftFor(stageKey(current)), ...current, outputDigest: h('f'), files: [] };
+    const record = { ...draftFor(stageKey(current)), ...current, outputDigest: parseOutputDigest(h('f')), files: [] };
     expect(explainStale(record, current)).toEqual([]);
-    expect(explainStale({ ...record, key: h('9') }, current)).toEqual(['engine key version changed']);
+    expect(explainStale({ ...record, key: parseStageKey(h('9')) }, current)).toEqual(['engine key version changed']);
   });
 });

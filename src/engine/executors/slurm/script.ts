@@ -6,10 +6,11 @@
  * user can resubmit it by hand.
  */
 import type { ExecutorSettings } from '../settings.js';
+import type { StageKey } from '../../store/index.js';
 
 export interface JobScriptInput {
   stageId: string;
-  key: string;
+  key: StageKey;
   jobName: string;
   jobFile: string;
   logFile: string;
@@ -61,7 +62,7 @@ export function shellQuote(word: string): string {
 }
 
 /** A job name squeue shows usefully: `pp-<stage id, sanitised>-<key prefix>`, at most 64 characters. */
-export function jobNameFor(stageId: string, key: string): string {
+export function jobNameFor(stageId: string, key: StageKey): string {
   const id = stageId.replace(/[^A-Za-z0-9_.-]+/g, '_').slice(0, 40);
   return `pp-${id}-${key.slice(0, 12)}`;
 }

@@ -12,8 +12,9 @@ import { writeJobFile, writeJobResult } from '../../../../src/engine/executors/j
 import { runPipeline, type RunOptions } from '../../../../src/engine/scheduler.js';
 import type { RunEvent } from '../../../../src/engine/events.js';
 import type { LoadedPipeline } from '../../../../src/engine/pipeline/index.js';
-import type { ArtifactStore } from '../../../../src/engine/store/index.js';
+import type { ArtifactStore, StageKey } from '../../../../src/engine/store/index.js';
 import { COMMAND_PIPELINE, keysAndDigests, Project, registry } from '../fixtures.js';
+import { testDigest } from '../../../helpers/fingerprints.js';
 
 /**
  * The executor's decisions (state mapping, retries, reattaching, cancelling) against a stand-in
@@ -277,7 +278,7 @@ describe('SlurmExecutor decisions', () => {
     const key = (await runPipeline(pipeline, store, registry, { ...quiet, dryRun: true })).results.get('a')!.key!;
     const files = leaveOrphanJob(store, pipeline, key);
     writeTicket(store, key, { ...readTicket(store, key)!, jobId: '7' });
-    writeJobResult(files.result, { format: 'polypersona-exec-job-result', version: 1, key, status: 'published', outputDigest: 'x', host: hostname(), pid: 1, startedAt: '', finishedAt: '' });
+    writeJobResult(files.result, { format: 'polypersona-exec-job-result', version: 1, key, status: 'published', outputDigest: testDigest('x'), host: hostname(), pid: 1, startedAt: '', finishedAt: '' });
     const summary = await runPipeline(pipeline, store, registry, { ...quiet, executor });
     expect(summary.status).toBe('ok');
     expect(slurm.submitted).toEqual(['100']);
@@ -298,7 +299,7 @@ describe('SlurmExecutor decisions', () => {
  * What a run killed with SIGKILL right after sbatch leaves: a job folder with the stage's job
  * file, and a ticket from a dead submitter that names the job but not yet its id.
  */
-function leaveOrphanJob(store: ArtifactStore, pipeline: LoadedPipeline, key: string): JobFiles {
+function leaveOrphanJob(store: ArtifactStore, pipeline: LoadedPipeline, key: StageKey): JobFiles {
   const files = newJobDir(store, key);
   const stage = pipeline.stages.get('a')!;
   writeJobFile(files.jobFile, {

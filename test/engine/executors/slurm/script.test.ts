@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { jobNameFor, jobScript, sbatchArgs, shellQuote } from '../../../../src/engine/executors/slurm/script.js';
+import { parseStageKey } from '../../../../src/engine/store/index.js';
 
 describe('the batch job of a stage', () => {
   const input = {
     stageId: 'adapter[model=phi-2]',
-    key: 'ab'.repeat(32),
-    jobName: jobNameFor('adapter[model=phi-2]', 'ab'.repeat(32)),
+    key: parseStageKey('ab'.repeat(32)),
+    jobName: jobNameFor('adapter[model=phi-2]', parseStageKey('ab'.repeat(32))),
     jobFile: "/shared/it's here/.jobs/x/job.json",
     logFile: '/shared/cache/.jobs/x/job.log',
     chdir: '/home/me/project with space',
@@ -51,7 +52,7 @@ describe('the batch job of a stage', () => {
   });
 
   it('names jobs by stage and key prefix, readable in squeue', () => {
-    expect(jobNameFor('personas', '0123456789abcdef'.repeat(4))).toBe('pp-personas-0123456789ab');
-    expect(jobNameFor('x'.repeat(80), 'f'.repeat(64)).length).toBeLessThanOrEqual(64);
+    expect(jobNameFor('personas', parseStageKey('0123456789abcdef'.repeat(4)))).toBe('pp-personas-0123456789ab');
+    expect(jobNameFor('x'.repeat(80), parseStageKey('f'.repeat(64))).length).toBeLessThanOrEqual(64);
   });
 });
