@@ -4,7 +4,10 @@
  * Parameters are float32 (what the graph consumes); the update runs in float64 per element and
  * rounds back, so results are the same on every machine.
  */
+import { InternalError } from '../core/errors.js';
 import type { AdamWArguments, SchedulerType } from './arguments.js';
+import { addIntoReference, clipAndUpdateReference, scaleAndNormReference } from './optimizer-reference.js';
+import { addIntoWasm, adamWTensor, scaleAndSumSquares, wasmKernelsAvailable, type AdamWStepConstants } from './optimizer-wasm.js';
 
 export type { SchedulerType } from './arguments.js';
 /** First and second moments of one parameter tensor. */
@@ -38,47 +41,39 @@ export function adamWUpdate(param: Float32Array, grad: Float32Array, state: Adam
 /**
  * The first pass of an optimizer step over summed gradients: g ← g / tokens (rounded to float32,
  * in place) and the global norm √Σ g² (float64), in one sweep. Same values as dividing and then
- * calling globalNorm.
+ * calling globalNorm. On the WebAssembly kernels (optimizer-wasm.ts): the float64 JavaScript loop's
+ * results bit for bit (optimizer-reference.ts).
  */
 export function scaleAndNorm(grads: Float32Array[], tokens: number): number {
-  let ss = 0;
-  for (const g of grads)
-    for (let i = 0; i < g.length; i++) {
-      const x = Math.fround(g[i]! / tokens); // the float32 the array holds, as globalNorm would read it
-      g[i] = x;
-      ss += x * x;
-    }
-  return Math.sqrt(ss);
+  if (!wasmKernelsAvailable()) return scaleAndNormReference(grads, tokens);
+  return Math.sqrt(scaleAndSumSquares(grads, tokens, 0));
 }
 
 /**
  * The second pass: clipping to maxNorm (as clipGradients) fused with the AdamW update of each
  * tensor (as adamWUpdate), one sweep over the gradients instead of two: the same float32 results,
  * bit for bit (the clipped gradient is rounded to float32 before the update reads it).
- * `decay[i]`: whether tensor i takes weight decay.
+ * `decay[i]`: whether tensor i takes weight decay. On the WebAssembly kernels, bit for bit the
+ * float64 JavaScript loop (clipAndUpdateReference).
  */
 export function clipAndUpdate(params: Float32Array[], grads: Float32Array[], moments: AdamWMoments[], decay: boolean[], norm: number, maxNorm: number, t: number, lr: number, args: AdamWArguments): void {
+  if (!wasmKernelsAvailable()) return clipAndUpdateReference(params, grads, moments, decay, norm, maxNorm, t, lr, args);
   const coef = maxNorm > 0 ? maxNorm / (norm + 1e-6) : 1;
-  const clip = coef < 1;
   const { adam_beta1: beta1, adam_beta2: beta2, adam_epsilon: eps } = args;
-  const bc1 = 1 - beta1 ** t;
-  const bc2 = 1 - beta2 ** t;
+  const step: AdamWStepConstants = { clip: coef < 1, coef, beta1, beta2, c1: 1 - beta1, c2: 1 - beta2, bc1: 1 - beta1 ** t, bc2: 1 - beta2 ** t, lr, eps };
   for (let k = 0; k < params.length; k++) {
     const param = params[k]!, grad = grads[k]!, { m, v } = moments[k]!;
-    const decayFactor = 1 - lr * (decay[k] ? args.weight_decay : 0);
-    for (let i = 0; i < param.length; i++) {
-      const g = clip ? Math.fround(grad[i]! * coef) : grad[i]!; // as clipGradients stores it
-      if (clip) grad[i] = g;
-      const mi = (m[i] = beta1 * m[i]! + (1 - beta1) * g);
-      const vi = (v[i] = beta2 * v[i]! + (1 - beta2) * g * g);
-      param[i] = param[i]! * decayFactor - (lr * (mi / bc1)) / (Math.sqrt(vi / bc2) + eps);
-    }
+    if (grad.length !== param.length || m.length !== param.length || v.length !== param.length)
+      throw new InternalError(`clipAndUpdate: tensor ${k} has ${param.length} elements but its gradient ${grad.length}, moments ${m.length} and ${v.length}`);
+    adamWTensor(param, grad, m, v, 1 - lr * (decay[k] ? args.weight_decay : 0), step);
   }
 }
 
-/** acc += x, element-wise (gradient accumulation). */
+/** acc += x, element-wise (gradient accumulation; float32 sums, on the WebAssembly kernels). */
 export function addInto(acc: Float32Array, x: Float32Array): void {
-  for (let i = 0; i < acc.length; i++) acc[i] = acc[i]! + x[i]!;
+  if (x.length !== acc.length) throw new InternalError(`addInto: ${x.length} elements added to ${acc.length}`);
+  if (wasmKernelsAvailable()) addIntoWasm(acc, x);
+  else addIntoReference(acc, x);
 }
 
 /** √Σ g² over every tensor (float64 accumulation). */
