@@ -1,16 +1,19 @@
 /**
- * `npm run wasm`: assembles src/train/optimizer-kernels.wat (WebAssembly text, the readable source)
- * into src/train/optimizer-kernels.wasm.ts (the bytes, base64, committed), so that neither the build
- * nor an install needs an assembler. test/train/optimizer-wasm.test.ts checks the two agree.
+ * `npm run wasm`: assembles each .wat of WASM_MODULES (WebAssembly text, the readable source:
+ * src/train/optimizer-kernels.wat, src/model/quantize/dequant-kernels.wat) into the .wasm.ts beside
+ * it (the bytes, base64, committed), so that neither the build nor an install needs an assembler.
+ * test/train/optimizer-wasm.test.ts and test/model/quantize/dequant-wasm.test.ts check they agree.
  */
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { assembleWat, optimizerKernelsModuleText } from './wat.js';
+import { assembleWat, kernelsModuleText, WASM_MODULES } from './wat.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const target = join(root, 'src/train/optimizer-kernels.wasm.ts');
-const bytes = await assembleWat('optimizer-kernels.wat', readFileSync(join(root, 'src/train/optimizer-kernels.wat'), 'utf8'));
-writeFileSync(`${target}.tmp`, optimizerKernelsModuleText(bytes));
-renameSync(`${target}.tmp`, target);
-console.log(`src/train/optimizer-kernels.wasm.ts: ${bytes.length} bytes`);
+for (const m of WASM_MODULES) {
+  const target = join(root, m.target);
+  const bytes = await assembleWat(m.wat.split('/').pop()!, readFileSync(join(root, m.wat), 'utf8'));
+  writeFileSync(`${target}.tmp`, kernelsModuleText(m, bytes));
+  renameSync(`${target}.tmp`, target);
+  console.log(`${m.target}: ${bytes.length} bytes`);
+}

@@ -13,6 +13,7 @@
  * size is padded with zero weights in the last block.
  */
 import { InternalError } from '../../core/errors.js';
+import { dequantize4BitWasm, dequantWasmAvailable } from './dequant-wasm.js';
 
 export type NBits = 4 | 8;
 
@@ -119,13 +120,28 @@ export function dequantizeNBits(q: NBitsWeight): Float32Array {
 
 /**
  * Fast 4-bit dequantization into `out` [N, K] (K a multiple of the block size): the same
- * (code − zp) · scale in float32 as dequantizeNBits, about 2.5× faster than ORT's
- * GatherBlockQuantized / DequantizeLinear on this machine (the training engine runs it once per
- * layer per backward).
+ * (code − zp) · scale in float32 as dequantizeNBits, bit for bit. Runs the WebAssembly SIMD kernel
+ * (dequant-wasm.ts; several times faster than the JavaScript loop, `npm run bench -- dequant`)
+ * where the engine has it, else the JavaScript loop. The training engine runs it once per layer
+ * per backward.
  */
 export function dequantize4BitInto(q: NBitsWeight, out: Float32Array): Float32Array {
+  checkDequantize4Bit(q, out);
+  return dequantWasmAvailable() ? dequantize4BitWasm(q, out) : dequantize4BitReference(q, out);
+}
+
+function checkDequantize4Bit(q: NBitsWeight, out: Float32Array): void {
   if (q.bits !== 4 || q.K % q.blockSize !== 0) throw new InternalError(`dequantize4BitInto: needs 4-bit codes with K (${q.K}) a multiple of the block size (${q.blockSize})`);
   if (out.length !== q.N * q.K) throw new InternalError(`dequantize4BitInto: output holds ${out.length} values, [${q.N}, ${q.K}] needs ${q.N * q.K}`);
+}
+
+/**
+ * The JavaScript loop dequantize4BitInto runs where WebAssembly SIMD is missing, and the reference
+ * its kernel is tested and benchmarked against (about 2.5× faster than ORT's GatherBlockQuantized /
+ * DequantizeLinear on this machine).
+ */
+export function dequantize4BitReference(q: NBitsWeight, out: Float32Array): Float32Array {
+  checkDequantize4Bit(q, out);
   const { codes, scales, zeroPoints, nBlocks } = q;
   const half = q.blockSize >> 1, zpRow = (nBlocks + 1) >> 1;
   let o = 0, c = 0;
