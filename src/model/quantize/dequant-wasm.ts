@@ -9,7 +9,6 @@
  * memory grows only for rows longer than the chunk (views are made per call, after any growth).
  */
 import { DEQUANT_KERNELS_WASM } from './dequant-kernels.wasm.js';
-import type { NBitsWeight } from './nbits.js';
 
 /** Output floats a chunk aims at (64 KiB): at least one row. */
 export const CHUNK_FLOATS = 16384;
@@ -24,6 +23,17 @@ const { WebAssembly: wasm } = globalThis as unknown as { WebAssembly: WasmApi };
 interface KernelExports {
   memory: { buffer: ArrayBuffer; grow(pages: number): number };
   dequant4(codes: number, scales: number, zps: number, hasZp: number, out: number, rows: number, nBlocks: number, half: number): void;
+}
+
+/** The parts of a 4-bit NBitsWeight (nbits.ts) the kernel reads; declared here so nbits.ts alone imports the other. */
+export interface FourBitWeight {
+  N: number;
+  K: number;
+  nBlocks: number;
+  blockSize: number;
+  codes: Uint8Array;
+  scales: Float32Array;
+  zeroPoints?: Uint8Array;
 }
 
 let kernel: KernelExports | undefined;
@@ -58,7 +68,7 @@ const align16 = (x: number): number => (x + 15) & ~15;
  * out [N, K] ← the 4-bit weight dequantized. The caller (dequantize4BitInto) has checked the
  * shapes: 4-bit codes, K a multiple of blockSize (a power of two ≥ 16), out.length = N·K.
  */
-export function dequantize4BitWasm(q: NBitsWeight, out: Float32Array): Float32Array {
+export function dequantize4BitWasm(q: FourBitWeight, out: Float32Array): Float32Array {
   const k = instance();
   const { N, K, nBlocks, codes, scales, zeroPoints } = q;
   const half = q.blockSize >> 1, zpRow = (nBlocks + 1) >> 1, codeRow = nBlocks * half;
