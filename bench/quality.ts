@@ -1,7 +1,7 @@
 /**
- * `npm run bench -- quality [DIR]`: the quality metric as a classifier on REAL answers — the
- * public PolyPersona replication's (DIR, default ../shared/data/polypersona-replication; never a
- * test, since a fresh clone has no such folder). Its test split's references (answers written by
+ * `npm run bench -- quality DIR`: the quality metric as a classifier on REAL answers — the
+ * public PolyPersona replication's, in DIR (a folder the user has; never a test, since a fresh
+ * clone has no such data). Its test split's references (answers written by
  * an instruction-tuned 7B model) are the real answers (label 1), the same six corruption kinds as
  * the test's labelled set (src/metrics/quality/labelled-set.ts) the negatives; the predictions
  * file of that repository (its fine-tuned TinyLlama's answers) is scored too. Questions and types
@@ -33,7 +33,11 @@ async function qualities(records: Array<PredictionRecord & { reference: string }
 const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
 
 export default async function run(args: string[]): Promise<void> {
-  const dir = resolve(args[0] ?? '../shared/data/polypersona-replication');
+  if (args[0] === undefined) {
+    console.log('quality bench: pass the PolyPersona replication folder (the one holding generated_data_2_test.json) as the argument');
+    return;
+  }
+  const dir = resolve(args[0]);
   const testFile = join(dir, 'generated_data_2_test.json');
   if (!existsSync(testFile)) {
     console.log(`quality bench: ${testFile} not found; pass the replication folder as the argument`);

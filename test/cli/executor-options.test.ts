@@ -26,16 +26,16 @@ describe('cache_dir and --executor on the command line', () => {
   it('the pipeline’s cache_dir holds the cache (relative to the pipeline), and status and show read it there', async () => {
     const r = rig();
     r.write('polypersona.yaml', ''); // marks r.dir as the project root: runs/ goes there (src/cli/project.ts)
-    r.write('pipelines/p.yaml', `cache_dir: ../shared/cache\n${PIPELINE.replace('counters/a', '../counters/a')}`);
+    r.write('pipelines/p.yaml', `cache_dir: ../team-cache/cache\n${PIPELINE.replace('counters/a', '../counters/a')}`);
     const run = await r.run(['run', 'pipelines/p.yaml']);
     expect(run.code, run.stderr).toBe(0);
-    expect(entries(join(r.dir, 'shared', 'cache'))).toHaveLength(1);
+    expect(entries(join(r.dir, 'team-cache', 'cache'))).toHaveLength(1);
     expect(entries(join(r.dir, 'runs', 'cache'))).toEqual([]);
     expect(existsSync(join(r.dir, 'runs', 'history'))).toBe(true);
     const status = await r.run(['status', 'pipelines/p.yaml']);
     expect(status.stdout).toMatch(/a\s+cached/);
     const show = await r.run(['show', 'a', '-p', 'pipelines/p.yaml']);
-    expect(show.stdout).toContain(join(r.dir, 'shared', 'cache'));
+    expect(show.stdout).toContain(join(r.dir, 'team-cache', 'cache'));
     const again = await r.run(['run', 'pipelines/p.yaml']);
     expect(again.stdout).toMatch(/0 ran, 1 cached/);
     expect(r.count('a')).toBe(1);
