@@ -1,5 +1,5 @@
 /**
- * Assembling the optimizer's WebAssembly text with wabt (the WebAssembly Binary Toolkit, compiled
+ * Assembling the project's WebAssembly kernels (WASM_MODULES) from their text with wabt (the WebAssembly Binary Toolkit, compiled
  * to JavaScript; a devDependency: only this script and its test need it, the product ships the bytes).
  */
 import wabtInit from 'wabt';
@@ -38,9 +38,4 @@ export function kernelsModuleText(m: WasmModuleSource, bytes: Uint8Array): strin
     `export const ${m.constant} = '${Buffer.from(bytes).toString('base64')}';`,
     '',
   ].join('\n');
-}
-
-/** The text of src/train/optimizer-kernels.wasm.ts for these bytes. */
-export function optimizerKernelsModuleText(bytes: Uint8Array): string {
-  return kernelsModuleText(WASM_MODULES[0]!, bytes);
 }

@@ -10,17 +10,11 @@
  * chunks of CHUNK elements into a scratch area of the module's memory, updated there and copied
  * back. One instance per thread, made on first use; its memory never grows, so the views stay valid.
  */
+import { WasmKernels } from '../core/wasm.js';
 import { OPTIMIZER_KERNELS_WASM } from './optimizer-kernels.wasm.js';
 
 /** Elements per chunk: four float32 scratch arrays of 2048 (32 KiB) stay in the L1 cache. */
 export const CHUNK = 2048;
-
-/** The part of the WebAssembly JS API used here (the project's lib has no DOM types, where it is declared). */
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: object };
-}
-const { WebAssembly: wasm } = globalThis as unknown as { WebAssembly: WasmApi };
 
 interface KernelExports {
   memory: { buffer: ArrayBuffer };
@@ -39,30 +33,17 @@ interface Scratch {
 }
 
 const BYTES = 4 * CHUNK;
+const optimizerKernels = new WasmKernels<KernelExports>(OPTIMIZER_KERNELS_WASM);
 let scratch: Scratch | undefined;
-let unavailable = false;
 
-/**
- * Whether this engine runs the kernels: every Node ≥ 20 does, on a CPU with SSE4.1 (x86-64) or any
- * arm64; V8 refuses SIMD modules elsewhere (e.g. qemu's default x86-64 model), and the caller then
- * runs the reference loops (the same results, slower).
- */
+/** Whether this engine runs the kernels (core/wasm.ts); elsewhere the caller runs the reference loops. */
 export function wasmKernelsAvailable(): boolean {
-  if (scratch) return true;
-  if (unavailable) return false;
-  try {
-    kernels();
-    return true;
-  } catch {
-    unavailable = true;
-    return false;
-  }
+  return optimizerKernels.available();
 }
 
 function kernels(): Scratch {
   if (scratch) return scratch;
-  const module = new wasm.Module(Buffer.from(OPTIMIZER_KERNELS_WASM, 'base64'));
-  const k = new wasm.Instance(module, {}).exports as KernelExports;
+  const k = optimizerKernels.get();
   const all = new Float32Array(k.memory.buffer, 0, 4 * CHUNK); // the module declares one 64 KiB page
   scratch = { k, P: all.subarray(0, CHUNK), G: all.subarray(CHUNK, 2 * CHUNK), M: all.subarray(2 * CHUNK, 3 * CHUNK), V: all.subarray(3 * CHUNK, 4 * CHUNK) };
   return scratch;

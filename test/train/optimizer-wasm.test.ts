@@ -1,11 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { Prng } from '../../src/core/prng.js';
 import { InternalError } from '../../src/core/errors.js';
 import { adamWMoments, addInto, clipAndUpdate, scaleAndNorm, type AdamWMoments } from '../../src/train/optimizer.js';
 import { addIntoReference, clipAndUpdateReference, scaleAndNormReference } from '../../src/train/optimizer-reference.js';
 import { CHUNK, wasmKernelsAvailable } from '../../src/train/optimizer-wasm.js';
-import { assembleWat, optimizerKernelsModuleText } from '../../scripts/wat.js';
 
 /**
  * The WebAssembly kernels against the float64 JavaScript loops they replaced (optimizer-reference.ts):
@@ -54,12 +52,6 @@ const SIZES = [0, 1, 2, 3, 4, 5, 7, CHUNK - 1, CHUNK, CHUNK + 1, 2 * CHUNK + 3];
 describe('the optimizer\'s WebAssembly kernels', () => {
   it('run on this machine (Node ≥ 20 on x86-64 with SSE4.1 or arm64)', () => {
     expect(wasmKernelsAvailable()).toBe(true);
-  });
-
-  it('are the committed bytes of optimizer-kernels.wat (npm run wasm regenerates them)', async () => {
-    const wat = readFileSync(new URL('../../src/train/optimizer-kernels.wat', import.meta.url), 'utf8');
-    const committed = readFileSync(new URL('../../src/train/optimizer-kernels.wasm.ts', import.meta.url), 'utf8');
-    expect(committed).toBe(optimizerKernelsModuleText(await assembleWat('optimizer-kernels.wat', wat)));
   });
 
   it('scaleAndNorm: the same scaled gradients and the same float64 norm as the float64 loop', () => {

@@ -8,17 +8,11 @@
  * dequantized there and copied out to `out`. One instance per thread, made on first use; its
  * memory grows only for rows longer than the chunk (views are made per call, after any growth).
  */
+import { WasmKernels } from '../../core/wasm.js';
 import { DEQUANT_KERNELS_WASM } from './dequant-kernels.wasm.js';
 
 /** Output floats a chunk aims at (64 KiB): at least one row. */
 export const CHUNK_FLOATS = 16384;
-
-/** The part of the WebAssembly JS API used here (the project's lib has no DOM types, where it is declared). */
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: object };
-}
-const { WebAssembly: wasm } = globalThis as unknown as { WebAssembly: WasmApi };
 
 interface KernelExports {
   memory: { buffer: ArrayBuffer; grow(pages: number): number };
@@ -36,30 +30,11 @@ export interface FourBitWeight {
   zeroPoints?: Uint8Array;
 }
 
-let kernel: KernelExports | undefined;
-let unavailable = false;
+const kernel = new WasmKernels<KernelExports>(DEQUANT_KERNELS_WASM);
 
-function instance(): KernelExports {
-  if (kernel) return kernel;
-  const module = new wasm.Module(Buffer.from(DEQUANT_KERNELS_WASM, 'base64'));
-  kernel = new wasm.Instance(module, {}).exports as KernelExports;
-  return kernel;
-}
-
-/**
- * Whether this engine runs the kernel: Node ≥ 20 on x86-64 with SSE4.1 or arm64; elsewhere V8
- * refuses SIMD modules and dequantize4BitInto runs the JavaScript loop (the same results, slower).
- */
+/** Whether this engine runs the kernel (core/wasm.ts); elsewhere dequantize4BitInto runs the JavaScript loop. */
 export function dequantWasmAvailable(): boolean {
-  if (kernel) return true;
-  if (unavailable) return false;
-  try {
-    instance();
-    return true;
-  } catch {
-    unavailable = true;
-    return false;
-  }
+  return kernel.available();
 }
 
 const align16 = (x: number): number => (x + 15) & ~15;
@@ -69,7 +44,7 @@ const align16 = (x: number): number => (x + 15) & ~15;
  * shapes: 4-bit codes, K a multiple of blockSize (a power of two ≥ 16), out.length = N·K.
  */
 export function dequantize4BitWasm(q: FourBitWeight, out: Float32Array): Float32Array {
-  const k = instance();
+  const k = kernel.get();
   const { N, K, nBlocks, codes, scales, zeroPoints } = q;
   const half = q.blockSize >> 1, zpRow = (nBlocks + 1) >> 1, codeRow = nBlocks * half;
   const rows = Math.max(1, Math.min(N, Math.floor(CHUNK_FLOATS / K)));
