@@ -6,7 +6,8 @@
  * (a float base). One process per (preset, base, trainable), so that each peak RSS is its own.
  * Prints one JSON line.
  */
-import { execFileSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -22,12 +23,27 @@ import { createTrainingStep, type BaseModel, type TokenBatch, type Trainable } f
 import { adamWMoments, clipAndUpdate, scaleAndNorm } from '../src/train/optimizer.js';
 import { initLora, loraSites, type LoraConfig } from '../src/train/lora.js';
 
-/** The MatMul ceiling, measured by bench/_ceiling.ts in a separate process (GFLOP/s). */
-export function measureCeiling(threads: number): number {
-  if (process.env.POLYPERSONA_BENCH_CEILINGS === '0') return 0; // A/B runs of the step alone
+/**
+ * The MatMul ceiling (GFLOP/s), measured by bench/_ceiling.ts in a separate process started once,
+ * before the model is built ({@link startCeilingMeter}): this process must not fork between timed
+ * steps, or each step pays a copy-on-write fault on every page it writes afterwards.
+ */
+export interface CeilingMeter { measure(): Promise<number>; close(): void }
+
+export function startCeilingMeter(threads: number): CeilingMeter {
+  if (process.env.POLYPERSONA_BENCH_CEILINGS === '0') return { measure: async () => 0, close: () => {} }; // A/B runs of the step alone
   const script = join(dirname(fileURLToPath(import.meta.url)), '_ceiling.ts');
-  const out = execFileSync(process.execPath, ['--import', 'tsx', script, String(threads)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
-  return (JSON.parse(out.trim().split('\n').pop()!) as { gflops: number }).gflops;
+  const meter = spawn(process.execPath, ['--import', 'tsx', script, String(threads), 'serve'], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: meter.stdout })[Symbol.asyncIterator]();
+  return {
+    async measure() {
+      meter.stdin.write('measure\n');
+      const next = await lines.next();
+      if (next.done) throw new Error('bench: the ceiling meter (bench/_ceiling.ts serve) exited');
+      return (JSON.parse(next.value) as { gflops: number }).gflops;
+    },
+    close() { meter.stdin.end('quit\n'); },
+  };
 }
 
 export const BENCH_LORA: LoraConfig = { r: 16, lora_alpha: 32, lora_dropout: Number(process.env.POLYPERSONA_BENCH_DROPOUT ?? 0.05), target_modules: [...LINEAR_MODULES] };
@@ -62,6 +78,7 @@ function randomBase(cfg: LlamaConfig, quant: boolean): BaseModel {
 }
 
 async function train(preset: PresetName, quant: boolean, B: number, T: number, steps: number, threads: number, kind: 'lora' | 'full'): Promise<Record<string, unknown>> {
+  const meter = startCeilingMeter(threads); // forks now, while this process is small
   const cfg: LlamaConfig = benchConfig(preset);
   const sites = loraSites(cfg, BENCH_LORA);
   const t0 = performance.now();
@@ -99,7 +116,7 @@ async function train(preset: PresetName, quant: boolean, B: number, T: number, s
   const maskSeconds: number[] = [];
   let loss = 0;
   for (let s = 0; s <= steps; s++) {
-    if (s > 0) ceilings.push(measureCeiling(threads)); // before each timed step, in the same conditions
+    if (s > 0) ceilings.push(await meter.measure()); // before each timed step, in the same conditions
     // The step as the trainer runs it: dropout masks drawn (PyTorch's dropout is inside its step too), forward + backward, optimizer.
     const ts = performance.now();
     const cpu0 = process.cpuUsage();
@@ -118,7 +135,8 @@ async function train(preset: PresetName, quant: boolean, B: number, T: number, s
       phases.push({ ...out.seconds, optimizer, cpuUser: cpu.user / 1e6, cpuSystem: cpu.system / 1e6 });
     }
   }
-  ceilings.push(measureCeiling(threads));
+  ceilings.push(await meter.measure());
+  meter.close();
   await engine.release();
   return { phase: 'train', phases, ceilings, buildSeconds, loadSeconds, stepSeconds, maskSeconds, loss, rssAfterLoadBytes: rssAfterLoad, maxRssBytes: process.resourceUsage().maxRSS * 1024 };
 }

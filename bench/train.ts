@@ -16,7 +16,8 @@
  * for as long as a step. And the child's peak RSS.
  *
  * `kernels`: the feasibility table — every kernel of one step at the 1.1B shape, timed alone.
- * Threads: POLYPERSONA_THREADS (default 2). Steps: POLYPERSONA_BENCH_STEPS (default 2, after one warm-up).
+ * Threads: POLYPERSONA_THREADS (default 2). Steps: POLYPERSONA_BENCH_STEPS (default 2, after one warm-up; at least 5 for
+ * models of ≤ 200 M parameters), the same count for ours and for PyTorch; the best step of each is compared.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -75,11 +76,13 @@ export default async function bench(args: string[]): Promise<void> {
     const kinds: Array<'lora' | 'full'> = (process.env.POLYPERSONA_BENCH_TRAINABLE?.split(',') as Array<'lora' | 'full'> | undefined) ?? (parameterCount(cfg) <= 2e8 ? ['lora', 'full'] : ['lora']);
     for (const kind of kinds) {
       const flops = kind === 'lora' ? trainingStepFlops(cfg, B, T, sites, 16) : trainingStepFlops(cfg, B, T, [], 0, true);
-      // PyTorch's step time swings 2–10× from step to step on a loaded machine: small shapes get at least 3 steps.
-      const peer = python ? torchPeer(python, cfg, kind, B, T, parameterCount(cfg) <= 2e8 ? Math.max(steps, 3) : steps, threads) : undefined;
+      // PyTorch's step time swings 2–10× from step to step on a loaded machine, and ours settles over the first
+      // steps (glibc's mmap threshold adapts to the step's buffers): small shapes get at least 5 timed steps, on both sides.
+      const timedSteps = parameterCount(cfg) <= 2e8 ? Math.max(steps, 5) : steps;
+      const peer = python ? torchPeer(python, cfg, kind, B, T, timedSteps, threads) : undefined;
       if (peer) console.log(`${preset.padEnd(15)} ${kind.padEnd(4)} PyTorch ${peer.torch} fp32: step ${peer.stepS.toFixed(2).padStart(8)} s  ${((B * T) / peer.stepS).toFixed(1).padStart(8)} tokens/s  peak RSS ${(peer.maxRssBytes / GB).toFixed(2)} GB  (steps ${peer.stepSeconds.map((x) => x.toFixed(2)).join(', ')} s, CPU ${peer.cpuSeconds.map((x) => x.toFixed(2)).join(', ')} s; loss ${peer.loss.toFixed(3)})`);
       for (const base of kind === 'lora' ? ['int4', 'fp32'] : ['fp32']) {
-        const run = child(['train', preset, base, String(B), String(T), String(steps), String(threads), kind], 60 * 60_000);
+        const run = child(['train', preset, base, String(B), String(T), String(timedSteps), String(threads), kind], 60 * 60_000);
         const stepSeconds = run.stepSeconds as number[];
         const around = run.ceilings as number[]; // before each timed step, and after the last
         ceilings.push(...around);

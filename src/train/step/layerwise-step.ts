@@ -223,15 +223,23 @@ export class LayerwiseStep implements TrainingStep {
   }
 }
 
-/** Additive mask [B, 1, 1, T, T]: 0 where query i may attend key j (j ≤ i, key not padding), −1e9 elsewhere. */
+/**
+ * Additive mask [B, 1, 1, T, T]: 0 where query i may attend key j (j ≤ i, key not padding), −1e9
+ * elsewhere. Built a row at a time from each sequence's key row (0 or −1e9 by its padding): the
+ * per-element BigInt test took ~2 ms a step at batch 4 × 256, a tenth of the tiny model's step.
+ */
 export function attentionBias(batch: Pick<TokenBatch, 'B' | 'T' | 'attentionMask'>): Float32Array {
   const { B, T } = batch;
   const bias = new Float32Array(B * T * T);
-  for (let b = 0; b < B; b++)
+  const keys = new Float32Array(T);
+  for (let b = 0; b < B; b++) {
+    for (let j = 0; j < T; j++) keys[j] = batch.attentionMask[b * T + j] !== 0n ? 0 : MASKED;
     for (let i = 0; i < T; i++) {
       const row = (b * T + i) * T;
-      for (let j = 0; j < T; j++) bias[row + j] = j <= i && batch.attentionMask[b * T + j] !== 0n ? 0 : MASKED;
+      bias.set(keys.subarray(0, i + 1), row);
+      bias.fill(MASKED, row + i + 1, row + T);
     }
+  }
   return bias;
 }
 
