@@ -6,7 +6,9 @@
 import { performance } from 'node:perf_hooks';
 import * as ort from 'onnxruntime-node';
 import { Prng } from '../src/core/prng.js';
+import { matMulNBits, nbitsInitializers } from '../src/model/blocks/linear.js';
 import { GraphBuilder, type AttrValue } from '../src/model/onnx/index.js';
+import { quantizeNBits } from '../src/model/quantize/nbits.js';
 import { f32, type HostTensor } from '../src/model/tensor.js';
 
 export interface KernelCase {
@@ -25,6 +27,11 @@ export interface KernelCase {
   domain?: string;
   /** Output has input 0's shape: time by chain differencing. */
   chainable?: boolean;
+  /**
+   * A 4-bit weight instead of `weights`: the float [N, K] weight of that shape quantized as the
+   * training bench's int4 base is (blocks of 32, symmetric) and run as MatMulNBits, accuracy level 0.
+   */
+  nbits?: [number, number];
 }
 
 export interface KernelTiming {
@@ -52,7 +59,12 @@ export function chainModel(c: KernelCase, k: number): Uint8Array {
   const inputs = c.inputs.map(([n, s]) => g.input(n, 'float32', s));
   const weights = (c.weights ?? []).map(([n, s]) => g.initializer(n, randomWeight(s, prng)));
   let prev = inputs[0]!;
-  for (let i = 0; i < k; i++) prev = g.op(c.op, [prev, ...inputs.slice(1), ...weights], c.attrs, c.domain ? { domain: c.domain } : {});
+  if (c.nbits) {
+    const [N, K] = c.nbits;
+    const q = quantizeNBits(randomWeight([N, K], prng).data as Float32Array, N, K, { bits: 4, blockSize: 32, symmetric: true });
+    const w = nbitsInitializers(g, { codes: 'w_codes', scales: 'w_scales', zeroPoints: 'w_zp' }, q);
+    for (let i = 0; i < k; i++) prev = matMulNBits(g, prev, w, 0);
+  } else for (let i = 0; i < k; i++) prev = g.op(c.op, [prev, ...inputs.slice(1), ...weights], c.attrs, c.domain ? { domain: c.domain } : {});
   g.output(g.op('ReduceMax', [prev], { keepdims: 0 }), 's', 'float32', []);
   return g.toBytes();
 }
@@ -131,12 +143,18 @@ export function trainingShapeCases(N = 1024, C = 2048, F = 5632, KV = 256, H = 3
     transB
       ? { name, op: 'Gemm', inputs: [['x', [M, K]]], weights: [['w', [Nout, K]]], attrs: { transB: 1 }, flops: 2 * M * K * Nout }
       : { name, op: 'MatMul', inputs: [['x', [M, K]]], weights: [['w', [K, Nout]]], flops: 2 * M * K * Nout };
+  // The int4 base's forward: the same x·Wᵀ on the weight's 4-bit codes (prepacked by ORT at load).
+  const nb = (name: string, M: number, K: number, Nout: number): KernelCase => ({ name, op: 'MatMulNBits', inputs: [['x', [M, K]]], nbits: [Nout, K], flops: 2 * M * K * Nout });
   const f4 = 4;
   return [
     mm(`fwd q/o  x·Wᵀ [${N},${C}]×[${C},${C}]ᵀ`, N, C, C, true),
+    nb(`fwd q/o  int4 MatMulNBits [${N},${C}]×[${C},${C}]ᵀ`, N, C, C),
     mm(`fwd k/v  x·Wᵀ [${N},${C}]×[${KV},${C}]ᵀ`, N, C, KV, true),
+    nb(`fwd k/v  int4 MatMulNBits [${N},${C}]×[${KV},${C}]ᵀ`, N, C, KV),
     mm(`fwd gate/up x·Wᵀ [${N},${C}]×[${F},${C}]ᵀ`, N, C, F, true),
+    nb(`fwd gate/up int4 MatMulNBits [${N},${C}]×[${F},${C}]ᵀ`, N, C, F),
     mm(`fwd down x·Wᵀ [${N},${F}]×[${C},${F}]ᵀ`, N, F, C, true),
+    nb(`fwd down int4 MatMulNBits [${N},${F}]×[${C},${F}]ᵀ`, N, F, C),
     mm(`bwd dX q/o dY·W [${N},${C}]×[${C},${C}]`, N, C, C, false),
     mm(`bwd dX gate/up dY·W [${N},${F}]×[${F},${C}]`, N, F, C, false),
     mm(`bwd dX down dY·W [${N},${C}]×[${C},${F}]`, N, C, F, false),
