@@ -5,7 +5,7 @@ import type { LoraTrainParams } from './params.js';
 
 const stage: StageDefinition<LoraTrainParams> = {
   type: 'lora-train',
-  version: 3, // 2: per-layer training engine (float sums in another order than the single graph of version 1); 3: loss_curve.svg has step ticks
+  version: 4, // 2: per-layer training engine (float sums in another order than the single graph of version 1); 3: loss_curve.svg has step ticks; 4: a 4-bit base's forward is Gemm on host-dequantized weights (was MatMulNBits: last-bit differences)
   description: 'LoRA / QLoRA fine-tuning of a llama-family model on chatml data, on ONNX Runtime; writes a PEFT adapter (trainable: full trains every weight and writes a model)',
   reproducibility: 'float',
   produces: 'adapter',

@@ -1,6 +1,6 @@
 /**
  * One decoder layer's training forward (llm.c's layout on ONNX Runtime): the architecture's
- * layerForward with a context whose linears run per fused group (one Gemm or MatMulNBits, then
+ * layerForward with a context whose linears run per fused group (one Gemm, then
  * Split) with LoRA branches and dropout masks, and whose attention sees the whole sequence.
  *
  *   in:  h [N, C], mask_bias, cos/sin, the layer's tensors, weights, lora.*, mask.*
@@ -8,7 +8,7 @@
  *        with an auxiliary loss (spec.auxLoss) also aux.<statistic>
  *
  * Every layer of a model has the same shapes, so one forward session serves all layers with the
- * weights as inputs; a 4-bit base is the exception (one forward per layer, codes as initializers).
+ * weights as inputs (a 4-bit base's dequantized on the host: layer-inputs.ts).
  */
 import { attentionForward } from '../../model/blocks/attention.js';
 import type { LayerForward } from '../../model/blocks/layer-context.js';
@@ -16,20 +16,19 @@ import { linearForward, splitColumns } from '../../model/blocks/linear.js';
 import { loraForward } from '../../model/blocks/lora.js';
 import { GraphBuilder } from '../../model/onnx/index.js';
 import { LayerInputs } from './layer-inputs.js';
-import { auxStatistics, groupOf, isRouted, savedTensors, type GroupQuantized, type TrainingGraphSpec } from './spec.js';
+import { auxStatistics, groupOf, isRouted, savedTensors, type TrainingGraphSpec } from './spec.js';
 import { InternalError } from '../../core/errors.js';
 
 /**
  * The forward graph and `saved`: for each backward input name (`saved.<activation>`), the value
  * name the forward outputs it under (an output under another name would cost an Identity copy).
- * With `quantized` the graph is one layer's own (its 4-bit weights are initializers).
  */
-export function buildLayerForward(spec: TrainingGraphSpec, quantized?: Record<string, GroupQuantized>): { graph: GraphBuilder; saved: Record<string, string> } {
+export function buildLayerForward(spec: TrainingGraphSpec): { graph: GraphBuilder; saved: Record<string, string> } {
   const cfg = spec.config;
   const H = cfg.numAttentionHeads, KVH = cfg.numKeyValueHeads, D = cfg.headDim;
   const g = new GraphBuilder(`${cfg.architecture}-layer-forward`, { opsets: { '': 21, 'com.microsoft': 1 } });
   const h = g.input('h', 'float32', ['tokens', cfg.hiddenSize]);
-  const inputs = new LayerInputs(g, spec, quantized);
+  const inputs = new LayerInputs(g, spec);
   // A group runs once, on the first module asked for; the others take their Split part.
   const fused = new Map<string, { x: string; parts: string[] }>();
   const loraU: Record<string, string> = {};

@@ -1,18 +1,20 @@
 /**
  * The inputs that a layer's forward and backward graphs share, declared when the layer code first
- * asks for them: the attention mask and RoPE rows, the layer's tensors, its group weights (fed
- * float, or a 4-bit forward's initializers) and its LoRA tensors.
+ * asks for them: the attention mask and RoPE rows, the layer's tensors, its group weights and its
+ * LoRA tensors.
  *
- * Float weights are inputs W [rows, in], read by Gemm(transB) forward and MatMul backward (fed
- * zero-copy; MLAS runs these as fast as on a prepacked initializer, measured in docs/training.md).
- * A 4-bit layer's forward holds its codes as initializers of its own session, so ORT prepacks them
- * for MLAS's 4-bit GEMM and MatMulNBits never materialises the float W (fed 4-bit codes would be
- * dequantized whole on every run: 1.5× slower); its backward is fed W dequantized on the host.
+ * Group weights are float inputs W [rows, in], read by Gemm(transB) forward and MatMul backward
+ * (fed zero-copy; MLAS runs these as fast as on a prepacked initializer, measured in
+ * docs/training.md). A 4-bit base is fed W dequantized on the host, forward and backward: at
+ * training shapes (1,024 tokens) the GEMM is compute-bound, so 4-bit codes save no time in it,
+ * and host dequantization + SGEMM was faster than MatMulNBits on prepacked codes (AMD EPYC,
+ * TinyLlama-1.1B shapes: 25.5 vs 29.1 ms for q/o, 69.7 vs 72.1 ms for gate/up, dequantization
+ * included), while the prepacked codes needed a session per layer (docs/training.md).
  */
-import { matMulNBits, nbitsInitializers, type LinearWeight } from '../../model/blocks/linear.js';
+import type { LinearWeight } from '../../model/blocks/linear.js';
 import type { LoraValues } from '../../model/blocks/lora.js';
 import type { GraphBuilder } from '../../model/onnx/index.js';
-import type { GroupQuantized, LinearGroup, TrainingGraphSpec } from './spec.js';
+import type { LinearGroup, TrainingGraphSpec } from './spec.js';
 import { auxStatistics, isRouted, linearGroups, maskInputName } from './spec.js';
 import { InternalError } from '../../core/errors.js';
 
@@ -24,7 +26,7 @@ export class LayerInputs {
   readonly bt: string;
   private readonly declared = new Map<string, string>();
 
-  constructor(readonly g: GraphBuilder, readonly spec: TrainingGraphSpec, private readonly quantized?: Record<string, GroupQuantized>) {
+  constructor(readonly g: GraphBuilder, readonly spec: TrainingGraphSpec) {
     const R = spec.arch.rotaryDim(spec.config);
     this.groups = linearGroups(spec.config, spec.arch);
     this.maskBias = g.input('mask_bias', 'float32', ['batch', 1, 1, 'seq', 'seq']);
@@ -47,15 +49,11 @@ export class LayerInputs {
     });
   }
 
-  /** A group's base weight: the float input, or (4-bit forward) MatMulNBits on initializers. */
+  /** A group's base weight (the float input) and bias. */
   weight(group: LinearGroup): LinearWeight {
     const { g } = this;
     const bias = group.bias ? this.once(`b.${group.name}`, () => g.input(`b.${group.name}`, 'float32', [group.rows])) : undefined;
-    const q = this.quantized?.[group.name];
-    if (!q) return { float: this.floatWeight(group), bias };
-    if (q.N !== group.rows || q.K !== group.inDim || q.bits !== 4) throw new InternalError(`layer graph: ${group.name} weight is ${q.bits}-bit [${q.N}, ${q.K}], expected 4-bit [${group.rows}, ${group.inDim}]`);
-    const values = nbitsInitializers(g, { codes: `w.${group.name}.codes`, scales: `w.${group.name}.scales`, zeroPoints: `w.${group.name}.zp` }, q);
-    return { project: (x) => matMulNBits(g, x, values), bias };
+    return { float: this.floatWeight(group), bias };
   }
 
   /** The float weight input W [rows, in] of a group. */

@@ -20,7 +20,7 @@ import { GraphBuilder } from '../../model/onnx/index.js';
 import { buildHead } from './head.js';
 import { buildLayerBackward } from './layer-backward.js';
 import { buildLayerForward } from './layer-forward.js';
-import { auxStatistics, type GroupQuantized, type TrainingGraphSpec } from './spec.js';
+import { auxStatistics, type TrainingGraphSpec } from './spec.js';
 import { InternalError } from '../../core/errors.js';
 
 /** Inputs every layer shares (fed once, unprefixed). */
@@ -47,11 +47,8 @@ export interface WholeModelGraph {
   headInputs: Set<string>;
 }
 
-/**
- * `quantized[l]`: layer l's 4-bit group weights (its forward holds them as initializers); absent
- * for a float base. `headChunks` ≥ 1 head instances over rows of `headRows`.
- */
-export function buildWholeModel(spec: TrainingGraphSpec, headChunks: number, headRows: number, quantized?: Array<Record<string, GroupQuantized>>): WholeModelGraph {
+/** `headChunks` ≥ 1 head instances over rows of `headRows`. Every group weight is a float input (a 4-bit base's dequantized on the host). */
+export function buildWholeModel(spec: TrainingGraphSpec, headChunks: number, headRows: number): WholeModelGraph {
   if (auxStatistics(spec).length > 0) throw new InternalError('whole-model graph: an auxiliary loss needs the layerwise step');
   if (!(headChunks >= 1)) throw new InternalError(`whole-model graph: ${headChunks} head chunks`);
   const cfg = spec.config, C = cfg.hiddenSize, L = cfg.numHiddenLayers;
@@ -69,14 +66,12 @@ export function buildWholeModel(spec: TrainingGraphSpec, headChunks: number, hea
     }
     return v;
   };
-  const forwardOf = (l: number) => buildLayerForward(spec, quantized?.[l]);
-  const oneForward = quantized ? undefined : forwardOf(0);
+  const fwd = buildLayerForward(spec);
   const backward = buildLayerBackward(spec);
   const layerInputs: Array<Map<string, string>> = [];
   const saved: Array<Record<string, string>> = [];
   let h = h0;
   for (let l = 0; l < L; l++) {
-    const fwd = oneForward ?? forwardOf(l);
     const mine = new Map<string, string>();
     const out = g.inline(fwd.graph, `f${l}/`, (input) => {
       if (input === 'h') return h;

@@ -71,7 +71,9 @@ function hostLayer(base: BaseModel, arch: DecoderArchitecture, groups: LinearGro
   const isQuantized = (group: LinearGroup): boolean => paths(group).some((path) => base.quantized?.has(path));
   for (const group of groups) {
     if (isQuantized(group)) {
-      (layer.quantized ??= new Map()).set(group.name, fuseQuantized(base, paths(group)));
+      const q = fuseQuantized(base, paths(group));
+      if (q.N !== group.rows || q.K !== group.inDim) throw new InternalError(`training step: layer ${l}'s ${group.name} weight is 4-bit [${q.N}, ${q.K}], expected [${group.rows}, ${group.inDim}]`);
+      (layer.quantized ??= new Map()).set(group.name, q);
       if (consume) for (const path of paths(group)) base.quantized!.delete(path);
     } else {
       (layer.float ??= new Map()).set(group.name, concat(paths(group).map((path) => f32(`${path}.weight`))));

@@ -5,7 +5,9 @@
  * step holds until the backward of layer l has used them; so peak memory is the base weights
  * (once) + the saved activations of all layers + one layer's ORT working set.
  *
- * The embedding lookup, the additive attention mask and the RoPE rows are built on the host.
+ * The embedding lookup, the additive attention mask and the RoPE rows are built on the host. A
+ * 4-bit base's group weights are dequantized on the host into one layer's scratch buffers before
+ * each layer run, forward and backward (graphs/layer-inputs.ts says why).
  */
 import { performance } from 'node:perf_hooks';
 import { decoderArchitecture } from '../../model/architectures/index.js';
@@ -29,8 +31,8 @@ const MASKED = -1e9;
 export const HEAD_ROWS = 256;
 
 interface Sessions {
-  /** One session for every layer (float base), or one per layer (4-bit base). */
-  forward: InferenceSession[];
+  /** One session for every layer. */
+  forward: InferenceSession;
   backward: InferenceSession;
   head: InferenceSession;
 }
@@ -48,7 +50,7 @@ interface StepParts {
   rope: { cos: Float32Array; sin: Float32Array };
   /** Backward input name of a saved activation → the forward's output name. */
   savedNames: Record<string, string>;
-  /** Dequantization targets per group (4-bit base), reused by every layer's backward. */
+  /** Dequantization targets per group (4-bit base), reused by every layer run. */
   scratch: Map<string, Float32Array> | undefined;
   headRows: number;
   profiling: boolean;
@@ -57,40 +59,35 @@ interface StepParts {
 export class LayerwiseStep implements TrainingStep {
   private readonly buffers = new Map<string, Float32Array>();
   private readonly inputNames = new Map<InferenceSession, ReadonlySet<string>>();
+  /** Per group, the layer whose 4-bit weight its scratch buffer holds (the last forward's is the first backward's). */
+  private readonly scratchLayer = new Map<string, number>();
 
   private constructor(private readonly parts: StepParts) {
     const { sessions } = parts;
-    for (const s of [...sessions.forward, sessions.backward, sessions.head]) this.inputNames.set(s, new Set(s.inputNames));
+    for (const s of [sessions.forward, sessions.backward, sessions.head]) this.inputNames.set(s, new Set(s.inputNames));
   }
 
   static async create(options: TrainingStepOptions): Promise<LayerwiseStep> {
     const { ort, spec, groups, weights, trained: part, rope, opts } = await stepSetup(options);
     const { cos, sin } = rope;
-    const perLayerOpts = { ...opts, enableCpuMemArena: false };
     const created: InferenceSession[] = [];
     const session = async (graph: { toBytes(): Uint8Array }, o: typeof opts): Promise<InferenceSession> => {
       const x = await ort.InferenceSession.create(graph.toBytes(), o);
       created.push(x);
       return x;
     };
-    const quantized = weights.layers[0]?.quantized;
+    const quantized = weights.layers.some((layer) => layer.quantized);
+    const built = buildLayerForward(spec);
     let sessions: Sessions;
-    let savedNames: Record<string, string> = {};
     try {
-      const forward: InferenceSession[] = [];
-      for (const layer of quantized ? weights.layers : weights.layers.slice(0, 1)) {
-        const built = buildLayerForward(spec, layer.quantized && Object.fromEntries(layer.quantized));
-        savedNames = built.saved; // the same value names in every layer's graph
-        forward.push(await session(built.graph, layer.quantized ? perLayerOpts : opts));
-      }
-      sessions = { forward, backward: await session(buildLayerBackward(spec), opts), head: await session(buildHead(spec), opts) };
+      sessions = { forward: await session(built.graph, opts), backward: await session(buildLayerBackward(spec), opts), head: await session(buildHead(spec), opts) };
     } catch (err) {
       for (const x of created) await x.release(); // a failed start leaves no native session behind
       throw err;
     }
     const scratch = quantized ? new Map(groups.map((group) => [group.name, new Float32Array(group.rows * group.inDim)])) : undefined;
     return new LayerwiseStep({
-      ort, spec, groups, sessions, weights, trained: part, savedNames, scratch,
+      ort, spec, groups, sessions, weights, trained: part, savedNames: built.saved, scratch,
       rope: { cos, sin },
       headRows: Math.max(1, Math.floor(options.headRows ?? HEAD_ROWS)),
       profiling: options.profilePrefix !== undefined,
@@ -124,10 +121,15 @@ export class LayerwiseStep implements TrainingStep {
       for (const group of groups) {
         const bias = w.biases.get(group.name);
         if (bias && wants.has(`b.${group.name}`)) feeds[`b.${group.name}`] = tensor('float32', bias, [bias.length]);
-        // A 4-bit layer's forward session holds its codes; its backward gets them dequantized.
         if (!wants.has(`w.${group.name}`)) continue;
-        const data = w.float?.get(group.name) ?? dequantize4BitInto(w.quantized!.get(group.name)!, scratch!.get(group.name)!);
-        feeds[`w.${group.name}`] = tensor('float32', data, [group.rows, data.length / group.rows]);
+        const q = w.quantized?.get(group.name);
+        const data = q ? scratch!.get(group.name)! : w.float!.get(group.name)!;
+        if (q && this.scratchLayer.get(group.name) !== l) {
+          this.scratchLayer.delete(group.name); // not valid while being overwritten
+          dequantize4BitInto(q, data);
+          this.scratchLayer.set(group.name, l);
+        }
+        feeds[`w.${group.name}`] = tensor('float32', data, [group.rows, group.inDim]);
       }
       trained.feedLayer(l, feeds, wants, tensor);
       return feeds;
@@ -147,7 +149,7 @@ export class LayerwiseStep implements TrainingStep {
     const layerStats: Array<Record<string, Float32Array>> = [];
     const dims = (d: Array<number | string>): number[] => d.map((x) => (x === 'tokens' ? N : x === 'batch' ? batch.B : x === 'seq' ? batch.T : (x as number)));
     for (let l = 0; l < L; l++) {
-      const session = sessions.forward[l] ?? sessions.forward[0]!;
+      const session = sessions.forward;
       const fetches: Record<string, OrtTensor> = {};
       const mine: Record<string, OrtTensor> = {};
       for (const s of savedTensors(spec)) {
@@ -217,7 +219,7 @@ export class LayerwiseStep implements TrainingStep {
 
   async release(): Promise<void> {
     const { sessions, profiling } = this.parts;
-    const all = [...sessions.forward, sessions.backward, sessions.head];
+    const all = [sessions.forward, sessions.backward, sessions.head];
     if (profiling) for (const x of all) x.endProfiling();
     for (const x of all) await x.release();
   }
@@ -290,10 +292,8 @@ export async function stepSetup(options: TrainingStepOptions): Promise<StepSetup
   // The sessions' intra-op workers do not spin: every session has its own pool, and the pool of
   // the session that just ran kept spinning while the next one ran, taking a core from it (tiny
   // shape, 2 cores, full fine-tuning: 198 → 73 ms a step, the same results bit for bit).
-  // The CPU arena is on where one session serves every layer: each run allocates the same sizes,
-  // so blocks are reused instead of being returned to the OS and page-faulted in again. The
-  // per-layer forward sessions of a 4-bit base run without it: 22 arenas each holding a layer's
-  // working set peaked at 15.2 GB against 5.7 GB without (TinyLlama-1.1B shape, batch 4 × 256).
+  // The CPU arena is on: one session serves every layer and each run allocates the same sizes, so
+  // blocks are reused instead of being returned to the OS and page-faulted in again.
   const opts = {
     ...sessionOptions({ threads: options.threads, spinning: false }),
     enableCpuMemArena: true,

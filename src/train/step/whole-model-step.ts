@@ -9,7 +9,7 @@
  * Same inputs, same ops and the same host-side sums as LayerwiseStep, so the same loss and
  * gradients bit for bit (tested). It holds every layer's activations in ORT's arena at once, so
  * createTrainingStep picks it only for small models (graphs/spec.ts suitsWholeModel); a 4-bit base's weights
- * are dequantized once for the backward and kept (the base is frozen).
+ * are dequantized once and kept (the base is frozen), for the forward and the backward alike.
  */
 import { performance } from 'node:perf_hooks';
 import type { InferenceSession, OrtTensor } from '../../model/onnx/session.js';
@@ -52,9 +52,7 @@ export class WholeModelStep implements TrainingStep {
   private async sessionFor(chunks: number) {
     let s = this.sessions.get(chunks);
     if (!s) {
-      const { spec, weights } = this.setup;
-      const quantized = weights.layers.some((l) => l.quantized) ? weights.layers.map((l) => (l.quantized ? Object.fromEntries(l.quantized) : {})) : undefined;
-      const built = buildWholeModel(spec, chunks, this.headRows, quantized);
+      const built = buildWholeModel(this.setup.spec, chunks, this.headRows);
       const session = await this.setup.ort.InferenceSession.create(built.graph.toBytes(), this.opts);
       this.sessions.set(chunks, (s = { session, layerInputs: built.layerInputs, headInputs: built.headInputs }));
     }

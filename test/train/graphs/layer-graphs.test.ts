@@ -153,12 +153,13 @@ describe('training layer graphs', () => {
     expect(savedTensors(spec).map((s) => s.name)).toEqual(['ln1_xhat', 'ln1_rinv', 'q5', 'k5', 'v5', 'ln2_xhat', 'ln2_rinv', 'gate', 'up', 'u.o_proj']);
   });
 
-  it('a 4-bit forward refuses a weight of another shape; the head declares its tensors by HF name', () => {
+  it('a 4-bit base of another shape is refused; the head declares its tensors by HF name', () => {
     const weights = modelWeights();
     const w = weights.get('model.layers.0.mlp.down_proj.weight')!;
     const q = quantizeNBits(w.data as Float32Array, 32, 48, { bits: 4, blockSize: 16, symmetric: true });
+    const quantized = new Map(arch.linearModules(cfg).map((m) => [arch.linearPath(0, m), q]));
+    expect(() => hostWeights({ config: cfg, weights, quantized }, arch, linearGroups(cfg, arch), false)).toThrow(/layer 0's qkv weight is 4-bit \[96, 48\], expected \[64, 32\]/);
     const spec: TrainingGraphSpec = { config: cfg, arch, adapted: [], r: 1, scale: 1, dropout: false, fullGrads: false };
-    expect(() => buildLayerForward(spec, { qkv: q, o: q, gate_up: q, down: q })).toThrow(/qkv weight is 4-bit \[32, 48\], expected 4-bit \[64, 32\]/);
     const head = buildHead({ ...spec, fullGrads: true });
     expect(head.inputs.map((i) => i.name).sort()).toEqual(['h', 'labels', 'lm_head.weight', 'model.norm.weight']);
     expect(head.outputs.map((o) => o.name).sort()).toEqual(['dh', 'grad.lm_head.weight', 'grad.model.norm.weight', 'loss_sum']);
