@@ -2,29 +2,24 @@
  * A linear layer y = x · Wᵀ + b on Hugging Face's [out, in] weights, as a forward/backward pair,
  * with x [N, in] (callers flatten batch × time) and y [N, out]. A float W runs as Gemm(transB)
  * forward and MatMul backward (no transposed copy); a quantized W runs as MatMulNBits
- * (com.microsoft) on its codes, forward only. Modules that share an input (q/k/v, gate/up) may
- * run as one linear on their row-concatenated weights, split afterwards (splitColumns).
+ * (com.microsoft) on its codes (matMulNBits below, inference only). Modules that share an input
+ * (q/k/v, gate/up) may run as one linear on their row-concatenated weights, split afterwards
+ * (splitColumns).
  */
 import type { GraphBuilder } from '../onnx/builder.js';
 import type { NBitsWeight } from '../quantize/nbits.js';
-import { InternalError } from '../../core/errors.js';
 
 /** How a graph reads a linear's weight. */
 export interface LinearWeight {
   /** W [out, in] float32: forward Gemm, and the backward's dx = dy·W. */
-  float?: string;
-  /** x · Wᵀ for a weight that is not float (MatMulNBits); forward only. */
-  project?: (x: string) => string;
+  float: string;
   /** b [out]. */
   bias?: string;
 }
 
-/** y = x · Wᵀ + b: one Gemm (bias as its C) on a float W, else project(x) + b. */
+/** y = x · Wᵀ + b: one Gemm, the bias as its C. */
 export function linearForward(g: GraphBuilder, x: string, w: LinearWeight): string {
-  if (w.float !== undefined) return g.op('Gemm', w.bias ? [x, w.float, w.bias] : [x, w.float], { transB: 1 });
-  if (!w.project) throw new InternalError('linear: a weight needs a float value or a projection');
-  const y = w.project(x);
-  return w.bias ? g.add(y, w.bias) : y;
+  return g.op('Gemm', w.bias ? [x, w.float, w.bias] : [x, w.float], { transB: 1 });
 }
 
 /**

@@ -41,7 +41,7 @@ export function buildLayerBackward(spec: TrainingGraphSpec): GraphBuilder {
       const { group, index } = groupOf(inputs.groups, module);
       const key = `${group.name}:${x}`;
       let parts = fused.get(key);
-      if (!parts) fused.set(key, (parts = splitColumns(g, linearForward(g, x, { float: inputs.floatWeight(group), bias: inputs.weight(group).bias }), group.widths)));
+      if (!parts) fused.set(key, (parts = splitColumns(g, linearForward(g, x, inputs.weight(group)), group.widths)));
       const lora = inputs.lora(module, rows);
       if (!lora) return parts[index]!;
       const branch = loraForward(g, x, parts[index]!, lora);

@@ -71,8 +71,8 @@ export class LayerwiseStep implements TrainingStep {
     const { ort, spec, groups, weights, trained: part, rope, opts } = await stepSetup(options);
     const { cos, sin } = rope;
     const created: InferenceSession[] = [];
-    const session = async (graph: { toBytes(): Uint8Array }, o: typeof opts): Promise<InferenceSession> => {
-      const x = await ort.InferenceSession.create(graph.toBytes(), o);
+    const session = async (graph: { toBytes(): Uint8Array }): Promise<InferenceSession> => {
+      const x = await ort.InferenceSession.create(graph.toBytes(), opts);
       created.push(x);
       return x;
     };
@@ -80,7 +80,7 @@ export class LayerwiseStep implements TrainingStep {
     const built = buildLayerForward(spec);
     let sessions: Sessions;
     try {
-      sessions = { forward: await session(built.graph, opts), backward: await session(buildLayerBackward(spec), opts), head: await session(buildHead(spec), opts) };
+      sessions = { forward: await session(built.graph), backward: await session(buildLayerBackward(spec)), head: await session(buildHead(spec)) };
     } catch (err) {
       for (const x of created) await x.release(); // a failed start leaves no native session behind
       throw err;
